@@ -1,0 +1,289 @@
+"""Small models on a flat float64 parameter vector, with analytic gradients: one weight, linear, logistic, MLP."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import ACTIVATIONS, MODEL_KINDS
+from .errors import ConfigError
+from .losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES, mse, softmax, squared_error
+
+MAX_PARAMS = 1_000_000  # beyond this a step takes too long for a live view, and memory balloons
+
+
+@dataclass(frozen=True)
+class Layer:
+    """Where one dense layer's weights (fan_in × fan_out, row-major) and bias sit in the flat vector."""
+
+    w_start: int
+    fan_in: int
+    fan_out: int
+    has_bias: bool
+
+    @property
+    def w_stop(self) -> int:
+        return self.w_start + self.fan_in * self.fan_out
+
+    @property
+    def b_stop(self) -> int:
+        return self.w_stop + (self.fan_out if self.has_bias else 0)
+
+
+def _tanh_inplace(z):
+    return np.tanh(z, out=z)
+
+
+def _relu_inplace(z):
+    return np.maximum(z, 0.0, out=z)
+
+
+def _sigmoid_inplace(z):
+    # 1 / (1 + e^-z) written through tanh: exact, and no overflow warning for large |z|
+    np.multiply(z, 0.5, out=z)
+    np.tanh(z, out=z)
+    z += 1.0
+    z *= 0.5
+    return z
+
+
+_ACTIVATE = {"tanh": _tanh_inplace, "relu": _relu_inplace, "sigmoid": _sigmoid_inplace}
+
+
+def _activation_grad(name: str, a: np.ndarray) -> np.ndarray:
+    """dσ/dz written in terms of the activation a = σ(z)."""
+    if name == "tanh":
+        return 1.0 - a * a
+    if name == "sigmoid":
+        return a * (1.0 - a)
+    return (a > 0.0).astype(np.float64)
+
+
+class Model:
+    """A feed-forward model whose parameters are one flat float64 vector.
+
+    The batch loss is the mean over samples of a per-sample loss. Classification heads pass through
+    softmax (outputs are class probabilities); regression has one raw output.
+    """
+
+    def __init__(self, kind: str, n_features: int, n_outputs: int, hidden: tuple[int, ...],
+                 activation: str, loss: str) -> None:
+        self.kind = kind
+        self.n_features = int(n_features)
+        self.n_outputs = int(n_outputs)
+        self.hidden = tuple(int(h) for h in hidden)
+        self.activation = activation
+        self.loss_name = loss
+        self.task = "regression" if self.n_outputs == 1 else "classification"
+        sizes = [self.n_features, *self.hidden, self.n_outputs]
+        layers, names, start = [], [], 0
+        for number, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+            has_bias = kind != "one_weight"
+            layer = Layer(start, fan_in, fan_out, has_bias)
+            layers.append(layer)
+            if kind == "one_weight":
+                names.append("w")
+            else:
+                names += [f"W{number}[{i},{j}]" for i in range(fan_in) for j in range(fan_out)]
+                names += [f"b{number}[{j}]" for j in range(fan_out)]
+            start = layer.b_stop
+        self.layers: tuple[Layer, ...] = tuple(layers)
+        self.n_params = start
+        self.param_names: tuple[str, ...] = tuple(names)
+        self._index = {name: i for i, name in enumerate(names)}
+        self._act = _ACTIVATE[activation]
+
+    # -- description -------------------------------------------------------------------------
+    def describe(self) -> str:
+        if self.kind == "one_weight":
+            return "one weight: y = w·x (1 parameter)"
+        arrows = "→".join(str(s) for s in (self.n_features, *self.hidden, self.n_outputs))
+        act = f", {self.activation}" if self.hidden else ""
+        return f"{self.kind} {arrows}{act}, {self.loss_name.replace('_', ' ')} ({self.n_params} parameters)"
+
+    def index_of(self, name: str) -> int:
+        try:
+            return self._index[name]
+        except KeyError:
+            raise ConfigError(f"watched weight: {name!r} is not a parameter of this model "
+                              f"(it has {self.n_params}: {', '.join(self.param_names[:4])}, …)") from None
+
+    def locate(self, index: int) -> tuple[int, str, int, int]:
+        """(layer number from 0, "W" or "b", row, column) of a flat index."""
+        for number, layer in enumerate(self.layers):
+            if layer.w_start <= index < layer.w_stop:
+                i, j = divmod(index - layer.w_start, layer.fan_out)
+                return number, "W", i, j
+            if layer.w_stop <= index < layer.b_stop:
+                return number, "b", 0, index - layer.w_stop
+        raise IndexError(f"parameter index {index} is outside 0..{self.n_params - 1}")
+
+    # -- parameters --------------------------------------------------------------------------
+    def init_params(self, seed: int) -> np.ndarray:
+        """Glorot-uniform weights (He for ReLU), zero biases; the one weight starts in [−1, 1]."""
+        rng = np.random.default_rng(seed)
+        p = np.zeros(self.n_params)
+        if self.kind == "one_weight":
+            p[0] = rng.uniform(-1.0, 1.0)
+            return p
+        for number, layer in enumerate(self.layers):
+            last = number == len(self.layers) - 1
+            if self.activation == "relu" and not last:
+                limit = np.sqrt(6.0 / layer.fan_in)
+            else:
+                limit = np.sqrt(6.0 / (layer.fan_in + layer.fan_out))
+            p[layer.w_start:layer.w_stop] = rng.uniform(-limit, limit, layer.fan_in * layer.fan_out)
+        return p
+
+    def unpack(self, p: np.ndarray) -> list[tuple[np.ndarray, np.ndarray | None]]:
+        """Views (W, b) per layer into the flat vector p (no copies)."""
+        out = []
+        for layer in self.layers:
+            W = p[layer.w_start:layer.w_stop].reshape(layer.fan_in, layer.fan_out)
+            b = p[layer.w_stop:layer.b_stop] if layer.has_bias else None
+            out.append((W, b))
+        return out
+
+    # -- forward -----------------------------------------------------------------------------
+    def hidden_activations(self, p: np.ndarray, X: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+        """Inputs of every layer ([X, a1, a2, …]) and the raw output (logits or prediction)."""
+        inputs = [X]
+        a = X
+        params = self.unpack(p)
+        last = len(params) - 1
+        for number, (W, b) in enumerate(params):
+            z = a @ W
+            if b is not None:
+                z += b
+            if number == last:
+                return inputs, z
+            a = self._act(z)
+            inputs.append(a)
+        raise AssertionError("unreachable")
+
+    def output(self, z: np.ndarray) -> np.ndarray:
+        """Probabilities (classification) or predictions (regression) from the raw output."""
+        return softmax(z) if self.task == "classification" else z[..., 0]
+
+    def predict(self, p: np.ndarray, X: np.ndarray) -> np.ndarray:
+        _, z = self.hidden_activations(np.asarray(p, dtype=np.float64), np.asarray(X, dtype=np.float64))
+        return self.output(z)
+
+    def per_sample_loss(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Per-sample loss from raw outputs z of shape (..., n, k); y has shape (n,)."""
+        return self.loss_from_columns([z[..., c] for c in range(z.shape[-1])], y)
+
+    def loss_from_columns(self, cols: list[np.ndarray], y: np.ndarray) -> np.ndarray:
+        """Per-sample loss from the raw output given column by column, each broadcastable to (..., n).
+
+        Working per column keeps reductions over the (few) outputs as whole-array operations, and lets a
+        slice replace one column without copying the others.
+        """
+        if self.task == "regression":
+            diff = cols[0] - y
+            return diff * diff
+        top = cols[0]
+        for c in cols[1:]:
+            top = np.maximum(top, c)
+        exps = [np.exp(c - top) for c in cols]
+        total = exps[0].copy() if exps[0].shape == top.shape else exps[0] + np.zeros_like(top)
+        for e in exps[1:]:
+            total += e
+        if self.loss_name == "cross_entropy":
+            picked = np.zeros_like(top)
+            for c, col in enumerate(cols):
+                picked += np.where(y == c, col, 0.0)
+            return np.log(total) + top - picked
+        # Σ_c (p_c − t_c)² = Σ_c p_c² − 2 p_y + 1, with p_c = e_c / total
+        sq = np.zeros_like(top)
+        true = np.zeros_like(top)
+        for c, e in enumerate(exps):
+            sq += e * e
+            true += np.where(y == c, e, 0.0)
+        return (sq / total - 2.0 * true) / total + 1.0
+
+    def loss(self, p: np.ndarray, X: np.ndarray, y: np.ndarray) -> float:
+        _, z = self.hidden_activations(np.asarray(p, dtype=np.float64), np.asarray(X, dtype=np.float64))
+        return float(np.mean(self.per_sample_loss(z, y)))
+
+    # -- gradient ----------------------------------------------------------------------------
+    def loss_and_grad(self, p: np.ndarray, X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        """Mean loss over the batch and its exact gradient with respect to the flat parameters."""
+        inputs, z = self.hidden_activations(p, X)
+        n = X.shape[0]
+        if self.task == "regression":
+            diff = z[:, 0] - y
+            loss = float(diff @ diff) / n
+            delta = (2.0 / n) * diff[:, None]
+        elif self.loss_name == "cross_entropy":
+            z -= z.max(axis=1, keepdims=True)
+            e = np.exp(z)
+            s = e.sum(axis=1)
+            rows = np.arange(n)
+            loss = float(np.log(s).sum() - z[rows, y].sum()) / n
+            e /= s[:, None]
+            e[rows, y] -= 1.0
+            e *= 1.0 / n
+            delta = e
+        else:  # squared error over softmax outputs (the article's loss)
+            probs = softmax(z)
+            diff = probs.copy()
+            diff[np.arange(n), y] -= 1.0
+            loss = float(np.einsum("ij,ij->", diff, diff)) / n
+            dp = (2.0 / n) * diff
+            # back through softmax: dz = p ⊙ (dp − Σ dp·p)
+            delta = probs * (dp - np.einsum("ij,ij->i", dp, probs)[:, None])
+        grad = np.empty(self.n_params)
+        params = self.unpack(p)
+        for number in range(len(params) - 1, -1, -1):
+            layer = self.layers[number]
+            W, _ = params[number]
+            a = inputs[number]
+            np.dot(a.T, delta, out=grad[layer.w_start:layer.w_stop].reshape(layer.fan_in, layer.fan_out))
+            if layer.has_bias:
+                np.sum(delta, axis=0, out=grad[layer.w_stop:layer.b_stop])
+            if number:
+                delta = delta @ W.T
+                delta *= _activation_grad(self.activation, a)
+        return loss, grad
+
+
+def make(kind: str, n_features: int, n_outputs: int, *, hidden=(16,), activation: str = "tanh",
+         loss: str | None = None) -> Model:
+    """Build a model. ``n_outputs`` is the number of classes (≥ 2) or 1 for regression."""
+    if kind not in MODEL_KINDS:
+        raise ConfigError(f"model: unknown kind {kind!r}; choose one of {', '.join(MODEL_KINDS)}")
+    if activation not in ACTIVATIONS:
+        raise ConfigError(f"activation: unknown {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+    n_features, n_outputs = int(n_features), int(n_outputs)
+    if n_features < 1 or n_outputs < 1:
+        raise ConfigError(f"model: needs at least one feature and one output (got {n_features}, {n_outputs})")
+    regression = n_outputs == 1
+    if loss is None:
+        loss = "mse" if regression else "cross_entropy"
+    allowed = REGRESSION_LOSSES if regression else CLASSIFICATION_LOSSES
+    if loss not in allowed:
+        task = "regression" if regression else "classification"
+        raise ConfigError(f"loss: {loss!r} does not fit {task}; use {' or '.join(allowed)}")
+    if kind == "one_weight":
+        if n_features != 1 or not regression:
+            raise ConfigError("model: one weight (y = w·x) needs a regression dataset with exactly one "
+                              f"feature; this one has {n_features} feature(s) and "
+                              f"{'1 output' if regression else f'{n_outputs} classes'}")
+        hidden = ()
+    elif kind in ("linear", "logistic"):
+        hidden = ()
+    else:
+        if isinstance(hidden, int):
+            hidden = (hidden,)
+        hidden = tuple(hidden)
+        if not hidden:
+            raise ConfigError("hidden: an MLP needs at least one hidden layer (e.g. 16 or 16,16)")
+        if any(int(h) != h or h < 1 for h in hidden):
+            raise ConfigError(f"hidden: layer sizes must be whole numbers ≥ 1, got {hidden}")
+    sizes = [n_features, *hidden, n_outputs]
+    n_params = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+    if n_params > MAX_PARAMS:
+        raise ConfigError(f"model: {n_params:,} parameters is too large for live training "
+                          f"(the limit is {MAX_PARAMS:,}); use fewer or smaller hidden layers")
+    return Model(kind, n_features, n_outputs, hidden, activation, loss)
