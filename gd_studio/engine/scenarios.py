@@ -1,0 +1,618 @@
+"""Scenario files: a versioned JSON description of a run, its views and its caption, for lectures and playlists.
+
+A scenario file is UTF-8 JSON with the extension ``.gdscenario`` (EXTENSION; MIME type MIME_TYPE). One
+extension of its own lets the installers associate it with GD Studio: Windows goes by the last extension
+only, so a ``.x.json`` name would open in whatever edits JSON.
+Format 1, every key at the top level in this order (``dumps`` writes them all, so a saved file pins every
+setting and replays the same frames even if a later version changes a default)::
+
+    {
+      "version": 1,                      # required, whole number; files from a newer format are refused
+      "title": "Too big a learning rate", # required, non-empty
+      "caption": "What to say and see",   # optional, default ""
+      "config": {...},                    # required: every RunConfig field (RunConfig.to_dict())
+      "panels": ["data", "loss_vs_weight", "loss_vs_lr", "loss_vs_step", "narration"],  # optional, default all
+      "ranges": {"loss_vs_weight": [xmin, xmax, ymin, ymax], "loss_vs_step": null},    # optional, default {}
+      "pre_run": 0,                       # optional: steps run silently when the scenario opens
+      "steps": 0,                         # optional: run pauses by itself after this many steps (0 = never)
+      "speed": null,                      # optional: steps per second while autoplaying (null = keep the user's)
+      "range_test": null                  # optional: {"start_lr", "end_lr", "num_iter", "mode", "highlight"}
+    }
+
+Axis ranges are in data units (the loss-vs-LR view's x range is in learning rates, not their logarithm);
+a view not named, or named with null, keeps automatic ranging.
+"""
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from . import datasets, optimizers, schedules
+from .config import RunConfig
+from .errors import ConfigError, GDStudioError
+
+EXTENSION = ".gdscenario"
+MIME_TYPE = "application/x-gd-studio-scenario"
+FORMAT_VERSION = 1
+PANELS = ("data", "loss_vs_weight", "loss_vs_lr", "loss_vs_step", "narration")
+VIEWS = ("data", "loss_vs_weight", "loss_vs_lr", "loss_vs_step")  # panels that have axes
+RANGE_TEST_MODES = ("exp", "linear")
+HIGHLIGHTS = ("steepest", "valley", "minimum/10", "base_lr", "max_lr")  # lr_finder suggestion keys
+MAX_FILE_BYTES = 1 << 20  # scenarios are a few kB; refusing huge files keeps a wrong pick from hanging the app
+MAX_STEPS = 10_000_000
+_TOP_KEYS = ("version", "title", "caption", "config", "panels", "ranges", "pre_run", "steps", "speed", "range_test")
+_REQUIRED_TOP = ("version", "title", "config")
+_RANGE_TEST_KEYS = ("start_lr", "end_lr", "num_iter", "mode", "highlight")
+# ConfigError messages open with a human name for the setting; map it back to the JSON key.
+_CONFIG_ALIASES = {"batch size": "batch_size", "validation fraction": "val_fraction",
+                   "validation interval": "val_every", "learning rate": "lr"}
+
+
+class ScenarioError(GDStudioError):
+    """A scenario file that cannot be read, written or used; the message names the file and the place in it."""
+
+
+@dataclass(frozen=True)
+class RangeTestSettings:
+    """How a range-test scenario runs the test; batch size, optimizer and seed come from the run config."""
+
+    start_lr: float = 1e-7
+    end_lr: float = 10.0
+    num_iter: int = 100
+    mode: str = "exp"  # "exp" (the usual) or "linear" (Smith's original)
+    highlight: str | None = "steepest"  # the suggestion the loss-vs-LR view marks, or None
+
+    def __post_init__(self) -> None:
+        _check_range_test(self, "range_test")
+
+    def to_dict(self) -> dict:
+        return {k: getattr(self, k) for k in _RANGE_TEST_KEYS}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One lecture scene: the run to build, what the window shows, and the words that go with it.
+
+    ``ranges`` maps a view name to ``(xmin, xmax, ymin, ymax)`` or None (automatic); treat it as read-only.
+    """
+
+    title: str
+    config: RunConfig
+    caption: str = ""
+    panels: tuple[str, ...] = PANELS
+    ranges: dict = field(default_factory=dict)
+    pre_run: int = 0
+    steps: int = 0
+    speed: float | None = None
+    range_test: RangeTestSettings | None = None
+    version: int = FORMAT_VERSION
+
+    def __post_init__(self) -> None:
+        try:
+            if isinstance(self.panels, str) or not hasattr(self.panels, "__iter__"):
+                raise _Problem("panels", f"expected a sequence of panel names, got {self.panels!r}")
+            object.__setattr__(self, "panels", tuple(self.panels))
+            if not isinstance(self.ranges, Mapping):
+                raise _Problem("ranges", f"expected a mapping of view name to ranges, got {self.ranges!r}")
+            object.__setattr__(self, "ranges", {k: _box(f"ranges.{k}", v) for k, v in self.ranges.items()})
+            _check_scenario(self)
+        except _Problem as problem:
+            raise ScenarioError(str(problem)) from None
+
+    def to_dict(self) -> dict:
+        """The JSON object ``dumps`` writes, keys in file order."""
+        return {
+            "version": self.version,
+            "title": self.title,
+            "caption": self.caption,
+            "config": self.config.to_dict(),
+            "panels": list(self.panels),
+            "ranges": {v: None if self.ranges[v] is None else list(self.ranges[v]) for v in VIEWS if v in self.ranges},
+            "pre_run": self.pre_run,
+            "steps": self.steps,
+            "speed": self.speed,
+            "range_test": None if self.range_test is None else self.range_test.to_dict(),
+        }
+
+
+# --------------------------------------------------------------------------------------------------- reading
+
+
+class _Problem(Exception):
+    """Internal: a validation failure with its JSON path; turned into ScenarioError with the file name."""
+
+    def __init__(self, where: str, what: str) -> None:
+        super().__init__(f"{where}: {what}" if where else what)
+
+
+def load(path: str | os.PathLike) -> Scenario:
+    """Read a scenario file; any problem raises ScenarioError naming the file and the place in it."""
+    path = Path(path)
+    source = str(path)
+    try:
+        if path.is_dir():
+            raise ScenarioError(f"{source}: is a folder, not a scenario file")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ScenarioError(
+                f"{source}: {size:,} bytes is too large for a scenario file (at most {MAX_FILE_BYTES:,})"
+            )
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ScenarioError(f"{source}: no such file") from None
+    except PermissionError:
+        raise ScenarioError(f"{source}: permission denied") from None
+    except OSError as exc:
+        raise ScenarioError(f"{source}: cannot be read ({exc.strerror or exc})") from None
+    try:
+        text = data.decode("utf-8-sig")  # -sig: Windows editors like to add a byte-order mark
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1  # in bytes, 1-based like JSON's
+        raise ScenarioError(
+            f"{source}: not UTF-8 text: byte 0x{data[exc.start]:02x} at line {line}, column {column}; "
+            "a scenario file is UTF-8 JSON"
+        ) from None
+    return loads(text, source=source)
+
+
+def loads(text: str, source: str = "<string>") -> Scenario:
+    """Parse a scenario from JSON text; ``source`` names it in error messages."""
+    if not isinstance(text, str):
+        raise ScenarioError(f"{source}: expected JSON text, got {type(text).__name__}")
+    if not text.strip():
+        raise ScenarioError(f"{source}: the file is empty")
+    try:
+        data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+    except json.JSONDecodeError as exc:
+        unfinished = _unfinished(text)
+        if unfinished or not text[exc.pos :].strip():
+            inside = f", inside an unfinished {unfinished}" if unfinished else ""
+            raise ScenarioError(
+                f"{source}: the file ends early{inside}; is it truncated? "
+                f"(JSON error at line {exc.lineno}, column {exc.colno}: {exc.msg})"
+            ) from None
+        raise ScenarioError(f"{source}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except _Problem as problem:
+        raise ScenarioError(f"{source}: {problem}") from None
+    except RecursionError:
+        raise ScenarioError(f"{source}: the JSON is nested too deeply") from None
+    try:
+        return _from_data(data)
+    except _Problem as problem:
+        raise ScenarioError(f"{source}: {problem}") from None
+
+
+def _unfinished(text: str) -> str | None:
+    """What a JSON text leaves open at its end ("string", "object", "list"), or None if it closes everything."""
+    stack: list[str] = []
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            stack.append(ch)
+        elif ch in "]}" and stack:
+            stack.pop()
+    if in_string:
+        return "string"
+    if stack:
+        return "object" if stack[-1] == "{" else "list"
+    return None
+
+
+def _no_duplicates(pairs: list) -> dict:
+    out: dict = {}
+    for key, value in pairs:
+        if key in out:
+            raise _Problem("", f"the key {key!r} appears twice in one object")
+        out[key] = value
+    return out
+
+
+def _no_constants(name: str) -> Any:
+    raise _Problem("", f"{name} is not allowed; numbers must be finite")
+
+
+def _from_data(data: Any) -> Scenario:
+    if not isinstance(data, dict):
+        raise _Problem("", f"expected a JSON object at the top level, got {_json_type(data)}")
+    # The version decides how the rest is read, so it is checked before anything else.
+    if "version" not in data:
+        raise _Problem("", "missing field 'version' (is this a GD Studio scenario?)")
+    version = data["version"]
+    if not _is_int(version):
+        raise _Problem("version", f"expected a whole number, got {_show(version)}")
+    if version > FORMAT_VERSION:
+        raise _Problem(
+            "version",
+            f"made by a newer GD Studio (format {version}); this version reads format {FORMAT_VERSION}. "
+            "Update GD Studio to open it",
+        )
+    if version < 1:
+        raise _Problem("version", f"format {version} does not exist; formats start at 1")
+    _check_keys(data, _TOP_KEYS, _REQUIRED_TOP, "")
+
+    title = _typed(data, "title", str, "a string", "")
+    caption = _typed(data, "caption", str, "a string", "", default="")
+    config = _config_from(_typed(data, "config", dict, "an object", ""))
+
+    raw_panels = _typed(data, "panels", list, "a list of panel names", "", default=list(PANELS))
+    for i, name in enumerate(raw_panels):
+        if not isinstance(name, str):
+            raise _Problem(f"panels[{i}]", f"expected a panel name, got {_show(name)}")
+
+    raw_ranges = _typed(data, "ranges", dict, "an object of view ranges", "", default={})
+    ranges: dict = {}
+    for view, value in raw_ranges.items():
+        where = f"ranges.{view}"
+        if value is None:
+            ranges[view] = None
+            continue
+        if not isinstance(value, list) or len(value) != 4 or not all(_is_number(x) for x in value):
+            raise _Problem(where, f"expected [xmin, xmax, ymin, ymax] (four numbers) or null, got {_show(value)}")
+        ranges[view] = tuple(float(x) for x in value)
+
+    pre_run = _typed(data, "pre_run", int, "a whole number", "", default=0)
+    steps = _typed(data, "steps", int, "a whole number", "", default=0)
+    speed = data.get("speed")
+    if speed is not None and not _is_number(speed):
+        raise _Problem("speed", f"expected a number of steps per second or null, got {_show(speed)}")
+
+    range_test = None
+    raw_rt = data.get("range_test")
+    if raw_rt is not None:
+        if not isinstance(raw_rt, dict):
+            raise _Problem("range_test", f"expected an object or null, got {_json_type(raw_rt)}")
+        _check_keys(raw_rt, _RANGE_TEST_KEYS, ("start_lr", "end_lr", "num_iter"), "range_test")
+        start = _typed(raw_rt, "start_lr", (int, float), "a number", "range_test")
+        end = _typed(raw_rt, "end_lr", (int, float), "a number", "range_test")
+        num_iter = _typed(raw_rt, "num_iter", int, "a whole number", "range_test")
+        mode = _typed(raw_rt, "mode", str, "a string", "range_test", default="exp")
+        highlight = raw_rt.get("highlight", "steepest")
+        if highlight is not None and not isinstance(highlight, str):
+            raise _Problem("range_test.highlight", f"expected a suggestion name or null, got {_show(highlight)}")
+        range_test = _build(RangeTestSettings, start_lr=float(start), end_lr=float(end), num_iter=num_iter,
+                            mode=mode, highlight=highlight)
+
+    return _build(
+        Scenario, version=version, title=title, caption=caption, config=config, panels=tuple(raw_panels),
+        ranges=ranges, pre_run=pre_run, steps=steps, speed=None if speed is None else float(speed),
+        range_test=range_test,
+    )
+
+
+def _build(cls: type, **kw: Any) -> Any:
+    try:
+        return cls(**kw)
+    except ScenarioError as exc:  # raised by __post_init__ with the JSON path already in the message
+        raise _Problem("", str(exc)) from None
+
+
+def _config_from(raw: dict) -> RunConfig:
+    names = [f.name for f in fields(RunConfig)]
+    _check_keys(raw, names, names, "config")
+    for f in fields(RunConfig):
+        _check_config_type(f.name, str(f.type), raw[f.name])
+    values = dict(raw)
+    values["hidden"] = tuple(values["hidden"])
+    for name in ("lr", "val_fraction"):
+        values[name] = float(values[name])  # JSON writes 1.0 as 1
+    try:
+        config = RunConfig(**values)
+    except ConfigError as exc:
+        raise _Problem(*_config_where(str(exc))) from None
+    _check_buildable(config)
+    return config
+
+
+def _check_config_type(name: str, annotation: str, value: Any) -> None:
+    where = f"config.{name}"
+    annotation = annotation.replace(" ", "")
+    if annotation == "str":
+        ok, want = isinstance(value, str), "a string"
+    elif annotation in ("str|None", "Optional[str]"):
+        ok, want = value is None or isinstance(value, str), "a string or null"
+    elif annotation == "bool":
+        ok, want = isinstance(value, bool), "true or false"
+    elif annotation == "int":
+        ok, want = _is_int(value), "a whole number"
+    elif annotation == "float":
+        ok, want = _is_number(value), "a number"
+    elif annotation.startswith("dict"):
+        ok, want = isinstance(value, dict), "an object"
+        if ok:
+            for key, item in value.items():
+                if not (item is None or isinstance(item, (str, bool, int, float))
+                        or (isinstance(item, list) and all(_is_number(x) for x in item))):
+                    raise _Problem(f"{where}.{key}",
+                                   f"expected a number, string, true/false or null, got {_show(item)}")
+    elif annotation.startswith("tuple[int"):
+        ok, want = isinstance(value, list) and all(_is_int(x) for x in value), "a list of whole numbers"
+    else:  # a RunConfig field this module does not know yet: RunConfig's own validation decides
+        ok, want = True, ""
+    if not ok:
+        raise _Problem(where, f"expected {want}, got {_show(value)}")
+
+
+def _config_where(message: str) -> tuple[str, str]:
+    head, sep, rest = message.partition(": ")
+    if sep:
+        key = _CONFIG_ALIASES.get(head, head.replace(" ", "_"))
+        if key in {f.name for f in fields(RunConfig)}:
+            return f"config.{key}", rest
+    return "config", message
+
+
+def _check_buildable(config: RunConfig) -> None:
+    """Catch a bad dataset/optimizer/schedule setting at load time, not at the first step in front of a room."""
+    if config.data_path is None:
+        if config.dataset not in datasets.NAMES:
+            raise _Problem("config.dataset",
+                           f"unknown dataset {config.dataset!r}; choose one of {', '.join(datasets.NAMES)}")
+        takes = {"n_samples", "noise", "seed", "n_classes", *datasets.PARAMETERS.get(config.dataset, ())}
+        unknown = sorted(set(config.dataset_params) - takes)
+        if unknown:
+            raise _Problem(f"config.dataset_params.{unknown[0]}",
+                           f"dataset {config.dataset!r} takes no such setting; it takes {', '.join(sorted(takes))}")
+    try:
+        optimizers.make(config.optimizer, 1, **config.optimizer_params)
+    except ConfigError as exc:
+        raise _Problem("config.optimizer_params", str(exc)) from None
+    try:
+        schedules.make(config.schedule, config.lr, **config.schedule_params)
+    except ConfigError as exc:
+        raise _Problem("config.schedule_params", str(exc)) from None
+
+
+def _check_keys(data: dict, known: tuple | list, required: tuple | list, where: str) -> None:
+    prefix = f"{where}." if where else ""
+    missing = [k for k in required if k not in data]
+    if missing:
+        listed = ", ".join(prefix + k for k in missing)
+        raise _Problem(where, f"missing field{'s' if len(missing) > 1 else ''} {listed}")
+    unknown = [k for k in data if k not in known]
+    if unknown:
+        parts = []
+        for key in unknown:
+            close = difflib.get_close_matches(key, list(known), n=1)
+            parts.append(prefix + key + (f" (did you mean {prefix + close[0]}?)" if close else ""))
+        raise _Problem(where, f"unknown field{'s' if len(unknown) > 1 else ''} {', '.join(parts)}")
+
+
+def _typed(data: dict, key: str, types: Any, want: str, where: str, **kw: Any) -> Any:
+    if key not in data:
+        return kw["default"]
+    value = data[key]
+    if types is int:
+        ok = _is_int(value)
+    elif types == (int, float):
+        ok = _is_number(value)
+    else:
+        ok = isinstance(value, types) and not isinstance(value, bool)
+    if not ok:
+        raise _Problem(f"{where}.{key}" if where else key, f"expected {want}, got {_show(value)}")
+    return value
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _show(value: Any) -> str:
+    if value is None or isinstance(value, (bool, list, dict)):
+        return _json_type(value) if isinstance(value, (list, dict)) else json.dumps(value)
+    text = json.dumps(value, ensure_ascii=False) if isinstance(value, (str, int, float)) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "…"
+
+
+# ------------------------------------------------------------------------------------------------ validation
+
+
+def _box(where: str, value: Any) -> tuple[float, float, float, float] | None:
+    if value is None:
+        return None
+    try:
+        box = tuple(float(x) for x in value)
+    except (TypeError, ValueError):
+        raise _Problem(where, f"expected [xmin, xmax, ymin, ymax] or None, got {value!r}") from None
+    if len(box) != 4:
+        raise _Problem(where, f"expected four numbers [xmin, xmax, ymin, ymax], got {len(box)}")
+    return box
+
+
+def _check_scenario(s: Scenario) -> None:
+    if not _is_int(s.version) or not 1 <= s.version <= FORMAT_VERSION:
+        raise _Problem("version", f"this version writes format {FORMAT_VERSION}, got {s.version!r}")
+    if not isinstance(s.title, str) or not s.title.strip():
+        raise _Problem("title", "must not be empty")
+    if len(s.title) > 200:
+        raise _Problem("title", f"at most 200 characters, got {len(s.title)}")
+    if not isinstance(s.caption, str):
+        raise _Problem("caption", f"expected a string, got {_show(s.caption)}")
+    if not isinstance(s.config, RunConfig):
+        raise _Problem("config", f"expected a RunConfig, got {type(s.config).__name__}")
+    if not s.panels:
+        raise _Problem("panels", f"name at least one of {', '.join(PANELS)}")
+    seen = set()
+    for i, name in enumerate(s.panels):
+        if name not in PANELS:
+            raise _Problem(f"panels[{i}]", f"unknown panel {name!r}; choose from {', '.join(PANELS)}")
+        if name in seen:
+            raise _Problem(f"panels[{i}]", f"{name!r} is listed twice")
+        seen.add(name)
+    for view, box in s.ranges.items():
+        where = f"ranges.{view}"
+        if view not in VIEWS:
+            raise _Problem(where, f"unknown view {view!r}; views with axes: {', '.join(VIEWS)}")
+        if box is None:
+            continue
+        if len(box) != 4 or not all(math.isfinite(x) for x in box):
+            raise _Problem(where, "expected four finite numbers [xmin, xmax, ymin, ymax]")
+        xmin, xmax, ymin, ymax = box
+        if not xmin < xmax:
+            raise _Problem(where, f"xmin ({xmin:g}) must be less than xmax ({xmax:g})")
+        if not ymin < ymax:
+            raise _Problem(where, f"ymin ({ymin:g}) must be less than ymax ({ymax:g})")
+        if view == "loss_vs_lr" and xmin <= 0:
+            raise _Problem(where, f"learning rates are drawn on a log axis, so xmin must be positive, got {xmin:g}")
+    for name in ("pre_run", "steps"):
+        value = getattr(s, name)
+        if not _is_int(value) or not 0 <= value <= MAX_STEPS:
+            raise _Problem(name, f"must be a whole number from 0 to {MAX_STEPS:,}, got {value!r}")
+    if s.speed is not None and not (_is_number(s.speed) and 0 < s.speed <= 10_000):
+        raise _Problem("speed", f"steps per second must be above 0 and at most 10,000 (or null), got {s.speed!r}")
+    if s.range_test is not None and not isinstance(s.range_test, RangeTestSettings):
+        raise _Problem("range_test", f"expected RangeTestSettings or None, got {type(s.range_test).__name__}")
+
+
+def _check_range_test(rt: RangeTestSettings, where: str) -> None:
+    try:
+        for name in ("start_lr", "end_lr"):
+            value = getattr(rt, name)
+            if not _is_number(value) or value <= 0:
+                raise _Problem(f"{where}.{name}", f"must be a positive, finite learning rate, got {value!r}")
+        if not rt.start_lr < rt.end_lr:
+            raise _Problem(f"{where}.end_lr", f"must be above start_lr ({rt.start_lr:g}), got {rt.end_lr:g}")
+        if not _is_int(rt.num_iter) or not 5 <= rt.num_iter <= 100_000:
+            raise _Problem(f"{where}.num_iter", f"must be a whole number from 5 to 100,000, got {rt.num_iter!r}")
+        if rt.mode not in RANGE_TEST_MODES:
+            raise _Problem(f"{where}.mode", f"unknown mode {rt.mode!r}; choose {' or '.join(RANGE_TEST_MODES)}")
+        if rt.highlight is not None and rt.highlight not in HIGHLIGHTS:
+            raise _Problem(f"{where}.highlight",
+                           f"unknown suggestion {rt.highlight!r}; choose from {', '.join(HIGHLIGHTS)}")
+    except _Problem as problem:
+        raise ScenarioError(str(problem)) from None
+
+
+# --------------------------------------------------------------------------------------------------- writing
+
+
+def dumps(scenario: Scenario) -> str:
+    """The scenario as JSON text: fixed key order, two-space indent, UTF-8 characters kept, newline at the end."""
+    if not isinstance(scenario, Scenario):
+        raise ScenarioError(f"expected a Scenario, got {type(scenario).__name__}")
+    return _encode(scenario.to_dict(), "") + "\n"
+
+
+def _encode(value: Any, indent: str) -> str:
+    # json.dumps(indent=2) puts every number of a range on its own line; short lists of plain values
+    # read better on one line, objects keep one key per line for clean diffs.
+    inner = indent + "  "
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = [f"{inner}{json.dumps(k, ensure_ascii=False)}: {_encode(v, inner)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
+    if isinstance(value, (list, tuple)):
+        if all(not isinstance(v, (dict, list, tuple)) for v in value):
+            return json.dumps(list(value), ensure_ascii=False, allow_nan=False)
+        return "[\n" + ",\n".join(inner + _encode(v, inner) for v in value) + "\n" + indent + "]"
+    return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+
+def save(scenario: Scenario, path: str | os.PathLike) -> Path:
+    """Write atomically: a temporary file beside the target, then os.replace, so a crash never leaves half a file."""
+    text = dumps(scenario)
+    path = Path(path)
+    folder = path.parent
+    if not folder.is_dir():
+        raise ScenarioError(f"{path}: the folder {folder} does not exist")
+    tmp = None
+    try:
+        for _ in range(100):
+            candidate = folder / f".{path.name}.{secrets.token_hex(4)}.tmp"
+            try:
+                # O_EXCL: never clobber another writer's temp file; mode 0o666 lets the umask decide, as open() does.
+                fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+            except FileExistsError:
+                continue
+            tmp = candidate
+            break
+        else:
+            raise ScenarioError(f"{path}: could not create a temporary file in {folder}")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(text.encode("utf-8"))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        tmp = None
+    except PermissionError:
+        raise ScenarioError(f"{path}: permission denied; choose another folder") from None
+    except IsADirectoryError:
+        raise ScenarioError(f"{path}: is a folder, not a file name") from None
+    except OSError as exc:
+        raise ScenarioError(f"{path}: could not be saved ({exc.strerror or exc})") from None
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+    return path
+
+
+# ------------------------------------------------------------------------------------------------- playlists
+
+
+def _natural_key(path: Path) -> tuple:
+    # "2-x" before "10-x", case ignored: the order a file manager shows.
+    parts = re.split(r"(\d+)", path.name.casefold())
+    return tuple((0, int(p), p) if p.isdigit() else (1, 0, p) for p in parts), path.name
+
+
+def playlist(folder: str | os.PathLike) -> list[Path]:
+    """The scenario files (``*.gdscenario``) of a folder in natural name order; hidden files are skipped."""
+    folder = Path(folder)
+    if not folder.exists():
+        raise ScenarioError(f"{folder}: no such folder")
+    if not folder.is_dir():
+        raise ScenarioError(f"{folder}: is not a folder")
+    try:
+        found = [p for p in folder.iterdir()
+                 if p.name.endswith(EXTENSION) and not p.name.startswith(".") and p.is_file()]
+    except OSError as exc:
+        raise ScenarioError(f"{folder}: cannot be listed ({exc.strerror or exc})") from None
+    return sorted(found, key=_natural_key)
+
+
+def bundled() -> list[Path]:
+    """The scenarios shipped with GD Studio, in the order keys 1–9 open them."""
+    from .. import resources_path
+
+    return playlist(resources_path("scenarios"))
