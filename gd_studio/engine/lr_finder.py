@@ -1,0 +1,696 @@
+"""Leslie Smith's LR range test, lag-free smoothing of its curve, and the learning rates it suggests."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from . import optimizers
+from .config import check_lr
+from .errors import ConfigError, GDStudioError
+from .sampling import BatchSampler
+
+MODES = ("exp", "linear")
+SUGGESTIONS = ("steepest", "valley", "minimum/10", "base_lr", "max_lr")
+MIN_POINTS = 5  # fewer finite points than this and no suggestion is meaningful
+MAX_ITER = 100_000
+DEFAULT_SPAN = 5.0  # smoothing time constant, in (median-spaced) points of the curve
+BASE_FRACTION = 0.1  # base_lr: where the smoothed loss has covered this fraction of its drop
+MAX_FRACTION = 0.9  # max_lr: where it has covered this fraction
+BOUNDS_SPAN_RATIO = 0.4  # base_lr and max_lr are read off a smoothing this much lighter
+VALLEY_FRACTION = 0.1
+LOG_FLOOR = 0.25  # smoothing works on log(loss − floor), the floor this share of the loss range below the minimum  # valley: points falling at least this fraction as fast as the steepest point
+STOP_KINDS = ("end", "diverged", "non_finite", "cancelled")
+
+
+class CurveError(GDStudioError):
+    """A recorded (lr, loss) curve that cannot be analysed: bad learning rates, mismatched lengths."""
+
+
+# -- results ------------------------------------------------------------------------------------------
+def _frozen(a: Any) -> np.ndarray:
+    arr = np.array(a, dtype=np.float64)  # a copy, so nobody else can change it under us
+    arr.setflags(write=False)
+    return arr
+
+
+def _json_float(v: Any) -> float | None:
+    if v is None:
+        return None
+    v = float(v)
+    return v if math.isfinite(v) else None
+
+
+@dataclass(frozen=True)
+class RangeTestStep:
+    """One step of a running range test, for a progress view.
+
+    ``step`` counts from 0 and indexes ``RangeTestResult.lrs``; ``loss`` is the mini-batch loss after the
+    update with ``lr`` (see ``range_test``); ``params`` is a private copy of the parameters after it.
+    """
+
+    step: int
+    lr: float
+    loss: float
+    params: np.ndarray
+    val_loss: float | None = None
+
+
+@dataclass(frozen=True)
+class RangeTestResult:
+    """A finished (or stopped) range test. All arrays are finite, read-only and of the same length."""
+
+    lrs: np.ndarray
+    losses: np.ndarray
+    smoothed: np.ndarray
+    val_losses: np.ndarray | None
+    suggestions: dict
+    stop_reason: str
+    mode: str = "exp"
+    start_lr: float = 1e-7
+    end_lr: float = 10.0
+    num_iter: int = 100
+    seed: int = 0
+    stop_kind: str = "end"  # one of STOP_KINDS
+    initial_loss: float | None = None  # loss at the given parameters, before any update
+    batch_size: int = 32
+    optimizer: str = "sgd"
+
+    def to_dict(self) -> dict:
+        """Plain lists, floats, strings and None: ready for ``json.dumps``."""
+        return {
+            "lrs": [float(v) for v in self.lrs],
+            "losses": [float(v) for v in self.losses],
+            "smoothed": [float(v) for v in self.smoothed],
+            "val_losses": None if self.val_losses is None else [float(v) for v in self.val_losses],
+            "suggestions": {k: _json_float(self.suggestions.get(k)) for k in SUGGESTIONS},
+            "stop_reason": self.stop_reason,
+            "stop_kind": self.stop_kind,
+            "mode": self.mode,
+            "start_lr": float(self.start_lr),
+            "end_lr": float(self.end_lr),
+            "num_iter": int(self.num_iter),
+            "seed": int(self.seed),
+            "initial_loss": _json_float(self.initial_loss),
+            "batch_size": int(self.batch_size),
+            "optimizer": self.optimizer,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "RangeTestResult":
+        """Rebuild a result saved with ``to_dict``; the smoothing and suggestions are recomputed."""
+        if not isinstance(d, dict) or "lrs" not in d or "losses" not in d:
+            raise CurveError("range test: expected an object with lrs and losses")
+        lrs, losses = _clean_curve(d["lrs"], d["losses"])
+        val = d.get("val_losses")
+        val_arr = None if val is None else np.array(val, dtype=np.float64)[: lrs.size]
+        if val_arr is not None and val_arr.size != lrs.size:
+            raise CurveError("range test: val_losses and lrs differ in length")
+        smoothed = smooth_curve(losses, lrs)
+        return cls(
+            _frozen(lrs), _frozen(losses), _frozen(smoothed), None if val_arr is None else _frozen(val_arr),
+            _suggest_curve(lrs, losses, smoothed), str(d.get("stop_reason", "")),
+            mode=str(d.get("mode", "exp")), start_lr=float(d.get("start_lr", lrs[0] if lrs.size else 1e-7)),
+            end_lr=float(d.get("end_lr", lrs[-1] if lrs.size else 10.0)),
+            num_iter=int(d.get("num_iter", lrs.size)), seed=int(d.get("seed", 0)),
+            stop_kind=str(d.get("stop_kind", "end")), initial_loss=_json_float(d.get("initial_loss")),
+            batch_size=int(d.get("batch_size", 0)), optimizer=str(d.get("optimizer", "sgd")),
+        )
+
+
+# -- the test -----------------------------------------------------------------------------------------
+def lr_grid(start_lr: float, end_lr: float, num_iter: int, mode: str = "exp") -> np.ndarray:
+    """The LRs a range test uses, first ``start_lr`` and last ``end_lr``: geometric ("exp") or even ("linear")."""
+    start, end = check_lr(start_lr, "range test: start_lr"), check_lr(end_lr, "range test: end_lr")
+    if not start < end:
+        raise ConfigError(f"range test: start_lr ({start:g}) must be below end_lr ({end:g})")
+    if isinstance(num_iter, bool) or not isinstance(num_iter, (int, np.integer)) or not 2 <= num_iter <= MAX_ITER:
+        raise ConfigError(f"range test: the number of steps must be a whole number from 2 to {MAX_ITER}, got {num_iter!r}")
+    if mode not in MODES:
+        raise ConfigError(f"range test: mode must be 'exp' or 'linear', got {mode!r}")
+    grid = np.geomspace(start, end, int(num_iter)) if mode == "exp" else np.linspace(start, end, int(num_iter))
+    grid[0], grid[-1] = start, end  # exactly, whatever the rounding inside geomspace
+    return grid
+
+
+def fmt_lr(lr: float | None) -> str:
+    """A learning rate in two significant digits, exponent unpadded: 3.2e-1, 3.2, 3.2e+2."""
+    if lr is None or not math.isfinite(lr):
+        return "—"
+    mantissa, exponent = f"{lr:.1e}".split("e")
+    exp = int(exponent)
+    if exp == 0:
+        return mantissa
+    return f"{mantissa}e{'+' if exp > 0 else '-'}{abs(exp)}"
+
+
+def _check_int(what: str, value: Any, low: int, high: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low or (high is not None and value > high):
+        bound = f"≥ {low}" if high is None else f"from {low} to {high}"
+        raise ConfigError(f"range test: {what} must be a whole number {bound}, got {value!r}")
+    return int(value)
+
+
+def range_test(model, ds, params, start_lr: float = 1e-7, end_lr: float = 10.0, num_iter: int = 100, *,
+               mode: str = "exp", batch_size: int = 32, optimizer: str = "sgd",
+               optimizer_params: dict | None = None, seed: int = 0, val_ds=None,
+               diverge_factor: float = 4.0, patience: int = 3,
+               callback: Callable[[RangeTestStep], Any] | None = None,
+               cancel: Callable[[], bool] | None = None) -> RangeTestResult:
+    """Smith's LR range test: one mini-batch per step, the LR rising from ``start_lr`` to ``end_lr``.
+
+    Starts from a copy of ``params`` (they are never modified), draws mini-batches with
+    ``BatchSampler(n, batch_size, seed)`` like the descent runner, and takes ``num_iter`` optimizer steps
+    with LRs ``lr_grid(start_lr, end_lr, num_iter, mode)``.
+
+    ``losses[i]`` is the mini-batch loss *after* the update with ``lrs[i]``, measured on the next
+    mini-batch (the one the following step trains on, so it costs nothing extra). Established finders
+    record the loss before the update, which credits each LR with its predecessor's effect and shifts the
+    curve one step towards higher LRs. With ``val_ds``, ``val_losses[i]`` is the loss on the whole of it
+    at the same parameters.
+
+    Stopping (``stop_reason`` says which in words, ``stop_kind`` names it):
+
+    - a non-finite loss, validation loss or parameter vector stops at once; that step is not recorded;
+    - divergence: with ``best`` the lowest loss so far (the starting loss included) and ``scale`` the
+      largest of (a) how far the loss had fallen to reach ``best`` (the highest loss before it minus
+      ``best``), (b) the mini-batch noise (median absolute step-to-step change) and (c) float resolution,
+      the test stops once ``loss − best > diverge_factor · scale`` for ``patience`` steps in a row. The
+      rule uses only differences of losses, so it behaves the same for losses near zero, negative or
+      shifted by any constant, and scaled by any positive factor;
+    - ``cancel()`` returning true (polled before each step);
+    - reaching ``end_lr``.
+
+    ``callback(RangeTestStep)`` runs after every recorded step (the parameter copy is made only when a
+    callback is given). The same seed gives a bit-identical result.
+    """
+    grid = lr_grid(start_lr, end_lr, num_iter, mode)
+    n_iter = grid.size
+    batch_size = _check_int("batch size", batch_size, 0)
+    seed = _check_int("seed", seed, 0, 2**32 - 1)
+    patience = _check_int("patience", patience, 1, n_iter)
+    try:
+        factor = float(diverge_factor)
+    except (TypeError, ValueError):
+        factor = math.nan
+    if not (math.isfinite(factor) and factor > 0):
+        raise ConfigError(f"range test: diverge_factor must be positive and finite, got {diverge_factor!r}")
+    if callback is not None and not callable(callback):
+        raise ConfigError("range test: callback must be callable")
+    if cancel is not None and not callable(cancel):
+        raise ConfigError("range test: cancel must be callable")
+    X, y = _data(model, ds, "training data")
+    val = _data(model, val_ds, "validation data") if val_ds is not None else None
+    p = np.array(params, dtype=np.float64)  # our own copy: the caller's vector is never touched
+    if p.shape != (model.n_params,):
+        raise ConfigError(f"range test: expected {model.n_params} parameters, got an array of shape {p.shape}")
+    if not np.isfinite(p).all():
+        raise ConfigError("range test: the starting parameters contain NaN or infinity")
+    opt = optimizers.make(optimizer, model.n_params, **(optimizer_params or {}))
+
+    sampler = BatchSampler(X.shape[0], batch_size, seed)
+    full = sampler.full_batch
+
+    def batch():
+        if full:
+            sampler.next()  # keep its counters honest
+            return X, y
+        idx = sampler.next()
+        return X[idx], y[idx]
+
+    lrs: list[float] = []
+    losses: list[float] = []
+    val_losses: list[float] = []
+    stop_kind, stop_reason = "end", ""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        loss, grad = model.loss_and_grad(p, *batch())
+        initial = float(loss)
+        if not (math.isfinite(initial) and np.isfinite(grad).all()):
+            raise ConfigError("range test: the loss or its gradient at the starting parameters is not finite")
+        best, run_max, height = initial, initial, 0.0
+        abs_steps: list[float] = []  # |loss change| per step, for the noise scale
+        prev = initial
+        over = 0
+        for i in range(n_iter):
+            if cancel is not None and cancel():
+                stop_kind, stop_reason = "cancelled", f"cancelled after {i} of {n_iter} steps"
+                break
+            lr = float(grid[i])
+            p = opt.step(p, grad, lr)
+            if not np.isfinite(p).all():
+                stop_kind = "non_finite"
+                stop_reason = f"non-finite parameters at step {i + 1} of {n_iter}, lr = {fmt_lr(lr)}"
+                break
+            if i + 1 < n_iter:
+                loss, grad = model.loss_and_grad(p, *batch())
+            else:
+                loss = model.loss(p, *batch())
+            loss = float(loss)
+            if not math.isfinite(loss):
+                stop_kind = "non_finite"
+                stop_reason = f"non-finite loss at step {i + 1} of {n_iter}, lr = {fmt_lr(lr)}"
+                break
+            v_loss = None
+            if val is not None:
+                v_loss = float(model.loss(p, *val))
+                if not math.isfinite(v_loss):
+                    stop_kind = "non_finite"
+                    stop_reason = f"non-finite validation loss at step {i + 1} of {n_iter}, lr = {fmt_lr(lr)}"
+                    break
+                val_losses.append(v_loss)
+            lrs.append(lr)
+            losses.append(loss)
+            if callback is not None:
+                callback(RangeTestStep(i, lr, loss, p.copy(), v_loss))
+
+            # divergence bookkeeping (differences of losses only: offset- and scale-free)
+            abs_steps.append(abs(loss - prev))
+            prev = loss
+            if loss < best:
+                best = loss
+                height = run_max - best
+            run_max = max(run_max, loss)
+            tiny = 16 * np.finfo(np.float64).eps * max(abs(best), abs(initial), np.finfo(np.float64).tiny)
+            rise = loss - best
+            if rise > factor * max(height, tiny) and rise > factor * float(np.median(abs_steps)):
+                over += 1
+            else:
+                over = 0
+            if over >= patience:
+                stop_kind = "diverged"
+                scale = max(height, float(np.median(abs_steps)), tiny)
+                stop_reason = (f"loss diverged at step {i + 1} of {n_iter}, lr = {fmt_lr(lr)}: it stayed more "
+                               f"than {factor:g}× its earlier fall ({scale:.3g}) above its best ({best:.4g}) "
+                               f"for {patience} step{'s' if patience > 1 else ''}")
+                break
+    if stop_kind == "end":
+        stop_reason = f"reached end_lr = {fmt_lr(float(grid[-1]))} after {n_iter} steps"
+
+    lr_arr = np.array(lrs, dtype=np.float64)
+    loss_arr = np.array(losses, dtype=np.float64)
+    smoothed = smooth_curve(loss_arr, lr_arr)
+    return RangeTestResult(
+        _frozen(lr_arr), _frozen(loss_arr), _frozen(smoothed),
+        _frozen(val_losses) if val is not None else None,
+        _suggest_curve(lr_arr, loss_arr, smoothed), stop_reason,
+        mode=mode, start_lr=float(grid[0]), end_lr=float(grid[-1]), num_iter=n_iter, seed=seed,
+        stop_kind=stop_kind, initial_loss=initial, batch_size=batch_size, optimizer=opt.name,
+    )
+
+
+def _data(model, ds, what: str) -> tuple[np.ndarray, np.ndarray]:
+    X = getattr(ds, "X", None)
+    y = getattr(ds, "y", None)
+    if X is None or y is None:
+        raise ConfigError(f"range test: the {what} has no X and y")
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y)
+    if X.ndim != 2 or X.shape[0] < 1 or y.shape != (X.shape[0],):
+        raise ConfigError(f"range test: the {what} must have X of shape (n, d) and y of shape (n,), "
+                          f"got {X.shape} and {y.shape}")
+    if X.shape[1] != model.n_features:
+        raise ConfigError(f"range test: the {what} has {X.shape[1]} features, the model expects {model.n_features}")
+    return X, y
+
+
+# -- smoothing and suggestions ------------------------------------------------------------------------
+def smooth(losses, lrs=None, *, span: float = DEFAULT_SPAN) -> np.ndarray:
+    """Zero-phase smoothing: an exponential moving average run forwards, then backwards over the result.
+
+    The backward pass undoes the forward pass's lag exactly (the combined kernel is symmetric), so a
+    drop stays where it is; a causal EMA moves it to higher LRs. Smoothing is against log10(lr) when
+    ``lrs`` is given (so a linear-mode curve, dense in log lr at its end, is treated evenly) and against
+    the point index otherwise. ``span`` is the EMA's time constant in points, measured with the curve's
+    median spacing in log lr. The ends are padded by odd reflection (as in filtfilt) so the curve keeps
+    its level and slope there (the reflection centre is a line fitted to the end points, so one noisy end
+    point does not tilt the curve). ``losses`` must be finite; see ``suggest`` for recorded curves with a
+    NaN/inf tail.
+    """
+    y = np.array(losses, dtype=np.float64).ravel()
+    n = y.size
+    if not np.isfinite(y).all():
+        raise CurveError("smooth: the losses contain NaN or infinity; cut them first (suggest() does)")
+    try:
+        span = float(span)
+    except (TypeError, ValueError):
+        span = math.nan
+    if not (math.isfinite(span) and span > 0):
+        raise ConfigError(f"smooth: span must be positive, got {span!r}")
+    if lrs is None:
+        x = np.arange(n, dtype=np.float64)
+    else:
+        lr = np.asarray(lrs, dtype=np.float64).ravel()
+        if lr.size != n:
+            raise CurveError(f"smooth: {lr.size} learning rates for {n} losses")
+        if not (np.isfinite(lr).all() and (lr > 0).all()):
+            raise CurveError("smooth: learning rates must be positive and finite")
+        x = np.log10(lr)
+    if n < 3:
+        return y
+    dx = np.diff(x)
+    if not (dx > 0).all():
+        raise CurveError("smooth: learning rates must increase strictly")
+    tau = span * float(np.median(dx))
+    pad = min(n - 1, int(math.ceil(3 * span)))
+    left = np.arange(pad, 0, -1)  # indices pad..1
+    right = n - 2 - np.arange(pad)  # indices n-2..n-1-pad
+    # Reflect about a straight line fitted to the last few points at each end rather than about the end
+    # point itself: one noisy end point would otherwise be doubled into the padding and tilt the slope there.
+    k = min(n, int(math.ceil(span)) + 1)
+    y_first = _line_at(x[:k], y[:k], x[0])
+    y_last = _line_at(x[-k:], y[-k:], x[-1])
+    xs = np.concatenate([2 * x[0] - x[left], x, 2 * x[-1] - x[right]])
+    ys = np.concatenate([2 * y_first - y[left], y, 2 * y_last - y[right]])
+    alpha = -np.expm1(-np.diff(xs) / tau)  # per-interval EMA weight: uneven spacing handled exactly
+    fwd = _ema(ys.tolist(), alpha.tolist())
+    bwd = _ema(fwd[::-1], alpha[::-1].tolist())[::-1]
+    return np.array(bwd[pad:pad + n], dtype=np.float64)
+
+
+def blowup_start(losses, patience: int = 3) -> int:
+    """Index where a range test's blow-up begins; the length of the curve if it never does.
+
+    That is the first of ``patience`` losses in a row (or all that remain, at the end) that stand above
+    the starting level by more than twice the typical step-to-step change, after the loss had clearly
+    fallen below that level. Noise on a plateau almost never does this (three 2σ excursions in a row);
+    a blow-up always does.
+
+    The blow-up grows exponentially in log lr, faster than any smoothing kernel decays, so a smoother fed
+    the whole curve drags it back over the descent: it lifts the smoothed minimum, flattens the drop and
+    moves the steepest point. Suggestions therefore read only the part before it, and the two parts are
+    smoothed separately.
+    """
+    y = np.asarray(losses, dtype=np.float64).ravel()
+    n = y.size
+    if n < MIN_POINTS:
+        return n
+    start = float(np.median(y[: max(3, n // 20)]))
+    noise = float(np.median(np.abs(np.diff(y))))
+    fallen = (start - np.minimum.accumulate(y)) > 4.0 * noise
+    above = y > start + 2.0 * noise
+    for k in np.flatnonzero(fallen & above):
+        if above[k:k + patience].all():
+            return int(k)
+    return n
+
+
+def smooth_curve(losses, lrs=None, *, span: float = DEFAULT_SPAN) -> np.ndarray:
+    """``smooth`` applied separately to the descent and to the blow-up (see ``blowup_start``)."""
+    y = np.asarray(losses, dtype=np.float64).ravel()
+    if y.size == 0:
+        return y.copy()
+    k = blowup_start(y)
+    x = None if lrs is None else np.asarray(lrs, dtype=np.float64).ravel()
+    head = smooth(y[:k], None if x is None else x[:k], span=span) if k else y[:0]
+    tail = smooth(y[k:], None if x is None else x[k:], span=span) if k < y.size else y[:0]
+    return np.concatenate([head, tail])
+
+
+def _suggest_curve(lrs: np.ndarray, losses: np.ndarray, smoothed: np.ndarray,
+                   span: float | None = DEFAULT_SPAN) -> dict:
+    """Suggestions from the part of a curve before its blow-up."""
+    k = blowup_start(losses)
+    return _suggest_from(lrs[:k], losses[:k], smoothed[:k], span)
+
+
+def _line_at(x: np.ndarray, y: np.ndarray, at: float) -> float:
+    """Value at ``at`` of the least-squares line through (x, y)."""
+    xm, ym = x.mean(), y.mean()
+    sxx = float(((x - xm) ** 2).sum())
+    slope = float(((x - xm) * (y - ym)).sum()) / sxx if sxx > 0 else 0.0
+    return float(ym + slope * (at - xm))
+
+
+def _ema(values: list[float], alpha: list[float]) -> list[float]:
+    out = [values[0]]
+    s = values[0]
+    for v, a in zip(values[1:], alpha):
+        s += a * (v - s)
+        out.append(s)
+    return out
+
+
+def _clean_curve(lrs, losses) -> tuple[np.ndarray, np.ndarray]:
+    """(lrs, losses) up to the first non-finite loss; CurveError for learning rates that cannot be used."""
+    lr = np.array(lrs, dtype=np.float64).ravel()
+    loss = np.array(losses, dtype=np.float64).ravel()
+    if lr.size != loss.size:
+        raise CurveError(f"curve: {lr.size} learning rates but {loss.size} losses")
+    bad = ~np.isfinite(loss)
+    if bad.any():
+        # After the first NaN/inf the run has diverged: what follows says nothing about that LR.
+        cut = int(np.argmax(bad))
+        lr, loss = lr[:cut], loss[:cut]
+    if lr.size:
+        ok = np.isfinite(lr) & (lr > 0)
+        if not ok.all():
+            i = int(np.argmin(ok))
+            raise CurveError(f"curve: learning rate {lrs[i]!r} at row {i + 1} is not positive and finite")
+        step = np.diff(lr)
+        if (step <= 0).any():
+            i = int(np.argmax(step <= 0)) + 1
+            raise CurveError(f"curve: learning rates must increase strictly; row {i + 1} ({lr[i]:g}) "
+                             f"does not exceed row {i} ({lr[i - 1]:g})")
+    return lr, loss
+
+
+def suggest(lrs, losses, method: str = "steepest", *, span: float = DEFAULT_SPAN) -> float | None:
+    """One suggested LR from any recorded (lr, loss) curve, or None when it is undefined.
+
+    The curve is taken in recorded order, cut at its first NaN/inf loss (the run diverged there), and
+    smoothed with ``smooth`` against log10(lr). With ``x = log10(lr)``, ``s`` the smoothed loss, and
+    ``m`` the index of its minimum, the rules are:
+
+    - ``steepest`` (Smith's choice): where ``ds/dx`` (np.gradient against log10 lr) is most negative,
+      searched only up to ``m`` (past the minimum the loss is blowing up), refined between grid points by
+      the vertex of a parabola through the slope's three lowest neighbours.
+    - ``valley``: the middle, in log lr, of the longest stretch before ``m`` over which the smoothed loss
+      falls at least a tenth as fast as at its steepest; robust to a single sharp kink in the slope.
+    - ``minimum/10``: the LR at the minimum of ``s`` (parabola-refined), divided by 10.
+    - ``base_lr`` (Smith's lower bound): where the loss has covered 10 % of its drop (from ``s[0]`` to
+      ``s[m]``), i.e. where it starts to fall for good (the last downward crossing of that level before
+      ``m``, so a dip in a noisy plateau does not count); interpolated in log lr. The crossing is read off a
+      lighter smoothing (span × 0.4): heavy smoothing widens a drop and would push both bounds outwards,
+      and a level crossing needs far less smoothing than a slope.
+    - ``max_lr`` (Smith's upper bound): where it first has covered 90 % of the drop, just before the
+      loss turns up.
+
+    All are None with fewer than 5 finite points, when the minimum is the first point, or when the drop
+    is no bigger than twice the noise (the robust spread of the raw losses around ``s``): no descent.
+    """
+    if method not in SUGGESTIONS:
+        raise ConfigError(f"suggest: unknown method {method!r}; choose one of {', '.join(SUGGESTIONS)}")
+    return suggest_all(lrs, losses, span=span)[method]
+
+
+def suggest_all(lrs, losses, *, span: float = DEFAULT_SPAN) -> dict:
+    """Every suggestion (keys as ``SUGGESTIONS``) for a recorded curve; see ``suggest`` for the rules."""
+    lr, loss = _clean_curve(lrs, losses)
+    smoothed = smooth_curve(loss, lr, span=span)
+    return _suggest_curve(lr, loss, smoothed, span)
+
+
+def _parabola_vertex(x: np.ndarray, f: np.ndarray, j: int) -> float:
+    """x of the vertex of the parabola through points j-1, j, j+1 (clamped to them); x[j] at an end."""
+    if j <= 0 or j >= x.size - 1:
+        return float(x[j])
+    x0, x1, x2 = x[j - 1], x[j], x[j + 1]
+    f0, f1, f2 = f[j - 1], f[j], f[j + 1]
+    d = (x0 - x1) * (x0 - x2) * (x1 - x2)
+    a = (x2 * (f1 - f0) + x1 * (f0 - f2) + x0 * (f2 - f1)) / d
+    b = (x2 * x2 * (f0 - f1) + x1 * x1 * (f2 - f0) + x0 * x0 * (f1 - f2)) / d
+    if not a > 0:  # flat or not a minimum: keep the grid point
+        return float(x1)
+    return float(min(max(-b / (2 * a), x0), x2))
+
+
+def _crossing(x: np.ndarray, s: np.ndarray, level: float, stop: int, *, last: bool = False) -> float:
+    """log lr where s falls through ``level`` at or before index ``stop``, interpolated linearly.
+
+    The first such crossing, or with ``last`` the last one (the fall that does not come back up);
+    x[0] when s starts below the level, x[stop] when it never gets there.
+    """
+    below = s[: stop + 1] <= level
+    if below[0]:
+        return float(x[0])
+    if not below.any():
+        return float(x[stop])
+    if last:
+        k = int(np.flatnonzero(~below)[-1]) + 1  # first point of the final stretch below the level
+    else:
+        k = int(np.argmax(below))
+    s0, s1 = s[k - 1], s[k]
+    t = (s0 - level) / (s0 - s1) if s0 != s1 else 1.0
+    return float(x[k - 1] + t * (x[k] - x[k - 1]))
+
+
+def _suggest_from(lrs: np.ndarray, losses: np.ndarray, smoothed: np.ndarray,
+                  span: float | None = DEFAULT_SPAN) -> dict:
+    out: dict[str, float | None] = {k: None for k in SUGGESTIONS}
+    n = losses.size
+    if n < MIN_POINTS:
+        return out
+    x = np.log10(lrs)
+    s = smoothed
+    m = int(np.argmin(s))
+    drop = float(s[0] - s[m])
+    resid = losses - s
+    noise = 1.4826 * float(np.median(np.abs(resid - np.median(resid))))
+    if m == 0 or not drop > 2 * noise or not drop > 0:
+        return out
+    slope = np.gradient(s, x)
+    j = int(np.argmin(slope[: m + 1]))
+    steepest = float(slope[j])
+    if steepest >= 0:
+        return out
+    out["steepest"] = 10 ** _parabola_vertex(x, slope, j)
+
+    falling = slope[: m + 1] <= VALLEY_FRACTION * steepest
+    best_len, best_mid = -1.0, float(x[j])
+    k = 0
+    while k <= m:
+        if falling[k]:
+            start = k
+            while k + 1 <= m and falling[k + 1]:
+                k += 1
+            length = float(x[k] - x[start])
+            if length >= best_len:  # ties go to the later stretch, nearer the minimum
+                best_len, best_mid = length, float(x[start] + x[k]) / 2
+        k += 1
+    out["valley"] = 10 ** best_mid
+
+    out["minimum/10"] = 10 ** _parabola_vertex(x, s, m) / 10
+    # Level crossings are far less sensitive to noise than slopes, and heavy smoothing widens a drop
+    # (pushing both bounds outwards), so the bounds are read off a lighter smoothing of the same curve.
+    light = smooth(losses, lrs, span=span * BOUNDS_SPAN_RATIO) if span is not None else s
+    out["base_lr"] = 10 ** _crossing(x, light, float(s[0]) - BASE_FRACTION * drop, m, last=True)
+    out["max_lr"] = 10 ** _crossing(x, light, float(s[0]) - MAX_FRACTION * drop, m)
+    return out
+
+
+# -- repeats ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RepeatResult:
+    """K range tests with different seeds (mini-batch orders), summarised.
+
+    ``lrs`` is the common LR grid, cut where fewer than half the runs still have a point; ``curves`` is
+    (K, n), NaN after a run stopped; ``median``, ``low`` and ``high`` are the median and the 10th and 90th
+    percentiles (linear interpolation) across the runs that reach each LR; ``smoothed`` smooths the median.
+    ``spread[name]`` is (geometric mean, geometric standard deviation) of that suggestion over the runs
+    that produced one (factor 1.0 with a single run), or None when no run did; ``counts[name]`` says how
+    many did. ``suggestions`` are those of the median curve.
+    """
+
+    lrs: np.ndarray
+    curves: np.ndarray
+    median: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    smoothed: np.ndarray
+    results: tuple
+    spread: dict
+    counts: dict
+    suggestions: dict
+    seeds: tuple = ()
+    band: str = "10th–90th percentile"
+
+    def describe(self, name: str = "steepest") -> str:
+        """e.g. "3.1e-3 ×/÷ 1.4": the geometric centre and the factor it typically moves by between runs."""
+        if name not in SUGGESTIONS:
+            raise ConfigError(f"describe: unknown suggestion {name!r}; choose one of {', '.join(SUGGESTIONS)}")
+        k = len(self.results)
+        got = self.spread.get(name)
+        if got is None:
+            return f"undefined in all {k} runs" if k != 1 else "undefined"
+        centre, factor = got
+        text = f"{fmt_lr(centre)} ×/÷ {factor:.1f}"
+        if self.counts[name] < k:
+            text += f" ({self.counts[name]} of {k} runs)"
+        return text
+
+    def to_dict(self) -> dict:
+        def col(a):
+            return [None if not math.isfinite(v) else float(v) for v in np.asarray(a, dtype=np.float64).ravel()]
+
+        return {
+            "lrs": col(self.lrs),
+            "curves": [col(row) for row in self.curves],
+            "median": col(self.median),
+            "low": col(self.low),
+            "high": col(self.high),
+            "smoothed": col(self.smoothed),
+            "band": self.band,
+            "seeds": [int(s) for s in self.seeds],
+            "spread": {k: (None if v is None else {"center": v[0], "factor": v[1], "count": self.counts[k]})
+                       for k, v in self.spread.items()},
+            "describe": {k: self.describe(k) for k in SUGGESTIONS},
+            "suggestions": {k: _json_float(self.suggestions.get(k)) for k in SUGGESTIONS},
+            "results": [r.to_dict() for r in self.results],
+        }
+
+
+def repeat_range_test(model, ds, params, seeds=(0, 1, 2, 3, 4), **kw) -> RepeatResult:
+    """``range_test`` once per seed (other arguments as there), summarised as a ``RepeatResult``.
+
+    A ``cancel`` that fires stops the current run and skips the rest; the summary covers the runs made.
+    """
+    try:
+        seeds = tuple(int(s) for s in seeds)
+    except (TypeError, ValueError):
+        raise ConfigError(f"repeat range test: seeds must be whole numbers, got {seeds!r}") from None
+    if not seeds:
+        raise ConfigError("repeat range test: give at least one seed")
+    if "seed" in kw:
+        raise ConfigError("repeat range test: pass seeds=…, not seed=…")
+    cancel = kw.get("cancel")
+    results = []
+    for s in seeds:
+        if results and cancel is not None and cancel():
+            break
+        results.append(range_test(model, ds, params, seed=s, **kw))
+    return summarize(results)
+
+
+def summarize(results) -> RepeatResult:
+    """Median curve, band and suggestion spread of range tests run on the same LR grid."""
+    results = tuple(results)
+    if not results:
+        raise ConfigError("repeat range test: no results to summarise")
+    first = results[0]
+    grid = lr_grid(first.start_lr, first.end_lr, first.num_iter, first.mode)
+    for r in results[1:]:
+        if (r.start_lr, r.end_lr, r.num_iter, r.mode) != (first.start_lr, first.end_lr, first.num_iter, first.mode):
+            raise ConfigError("repeat range test: the runs used different LR grids")
+    k = len(results)
+    lengths = sorted((r.losses.size for r in results), reverse=True)
+    n = lengths[(k + 1) // 2 - 1]  # the longest prefix that at least half the runs reach
+    curves = np.full((k, n), np.nan)
+    for i, r in enumerate(results):
+        m = min(n, r.losses.size)
+        curves[i, :m] = r.losses[:m]
+    if n:
+        median = np.nanmedian(curves, axis=0)
+        low, high = np.nanpercentile(curves, [10, 90], axis=0)
+    else:
+        median = low = high = np.empty(0)
+    lrs = grid[:n]
+    smoothed = smooth_curve(median, lrs) if n else median.copy()
+    spread: dict[str, tuple[float, float] | None] = {}
+    counts: dict[str, int] = {}
+    for name in SUGGESTIONS:
+        vals = np.array([r.suggestions[name] for r in results if r.suggestions.get(name) is not None], dtype=np.float64)
+        counts[name] = int(vals.size)
+        if vals.size == 0:
+            spread[name] = None
+            continue
+        logs = np.log10(vals)
+        centre = float(10 ** logs.mean())
+        factor = float(10 ** logs.std(ddof=1)) if vals.size > 1 else 1.0
+        spread[name] = (centre, factor)
+    curves.setflags(write=False)
+    return RepeatResult(
+        _frozen(lrs), curves, _frozen(median), _frozen(low), _frozen(high), _frozen(smoothed), results,
+        spread, counts, _suggest_curve(lrs, median, smoothed), seeds=tuple(r.seed for r in results),
+    )
