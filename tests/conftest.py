@@ -1,7 +1,69 @@
-"""Shared test setup: Qt runs offscreen unless GD_STUDIO_TEST_DISPLAY=1 asks for a real screen."""
+"""Shared test setup: Qt runs offscreen unless GD_STUDIO_TEST_DISPLAY=1 asks for a real screen.
+
+Qt fixtures: every test gets its own settings file (never the user's), and a test that leaves a GD Studio
+worker thread running fails.
+"""
 from __future__ import annotations
 
 import os
+import sys
+
+import pytest
 
 if os.environ.get("GD_STUDIO_TEST_DISPLAY") != "1":
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(tmp_path_factory, monkeypatch):
+    """Point QSettings (via gd_studio.ui.settings) at a throw-away INI file."""
+    path = tmp_path_factory.mktemp("settings") / "gd-studio.ini"
+    monkeypatch.setenv("GD_STUDIO_SETTINGS", str(path))
+    yield path
+
+
+@pytest.fixture(autouse=True)
+def _no_stray_threads():
+    """Fail a test that leaves a worker QThread running (after its widgets were closed)."""
+    yield
+    worker = sys.modules.get("gd_studio.ui.worker")
+    if worker is None:
+        return
+    running = worker.live_threads()
+    if not running:
+        return
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    for _ in range(50):  # a close in flight may need a few event-loop turns
+        if app is not None:
+            app.processEvents()
+        running = [t for t in running if t.isRunning() and not t.wait(20)]
+        if not running:
+            return
+    for t in running:  # stop them so the next test starts clean, then report
+        t.quit()
+        t.wait(2000)
+    pytest.fail(f"{len(running)} GD Studio worker thread(s) still running after the test")
+
+
+@pytest.fixture
+def make_window(qtbot):
+    """A factory for MainWindow with a given RunConfig, shown, built and drawn once; closed afterwards."""
+    from gd_studio.ui import MainWindow
+
+    windows = []
+
+    def make(config=None, **kw):
+        w = MainWindow(config=config, **kw)
+        qtbot.addWidget(w)
+        windows.append(w)
+        with qtbot.waitSignal(w.snapshotApplied, timeout=10000):
+            w.show()
+        w.panel.rt_animate.setChecked(False)  # tests do not need to watch the range test
+        return w
+
+    yield make
+    for w in windows:
+        w.close()
+        assert not w.controller.is_running(), "closing the window left its worker thread running"
