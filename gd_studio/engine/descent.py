@@ -69,13 +69,15 @@ class History:
             self._n_recent += 1
 
     def _push_old(self, row: np.ndarray) -> None:
-        if self._n_old == self._old.shape[0]:
+        while self._n_old == self._old.shape[0]:
+            # thin to every (2·stride)-th step; rows recorded every k steps may all survive one doubling
+            # (validation every 10 steps is all multiples of 2), hence the loop until room is made
             self.stride *= 2
             keep = self._old[: self._n_old][self._old[: self._n_old, 0].astype(np.int64) % self.stride == 0]
             self._n_old = keep.shape[0]
             self._old[: self._n_old] = keep
-            if int(row[0]) % self.stride:
-                return
+        if int(row[0]) % self.stride:
+            return
         self._old[self._n_old] = row
         self._n_old += 1
 

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import math
 import time
-from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QFont, QKeySequence
 from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QComboBox, QDockWidget, QFileDialog, QFrame,
                                QHBoxLayout, QLabel, QLineEdit, QMainWindow, QSplitter, QToolBar, QToolButton,
@@ -388,8 +387,8 @@ class MainWindow(QMainWindow):
 
     def cancel(self) -> None:
         fw = QApplication.focusWidget()
-        if isinstance(fw, QLineEdit) and fw is not None and fw.isModified() and not self.range_test_busy:
-            fw.undo() if fw.isUndoAvailable() else None
+        if isinstance(fw, QLineEdit) and fw.isModified() and fw.isUndoAvailable() and not self.range_test_busy:
+            fw.undo()  # Esc while typing drops the typing, as in a dialog
         self.actionRun.setChecked(False)
         self.controller.cancel()
 
@@ -463,6 +462,7 @@ class MainWindow(QMainWindow):
         self.configApplied.emit(info)
 
     def _on_snapshot(self, snap) -> None:
+        draw = None
         try:
             if snap.generation != self._generation or self._closing:
                 return
@@ -491,7 +491,7 @@ class MainWindow(QMainWindow):
             # what the last frame cost (its data and its paint), so the worker paces the next ones
             paint = GatedPlotWidget.paint_seconds
             GatedPlotWidget.paint_seconds = 0.0
-            self.controller.ack(min(draw + paint, 0.5) if "draw" in locals() else None)
+            self.controller.ack(min(draw + paint, 0.5) if draw is not None else None)
 
     def _step_caption(self, snap) -> str:
         h = snap.history

@@ -68,6 +68,25 @@ def test_history_memory_is_flat_and_keeps_recent_steps_exactly():
     assert h.rows()[-1, 0] == 99_990
 
 
+def test_history_thins_rows_recorded_every_k_steps():
+    # validation rows come every 10 steps: one doubling of the stride removes none of them
+    h = descent.History(("step", "val_loss"), recent=16, old=8)
+    for step in range(10, 200_001, 10):
+        h.append((step, 1.0))
+    assert len(h) <= 24 and np.all(np.diff(h.rows()[:, 0]) > 0)
+
+
+def test_long_runs_keep_memory_flat():
+    ds = _line()
+    m = models.make("one_weight", 1, 1, loss="mse")
+    r = descent.Runner(m, ds, np.array([0.0]), lr=0.1, batch_size=0, val=ds, val_every=10,
+                       history_recent=256, history_old=256)
+    r.run(200_000)
+    assert r.step_count == 200_000 and not r.stopped
+    assert len(r.history) <= 512 and len(r.val_history) <= 512
+    assert r.history.rows()[-1, 0] == 200_000
+
+
 def _moons_session(**changes):
     settings = dict(dataset="moons", dataset_params={"n_samples": 120, "noise": 0.2}, model="mlp",
                     hidden=(8,), optimizer="adam", lr=0.01, batch_size=16, seed=3)

@@ -1,0 +1,188 @@
+"""Window benchmarks, run by hand (not collected by pytest): prints numbers measured in the same run.
+
+    python tests/benchmarks/bench_ui.py            # offscreen
+    xvfb-run -a python tests/benchmarks/bench_ui.py --display
+
+1. event-loop latency while training at full speed: a 10 ms QTimer probe; how late each tick fires
+   (p50 / p99 / max); the issue asks p99 < 50 ms;
+2. redraw rate: snapshots drawn per second by the views while running (asks ≥ 30 fps);
+3. engine speed inside the app vs headless (descent.Runner.step in a plain loop, same config): ratio ≥ 0.5;
+4. time to window shown, from process start: a fresh interpreter is launched with subprocess, and the
+   parent measures from just before Popen to the child's line printed on the event loop's first turn
+   after window.show() (and to the first drawn snapshot). Asks < 2 s.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+
+def _config(name: str):
+    from gd_studio.engine.config import RunConfig
+
+    if name == "small":
+        return RunConfig(dataset="moons", dataset_params={"n_samples": 400, "noise": 0.2, "seed": 0}, model="mlp",
+                         hidden=(16,), lr=0.1, batch_size=32, seed=0, watch="W2[0,0]")
+    if name == "parabola":
+        return RunConfig(dataset="line", dataset_params={"n_samples": 200, "noise": 0.1, "seed": 0},
+                         model="one_weight", loss="mse", lr=0.05, batch_size=32, seed=0, watch="w",
+                         val_fraction=0.0)  # ~100k steps/s: keep clear of the engine's val-history limit
+    return RunConfig(dataset="digits", model="mlp", hidden=(32,), lr=0.05, batch_size=64, seed=0,
+                     watch="W2[0,0]")
+
+
+def headless_steps_per_second(config, seconds: float = 2.0) -> float:
+    from gd_studio.engine import descent
+
+    runner = descent.build(config).runner
+    for _ in range(50):  # warm up
+        runner.step()
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        for _ in range(100):
+            runner.step()
+        n += 100
+    return n / (time.perf_counter() - t0)
+
+
+def in_app(config, seconds: float = 3.0) -> dict:
+    from PySide6.QtCore import QElapsedTimer, QTimer
+
+    from gd_studio.ui import MainWindow
+    from gd_studio.ui.app import NORMAL_SCALE, make_app
+    from gd_studio.ui import theme
+
+    app = make_app([])
+    theme.apply_theme(app, "light", NORMAL_SCALE)
+    w = MainWindow(config=config)
+    w.resize(1500, 940)
+    w.show()
+    deadline = time.perf_counter() + 10
+    while w.last_snapshot is None and time.perf_counter() < deadline:
+        app.processEvents()
+        time.sleep(0.005)
+    lateness: list[float] = []
+    frames: list[float] = []
+    clock = QElapsedTimer()
+    probe = QTimer()
+    probe.setTimerType(probe.timerType().PreciseTimer)
+    probe.setInterval(10)
+    last = [0]
+
+    def tick():
+        now = clock.elapsed()
+        lateness.append(max(0.0, now - last[0] - 10.0))
+        last[0] = now
+
+    probe.timeout.connect(tick)
+    w.snapshotApplied.connect(lambda s: frames.append(time.perf_counter()))
+    w.start()
+    t_start = time.perf_counter()
+    while w.step_count == 0 and time.perf_counter() - t_start < 5:
+        app.processEvents()
+    from PySide6.QtCore import QEventLoop
+
+    step0, t0 = w.step_count, time.perf_counter()
+    clock.start()
+    probe.start()
+    frames.clear()
+    loop = QEventLoop()  # the real event loop, as in the app, not a processEvents() spin
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()
+    probe.stop()
+    steps = w.step_count - step0
+    elapsed = time.perf_counter() - t0
+    draw = sorted(w._draw_times)
+    w.close()
+    lat = sorted(lateness)
+    return {
+        "steps_per_sec": steps / elapsed,
+        "fps": len(frames) / elapsed,
+        "lat_p50": lat[len(lat) // 2] if lat else float("nan"),
+        "lat_p99": lat[min(len(lat) - 1, int(0.99 * len(lat)))] if lat else float("nan"),
+        "lat_max": lat[-1] if lat else float("nan"),
+        "probe_ticks": len(lat),
+        "draw_ms_p50": 1000 * statistics.median(draw) if draw else float("nan"),
+    }
+
+
+CHILD = r"""
+import sys, time
+sys.path.insert(0, {root!r})
+from PySide6.QtCore import QTimer
+from gd_studio.ui.app import make_app, run_app
+app = make_app([])
+def shown():
+    from PySide6.QtWidgets import QApplication
+    wins = [w for w in QApplication.topLevelWidgets() if w.objectName() == "gdStudioMainWindow"]
+    w = wins[0]
+    print("shown", w.isVisible(), flush=True)
+    def first(_s):
+        print("frame", flush=True)
+        QTimer.singleShot(0, w.close)
+    if w.last_snapshot is not None:
+        first(None)
+    else:
+        w.snapshotApplied.connect(first)
+QTimer.singleShot(0, shown)
+sys.exit(run_app([]))
+"""
+
+
+def startup_time(repeats: int = 3) -> list[tuple[float, float]]:
+    out = []
+    env = dict(os.environ)
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-c", CHILD.format(root=str(ROOT))], stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True, env=env)
+        shown = frame = float("nan")
+        for line in proc.stdout:
+            if line.startswith("shown"):
+                shown = time.perf_counter() - t0
+            elif line.startswith("frame"):
+                frame = time.perf_counter() - t0
+        proc.wait(30)
+        out.append((shown, frame))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--display", action="store_true", help="use the real (or Xvfb) display, not offscreen")
+    ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--configs", default="small,parabola,digits")
+    args = ap.parse_args()
+    if not args.display:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, platform "
+          f"{os.environ.get('QT_QPA_PLATFORM', 'default')}")
+    for name in args.configs.split(","):
+        config = _config(name)
+        headless = headless_steps_per_second(config)
+        r = in_app(config, args.seconds)
+        print(f"\n[{name}] {config.model} {config.hidden if config.model == 'mlp' else ''} on {config.dataset}, "
+              f"batch {config.batch_size}")
+        print(f"  event-loop latency (10 ms probe, {r['probe_ticks']} ticks): p50 {r['lat_p50']:.1f} ms, "
+              f"p99 {r['lat_p99']:.1f} ms, max {r['lat_max']:.1f} ms   (target p99 < 50 ms)")
+        print(f"  redraw: {r['fps']:.0f} snapshots drawn per second, {r['draw_ms_p50']:.1f} ms per draw (median)"
+              f"   (target ≥ 30 fps)")
+        print(f"  steps/s: in app {r['steps_per_sec']:,.0f}, headless {headless:,.0f}, ratio "
+              f"{r['steps_per_sec'] / headless:.2f}   (target ≥ 0.5)")
+    times = startup_time()
+    print("\ntime to window shown, from process start (subprocess; 3 launches):")
+    for shown, frame in times:
+        print(f"  shown {shown:.2f} s, first frame drawn {frame:.2f} s")
+    print(f"  median shown {statistics.median(t[0] for t in times):.2f} s   (target < 2 s)")
+
+
+if __name__ == "__main__":
+    main()
