@@ -1,6 +1,7 @@
 """Small models on a flat float64 parameter vector, with analytic gradients: one weight, linear, logistic, MLP."""
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,12 +51,13 @@ def _sigmoid_inplace(z):
 _ACTIVATE = {"tanh": _tanh_inplace, "relu": _relu_inplace, "sigmoid": _sigmoid_inplace}
 
 
-def _scale_by_activation_grad(name: str, delta: np.ndarray, a: np.ndarray) -> None:
-    """delta *= dσ/dz, with dσ/dz written in terms of the activation a = σ(z); one temporary at most."""
+def _scale_by_activation_grad(name: str, delta: np.ndarray, a: np.ndarray, t: np.ndarray) -> None:
+    """delta *= dσ/dz, with dσ/dz written in terms of the activation a = σ(z); t is scratch space."""
     if name == "relu":
-        delta *= a > 0.0
+        np.greater(a, 0.0, out=t)
+        delta *= t
         return
-    t = np.multiply(a, a)
+    np.multiply(a, a, out=t)
     if name == "tanh":  # 1 − a²
         np.subtract(1.0, t, out=t)
     else:  # sigmoid: a − a² = a(1 − a)
@@ -70,9 +72,24 @@ _ROW_BLOCK = 1024
 
 def _at_b(a: np.ndarray, d: np.ndarray, out: np.ndarray) -> None:
     """out = aᵀ d, accumulated over row blocks."""
-    np.dot(a[:_ROW_BLOCK].T, d[:_ROW_BLOCK], out=out)
+    if a.shape[0] <= _ROW_BLOCK:
+        np.matmul(a.T, d, out=out)
+        return
+    np.matmul(a[:_ROW_BLOCK].T, d[:_ROW_BLOCK], out=out)
     for start in range(_ROW_BLOCK, a.shape[0], _ROW_BLOCK):
         out += a[start:start + _ROW_BLOCK].T @ d[start:start + _ROW_BLOCK]
+
+
+class _Workspace:
+    """Buffers for one batch size: each layer's output (activated in place) and backward products."""
+
+    def __init__(self, n: int, slices) -> None:
+        self.z = [np.empty((n, shape[1])) for _, _, _, shape in slices]
+        # back[l] holds δ·Wₗᵀ (the gradient at layer l's input), tmp[l] the activation-gradient scratch
+        self.back = [None] + [np.empty((n, shape[0])) for _, _, _, shape in slices[1:]]
+        self.tmp = [None] + [np.empty((n, shape[0])) for _, _, _, shape in slices[1:]]
+        self.ones = np.ones(n)
+        self.rows = np.arange(n)
 
 
 class Model:
@@ -110,6 +127,7 @@ class Model:
         self.param_names: tuple[str, ...] = tuple(names)
         self._index = {name: i for i, name in enumerate(names)}
         self._act = _ACTIVATE[activation]
+        self._tls = threading.local()
 
     # -- description -------------------------------------------------------------------------
     def describe(self) -> str:
@@ -220,10 +238,36 @@ class Model:
         return float(np.mean(self.per_sample_loss(z, y)))
 
     # -- gradient ----------------------------------------------------------------------------
+    def _workspace(self, n: int) -> "_Workspace":
+        """Reusable per-thread buffers for a batch of n samples.
+
+        Fresh multi-megabyte temporaries come from the OS zeroed page by page, which at 10,000 samples
+        cost more than the arithmetic; reusing buffers avoids it, and keeping them per thread keeps a
+        model safe to share between threads.
+        """
+        cache = getattr(self._tls, "workspaces", None)
+        if cache is None:
+            cache = self._tls.workspaces = {}
+        ws = cache.get(n)
+        if ws is None:
+            if len(cache) >= 4:  # batch sizes seen lately: the usual one, an epoch's last, full batch
+                cache.clear()
+            ws = cache[n] = _Workspace(n, self._slices)
+        return ws
+
     def loss_and_grad(self, p: np.ndarray, X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         """Mean loss over the batch and its exact gradient with respect to the flat parameters."""
-        inputs, z = self.hidden_activations(p, X)
         n = X.shape[0]
+        ws = self._workspace(n)
+        last = len(self._slices) - 1
+        a = X
+        for number, (w0, w1, b1, shape) in enumerate(self._slices):
+            z = ws.z[number]
+            np.matmul(a, p[w0:w1].reshape(shape), out=z)
+            if b1 > w1:
+                z += p[w1:b1]
+            if number < last:
+                a = self._act(z)
         if self.task == "regression":
             diff = z[:, 0] - y
             loss = float(diff @ diff) / n
@@ -232,30 +276,31 @@ class Model:
             z -= z.max(axis=1, keepdims=True)
             e = np.exp(z)
             s = e.sum(axis=1)
-            rows = np.arange(n)
-            loss = float(np.log(s).sum() - z[rows, y].sum()) / n
+            loss = float(np.log(s).sum() - z[ws.rows, y].sum()) / n
             e /= s[:, None]
-            e[rows, y] -= 1.0
+            e[ws.rows, y] -= 1.0
             e *= 1.0 / n
             delta = e
         else:  # squared error over softmax outputs (the article's loss)
             probs = softmax(z)
             diff = probs.copy()
-            diff[np.arange(n), y] -= 1.0
+            diff[ws.rows, y] -= 1.0
             loss = float(np.einsum("ij,ij->", diff, diff)) / n
             dp = (2.0 / n) * diff
             # back through softmax: dz = p ⊙ (dp − Σ dp·p)
             delta = probs * (dp - np.einsum("ij,ij->i", dp, probs)[:, None])
         grad = np.empty(self.n_params)
-        for number in range(len(self._slices) - 1, -1, -1):
-            w_start, w_stop, b_stop, shape = self._slices[number]
-            a = inputs[number]
-            _at_b(a, delta, grad[w_start:w_stop].reshape(shape))
-            if b_stop > w_stop:
-                np.sum(delta, axis=0, out=grad[w_stop:b_stop])
+        for number in range(last, -1, -1):
+            w0, w1, b1, shape = self._slices[number]
+            a = ws.z[number - 1] if number else X
+            _at_b(a, delta, grad[w0:w1].reshape(shape))
+            if b1 > w1:
+                np.matmul(ws.ones, delta, out=grad[w1:b1])
             if number:
-                delta = delta @ p[w_start:w_stop].reshape(shape).T
-                _scale_by_activation_grad(self.activation, delta, a)
+                back = ws.back[number]
+                np.matmul(delta, p[w0:w1].reshape(shape).T, out=back)
+                _scale_by_activation_grad(self.activation, back, a, ws.tmp[number])
+                delta = back
         return loss, grad
 
 

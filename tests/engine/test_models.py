@@ -112,3 +112,30 @@ def test_large_logits_stay_finite():
 def test_bad_model_settings_raise_config_error(args, kwargs, fragment):
     with pytest.raises(ConfigError, match=fragment):
         models.make(*args, **kwargs)
+
+
+def test_reused_buffers_are_per_thread_and_per_batch_size():
+    import threading
+
+    m = models.make("mlp", 3, 3, hidden=(7, 5), activation="tanh")
+    p = m.init_params(0)
+    batches = [_data("classification", n=n, d=3, k=3, seed=n) for n in (5, 9, 5, 2000)]
+    expected = [m.loss_and_grad(p, X, y) for X, y in batches]
+    again = [m.loss_and_grad(p, X, y) for X, y in batches]  # buffers reused, results unchanged
+    for (l1, g1), (l2, g2) in zip(expected, again):
+        assert l1 == l2 and np.array_equal(g1, g2)
+    failures = []
+
+    def work():
+        for _ in range(30):
+            for (X, y), (loss, grad) in zip(batches, expected):
+                got_loss, got_grad = m.loss_and_grad(p, X, y)
+                if got_loss != loss or not np.array_equal(got_grad, grad):
+                    failures.append(1)
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures
