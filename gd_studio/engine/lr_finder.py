@@ -23,6 +23,7 @@ BOUNDS_SPAN_RATIO = 0.4  # base_lr and max_lr are read off a smoothing this much
 VALLEY_FRACTION = 0.1
 LOG_FLOOR = 0.25  # smoothing works on log(loss − floor), the floor this share of the loss range below the minimum  # valley: points falling at least this fraction as fast as the steepest point
 STOP_KINDS = ("end", "diverged", "non_finite", "cancelled")
+LEVEL_WINDOW = 5  # divergence compares the median of this many latest losses, not single mini-batches
 
 
 class CurveError(GDStudioError):
@@ -174,7 +175,8 @@ def range_test(model, ds, params, start_lr: float = 1e-7, end_lr: float = 10.0, 
     Stopping (``stop_reason`` says which in words, ``stop_kind`` names it):
 
     - a non-finite loss, validation loss or parameter vector stops at once; that step is not recorded;
-    - divergence: with ``best`` the lowest loss so far (the starting loss included) and ``scale`` the
+    - divergence: with ``best`` the lowest level so far (a level is the median of the latest
+      ``LEVEL_WINDOW`` losses, the starting loss included, so one lucky mini-batch is no best) and ``scale`` the
       largest of (a) how far the loss had fallen to reach ``best`` (the highest loss before it minus
       ``best``), (b) the mini-batch noise (median absolute step-to-step change) and (c) float resolution,
       the test stops once ``loss − best > diverge_factor · scale`` for ``patience`` steps in a row. The
@@ -231,6 +233,7 @@ def range_test(model, ds, params, start_lr: float = 1e-7, end_lr: float = 10.0, 
             raise ConfigError("range test: the loss or its gradient at the starting parameters is not finite")
         best, run_max, height = initial, initial, 0.0
         abs_steps: list[float] = []  # |loss change| per step, for the noise scale
+        recent: list[float] = [initial]  # the losses so far, for the median level
         prev = initial
         over = 0
         for i in range(n_iter):
@@ -265,16 +268,22 @@ def range_test(model, ds, params, start_lr: float = 1e-7, end_lr: float = 10.0, 
             if callback is not None:
                 callback(RangeTestStep(i, lr, loss, p.copy(), v_loss))
 
-            # divergence bookkeeping (differences of losses only: offset- and scale-free)
+            # divergence bookkeeping (differences of losses only: offset- and scale-free); the best level
+            # is the lowest median of the last few losses, so that one lucky mini-batch cannot set a
+            # "best" that the typical loss then seems to diverge from
             abs_steps.append(abs(loss - prev))
             prev = loss
-            if loss < best:
-                best = loss
+            recent.append(loss)
+            # until the window is full the starting loss (one mini-batch) is the only reference
+            level = float(np.median(recent[-LEVEL_WINDOW:])) if len(recent) >= LEVEL_WINDOW else best
+            if level < best or len(recent) == LEVEL_WINDOW:
+                best = level
                 height = run_max - best
-            run_max = max(run_max, loss)
+            run_max = max(run_max, level)
             tiny = 16 * np.finfo(np.float64).eps * max(abs(best), abs(initial), np.finfo(np.float64).tiny)
             rise = loss - best
-            if rise > factor * max(height, tiny) and rise > factor * float(np.median(abs_steps)):
+            if (len(recent) >= LEVEL_WINDOW and rise > factor * max(height, tiny)
+                    and rise > factor * float(np.median(abs_steps))):
                 over += 1
             else:
                 over = 0
@@ -379,8 +388,8 @@ def blowup_start(losses, patience: int = 3) -> int:
 
     The blow-up grows exponentially in log lr, faster than any smoothing kernel decays, so a smoother fed
     the whole curve drags it back over the descent: it lifts the smoothed minimum, flattens the drop and
-    moves the steepest point. Suggestions therefore read only the part before it, and the two parts are
-    smoothed separately.
+    moves the steepest point. Suggestions therefore read only the part before it, and only that part is
+    smoothed.
     """
     y = np.asarray(losses, dtype=np.float64).ravel()
     n = y.size
@@ -397,22 +406,28 @@ def blowup_start(losses, patience: int = 3) -> int:
 
 
 def smooth_curve(losses, lrs=None, *, span: float = DEFAULT_SPAN) -> np.ndarray:
-    """``smooth`` applied separately to the descent and to the blow-up (see ``blowup_start``)."""
+    """``smooth`` applied to the descent only; the blow-up (see ``blowup_start``) is kept as measured."""
     y = np.asarray(losses, dtype=np.float64).ravel()
     if y.size == 0:
         return y.copy()
     k = blowup_start(y)
     x = None if lrs is None else np.asarray(lrs, dtype=np.float64).ravel()
     head = smooth(y[:k], None if x is None else x[:k], span=span) if k else y[:0]
-    tail = smooth(y[k:], None if x is None else x[k:], span=span) if k < y.size else y[:0]
-    return np.concatenate([head, tail])
+    # the blow-up is shown as measured: a few exploding points smoothed on their own only mislead
+    return np.concatenate([head, y[k:]])
 
 
 def _suggest_curve(lrs: np.ndarray, losses: np.ndarray, smoothed: np.ndarray,
                    span: float | None = DEFAULT_SPAN) -> dict:
     """Suggestions from the part of a curve before its blow-up."""
     k = blowup_start(losses)
-    return _suggest_from(lrs[:k], losses[:k], smoothed[:k], span)
+    limit = None
+    if k < losses.size:
+        # the descent was cut where the blow-up begins, so its last points are already climbing and the
+        # smoother's edge there is unreliable: the minimum is looked for before that edge
+        edge = int(math.ceil(span if span is not None else DEFAULT_SPAN))
+        limit = k - edge if k - edge >= MIN_POINTS else None
+    return _suggest_from(lrs[:k], losses[:k], smoothed[:k], span, limit)
 
 
 def _line_at(x: np.ndarray, y: np.ndarray, at: float) -> float:
@@ -527,14 +542,14 @@ def _crossing(x: np.ndarray, s: np.ndarray, level: float, stop: int, *, last: bo
 
 
 def _suggest_from(lrs: np.ndarray, losses: np.ndarray, smoothed: np.ndarray,
-                  span: float | None = DEFAULT_SPAN) -> dict:
+                  span: float | None = DEFAULT_SPAN, min_before: int | None = None) -> dict:
     out: dict[str, float | None] = {k: None for k in SUGGESTIONS}
     n = losses.size
     if n < MIN_POINTS:
         return out
     x = np.log10(lrs)
     s = smoothed
-    m = int(np.argmin(s))
+    m = int(np.argmin(s[:min_before]))
     drop = float(s[0] - s[m])
     resid = losses - s
     noise = 1.4826 * float(np.median(np.abs(resid - np.median(resid))))
