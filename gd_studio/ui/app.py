@@ -4,6 +4,8 @@ from __future__ import annotations
 import sys
 from typing import Sequence
 
+from ..engine.errors import GDStudioError
+
 NORMAL_SCALE = 1.25  # the everyday font scale: readable from a few metres (presentation mode goes higher)
 
 
@@ -59,23 +61,125 @@ def run_app(argv: Sequence[str] | None = None, *, scenario=None, presentation: b
         theme_name = settings.theme_name()
     except Exception:  # noqa: BLE001 - unreadable preferences must not stop the app from opening
         theme_name = theme.DEFAULT_THEME
-    scale = theme.presentation_scale(None) if presentation else NORMAL_SCALE
-    theme.apply_theme(app, "high_contrast" if presentation else theme_name, scale)
+    # the user's theme first: presentation mode (F5) switches from it and back to it
+    theme.apply_theme(app, theme_name, NORMAL_SCALE)
     loaded, problem = (None, None)
     if scenario is not None:
         loaded, problem = _scenario_config(scenario)
     window = MainWindow(config=getattr(loaded, "config", None))
-    if hasattr(window, "apply_scenario") and loaded is not None:
-        window.apply_scenario(loaded)
-    if presentation and hasattr(window, "set_presentation"):
-        window.set_presentation(True)
+    _restore_layout(window)
+    if loaded is not None:
+        window.scenarios.open(scenario)
+    if presentation:
+        window.presentation.set_presentation(True)
     window.show()
     if problem:
         window.show_message(problem + ". Opened the default run instead.", "error")
     try:
         return int(app.exec())
     finally:
+        _save_layout(window)
         window.shutdown()
 
 
-__all__ = ["run_app", "make_app"]
+def _restore_layout(window) -> None:
+    from . import settings
+
+    try:
+        settings.restore_window(window)
+    except Exception:  # noqa: BLE001 - a damaged layout must not stop the app from opening
+        pass
+
+
+def _save_layout(window) -> None:
+    """Remember geometry and toolbar/dock layout: the normal view's, even when closed while presenting."""
+    from . import settings
+
+    try:
+        if window.presentation.active:
+            window.presentation.set_presentation(False)
+        settings.save_window(window)
+    except Exception:  # noqa: BLE001 - preferences are a convenience
+        pass
+
+
+class ScreenshotError(GDStudioError):
+    """--screenshot could not render: the message says which file or which step."""
+
+
+def _wait(app, condition, timeout: float) -> bool:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        app.processEvents()
+        if condition():
+            return True
+        time.sleep(0.003)
+    app.processEvents()
+    return bool(condition())
+
+
+def render_screenshot(scenario_path, out_path, *, steps: int = 0, presentation: bool = False,
+                      size: tuple[int, int] | None = None) -> int:
+    """Open ``scenario_path`` in a window that is never shown, take ``steps`` steps through the real worker
+    (one command, so the same frames every time), and save the window as a PNG at ``out_path``; returns 0.
+
+    Problems (the scenario, the output file, a run that does not build) raise a GDStudioError subclass.
+    """
+    import os
+    from pathlib import Path
+
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    from ..engine import scenarios
+    from . import theme
+    from .export import ExportError, _atomic_write, _image_bytes
+
+    scenario = scenarios.load(scenario_path)  # ScenarioError names the file and the place
+    out = Path(out_path)
+    if not out.parent.is_dir():
+        raise ExportError(f"cannot write {out}: the folder {out.parent} does not exist")
+    if QApplication.instance() is None:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # render without a screen, and never show a window
+    app = make_app()
+    from . import settings
+    from .main_window import MainWindow
+
+    before = theme.applied_theme(app)
+    theme.apply_theme(app, settings.theme_name(), NORMAL_SCALE)
+    window = MainWindow(config=scenario.config)
+    window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+    window.resize(*(size or ((1920, 1080) if presentation else (1600, 1000))))
+    try:
+        window.show()
+        applied = []
+        window.scenarios.scenarioApplied.connect(applied.append)
+        errors = []
+        window.messageShown.connect(lambda kind, text: errors.append(text) if kind == "error" else None)
+        window.scenarios.path = Path(scenario_path)
+        window.scenarios.apply(scenario)
+        if not _wait(app, lambda: bool(applied) or bool(errors), 20.0) or not applied:
+            raise ScreenshotError(f"{scenario_path}: the run did not build ({'; '.join(errors) or 'timed out'})")
+        target = int(scenario.pre_run) + int(steps)
+        _wait(app, lambda: window.step_count >= scenario.pre_run, 60.0)
+        if steps:
+            window.controller.stepRequested.emit(int(steps))
+        if not _wait(app, lambda: window.step_count >= target or (
+                window.last_snapshot is not None and window.last_snapshot.stop_reason), 120.0):
+            raise ScreenshotError(f"{scenario_path}: step {target} was not reached in time")
+        if presentation:
+            window.presentation.set_presentation(True)
+            window.resize(*(size or (1920, 1080)))
+        _wait(app, lambda: False, 0.3)  # layouts and the last frame settle
+        image = window.grab().toImage()
+        _atomic_write(out, _image_bytes(image, "PNG", out))
+    finally:
+        window.close()
+        window.shutdown()
+        theme.apply_theme(app, before[0], before[1])
+    return 0
+
+
+__all__ = ["run_app", "make_app", "render_screenshot", "ScreenshotError"]

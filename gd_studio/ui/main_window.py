@@ -21,8 +21,10 @@ DEFAULT_CONFIG = RunConfig(dataset="moons", dataset_params={"n_samples": 200, "n
                            model="mlp", hidden=(16,), activation="tanh", loss="cross_entropy", optimizer="sgd",
                            lr=0.1, batch_size=32, seed=0, watch="W2[0,0]")
 
-SPEEDS = [("full speed", None), ("200 steps/s", 200.0), ("50 steps/s", 50.0), ("10 steps/s", 10.0),
-          ("2 steps/s", 2.0), ("0.5 steps/s", 0.5)]
+# the speed ladder ([ slower, ] faster): from unthrottled down to 0.5 steps/s, slow enough to narrate each step
+SPEEDS = [("full speed", None), ("500 steps/s", 500.0), ("200 steps/s", 200.0), ("100 steps/s", 100.0),
+          ("50 steps/s", 50.0), ("20 steps/s", 20.0), ("10 steps/s", 10.0), ("5 steps/s", 5.0),
+          ("2 steps/s", 2.0), ("1 step/s", 1.0), ("0.5 steps/s", 0.5)]
 
 
 class MessageBanner(QFrame):
@@ -159,6 +161,17 @@ class MainWindow(QMainWindow):
         self.panel.invalid.connect(lambda text: self.show_message(text, "error"))
         self.panel.importRequested.connect(self.open_csv_dialog)
         self.lr_view.lrPicked.connect(self._lr_picked)
+        # step back and timeline, narration, ghosts, validation, cyclical LRs (study.py)
+        from . import study
+        self.study = study.install(self)
+
+        # presentation mode, themes and keys; scenarios; export (each in its own module)
+        from . import export_ui, presentation, scenario_io
+        self.presentation = presentation.install(self)
+        self.scenarios = scenario_io.install(self)
+        self.exports = export_ui.install(self)
+        self.presentation.presentationChanged.connect(self.scenarios.refresh_caption)
+        self.presentation.name_widgets()
 
         config = config or DEFAULT_CONFIG
         self.panel.set_config(config)
@@ -198,7 +211,7 @@ class MainWindow(QMainWindow):
                                                  "Use the range test's steepest-slope learning rate")
         self.actionCancel = self._action("actionCancel", "Cancel", "Esc", self.cancel,
                                          "Stop the range test or the run")
-        self.actionImportCsv = self._action("actionImportCsv", "Import CSV…", QKeySequence.StandardKey.Open,
+        self.actionImportCsv = self._action("actionImportCsv", "Import CSV…", "Ctrl+I",  # Ctrl+O opens scenarios
                                             self.open_csv_dialog, "Load a CSV dataset")
         self.actionQuit = self._action("actionQuit", "Quit", QKeySequence.StandardKey.Quit, self.close, "Quit")
         self.actionTogglePanel = self.dock.toggleViewAction()
@@ -582,6 +595,10 @@ class MainWindow(QMainWindow):
             return
         path = urls[0].toLocalFile()
         event.acceptProposedAction()
+        from .scenario_io import is_scenario_file
+        if is_scenario_file(path):
+            self.scenarios.open(path)
+            return
         self.import_csv(path)
 
     # ----------------------------------------------------------------------------------- closing

@@ -25,6 +25,7 @@ from ..engine.config import DESCENT_DIRECTION, RunConfig
 from ..engine.errors import GDStudioError
 from . import adapters
 from .snapshot import ConfigInfo, RangeTestOutcome, RangeTestProgress, RunSnapshot, WeightView, finite_xy, frozen
+from .timeline import RunTimeline
 
 TRAIL_MAX = 200  # arrows kept on the loss-vs-weight view: a long run shows its most recent steps
 SLICE_POINTS = 121
@@ -87,6 +88,8 @@ class Worker(QObject):
     rangeTestDone = Signal(object)  # RangeTestOutcome
     failed = Signal(str, str)  # (what failed: "configure" | "lr" | "range test" | "run", message)
     message = Signal(str)
+    validationProgress = Signal(object)  # compare.ValidationProgress
+    validationDone = Signal(object)  # compare.ValidationOutcome
 
     def __init__(self) -> None:
         super().__init__()
@@ -96,6 +99,7 @@ class Worker(QObject):
         self.running = False
         self.speed: float | None = None  # steps per second; None = as fast as the engine goes
         self.range_test_pace = 0.0  # seconds a range test is stretched to, so people can watch it
+        self.stop_at: int | None = None  # a running scenario pauses at this step (written by the UI thread)
         self.shutdown = threading.Event()
         self.cancel_upto = 0  # range tests with a token ≤ this are cancelled (set from the UI thread)
         self.credit = threading.Event()  # set when the UI has consumed the last snapshot
@@ -126,6 +130,8 @@ class Worker(QObject):
         self._last_stop_reason: str | None = None
         self._curv_cache = None
         self._regions_cache = None  # (time, regions, confidence)
+        self._timeline = RunTimeline()  # exact checkpoints for step back and the timeline (timeline.py)
+        self._narration_cache = None  # (time, step, narration) while running
 
     # -- plumbing -------------------------------------------------------------------------------
     def _ensure_timer(self) -> QTimer:
@@ -219,6 +225,7 @@ class Worker(QObject):
         except Exception as exc:  # noqa: BLE001 - reported, previous LR kept
             self._fail("lr", exc)
             return
+        self._timeline.changed(self.session.runner)  # a new LR in the past forks the run here
         if not self.running:
             self._emit(force=True)
 
@@ -249,6 +256,25 @@ class Worker(QObject):
     def stopAll(self) -> None:
         """Last call before the thread quits: stop the timer from its own thread."""
         self._stop_running()
+
+    # step back, the timeline, validation: the logic lives in timeline.py and compare.py
+    @Slot()
+    def stepBack(self) -> None:
+        from .timeline import step_back
+
+        step_back(self)
+
+    @Slot(int)
+    def jumpTo(self, step: int) -> None:
+        from .timeline import jump
+
+        jump(self, int(step))
+
+    @Slot(object)
+    def validate(self, request: dict) -> None:
+        from .compare import validate_in_worker
+
+        validate_in_worker(self, request)
 
     # -- building -------------------------------------------------------------------------------
     def _build(self, config: RunConfig, reason: str) -> None:
@@ -301,6 +327,7 @@ class Worker(QObject):
         self._slice_range = None
         self._last_stop_reason = None
         self._rate = 0.0
+        self._timeline.reset(self.session.runner)
         self._record_start()
         s = self.session
         val = getattr(s, "val", None)
@@ -325,6 +352,7 @@ class Worker(QObject):
             self.config = self.config.replace(watch=name)
         self._trail.clear()
         self._slice_range = None
+        self._timeline.watch_changed(self.session.runner)
         self._record_start()
 
     def _params(self) -> np.ndarray:
@@ -354,6 +382,8 @@ class Worker(QObject):
         runner = self.session.runner
         if getattr(runner, "stopped", False):
             return False
+        if self.running and self.stop_at is not None and runner.step_count >= self.stop_at:
+            return False  # a scenario's autoplay ends here; stepping by hand (→) goes on
         try:
             rec = runner.step()
         except Exception as exc:  # noqa: BLE001 - report, stop, keep the app alive
@@ -366,6 +396,7 @@ class Worker(QObject):
             self._trail.add(int(rec.step), 0.0, float(rec.loss), runner.params)
         else:  # the record says where the watched weight went; no copy of the whole vector needed
             self._trail.add(int(rec.step), float(rec.watched_next), float(rec.loss))
+        self._timeline.after_step(runner, self.running and self.speed is None)
         self._rate_steps += 1
         return not getattr(runner, "stopped", False)
 
@@ -438,7 +469,12 @@ class Worker(QObject):
             epoch=int(getattr(runner, "epoch", 0)), lr=lr, loss=loss, val_loss=val_loss,
             steps_per_sec=float(self._rate) if self.running else 0.0, running=self.running,
             stop_reason=stop, history=hist, weight=weight, regions=regions, confidence=confidence,
-            time=time.perf_counter())
+            time=time.perf_counter(), extra=self._study_extra(weight))
+
+    def _study_extra(self, weight) -> dict:
+        from .narration_panel import narration_for
+
+        return {"timeline": self._timeline.info(self.session.runner), "narration": narration_for(self, weight)}
 
     def _predict_grid(self, p: np.ndarray):
         info = self._data_info
@@ -680,6 +716,9 @@ class WorkerController(QObject):
     watchRequested = Signal(str)
     speedRequested = Signal(object)
     stopRequested = Signal()
+    stepBackRequested = Signal()
+    jumpRequested = Signal(int)
+    validateRequested = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -706,6 +745,9 @@ class WorkerController(QObject):
         self.watchRequested.connect(w.setWatch)
         self.speedRequested.connect(w.setSpeed)
         self.stopRequested.connect(w.stopAll)
+        self.stepBackRequested.connect(w.stepBack)
+        self.jumpRequested.connect(w.jumpTo)
+        self.validateRequested.connect(w.validate)
         self._thread.finished.connect(w.deleteLater)
         self._thread.start()
 
@@ -719,6 +761,13 @@ class WorkerController(QObject):
         self._token += 1
         request["token"] = self._token
         self.rangeTestRequested.emit(request)
+        return self._token
+
+    def validate(self, **request) -> int:
+        """Short trainings at the suggestion's LRs (compare.py); cancelled like a range test."""
+        self._token += 1
+        request["token"] = self._token
+        self.validateRequested.emit(request)
         return self._token
 
     def cancel(self) -> None:

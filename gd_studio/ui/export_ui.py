@@ -1,0 +1,215 @@
+"""File → Export: PNG and SVG of each view, CSV of the run and the range test, images and "Use in PyTorch" to
+the clipboard. Every failure (ExportError, a bad setting) is said in the window's message banner."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QApplication, QFileDialog
+
+from ..engine import snippets
+from ..engine.errors import GDStudioError
+from . import export, settings
+from .presentation import add_action, menu
+
+VIEWS = {"data": ("data_view", "Data view"), "loss_vs_weight": ("weight_view", "Loss vs weight"),
+         "loss_vs_lr": ("lr_view", "Loss vs learning rate"), "loss_vs_step": ("step_view", "Loss vs step")}
+PNG_SCALE = 3.0  # slides and handouts: sharp at 3× the on-screen size
+
+
+def _camel(key: str) -> str:
+    return "".join(p.capitalize() for p in key.split("_"))
+
+
+class ExportController(QObject):
+    """The Export submenu of one MainWindow and the functions behind it (tests call those with a path)."""
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.w = window
+        fm = menu(window, "File")
+        em = fm.addMenu("Export") if fm is not None else None
+        if em is not None:
+            em.setObjectName("exportMenu")
+            # before Quit, which stays last
+            quit_action = getattr(window, "actionQuit", None)
+            if quit_action is not None and quit_action in fm.actions():
+                fm.removeAction(em.menuAction())
+                fm.insertMenu(quit_action, em)
+                fm.insertSeparator(quit_action)
+        self.actions = {}
+        for key, (_attr, label) in VIEWS.items():
+            for kind, text in (("Png", "PNG (high DPI)"), ("Svg", "SVG (vector)")):
+                a = add_action(window, f"actionExport{kind}{_camel(key)}", f"{label} as {text}…", None,
+                               lambda _=False, k=key, f=kind.lower(): self.export_view_dialog(k, f),
+                               f"Save the {label.lower()} plot as {text}")
+                self.actions[a.objectName()] = a
+                if em is not None:
+                    em.addAction(a)
+            if em is not None:
+                em.addSeparator()
+        self.actionExportRunCsv = add_action(window, "actionExportRunCsv", "Run history as CSV…", None,
+                                             lambda: self.csv_dialog("run"), "Every recorded step as CSV")
+        self.actionExportRangeTestCsv = add_action(window, "actionExportRangeTestCsv", "Range test as CSV…", None,
+                                                   lambda: self.csv_dialog("range"), "The range test's curve as CSV")
+        copy_menu = em.addMenu("Copy image") if em is not None else None
+        self.copy_actions = {}
+        for key, (_attr, label) in VIEWS.items():
+            a = add_action(window, f"actionCopyImage{_camel(key)}", label, None,
+                           lambda _=False, k=key: self.copy_view(k), f"Copy a picture of the {label.lower()} plot")
+            self.copy_actions[key] = a
+            if copy_menu is not None:
+                copy_menu.addAction(a)
+        self.actionCopyWindowImage = add_action(window, "actionCopyWindowImage", "Copy image of the window",
+                                                "Ctrl+Shift+C", self.copy_window, "Copy a picture of the whole window")
+        self.actionUsePyTorch = add_action(window, "actionUsePyTorch", "Use in PyTorch (copy code)", "Ctrl+Shift+P",
+                                           self.copy_pytorch,
+                                           "Copy a torch.optim snippet with this optimizer, LR and schedule")
+        if em is not None:
+            em.addAction(self.actionExportRunCsv)
+            em.addAction(self.actionExportRangeTestCsv)
+            em.addSeparator()
+            if copy_menu is not None:
+                copy_menu.addSeparator()
+                copy_menu.addAction(self.actionCopyWindowImage)
+            em.addSeparator()
+            em.addAction(self.actionUsePyTorch)
+
+    # -------------------------------------------------------------------------------------- views
+    def plot(self, key: str):
+        return getattr(self.w, VIEWS[key][0]).plot
+
+    def _folder(self) -> str:
+        last = settings.read_value("files/lastExportFolder", "")
+        return last if last and Path(last).is_dir() else ""
+
+    def _remember(self, path: Path) -> None:
+        settings.write_value("files/lastExportFolder", str(path.parent))
+
+    def export_view(self, key: str, kind: str, path) -> Path | None:
+        """Write one view as PNG (3× its size on screen) or SVG; None (and a message) when it fails."""
+        path = Path(path)
+        try:
+            if kind == "png":
+                out = export.export_png(self.plot(key), path, scale=PNG_SCALE)
+            else:
+                out = export.export_svg(self.plot(key), path)
+        except (GDStudioError, OSError, TypeError, ValueError) as exc:
+            self.w.show_message(f"Export failed: {exc}", "error")
+            return None
+        self._remember(out)
+        self.w.show_message(f"Saved the {VIEWS[key][1].lower()} to {out}.", "info", 5)
+        return out
+
+    def export_view_dialog(self, key: str, kind: str) -> None:
+        suffix = f".{kind}"
+        start = str(Path(self._folder()) / f"{key}{suffix}") if self._folder() else f"{key}{suffix}"
+        path, _ = QFileDialog.getSaveFileName(self.w, f"Save {VIEWS[key][1]} as {kind.upper()}", start,
+                                              f"{kind.upper()} image (*{suffix})")
+        if path:
+            if not path.lower().endswith(suffix):
+                path += suffix
+            self.export_view(key, kind, path)
+
+    def copy_view(self, key: str):
+        try:
+            image = export.copy_image_to_clipboard(self.plot(key), scale=2.0)
+        except (GDStudioError, TypeError, ValueError) as exc:
+            self.w.show_message(f"Copy failed: {exc}", "error")
+            return None
+        self.w.show_message(f"Copied a picture of the {VIEWS[key][1].lower()} to the clipboard.", "info", 4)
+        return image
+
+    def copy_window(self):
+        image = export.copy_image_to_clipboard(self.w)
+        self.w.show_message("Copied a picture of the window to the clipboard.", "info", 4)
+        return image
+
+    # ---------------------------------------------------------------------------------------- CSV
+    def run_columns(self) -> dict:
+        """The run's recorded steps (RUN_HISTORY_COLUMNS), read from the worker once it has paused."""
+        w = self.w
+        worker = w.controller.worker
+        if worker.running:
+            w.pause()
+            deadline = time.monotonic() + 2.0
+            while worker.running and time.monotonic() < deadline:
+                QApplication.processEvents()
+                time.sleep(0.005)
+        session = worker.session
+        runner = getattr(session, "runner", None)
+        if runner is None or not len(runner.history):
+            raise export.ExportError("there is no run to export yet: take a step first")
+        cols = runner.history.columns()
+        vals = runner.val_history.columns() if len(runner.val_history) else {"step": np.zeros(0),
+                                                                                "val_loss": np.zeros(0)}
+        val_at = {int(s): float(v) for s, v in zip(vals["step"], vals["val_loss"])}
+        steps = [int(s) for s in cols["step"]]
+        out = {"step": steps, "epoch": [int(e) for e in cols["epoch"]]}
+        for name in export.RUN_HISTORY_COLUMNS[2:]:
+            if name == "val_loss":
+                out[name] = [val_at.get(s) for s in steps]
+            else:
+                out[name] = [float(v) for v in cols[name]]
+        return out
+
+    def export_run_csv(self, path) -> Path | None:
+        try:
+            out = export.write_csv(path, self.run_columns())
+        except GDStudioError as exc:
+            self.w.show_message(f"Export failed: {exc}", "error")
+            return None
+        self._remember(out)
+        self.w.show_message(f"Saved the run history to {out}.", "info", 5)
+        return out
+
+    def export_range_test_csv(self, path) -> Path | None:
+        result = self.w.range_test_result
+        try:
+            if result is None:
+                raise export.ExportError("there is no range test to export yet: press L to run one")
+            out = export.write_range_test_csv(path, result)
+        except GDStudioError as exc:
+            self.w.show_message(f"Export failed: {exc}", "error")
+            return None
+        self._remember(out)
+        self.w.show_message(f"Saved the range test to {out}.", "info", 5)
+        return out
+
+    def csv_dialog(self, which: str) -> None:
+        name = "run.csv" if which == "run" else "range-test.csv"
+        start = str(Path(self._folder()) / name) if self._folder() else name
+        path, _ = QFileDialog.getSaveFileName(self.w, "Save as CSV", start, "CSV (*.csv)")
+        if path:
+            if not path.lower().endswith(".csv"):
+                path += ".csv"
+            (self.export_run_csv if which == "run" else self.export_range_test_csv)(path)
+
+    # ---------------------------------------------------------------------------------- PyTorch
+    def pytorch_code(self) -> str:
+        cfg = self.w.config()
+        lr = float(self.w.panel.lr.lr())
+        return snippets.pytorch_snippet(cfg.optimizer, dict(cfg.optimizer_params), lr, cfg.schedule,
+                                        dict(cfg.schedule_params), total_steps=max(self.w.step_count, 1000))
+
+    def copy_pytorch(self) -> str | None:
+        try:
+            code = self.pytorch_code()
+        except GDStudioError as exc:
+            self.w.show_message(f"No PyTorch code: {exc}", "error")
+            return None
+        QApplication.clipboard().setText(code)
+        cfg = self.w.config()
+        first = next((ln for ln in code.splitlines() if ln.startswith("optimizer =")), "")
+        self.w.show_message(f"Copied PyTorch code to the clipboard ({cfg.optimizer}, {cfg.schedule} schedule): "
+                            f"{first}", "info", 8)
+        return code
+
+
+def install(window) -> ExportController:
+    return ExportController(window)
+
+
+__all__ = ["ExportController", "install", "VIEWS"]

@@ -1,0 +1,373 @@
+"""Presentation mode, themes, full screen and the keyboard extras of the main window (LR ×/÷ √10, speed, "?").
+
+Presentation mode (F5, also P; ``--presentation``) switches the whole app to the high-contrast light theme at
+the presentation scale (1.5–2.5×, saved in the preferences): the app font, the tick labels, legends, line
+widths and markers of every plot, and every widget whose font the window set itself. The model-and-data
+panel is hidden and the window maximised. Leaving puts back exactly what was there before (fonts, palette,
+panel, window state); the run, the LR, the data and the zoom are never touched.
+"""
+from __future__ import annotations
+
+import math
+import re
+
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup, QFont, QKeySequence, QPalette
+from PySide6.QtWidgets import QApplication, QLabel, QMenu, QWidget
+
+from . import settings
+from . import theme as th
+from .adapters import fmt_lr
+from .cheatsheet import CheatSheet
+
+PRESENTATION_KEYS = ("F5", "P")
+PRESENTATION_THEME = "high_contrast"
+SQRT10 = math.sqrt(10.0)
+SCALE_CHOICES = (1.5, 2.0, 2.5)
+
+# scenes the plots' series take from theme.py: (view attribute, item attribute, series index, symbols)
+_SERIES = (("step_view", "train", 0, False), ("step_view", "val", 1, True), ("step_view", "lr_curve", 2, False),
+           ("lr_view", "smoothed", 0, False))
+
+
+def menu(window, title: str) -> QMenu | None:
+    """The window's top-level menu titled ``title`` (mnemonic ampersands ignored)."""
+    for a in window.menuBar().actions():
+        m = a.menu()
+        if m is not None and a.text().replace("&", "") == title:
+            return m
+    return None
+
+
+def add_action(window, name: str, text: str, shortcuts, slot, tip: str, *, checkable: bool = False) -> QAction:
+    """A window-wide QAction with an objectName, shortcuts and a tooltip naming its keys."""
+    a = QAction(text, window)
+    a.setObjectName(name)
+    keys = [QKeySequence(s) for s in (shortcuts if isinstance(shortcuts, (list, tuple)) else [shortcuts]) if s]
+    a.setShortcuts(keys)
+    a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+    shown = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in keys)
+    a.setToolTip(f"{tip} ({shown})" if shown else tip)
+    a.setStatusTip(tip)
+    a.setCheckable(checkable)
+    a.triggered.connect(slot)
+    window.addAction(a)  # shortcuts work with menus and toolbar hidden (presentation, full screen)
+    if not hasattr(window, name):
+        setattr(window, name, a)  # window.actionLrUp, like the window's own actions
+    return a
+
+
+def _words(object_name: str) -> str:
+    """"learningRateInput" → "learning rate input": an accessible name from an objectName."""
+    return re.sub(r"(?<!^)(?=[A-Z])", " ", object_name).lower()
+
+
+def snap_lr(lr: float) -> float:
+    """Four significant digits, and exactly a power of √10 when within 0.05% of one (1, 3.162, 10 …)."""
+    k = round(2 * math.log10(lr))
+    grid = 10.0 ** (k / 2)
+    if abs(lr / grid - 1) < 5e-4:
+        return float(f"{grid:.4g}")
+    return float(f"{lr:.4g}")
+
+
+class Presentation(QObject):
+    """Owns presentation mode, the theme menu, full screen, LR and speed keys, the cheat sheet of a window."""
+
+    presentationChanged = Signal(bool)
+    themeChanged = Signal(str)
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.w = window
+        self.active = False
+        t, scale = th.applied_theme()
+        self.theme_name = settings.theme_name(t.name)
+        self.normal_scale = scale
+        self.scale = settings.saved_presentation_scale()
+        self._saved: dict | None = None
+        self._make_actions()
+        self.cheat_sheet = CheatSheet(window, [])
+        self.cheat_sheet.closed.connect(lambda: self.actionCheatSheet.setChecked(False))
+        self.name_widgets()
+        self._marked = False
+        self.restyle()
+        window.configApplied.connect(lambda *_: self.restyle())  # new data items get the current look
+        window.messageShown.connect(self._message_shown)
+
+    # ---------------------------------------------------------------------------------- actions
+    def _make_actions(self) -> None:
+        w = self.w
+        self.actionPresentation = add_action(
+            w, "actionPresentation", "Presentation mode", list(PRESENTATION_KEYS), self.set_presentation,
+            "Projector view: large text and lines, high contrast, panel hidden (F5 or P again to leave)",
+            checkable=True)
+        self.actionFullScreen = add_action(w, "actionFullScreen", "Full screen", "F11", self.set_full_screen,
+                                           "Full screen on or off", checkable=True)
+        self.actionCheatSheet = add_action(w, "actionCheatSheet", "Keyboard shortcuts", ["?", "F1"],
+                                           self.toggle_cheat_sheet, "Show every keyboard shortcut", checkable=True)
+        self.actionLrUp = add_action(w, "actionLrUp", "Learning rate × √10", ["+", "=", "Shift+="], self.lr_up,
+                                     "Multiply the learning rate by √10 ≈ 3.16 (two presses: ×10)")
+        self.actionLrDown = add_action(w, "actionLrDown", "Learning rate ÷ √10", ["-", "_"], self.lr_down,
+                                       "Divide the learning rate by √10 ≈ 3.16 (two presses: ÷10)")
+        self.actionSlower = add_action(w, "actionSlower", "Slower", "[", self.slower,
+                                       "Fewer steps per second (down to 0.5 steps/s)")
+        self.actionFaster = add_action(w, "actionFaster", "Faster", "]", self.faster,
+                                       "More steps per second (up to unthrottled)")
+        self.theme_group = QActionGroup(self)
+        self.theme_actions: dict[str, QAction] = {}
+        for name, t in th.THEMES.items():
+            a = QAction(t.label, self.w, checkable=True)
+            a.setObjectName("actionTheme" + "".join(p.capitalize() for p in name.split("_")))
+            a.setStatusTip(f"Use the {t.label.lower()} theme (remembered)")
+            a.setChecked(name == self.theme_name)
+            a.triggered.connect(lambda _=False, n=name: self.set_theme(n))
+            self.theme_group.addAction(a)
+            self.theme_actions[name] = a
+        self.scale_group = QActionGroup(self)
+        self.scale_actions: dict[float, QAction] = {}
+        for s in SCALE_CHOICES:
+            a = QAction(f"{s:g}×", self.w, checkable=True)
+            a.setObjectName(f"actionPresentationScale{int(s * 10)}")
+            a.setStatusTip(f"Presentation mode enlarges text and lines {s:g}× (remembered)")
+            a.setChecked(abs(s - self.scale) < 1e-9)
+            a.triggered.connect(lambda _=False, v=s: self.set_scale(v))
+            self.scale_group.addAction(a)
+            self.scale_actions[s] = a
+
+        view = menu(w, "View")
+        if view is not None:
+            view.addSeparator()
+            tm = view.addMenu("Theme")
+            tm.setObjectName("themeMenu")
+            for a in self.theme_actions.values():
+                tm.addAction(a)
+            view.addAction(self.actionPresentation)
+            sm = view.addMenu("Presentation size")
+            sm.setObjectName("presentationScaleMenu")
+            for a in self.scale_actions.values():
+                sm.addAction(a)
+            view.addAction(self.actionFullScreen)
+        run = getattr(w, "run_menu", None)
+        if run is not None:
+            run.addSeparator()
+            for a in (self.actionLrUp, self.actionLrDown, self.actionSlower, self.actionFaster):
+                run.addAction(a)
+        hm = menu(w, "Help")
+        if hm is not None:
+            hm.insertAction(hm.actions()[0] if hm.actions() else None, self.actionCheatSheet)
+
+    # ------------------------------------------------------------------------------ accessibility
+    def name_widgets(self) -> None:
+        """Accessible names for every named widget that has none yet (screen readers, UI automation)."""
+        for widget in self.w.findChildren(QWidget):
+            name = widget.objectName()
+            if name and not name.startswith("qt_") and not widget.accessibleName():
+                widget.setAccessibleName(_words(name))
+
+    # ---------------------------------------------------------------------------------- styling
+    def _plots(self) -> list:
+        return [v.plot for v in (self.w.data_view, self.w.weight_view, self.w.lr_view, self.w.step_view)]
+
+    def restyle(self) -> None:
+        """Give every view the current theme and scale (theme.py's pens, fonts, legends; exact on return)."""
+        t = th.get_theme(PRESENTATION_THEME if self.active else self.theme_name)
+        scale = self.scale if self.active else self.normal_scale
+        if not self._marked:
+            # the main series take their pens (colour + dash + marker) from theme.py's Okabe–Ito series
+            for view, item, i, symbols in _SERIES:
+                obj = getattr(getattr(self.w, view, None), item, None)
+                if isinstance(obj, pg.PlotDataItem):
+                    th.style_data_item(obj, i, t, 1.0, symbols=symbols)
+            self._marked = True
+        for plot in self._plots():
+            th.style_plot(plot, t, scale)
+        box = getattr(self.w.step_view, "lr_box", None)
+        if box is not None:  # the LR curve lives in its own view box, which style_plot does not visit
+            for item in list(box.addedItems):
+                th._rescale_item(item, t, scale)
+        arrows = getattr(self.w.weight_view, "arrows", None)
+        if arrows is not None:
+            base = arrows.__dict__.setdefault("_gd_base", (arrows.width, arrows.head))
+            arrows.width, arrows.head = base[0] * scale, base[1] * scale
+            arrows.prepareGeometryChange()
+            arrows.update()
+        self.cheat_sheet.set_theme(t, scale)
+
+    # ------------------------------------------------------------------------------ presentation
+    def set_presentation(self, on: bool) -> None:
+        on = bool(on)
+        self.actionPresentation.setChecked(on)
+        if on == self.active:
+            return
+        app = QApplication.instance()
+        w = self.w
+        if on:
+            before = app.font().pointSizeF()
+            self._saved = {
+                "font": QFont(app.font()), "palette": QPalette(app.palette()), "sheet": app.styleSheet(),
+                "props": (app.property("gdStudioTheme"), app.property("gdStudioScale")),
+                "pg": (pg.getConfigOption("background"), pg.getConfigOption("foreground")),
+                "dock": not w.dock.isHidden(), "state": w.windowState(),
+                "fonts": [(x, QFont(x.font())) for x in w.findChildren(QWidget)
+                          if x.testAttribute(Qt.WidgetAttribute.WA_SetFont)],
+                "heights": [(x, x.minimumHeight(), x.maximumHeight()) for x in w.findChildren(QLabel)
+                            if 0 < x.minimumHeight() == x.maximumHeight()],
+            }
+            inherit = [(x, QFont(x.font())) for x in [w, *w.findChildren(QWidget)]
+                       if not x.testAttribute(Qt.WidgetAttribute.WA_SetFont)]
+            # the app font becomes exactly the normal one × the scale (the plots get theme.py's sizes × scale)
+            base = th.get_theme(PRESENTATION_THEME).base_font_pt
+            th.apply_theme(app, PRESENTATION_THEME, self.scale * before / base if before > 0 else self.scale)
+            ratio = app.font().pointSizeF() / before if before > 0 else self.scale
+            self._saved["ratio"] = ratio
+            for widget, font in self._saved["fonts"]:
+                f = QFont(font)
+                f.setPointSizeF(font.pointSizeF() * ratio)
+                widget.setFont(f)
+            for label, lo, _hi in self._saved["heights"]:
+                label.setFixedHeight(round(lo * ratio))
+            # with an application style sheet Qt does not pass a new app font on to existing widgets, so the
+            # widgets that inherit theirs get it scaled too, and inherit again on the way back
+            self._saved["inherit"] = [x for x, _f in inherit]
+            for x, font in inherit:  # from the sizes before any change: a parent's new font reaches children
+                f = QFont(font)
+                f.setPointSizeF(font.pointSizeF() * ratio)
+                x.setFont(f)
+            self.active = True
+            w.dock.hide()
+            if w.isVisible() and not w.isFullScreen():
+                w.showMaximized()
+        else:
+            s = self._saved or {}
+            self.active = False
+            if s:
+                app.setFont(s["font"])
+                app.setPalette(s["palette"])
+                app.setStyleSheet(s["sheet"])
+                app.setProperty("gdStudioTheme", s["props"][0])
+                app.setProperty("gdStudioScale", s["props"][1])
+                pg.setConfigOptions(background=s["pg"][0], foreground=s["pg"][1])
+                for widget in s.get("inherit", []):
+                    widget.setFont(QFont())  # no font of its own again: it inherits, as before
+                for widget, font in s["fonts"]:
+                    widget.setFont(font)
+                for label, lo, hi in s["heights"]:
+                    label.setMinimumHeight(lo)
+                    label.setMaximumHeight(hi)
+                w.dock.setVisible(s["dock"])
+                if w.isVisible() and not w.isFullScreen():
+                    w.setWindowState(s["state"])
+            self._saved = None
+        self.restyle()
+        self.presentationChanged.emit(on)
+        if on:
+            w.show_message("Presentation mode: F5 or P returns to the normal view, ? lists the keys.", "info", 4)
+
+    def _message_shown(self, *_) -> None:
+        # the banner's style sheet is set anew with each message, and that resets its text's font
+        if self.active and self._saved:
+            for widget, font in self._saved["fonts"]:
+                if widget is self.w.banner.label:
+                    f = QFont(font)
+                    f.setPointSizeF(font.pointSizeF() * self._saved["ratio"])
+                    widget.setFont(f)
+
+    def toggle_presentation(self) -> None:
+        self.set_presentation(not self.active)
+
+    def set_scale(self, scale: float) -> None:
+        self.scale = th.presentation_scale(scale)
+        settings.set_presentation_scale(self.scale)
+        for s, a in self.scale_actions.items():
+            a.setChecked(abs(s - self.scale) < 1e-9)
+        if self.active:  # re-enter at the new size, from the saved normal state
+            self.set_presentation(False)
+            self.set_presentation(True)
+
+    def set_theme(self, name: str) -> None:
+        """Use and remember a theme; in presentation mode it applies when the mode is left."""
+        if name not in th.THEMES:
+            return
+        self.theme_name = name
+        settings.set_theme_name(name)
+        self.theme_actions[name].setChecked(True)
+        if not self.active:
+            th.apply_theme(QApplication.instance(), name, self.normal_scale)
+            self.restyle()
+        self.themeChanged.emit(name)
+
+    def set_full_screen(self, on: bool) -> None:
+        self.actionFullScreen.setChecked(bool(on))
+        if on:
+            self.w.showFullScreen()
+        elif self.active:
+            self.w.showMaximized()
+        else:
+            self.w.showNormal()
+
+    # ----------------------------------------------------------------------------- cheat sheet
+    def sections(self) -> list:
+        w = self.w
+
+        def acts(*names):
+            return [a for a in (getattr(w, n, None) or w.findChild(QAction, n) for n in names) if a is not None]
+
+        return [
+            ("Run", acts("actionRun", "actionStep", "actionStepBack", "actionReset", "actionReseed", "actionCancel")),
+            ("Learning rate", acts("actionLrUp", "actionLrDown", "actionRangeTest", "actionUseSuggestedLr")),
+            ("Speed", acts("actionSlower", "actionFaster")),
+            ("Scenarios", acts("actionOpenScenario", "actionSaveScenario", "actionScenarioKeys",
+                               "actionPreviousScenario", "actionNextScenario")),
+            ("View", acts("actionPresentation", "actionFullScreen", "actionCheatSheet", "actionCopyWindowImage",
+                          "actionUsePyTorch", "actionQuit")),
+        ]
+
+    def toggle_cheat_sheet(self) -> None:
+        if self.cheat_sheet.isVisible():
+            self.cheat_sheet.close_sheet()
+        else:
+            self.cheat_sheet.set_sections(self.sections())
+            self.cheat_sheet.open()
+        self.actionCheatSheet.setChecked(self.cheat_sheet.isVisible())
+
+    # ------------------------------------------------------------------------------- LR, speed
+    def current_lr(self) -> float:
+        return float(self.w.panel.lr.lr())
+
+    def _change_lr(self, factor: float) -> None:
+        from ..engine.config import MAX_LR
+
+        new = snap_lr(self.current_lr() * factor)
+        if new > MAX_LR or new < 1e-12:
+            self.w.show_message(f"The learning rate stays at {fmt_lr(self.current_lr())}: "
+                                f"{fmt_lr(new)} is outside the supported range.", "warning", 5)
+            return
+        self.w.set_lr(new)
+        self.w.show_message(f"Learning rate {'×' if factor > 1 else '÷'} √10 → {fmt_lr(new)}", "info", 3)
+
+    def lr_up(self) -> None:
+        self._change_lr(SQRT10)
+
+    def lr_down(self) -> None:
+        self._change_lr(1.0 / SQRT10)
+
+    def _speed_step(self, delta: int) -> None:
+        combo = self.w.speed
+        i = min(max(combo.currentIndex() + delta, 0), combo.count() - 1)
+        combo.setCurrentIndex(i)
+        self.w.show_message(f"Speed: {combo.currentText()}", "info", 2)
+
+    def slower(self) -> None:
+        self._speed_step(+1)  # the ladder runs from "full speed" (index 0) down to 0.5 steps/s
+
+    def faster(self) -> None:
+        self._speed_step(-1)
+
+
+def install(window) -> Presentation:
+    return Presentation(window)
+
+
+__all__ = ["Presentation", "install", "menu", "add_action", "snap_lr", "PRESENTATION_KEYS"]

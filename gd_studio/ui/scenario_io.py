@@ -1,0 +1,440 @@
+"""Scenarios in the window: open, save, drag-and-drop, bundled ones on keys 1–9, a playlist, the caption banner.
+
+Applying a scenario rebuilds the run from its config (through the worker, like any config change), then
+shows its caption, its panels and axis ranges, puts its range-test settings in the panel, runs its
+pre-run steps in one command and arms its autoplay stop. A file that cannot be used (corrupt, truncated,
+from a newer version) is reported in the message banner with the ScenarioError text; nothing changes.
+"""
+from __future__ import annotations
+
+import html
+import math
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QAction, QFont, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QSizePolicy
+
+from ..engine import scenarios
+from ..engine.errors import GDStudioError
+from . import settings
+from .presentation import add_action, menu
+
+PANEL_VIEWS = {"data": "data_view", "loss_vs_weight": "weight_view", "loss_vs_lr": "lr_view",
+               "loss_vs_step": "step_view"}
+PANEL_LABELS = {"data": "Data view", "loss_vs_weight": "Loss vs weight", "loss_vs_lr": "Loss vs learning rate",
+                "loss_vs_step": "Loss vs step", "narration": "Narration"}
+FILTER = f"GD Studio scenarios (*{scenarios.EXTENSION});;All files (*)"
+
+
+class ScenarioController(QObject):
+    """Loads, applies and saves scenarios for one MainWindow; keeps the playlist and the caption banner."""
+
+    scenarioApplied = Signal(object)  # the Scenario, once its run is built and its view state applied
+    scenarioSaved = Signal(str)
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.w = window
+        self.current: scenarios.Scenario | None = None
+        self.path: Path | None = None
+        self.playlist: list[Path] = []
+        self._pending: scenarios.Scenario | None = None
+        self._ranges_due: scenarios.Scenario | None = None
+        # configure requests and their answers, counted so the scene applies to the run built for it
+        self._requests = 0
+        self._answers = 0
+        self._ticket = 0
+        self.stop_at: int | None = None
+
+        cap = QLabel("")
+        cap.setObjectName("scenarioCaption")
+        cap.setAccessibleName("scenario caption")
+        cap.setWordWrap(True)
+        cap.setTextFormat(Qt.TextFormat.RichText)
+        cap.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        cap.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        f = QFont(cap.font())
+        f.setPointSizeF(f.pointSizeF() * 1.15)
+        cap.setFont(f)
+        cap.setStyleSheet("QLabel#scenarioCaption { border-left: 6px solid #0072B2; padding: 4px 10px; }")
+        cap.hide()
+        self.caption = cap
+        layout = window.centralWidget().layout() if window.centralWidget() is not None else None
+        if layout is not None:  # under the message banner, above the plots
+            layout.insertWidget(min(1, layout.count()), cap)
+
+        self._make_actions()
+        window.controller.reconfigureRequested.connect(self._on_requested)
+        window.configApplied.connect(self._on_configured)
+        window.snapshotApplied.connect(self._on_snapshot)
+        window.controller.worker.failed.connect(self._on_failed)
+        window.actionRun.toggled.connect(self._run_toggled)
+
+    # ---------------------------------------------------------------------------------- actions
+    def _make_actions(self) -> None:
+        w = self.w
+        self.actionOpenScenario = add_action(w, "actionOpenScenario", "Open scenario…", "Ctrl+O", self.open_dialog,
+                                             "Open a .gdscenario file (its folder becomes the playlist)")
+        self.actionSaveScenario = add_action(w, "actionSaveScenario", "Save scenario…", "Ctrl+S", self.save_dialog,
+                                             "Save the run, the view and the caption as a .gdscenario file")
+        self.actionNextScenario = add_action(w, "actionNextScenario", "Next scenario", "PgDown", self.next,
+                                             "Next scenario of the playlist (the opened file's folder)")
+        self.actionPreviousScenario = add_action(w, "actionPreviousScenario", "Previous scenario", "PgUp",
+                                                 self.previous, "Previous scenario of the playlist")
+        self.number_actions: list[QAction] = []
+        for n in range(1, 10):
+            a = add_action(w, f"actionOpenScenario{n}", f"Scenario {n}", str(n),
+                           lambda _=False, k=n: self.open_number(k),
+                           f"Open scenario {n} of the playlist (the bundled ones until a file is opened)")
+            self.number_actions.append(a)
+        # shown in the cheat sheet only (never added to a widget, so its key is not live)
+        self.actionScenarioKeys = QAction("Open scenario 1 … 9 of the playlist", self)
+        self.actionScenarioKeys.setObjectName("actionScenarioKeys")
+        self.actionScenarioKeys.setShortcut(QKeySequence("1"))
+        self.view_actions: dict[str, QAction] = {}
+        for key, label in PANEL_LABELS.items():
+            if key == "narration":  # the dock brings its own toggle in the View menu
+                continue
+            a = QAction(label, w, checkable=True)
+            a.setObjectName("actionShow" + "".join(p.capitalize() for p in key.split("_")))
+            a.setChecked(True)
+            a.toggled.connect(lambda on, k=key: self.set_panel_visible(k, on))
+            self.view_actions[key] = a
+
+        fm = menu(w, "File")
+        if fm is not None:
+            first = fm.actions()[0] if fm.actions() else None
+            fm.insertAction(first, self.actionOpenScenario)
+            self.bundled_menu = QMenu("Open bundled scenario", fm)
+            fm.insertMenu(first, self.bundled_menu)
+            self.bundled_menu.setObjectName("bundledScenarioMenu")
+            self.bundled_menu.aboutToShow.connect(self._fill_bundled_menu)
+            self._fill_bundled_menu()
+            for a in (self.actionSaveScenario, self.actionPreviousScenario, self.actionNextScenario):
+                fm.insertAction(first, a)
+            fm.insertSeparator(first)
+        vm = menu(w, "View")
+        if vm is not None:
+            pm = vm.addMenu("Views")
+            pm.setObjectName("viewsMenu")
+            for a in self.view_actions.values():
+                pm.addAction(a)
+
+    def _fill_bundled_menu(self) -> None:
+        m = self.bundled_menu
+        for a in m.actions():  # the number actions belong to the window; only unhook them here
+            m.removeAction(a)
+        try:
+            paths = scenarios.bundled()
+        except GDStudioError:
+            paths = []
+        for i, p in enumerate(paths):
+            if i < 9:
+                a = self.number_actions[i]
+                a.setText(f"{i + 1}  {_title(p)}")
+                a.setData(str(p))
+                m.addAction(a)
+            else:
+                extra = QAction(_title(p), m)
+                extra.triggered.connect(lambda _=False, q=p: self.open(q))
+                m.addAction(extra)
+
+    # ---------------------------------------------------------------------------------- opening
+    def open_dialog(self) -> None:
+        last = settings.last_scenario_path()
+        start = str(last.parent) if last is not None and last.parent.is_dir() else ""
+        path, _ = QFileDialog.getOpenFileName(self.w, "Open a scenario", start, FILTER)
+        if path:
+            self.open(path)
+
+    def open(self, path) -> bool:
+        """Load and apply a scenario file; its folder becomes the playlist. False (and a message) if unusable."""
+        path = Path(path)
+        try:
+            scenario = scenarios.load(path)
+        except GDStudioError as exc:
+            self.w.show_message(f"{exc}. Nothing was changed.", "error")
+            return False
+        try:
+            self.playlist = scenarios.playlist(path.parent)
+        except GDStudioError:
+            self.playlist = [path]
+        self.path = path
+        settings.set_last_scenario_path(path)
+        self.apply(scenario)
+        return True
+
+    def _index(self) -> int | None:
+        if self.path is None:
+            return None
+        for i, p in enumerate(self.playlist):
+            if p.resolve() == self.path.resolve():
+                return i
+        return None
+
+    def open_number(self, n: int) -> bool:
+        """Scenario n (1-based) of the playlist; the bundled scenarios before any file is opened."""
+        items = self.playlist
+        if not items:
+            try:
+                items = scenarios.bundled()
+            except GDStudioError as exc:
+                self.w.show_message(str(exc), "error")
+                return False
+        if not 1 <= n <= len(items):
+            self.w.show_message(f"There is no scenario {n}: the playlist has {len(items)}.", "warning", 5)
+            return False
+        return self.open(items[n - 1])
+
+    def _move(self, delta: int) -> bool:
+        i = self._index()
+        if i is None:
+            return self.open_number(1)
+        j = i + delta
+        if not 0 <= j < len(self.playlist):
+            self.w.show_message("That was the " + ("last" if delta > 0 else "first") + " scenario of the playlist.",
+                                "info", 4)
+            return False
+        return self.open(self.playlist[j])
+
+    def next(self) -> bool:
+        return self._move(+1)
+
+    def previous(self) -> bool:
+        return self._move(-1)
+
+    # --------------------------------------------------------------------------------- applying
+    def apply(self, scenario: scenarios.Scenario) -> None:
+        """Rebuild the run from the scenario; its view state follows once the worker has built it."""
+        w = self.w
+        self._pending = scenario
+        if getattr(w, "range_test_busy", False):
+            w.cancel()
+        w.pause()
+        w.panel.set_config(scenario.config)
+        self._ticket = self._requests + 1
+        w.apply_config(scenario.config, "scenario")
+
+    def _on_requested(self, _config) -> None:
+        self._requests += 1
+
+    def _on_configured(self, info) -> None:
+        if info.reason == "configured":
+            self._answers += 1
+        s = self._pending
+        if s is not None and info.reason == "configured" and self._answers < self._ticket:
+            return  # an earlier request's run: the scene waits for its own
+        if s is not None and info.reason == "configured":
+            self._pending = None
+            self.current = s
+            self._apply_view_state(s)
+            self._arm(s)
+            if s.pre_run:
+                self.w.controller.stepRequested.emit(int(s.pre_run))
+            self.scenarioApplied.emit(s)
+        elif self.current is not None:
+            if info.reason in ("reset", "reseeded"):
+                self._ranges_due = self.current  # back at step 0 the scene keeps its axes
+            elif info.reason == "configured":  # the user changed the model or data: the scene is over
+                self.current = None
+                self.caption.hide()
+                self._disarm()
+
+    def _on_failed(self, what: str, _message: str) -> None:
+        if what != "configure":
+            return
+        self._answers += 1
+        if self._pending is not None and self._answers >= self._ticket:
+            self._pending = None  # the window already says why; the previous run and scene stay
+
+    def _apply_view_state(self, s: scenarios.Scenario) -> None:
+        if s.caption or s.title:
+            self._show_caption(s)
+            self.caption.setToolTip(s.caption)
+            self.caption.show()
+        else:
+            self.caption.hide()
+        for key, action in self.view_actions.items():
+            action.setChecked(key in s.panels)
+        if "narration" not in self.view_actions:
+            self.set_panel_visible("narration", "narration" in s.panels)
+        rt = s.range_test
+        if rt is not None:
+            p = self.w.panel
+            p.rt_start.setText(f"{rt.start_lr:g}")
+            p.rt_end.setText(f"{rt.end_lr:g}")
+            p.rt_iters.setValue(int(rt.num_iter))
+            i = p.rt_mode.findData(rt.mode)
+            if i >= 0:
+                p.rt_mode.setCurrentIndex(i)
+        if s.speed is not None:
+            self.set_speed(s.speed)
+        # after the first frame of the new run: a view re-fits when its axis label changes
+        self._ranges_due = s
+
+    def _show_caption(self, s: scenarios.Scenario) -> None:
+        # on a projector the caption is large: the title and its first sentence, so the plots keep the room
+        # (the whole caption is in the tooltip, and in the normal view)
+        presenting = bool(getattr(getattr(self.w, "presentation", None), "active", False))
+        body = s.caption
+        if presenting and body:
+            end = body.find(". ")
+            body = body[: end + 1] if 0 < end < 220 else (body[:200] + "…" if len(body) > 200 else body)
+        text = f"<b>{html.escape(s.title)}</b>"
+        if body:
+            text += f"<br>{html.escape(body)}"
+        self.caption.setText(text)
+
+    def refresh_caption(self, *_) -> None:
+        if self.current is not None and not self.caption.isHidden():
+            self._show_caption(self.current)
+
+    def _on_snapshot(self, _snap) -> None:
+        if self._ranges_due is not None:
+            s, self._ranges_due = self._ranges_due, None
+            self._apply_ranges(s)
+
+    def _apply_ranges(self, s: scenarios.Scenario) -> None:
+        for key, box in s.ranges.items():
+            view = getattr(self.w, PANEL_VIEWS.get(key, ""), None)
+            if view is None or box is None:
+                continue
+            x0, x1, y0, y1 = box
+            if key == "loss_vs_lr":  # the file holds learning rates; the plot's x axis is their log10
+                x0, x1 = math.log10(x0), math.log10(x1)
+            for r in getattr(view.plot, "sticky", []):
+                r.enabled = False  # the scene's axes stay put, as after a zoom by hand
+            view.plot.getPlotItem().vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+
+    def set_speed(self, steps_per_second: float | None) -> None:
+        """Choose the speed ladder's rung nearest ``steps_per_second`` (None: unthrottled)."""
+        combo = self.w.speed
+        best, dist = 0, math.inf
+        for i in range(combo.count()):
+            v = combo.itemData(i)
+            if v is None or steps_per_second is None:
+                d = 0.0 if v is None and steps_per_second is None else math.inf
+            else:
+                d = abs(math.log(v / steps_per_second))
+            if d < dist:
+                best, dist = i, d
+        combo.setCurrentIndex(best)
+
+    # ----------------------------------------------------------------------------- autoplay stop
+    def _arm(self, s: scenarios.Scenario) -> None:
+        self.stop_at = int(s.pre_run) + int(s.steps) if s.steps else None
+        self.w.controller.worker.stop_at = self.stop_at  # read by the worker at its next step
+
+    def _disarm(self) -> None:
+        self.stop_at = None
+        self.w.controller.worker.stop_at = None
+
+    def _run_toggled(self, on: bool) -> None:
+        # once the scene's run has played out, Space runs on freely
+        if on and self.stop_at is not None and self.w.step_count >= self.stop_at:
+            self._disarm()
+
+    # ------------------------------------------------------------------------------------ panels
+    def _panel_widget(self, key: str):
+        if key == "narration":  # the step-by-step dock (timeline and narration), when the window has one
+            return getattr(getattr(self.w, "study", None), "dock", None)
+        else:
+            view = getattr(self.w, PANEL_VIEWS[key], None)
+        return getattr(view, "widget", view) if view is not None else None
+
+    def set_panel_visible(self, key: str, on: bool) -> None:
+        widget = self._panel_widget(key)
+        if widget is None:
+            return
+        widget.setVisible(bool(on))
+        if self.view_actions.get(key) is not None and self.view_actions[key].isChecked() != bool(on):
+            self.view_actions[key].setChecked(bool(on))
+        # a splitter row whose views are all hidden gives its space to the other row
+        for row in (widget.parentWidget(),):
+            if row is not None and hasattr(row, "count") and row is not self.w.views_splitter:
+                row.setVisible(any(not row.widget(i).isHidden() for i in range(row.count())))
+
+    def visible_panels(self) -> tuple[str, ...]:
+        out = []
+        for key in scenarios.PANELS:
+            widget = self._panel_widget(key)
+            if widget is not None and not widget.isHidden():
+                out.append(key)
+        return tuple(out)
+
+    # ----------------------------------------------------------------------------------- saving
+    def ranges(self) -> dict:
+        """Axis ranges of the views whose axes stay put (zoomed by hand or set by a scene)."""
+        out = {}
+        for key, attr in PANEL_VIEWS.items():
+            view = getattr(self.w, attr)
+            sticky = getattr(view.plot, "sticky", [])
+            if sticky and all(r.enabled for r in sticky):
+                continue
+            (x0, x1), (y0, y1) = view.plot.getPlotItem().vb.viewRange()
+            if key == "loss_vs_lr":
+                x0, x1 = 10.0 ** x0, 10.0 ** x1
+            out[key] = tuple(float(v) for v in (x0, x1, y0, y1))
+        return out
+
+    def scenario(self, title: str | None = None) -> scenarios.Scenario:
+        """The window as a Scenario: the run's config (with the live LR and watched weight) and the view state."""
+        w = self.w
+        cfg = w.config()
+        watch = w.panel.watch.currentData() or cfg.watch
+        cfg = cfg.replace(lr=float(w.panel.lr.lr()), watch=watch)
+        cur = self.current
+        rt = cur.range_test if cur is not None else None
+        if rt is None:
+            try:
+                r = w.panel.range_test_settings()
+                rt = scenarios.RangeTestSettings(start_lr=r["start_lr"], end_lr=r["end_lr"], num_iter=r["num_iter"],
+                                                 mode=r["mode"])
+            except GDStudioError:
+                rt = None
+        return scenarios.Scenario(
+            title=title or (cur.title if cur is not None else "GD Studio scenario"),
+            caption=cur.caption if cur is not None else "", config=cfg, panels=self.visible_panels(),
+            ranges=self.ranges(), pre_run=cur.pre_run if cur is not None else 0,
+            steps=cur.steps if cur is not None else 0, speed=w.speed.currentData() if cur is None else cur.speed,
+            range_test=rt)
+
+    def save(self, path, title: str | None = None) -> Path | None:
+        path = Path(path)
+        if path.suffix != scenarios.EXTENSION:
+            path = path.with_name(path.name + scenarios.EXTENSION)
+        try:
+            out = scenarios.save(self.scenario(title or (self.current.title if self.current else path.stem)), path)
+        except GDStudioError as exc:
+            self.w.show_message(f"{exc}. The scenario was not saved.", "error")
+            return None
+        settings.set_last_scenario_path(out)
+        self.w.show_message(f"Saved the scenario to {out}.", "info", 5)
+        self.scenarioSaved.emit(str(out))
+        return out
+
+    def save_dialog(self) -> None:
+        last = settings.last_scenario_path()
+        start = str(last.parent) if last is not None and last.parent.is_dir() else ""
+        path, _ = QFileDialog.getSaveFileName(self.w, "Save the scenario", start, FILTER)
+        if path:
+            self.save(path)
+
+
+def _title(path: Path) -> str:
+    try:
+        return scenarios.load(path).title
+    except GDStudioError:
+        return path.stem
+
+
+def is_scenario_file(path) -> bool:
+    return str(path).lower().endswith(scenarios.EXTENSION)
+
+
+def install(window) -> ScenarioController:
+    return ScenarioController(window)
+
+
+__all__ = ["ScenarioController", "install", "is_scenario_file"]

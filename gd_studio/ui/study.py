@@ -1,0 +1,355 @@
+"""Study tools wired into the main window: step back and the timeline, narration, ghosts, validation, cyclical LRs.
+
+The window calls ``install(window)`` once; everything here talks to the worker through the controller's
+signals (the UI thread never steps the engine) and reads only snapshots.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QToolButton, QVBoxLayout, QWidget
+
+from .adapters import fmt_lr
+from .compare import (POLICIES, CyclicalMarkers, GhostOverlay, ValidationView, cycle_steps, cyclical_config,
+                      validation_lrs)
+from .narration_panel import NarrationPanel
+from .timeline import TimelineBar
+
+RUNNING_UPDATE = 0.2  # seconds between timeline/narration updates while running
+
+
+def _action(window, name: str, text: str, shortcut, slot, tip: str, checkable: bool = False) -> QAction:
+    a = QAction(text, window)
+    a.setObjectName(name)
+    if shortcut:
+        a.setShortcut(QKeySequence(shortcut))
+    a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+    keys = a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+    a.setToolTip(f"{tip} ({keys})" if keys else tip)
+    a.setStatusTip(tip)
+    a.setCheckable(checkable)
+    a.triggered.connect(slot)
+    window.addAction(a)  # shortcuts work with the toolbar and menus hidden
+    setattr(window, name, a)
+    return a
+
+
+class Study(QObject):
+    """Owns the study widgets and actions of one MainWindow."""
+
+    validationFinished = Signal(object)  # compare.ValidationOutcome, after the view showed it (UI thread)
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.w = window
+        self.validating = False
+        self._start_after_config = False
+        self._jumps_seen = 0
+        self._shown_at = 0.0
+        self._make_actions()
+        self._make_widgets()
+        self.ghosts = GhostOverlay(window.step_view.plot, window.weight_view.plot)
+        self.markers = CyclicalMarkers(window.lr_view.plot)
+        c = window.controller
+        c.worker.validationProgress.connect(self._on_validation_progress)
+        c.worker.validationDone.connect(self._on_validation_done)
+        c.worker.failed.connect(self._on_failed)
+        window.snapshotApplied.connect(self._on_snapshot)
+        window.configApplied.connect(self._on_configured)
+        window.rangeTestFinished.connect(self._on_range_test)
+        QTimer.singleShot(0, self._hook_presentation)  # presentation.py installs after this module
+
+    def _hook_presentation(self) -> None:
+        p = getattr(self.w, "presentation", None)
+        for name in ("presentationChanged", "themeChanged"):
+            sig = getattr(p, name, None)
+            if sig is not None:
+                sig.connect(self._restyle)
+
+    def _restyle(self, *_) -> None:
+        """The validation plot follows the window's theme and presentation scale, like the four views."""
+        p = getattr(self.w, "presentation", None)
+        try:
+            from . import theme as th
+            from .presentation import PRESENTATION_THEME
+
+            t = th.get_theme(PRESENTATION_THEME if p.active else p.theme_name)
+            scale = p.scale if p.active else p.normal_scale
+        except Exception:  # noqa: BLE001 - no presentation module: the app's theme
+            t, scale = None, None
+        self.validation.restyle(t, scale)
+
+    # ------------------------------------------------------------------------------- building
+    def _make_actions(self) -> None:
+        w = self.w
+        self.actionStepBack = _action(w, "actionStepBack", "◀ Back", "Left", self.step_back,
+                                      "Step back: the exact state one step earlier (weights, optimizer, "
+                                      "random state); change the LR there and step on to fork the run")
+        self.actionKeepGhost = _action(w, "actionKeepGhost", "Keep as ghost", "G", self.keep_ghost,
+                                       "Freeze this run's loss curve and steps as a labelled overlay")
+        self.actionClearGhosts = _action(w, "actionClearGhosts", "Clear ghosts", "Shift+G", self.clear_ghosts,
+                                         "Remove every ghost run")
+        self.actionValidateSuggestion = _action(
+            w, "actionValidateSuggestion", "Validate suggestion", "V", self.validate,
+            "Short trainings from the same start at ⅓×, 1×, 3× the steepest-slope LR and at Smith's bounds")
+        self.actionValidateSuggestion.setEnabled(False)
+        self.actionTrainCyclical = _action(
+            w, "actionTrainCyclical", "Train cyclical", "C", self.train_cyclical,
+            "Restart the run with a cyclical LR between the base_lr and max_lr markers on the loss-vs-LR view")
+        self.actionTrainCyclical.setEnabled(False)
+        self.policy_group = QActionGroup(self)
+        self.policy_actions: dict[str, QAction] = {}
+        for key, label in POLICIES.items():
+            name = "actionCyclical" + "".join(p.capitalize() for p in key.split("_"))
+            a = QAction(f"Policy: {label}", w, checkable=True)
+            a.setObjectName(name)
+            a.setStatusTip(f"Train cyclical uses the {label} schedule")
+            a.setChecked(key == "triangular")
+            self.policy_group.addAction(a)
+            self.policy_actions[key] = a
+
+        run_menu = w.run_menu
+        run_menu.insertAction(w.actionStep, self.actionStepBack)
+        mb = w.menuBar()
+        compare = None
+        for a in mb.actions():  # before Help, after View
+            if a.text().replace("&", "") == "Help":
+                compare = mb.insertMenu(a, _menu(w, "&Compare"))
+                break
+        menu = compare.menu() if compare is not None else mb.addMenu("&Compare")
+        menu.setObjectName("compareMenu")
+        for a in (self.actionKeepGhost, self.actionClearGhosts):
+            menu.addAction(a)
+        menu.addSeparator()
+        menu.addAction(self.actionValidateSuggestion)
+        menu.addSeparator()
+        menu.addAction(self.actionTrainCyclical)
+        for a in self.policy_actions.values():
+            menu.addAction(a)
+        self.compare_menu = menu
+
+        tb = w.toolbar
+        tb.insertAction(w.actionStep, self.actionStepBack)
+        after = w.actionCancel
+        acts = [a for a in tb.actions()]
+        idx = acts.index(after) + 1 if after in acts else len(acts)
+        before = acts[idx] if idx < len(acts) else None
+        sep = tb.insertSeparator(before) if before is not None else tb.addSeparator()
+        for a in (self.actionKeepGhost, self.actionValidateSuggestion, self.actionTrainCyclical):
+            if before is not None:
+                tb.insertAction(before, a)
+            else:
+                tb.addAction(a)
+        del sep
+        button = tb.widgetForAction(self.actionTrainCyclical)
+        if isinstance(button, QToolButton):  # the policy is one click away, on the button's arrow
+            policy_menu = _menu(w, "Cyclical policy")
+            for a in self.policy_actions.values():
+                policy_menu.addAction(a)
+            button.setMenu(policy_menu)
+            button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+
+    def _make_widgets(self) -> None:
+        w = self.w
+        box = QWidget()
+        box.setObjectName("stepByStep")
+        lay = QVBoxLayout(box)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.setSpacing(2)
+        self.timeline = TimelineBar(self.actionStepBack)
+        self.timeline.jumpRequested.connect(self.jump_to)
+        self.narration = NarrationPanel()
+        lay.addWidget(self.timeline)
+        lay.addWidget(self.narration, 1)
+        self.dock = QDockWidget("Step by step: timeline and narration", w)
+        self.dock.setObjectName("narrationDock")
+        self.dock.setWidget(box)
+        self.dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                              | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                              | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        w.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
+        self.validation = ValidationView()
+        self.validation_dock = QDockWidget("Validate suggestion", w)
+        self.validation_dock.setObjectName("validationDock")
+        self.validation_dock.setWidget(self.validation)
+        w.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.validation_dock)
+        self.validation_dock.hide()
+        for dock, name in ((self.dock, "actionToggleNarration"), (self.validation_dock, "actionToggleValidation")):
+            a = dock.toggleViewAction()
+            a.setObjectName(name)
+            for m in w.menuBar().actions():
+                if m.text().replace("&", "") == "View" and m.menu() is not None:
+                    m.menu().addAction(a)
+                    break
+
+    # ----------------------------------------------------------------------------- timeline
+    def _busy(self) -> bool:
+        return bool(self.w.range_test_busy or self.validating)
+
+    def step_back(self) -> None:
+        if self._busy():
+            return
+        self.w.actionRun.setChecked(False)
+        self.w.controller.stepBackRequested.emit()
+
+    def jump_to(self, step: int) -> None:
+        if self._busy():
+            self.timeline.set_info(self.timeline.info)
+            return
+        self.w.actionRun.setChecked(False)
+        self.w.controller.jumpRequested.emit(int(step))
+
+    def _on_snapshot(self, snap) -> None:
+        if self.validating:
+            self.w.actionCancel.setEnabled(True)
+        # while running, the timeline and the narration change a few times a second (nobody reads faster,
+        # and every repaint of the dock takes event-loop time from the plots); a paused run shows at once
+        now = time.perf_counter()
+        if snap.running and now - self._shown_at < RUNNING_UPDATE:
+            return
+        self._shown_at = now
+        extra = snap.extra or {}
+        info = extra.get("timeline")
+        if info is not None:
+            self.timeline.set_info(info)
+            jumps = int(info.get("jumps", 0))
+            if jumps != self._jumps_seen:  # a jump restored an older LR: the LR field shows it
+                self._jumps_seen = jumps
+                base = info.get("base_lr")
+                if base is not None and math.isfinite(base) and base > 0:
+                    self.w.panel.lr.set_lr(base)
+        self.narration.show_narration(extra.get("narration"))
+
+    def _on_configured(self, info) -> None:
+        self.narration.clear()
+        self.timeline.clear()
+        self.actionValidateSuggestion.setEnabled(self.w.range_test_result is not None and not self.validating)
+        if self._start_after_config:
+            self._start_after_config = False
+            cfg = info.config
+            p = dict(cfg.schedule_params)
+            shape = (f"half cycle {p.get('step_size')} steps" if cfg.schedule == "triangular"
+                     else f"{p.get('total_steps')} steps in all")
+            self.w.show_message(
+                f"Cyclical LR ({POLICIES.get(cfg.schedule, cfg.schedule)}): base_lr {fmt_lr(cfg.lr)}, "
+                f"max_lr {fmt_lr(p.get('max_lr'))}, {shape}. The run restarted from step 0; the loss-vs-step "
+                "view draws the LR on its right axis.", "info", 10)
+            self.w.start()
+
+    def _on_failed(self, what: str, message: str) -> None:
+        self._start_after_config = False
+
+    # ------------------------------------------------------------------------------- ghosts
+    def keep_ghost(self) -> None:
+        snap = self.w.last_snapshot
+        if snap is None or not len(snap.history.steps):
+            self.w.show_message("Nothing to keep yet: run or step first, then keep the run as a ghost.",
+                                "warning", 6)
+            return
+        label = GhostOverlay.label_for(self.w.config(), snap)
+        ghost = self.ghosts.keep(snap, label)
+        if ghost is not None:
+            self.w.show_message(f"Kept “{ghost.label}” as a ghost. Reset (R), change the LR and run again "
+                                "to compare.", "info", 6)
+
+    def clear_ghosts(self) -> None:
+        self.ghosts.clear()
+
+    # --------------------------------------------------------------------------- validation
+    def _suggestions(self) -> dict:
+        src = self.w.range_test_repeat if self.w.range_test_repeat is not None else self.w.range_test_result
+        return dict(getattr(src, "suggestions", None) or {})
+
+    def validate(self, steps: int | None = None, pace: float | None = None) -> None:
+        if self._busy():
+            return
+        lrs = validation_lrs(self._suggestions())
+        if not lrs:
+            self.w.show_message("No suggestion to validate: run the range test first (L).", "warning", 6)
+            return
+        self.w.actionRun.setChecked(False)
+        self.validating = True
+        self.w._set_busy(True)
+        self.actionValidateSuggestion.setEnabled(False)
+        self.actionTrainCyclical.setEnabled(False)
+        self.w.actionCancel.setEnabled(True)
+        self.validation.clear("Validating the suggestion …")
+        self._restyle()
+        self.validation_dock.show()
+        self.validation_dock.raise_()
+        if pace is None:
+            pace = 2.0 if self.w.panel.rt_animate.isChecked() else 0.0
+        from .compare import VALIDATION_STEPS
+
+        self.w.controller.validate(lrs=lrs, steps=int(steps or VALIDATION_STEPS), pace=float(pace))
+
+    def _on_validation_progress(self, prog) -> None:
+        try:
+            self.w.controller.worker.ui_gate.clear()
+            self.validation.show_runs(prog.runs, prog.steps)
+        finally:
+            self.w.controller.worker.ui_gate.set()
+            self.w.controller.ack()
+
+    def _on_validation_done(self, outcome) -> None:
+        self.validating = False
+        if getattr(self.w, "_closing", False):
+            return
+        self.w._set_busy(False)
+        self.actionValidateSuggestion.setEnabled(True)
+        self.actionTrainCyclical.setEnabled(self.markers.visible())
+        self.validation.show_runs(outcome.runs, outcome.steps, final=True, cancelled=outcome.cancelled)
+        if outcome.cancelled:
+            self.w.show_message("Validation cancelled; the runs so far are shown.", "warning", 6)
+        else:
+            self.w.show_message(f"Validated {len(outcome.runs)} learning rates in {outcome.seconds:.1f} s: "
+                                "see the verdicts under the validation plot.", "info", 8)
+        self.validationFinished.emit(outcome)
+
+    # ----------------------------------------------------------------------------- cyclical
+    def _on_range_test(self, result) -> None:
+        sugg = dict(getattr(result, "suggestions", None) or {})
+        ok = self.markers.set_bounds(sugg.get("base_lr"), sugg.get("max_lr"))
+        self.actionTrainCyclical.setEnabled(ok)
+        self.actionValidateSuggestion.setEnabled(bool(validation_lrs(sugg)))
+
+    def policy(self) -> str:
+        for key, a in self.policy_actions.items():
+            if a.isChecked():
+                return key
+        return "triangular"
+
+    def train_cyclical(self) -> None:
+        if self._busy():
+            return
+        if not self.markers.visible():
+            self.w.show_message("Run the range test first (L): its base_lr and max_lr place the two markers.",
+                                "warning", 6)
+            return
+        base, mx = self.markers.values()
+        info = self.w.config_info
+        n_train = info.n_train if info is not None else 100
+        try:
+            cfg = cyclical_config(self.w.config(), base, mx, self.policy(), n_train)
+        except Exception as exc:  # noqa: BLE001 - e.g. an LR outside the engine's range
+            self.w.show_message(f"Cyclical LR: {exc}", "error")
+            return
+        self.w.actionRun.setChecked(False)
+        self._start_after_config = True
+        self.w.apply_config(cfg, "cyclical")
+
+
+def _menu(window, title: str):
+    from PySide6.QtWidgets import QMenu
+
+    return QMenu(title, window)
+
+
+def install(window) -> Study:
+    return Study(window)
+
+
+__all__ = ["Study", "install", "cycle_steps"]

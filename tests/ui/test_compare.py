@@ -1,0 +1,168 @@
+"""Compare and validate: ghost runs, "validate suggestion" trainings, cyclical LRs from two draggable markers."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+
+from gd_studio.engine import descent, schedules
+from gd_studio.engine.config import RunConfig
+from gd_studio.ui.compare import cycle_steps, legend_labels, run_validation, validation_lrs
+
+SMALL = RunConfig(dataset="moons", dataset_params={"n_samples": 160, "noise": 0.2, "seed": 1}, model="mlp",
+                  hidden=(8,), activation="tanh", loss="cross_entropy", optimizer="sgd", lr=0.1, batch_size=32,
+                  seed=3, watch="W2[0,0]")
+
+
+def _wait_step(qtbot, w, n, timeout=5000):
+    qtbot.waitUntil(lambda: w.last_snapshot is not None and w.last_snapshot.step == n
+                    and not w.last_snapshot.running, timeout=timeout)
+
+
+def _range_test(w, qtbot, iters=60):
+    w.panel.rt_iters.setValue(iters)
+    with qtbot.waitSignal(w.rangeTestFinished, timeout=15000) as blocker:
+        w.actionRangeTest.trigger()
+    return blocker.args[0]
+
+
+def _line(plot, name) -> pg.InfiniteLine:
+    found = [i for i in plot.getPlotItem().items if isinstance(i, pg.InfiniteLine) and i.objectName() == name]
+    assert len(found) == 1, name
+    return found[0]
+
+
+# ------------------------------------------------------------------------------------------- ghosts
+def test_three_runs_at_three_lrs_give_three_labelled_ghosts(make_window, qtbot):
+    w = make_window(SMALL)
+    for i, lr in enumerate((0.03, 0.1, 0.3)):
+        w.reset()
+        _wait_step(qtbot, w, 0)
+        w.set_lr(lr)
+        qtbot.waitUntil(lambda lr=lr: w.last_snapshot.lr == pytest.approx(lr), timeout=3000)
+        w.controller.stepRequested.emit(15 + 5 * i)
+        _wait_step(qtbot, w, 15 + 5 * i)
+        w.actionKeepGhost.trigger()
+    study = w.study
+    assert study.ghosts.labels() == ["lr 0.03", "lr 0.1", "lr 0.3"]
+    step_labels = legend_labels(w.step_view.plot)
+    weight_labels = legend_labels(w.weight_view.plot)
+    for lr in ("0.03", "0.1", "0.3"):
+        assert f"ghost: lr {lr}" in step_labels and f"ghost: lr {lr}" in weight_labels
+    # each ghost its own series: colour, dash pattern and symbol differ
+    pens = [g.step_item.opts["pen"] for g in study.ghosts.ghosts]
+    assert len({(p.color().name(), p.style().value) for p in pens}) == 3
+    assert len({g.weight_item.opts["symbol"] for g in study.ghosts.ghosts}) == 3
+    lengths = [len(g.step_item.getData()[0]) for g in study.ghosts.ghosts]
+    assert lengths == [15, 20, 25]  # each froze its own run
+    w.actionClearGhosts.trigger()
+    assert study.ghosts.labels() == []
+    assert not any(t.startswith("ghost") for t in legend_labels(w.step_view.plot))
+
+
+# --------------------------------------------------------------------------------------- validation
+def test_validation_lrs_are_thirds_and_threes_of_steepest_and_smiths_bounds():
+    out = validation_lrs({"steepest": 0.3, "base_lr": 0.01, "max_lr": 1.0, "valley": 0.2})
+    assert [label for label, _ in out] == ["⅓× steepest", "steepest", "3× steepest", "Smith base_lr", "Smith max_lr"]
+    assert [lr for _, lr in out] == pytest.approx([0.1, 0.3, 0.9, 0.01, 1.0])
+
+
+def test_validation_trains_from_the_same_start_as_a_plain_run():
+    s = descent.build(SMALL)
+    runs, cancelled = run_validation(s, SMALL, [("a", 0.1)], steps=30)
+    assert not cancelled
+    ref = descent.build(SMALL).runner.run(30)  # the same weights, seed and batches at lr 0.1
+    np.testing.assert_array_equal(runs[0].losses, [r.loss for r in ref])
+
+
+def test_validate_suggestion_runs_five_trainings_with_five_labelled_curves(make_window, qtbot):
+    w = make_window(SMALL)
+    assert not w.actionValidateSuggestion.isEnabled()
+    result = _range_test(w, qtbot)
+    assert w.actionValidateSuggestion.isEnabled()
+    with qtbot.waitSignal(w.study.validationFinished, timeout=15000) as blocker:
+        w.actionValidateSuggestion.trigger()
+    outcome = blocker.args[0]
+    assert not outcome.cancelled and len(outcome.runs) == 5
+    steep = result.suggestions["steepest"]
+    assert [r.lr for r in outcome.runs] == pytest.approx(
+        [steep / 3, steep, 3 * steep, result.suggestions["base_lr"], result.suggestions["max_lr"]])
+    plot = w.findChild(pg.PlotWidget, "validationPlot")
+    assert plot is not None and plot.isVisible()
+    labels = legend_labels(plot)
+    assert len(labels) == 5
+    assert labels[1] == f"steepest (lr {w.study.validation.labels()[1].split('lr ')[1][:-1]})"
+    assert all("lr " in t for t in labels)
+    verdicts = w.study.validation.verdicts.text().splitlines()
+    assert len(verdicts) == 5
+    assert all(("→ final" in v) or ("diverged" in v) for v in verdicts)
+    assert sum("← lowest" in v for v in verdicts) == 1
+    assert w.actionRun.isEnabled() and not w.study.validating
+    assert w.step_count == 0  # the run itself is untouched
+
+
+def test_validation_is_cancellable(make_window, qtbot):
+    w = make_window(SMALL)
+    _range_test(w, qtbot)
+    w.study.validate(steps=2000, pace=60.0)  # slowed down so there is time to cancel
+    qtbot.waitUntil(lambda: len(w.study.validation.runs) > 0, timeout=5000)
+    assert w.actionCancel.isEnabled() and not w.actionRun.isEnabled()
+    with qtbot.waitSignal(w.study.validationFinished, timeout=3000) as blocker:
+        w.actionCancel.trigger()
+    assert blocker.args[0].cancelled
+    assert len(blocker.args[0].runs) < 5
+    assert w.actionRun.isEnabled()
+
+
+# ----------------------------------------------------------------------------------------- cyclical
+def test_cyclical_markers_sit_at_smiths_bounds_and_train_cyclical_uses_them(make_window, qtbot):
+    w = make_window(SMALL)
+    plot = w.lr_view.plot
+    base_line, max_line = _line(plot, "baseLrMarker"), _line(plot, "maxLrMarker")
+    assert not base_line.isVisible() and not w.actionTrainCyclical.isEnabled()
+    result = _range_test(w, qtbot)
+    assert base_line.isVisible() and max_line.isVisible() and base_line.movable and max_line.movable
+    assert base_line.value() == pytest.approx(math.log10(result.suggestions["base_lr"]), abs=1e-12)
+    assert max_line.value() == pytest.approx(math.log10(result.suggestions["max_lr"]), abs=1e-12)
+    # drag them (the drag ends in setPos, as here): the labels and the values follow
+    base_line.setPos(math.log10(0.02))
+    max_line.setPos(math.log10(0.5))
+    assert w.study.markers.values() == pytest.approx((0.02, 0.5))
+    assert "0.02" in base_line.label.toPlainText() and "0.5" in max_line.label.toPlainText()
+    base_line.setPos(math.log10(0.8))  # past max: max moves along, so base ≤ max always
+    assert max_line.value() == pytest.approx(math.log10(0.8))
+    base_line.setPos(math.log10(0.02))
+    max_line.setPos(math.log10(0.5))
+
+    w.actionTrainCyclical.trigger()
+    half = cycle_steps(w.config_info.n_train, SMALL.batch_size)
+    qtbot.waitUntil(lambda: w.config().schedule == "triangular" and w.step_count >= 2 * half + 5, timeout=10000)
+    w.pause()
+    qtbot.waitUntil(lambda: not w.last_snapshot.running, timeout=3000)
+    cfg = w.config()
+    assert cfg.lr == 0.02 and cfg.schedule_params["max_lr"] == 0.5 and cfg.schedule_params["step_size"] == half
+    h = w.last_snapshot.history
+    sched = schedules.make("triangular", 0.02, max_lr=0.5, step_size=half)
+    expected = [sched(int(s) - 1) for s in h.steps]  # step s used the LR of schedule step s − 1
+    np.testing.assert_array_equal(np.asarray(h.lr), expected)
+    assert max(h.lr) == pytest.approx(0.5) and min(h.lr) == pytest.approx(0.02)
+    assert w.step_view.lr_curve.getData()[0] is not None and len(w.step_view.lr_curve.getData()[0]) == len(h.steps)
+
+
+def test_train_cyclical_one_cycle_policy(make_window, qtbot):
+    w = make_window(SMALL)
+    _range_test(w, qtbot)
+    w.findChild(type(w.actionTrainCyclical), "actionCyclicalOneCycle").trigger()
+    base, mx = w.study.markers.values()
+    w.actionTrainCyclical.trigger()
+    qtbot.waitUntil(lambda: w.config().schedule == "one_cycle" and w.step_count >= 20, timeout=10000)
+    w.pause()
+    qtbot.waitUntil(lambda: not w.last_snapshot.running, timeout=3000)
+    cfg = w.config()
+    sched = schedules.make("one_cycle", cfg.lr, **cfg.schedule_params)
+    h = w.last_snapshot.history
+    np.testing.assert_array_equal(np.asarray(h.lr), [sched(int(s) - 1) for s in h.steps])
+    assert cfg.lr == pytest.approx(float(f"{base:.3g}")) and cfg.schedule_params["max_lr"] == pytest.approx(
+        float(f"{mx:.3g}"))

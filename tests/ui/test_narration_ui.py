@@ -1,0 +1,100 @@
+"""The narration panel: the latest step's update with its numbers, the loss before and after, the events in words."""
+from __future__ import annotations
+
+from PySide6.QtWidgets import QFrame
+
+from gd_studio.engine import descent, narration
+from gd_studio.engine.config import RunConfig
+from gd_studio.engine.narration import MINUS, fmt, fmt_lr
+
+# the article's one-weight parabola: loss(w) = mean((w·x − y)²), curvature λ = 2 here, so 1/λ = 0.5, 2/λ = 1
+PARABOLA = RunConfig(dataset="line", dataset_params={"n_samples": 100, "noise": 0.1, "seed": 0}, model="one_weight",
+                     loss="mse", lr=0.2, batch_size=0, seed=0, watch="w", val_fraction=0.0, standardize=False)
+
+
+def _wait_step(qtbot, w, n, timeout=5000):
+    qtbot.waitUntil(lambda: w.last_snapshot is not None and w.last_snapshot.step == n
+                    and not w.last_snapshot.running, timeout=timeout)
+
+
+def _panel(w):
+    panel = w.findChild(QFrame, "narrationPanel")
+    assert panel is not None
+    return panel
+
+
+def _term(x):
+    t = fmt(x)
+    return f"({t})" if t.startswith(MINUS) else t
+
+
+def test_narration_writes_the_update_with_the_numbers_of_a_known_step(make_window, qtbot):
+    w = make_window(PARABOLA)
+    panel = _panel(w)
+    assert "Take a step" in panel.text()
+    w.controller.stepRequested.emit(2)
+    _wait_step(qtbot, w, 2)
+    ref = descent.build(PARABOLA).runner
+    rec = ref.run(2)[-1]
+    loss_after = ref.full_loss()
+    equation = (f"w ← w {MINUS} r·dL/dw = {fmt(rec.watched_value)} {MINUS} {fmt_lr(0.2)} × "
+                f"{_term(rec.watched_grad)} = {fmt(rec.watched_next)}")
+    qtbot.waitUntil(lambda: panel.equation.text() == equation, timeout=3000)
+    assert panel.loss.text() == f"loss {fmt(rec.loss)} → {fmt(loss_after)}"
+    assert panel.title.text().startswith("Step 2")
+    # λ = 2: the LR 0.2 is 0.4× the 1/λ threshold, said in words
+    assert "0.4× the 1/λ threshold" in panel.events.text()
+    assert narration.OVERSHOOT not in panel.text()
+
+
+def test_narration_names_the_overshoot_and_the_threshold_at_a_large_lr(make_window, qtbot):
+    w = make_window(PARABOLA.replace(lr=1.5))  # 1.5× the 2/λ threshold: every step lands farther away
+    panel = _panel(w)
+    w.actionStep.trigger()
+    _wait_step(qtbot, w, 1)
+    qtbot.waitUntil(lambda: narration.OVERSHOOT in panel.events.text(), timeout=3000)
+    text = panel.events.text()
+    assert "⚠ " + narration.OVERSHOOT in text  # marked by a sign, not by colour alone
+    assert "the LR is 1.5× the 2/λ threshold" in text
+    w.controller.stepRequested.emit(3)
+    _wait_step(qtbot, w, 4)
+    qtbot.waitUntil(lambda: "diverging: the loss went up" in panel.events.text(), timeout=3000)
+
+
+def test_narration_clears_on_reset_and_on_a_new_watched_weight(make_window, qtbot):
+    w = make_window(PARABOLA)
+    panel = _panel(w)
+    w.controller.stepRequested.emit(3)
+    _wait_step(qtbot, w, 3)
+    qtbot.waitUntil(lambda: panel.equation.text().startswith("w ← w"), timeout=3000)
+    w.reset()
+    _wait_step(qtbot, w, 0)
+    qtbot.waitUntil(lambda: "Take a step" in panel.text(), timeout=3000)
+    w.controller.stepRequested.emit(2)
+    _wait_step(qtbot, w, 2)
+    qtbot.waitUntil(lambda: panel.equation.text().startswith("w ← w"), timeout=3000)
+    w.controller.watchRequested.emit("descent direction")
+    qtbot.waitUntil(lambda: "Take a step" in panel.text(), timeout=3000)
+    w.actionStep.trigger()
+    _wait_step(qtbot, w, 3)
+    qtbot.waitUntil(lambda: panel.equation.text().startswith("α ← α"), timeout=3000)
+
+
+def test_narration_follows_a_step_back(make_window, qtbot):
+    w = make_window(PARABOLA)
+    panel = _panel(w)
+    w.controller.stepRequested.emit(3)
+    _wait_step(qtbot, w, 3)
+    w.actionStepBack.trigger()
+    _wait_step(qtbot, w, 2)
+    qtbot.waitUntil(lambda: panel.title.text().startswith("Step 2"), timeout=3000)
+
+
+def test_mini_batch_narration_compares_losses_on_the_same_data(make_window, qtbot):
+    cfg = PARABOLA.replace(batch_size=10)
+    w = make_window(cfg)
+    panel = _panel(w)
+    w.controller.stepRequested.emit(2)
+    _wait_step(qtbot, w, 2)
+    qtbot.waitUntil(lambda: "training set" in panel.title.text(), timeout=3000)
+    assert panel.equation.text().startswith("w ← w")

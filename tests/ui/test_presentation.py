@@ -1,0 +1,159 @@
+"""Presentation mode and themes: everything scaled by the factor, exactly restored, no state lost; preferences kept."""
+from __future__ import annotations
+
+import pyqtgraph as pg
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QPalette
+from PySide6.QtWidgets import QApplication
+
+from gd_studio.engine.config import RunConfig
+from gd_studio.ui import settings, theme
+
+PARABOLA = RunConfig(dataset="line", dataset_params={"n_samples": 60, "noise": 0.1, "seed": 0}, model="one_weight",
+                     loss="mse", lr=0.1, batch_size=0, seed=0, watch="w", val_fraction=0.0)
+
+
+@pytest.fixture(autouse=True)
+def _app_look_restored():
+    """Themes change the whole application: put font, palette and style sheet back for the next tests."""
+    app = QApplication.instance()
+    if app is None:
+        yield
+        return
+    saved = (QFont(app.font()), QPalette(app.palette()), app.styleSheet(), app.property("gdStudioTheme"),
+             app.property("gdStudioScale"), pg.getConfigOption("background"), pg.getConfigOption("foreground"))
+    yield
+    app.setFont(saved[0])
+    app.setPalette(saved[1])
+    app.setStyleSheet(saved[2])
+    app.setProperty("gdStudioTheme", saved[3])
+    app.setProperty("gdStudioScale", saved[4])
+    pg.setConfigOptions(background=saved[5], foreground=saved[6])
+
+
+def _look(w):
+    """Sizes presentation mode multiplies: pens, markers, tick fonts, legend text, widget fonts, caption heights."""
+    out = {}
+    for v in ("data_view", "weight_view", "lr_view", "step_view"):
+        pi = getattr(w, v).plot.getPlotItem()
+        out[v + ".tick"] = pi.getAxis("bottom").style["tickFont"].pointSizeF()
+        out[v + ".label"] = pi.getAxis("bottom").labelStyle.get("font-size")
+    out["train.pen"] = w.step_view.train.opts["pen"].widthF()
+    out["val.symbol"] = w.step_view.val.opts["symbolSize"]
+    out["smoothed.pen"] = w.lr_view.smoothed.opts["pen"].widthF()
+    out["raw.pen"] = pg.mkPen(w.lr_view.raw.opts["pen"]).widthF()
+    out["marker.pen"] = w.lr_view.marker.pen.widthF()
+    out["points.size"] = w.weight_view.points.opts["size"]
+    out["arrows"] = (w.weight_view.arrows.width, w.weight_view.arrows.head)
+    out["lr_curve.pen"] = w.step_view.lr_curve.opts["pen"].widthF()
+    out["title.font"] = w.weight_view.widget.findChildren(type(w.weight_view.caption))[0].font().pointSizeF()
+    out["caption.height"] = w.weight_view.caption.height() and w.weight_view.caption.maximumHeight()
+    out["banner.font"] = w.banner.label.font().pointSizeF()
+    out["caption.font"] = w.weight_view.caption.font().pointSizeF()
+    out["status.font"] = w.status["step"].font().pointSizeF()
+    out["app.font"] = QApplication.font().pointSizeF()
+    return out
+
+
+def test_presentation_scales_everything_and_restores_it_exactly(make_window, qtbot):
+    w = make_window(PARABOLA)
+    w.controller.stepRequested.emit(7)
+    qtbot.waitUntil(lambda: w.step_count == 7 and not w.last_snapshot.running, timeout=5000)
+    w.set_lr(0.3)
+    qtbot.waitUntil(lambda: w.last_snapshot.lr == 0.3, timeout=3000)
+    vb = w.weight_view.plot.getPlotItem().vb
+    vb.setRange(xRange=(0.5, 2.5), yRange=(0.0, 3.0), padding=0)  # a zoom by hand
+    w.weight_view.plot._manual_range()
+    ranges = vb.viewRange()
+    before = _look(w)
+    config = w.config()
+    assert not w.dock.isHidden()
+
+    p = w.presentation
+    p.set_scale(2.0)
+    qtbot.keyClick(w.centralWidget(), Qt.Key.Key_F5)
+    assert p.active and w.actionPresentation.isChecked()
+    after = _look(w)
+    hc = theme.THEMES["high_contrast"]
+    assert theme.applied_theme()[0].name == "high_contrast"
+    assert after["weight_view.tick"] == pytest.approx(hc.base_font_pt * 2.0)
+    assert after["train.pen"] == pytest.approx(hc.line_width * 2.0)
+    assert after["marker.pen"] == pytest.approx(before["marker.pen"] / p.normal_scale * 2.0)
+    assert after["raw.pen"] == pytest.approx(before["raw.pen"] / p.normal_scale * 2.0)
+    assert after["points.size"] == pytest.approx(before["points.size"] / p.normal_scale * 2.0)
+    assert after["arrows"][0] == pytest.approx(before["arrows"][0] / p.normal_scale * 2.0)
+    ratio = after["app.font"] / before["app.font"]
+    assert ratio == pytest.approx(2.0)
+    assert after["title.font"] == pytest.approx(before["title.font"] * ratio)
+    assert after["banner.font"] == pytest.approx(before["banner.font"] * ratio)
+    assert after["caption.font"] == pytest.approx(before["caption.font"] * ratio)
+    assert after["status.font"] == pytest.approx(before["status.font"] * ratio)
+    assert w.dock.isHidden()  # controls collapsed
+
+    qtbot.keyClick(w.centralWidget(), Qt.Key.Key_F5)
+    assert not p.active
+    assert _look(w) == before  # exactly, not approximately
+    assert not w.dock.isHidden()
+    assert vb.viewRange() == ranges
+    assert w.config() == config and w.step_count == 7 and w.panel.lr.lr() == 0.3
+
+
+def test_p_key_and_command_line_flag_enter_presentation(make_window, qtbot):
+    w = make_window(PARABOLA)
+    qtbot.keyClick(w.centralWidget(), Qt.Key.Key_P)
+    assert w.presentation.active
+    w.presentation.set_presentation(False)
+    assert not w.presentation.active
+
+
+def test_theme_menu_applies_and_remembers_the_theme(make_window, qtbot):
+    w = make_window(PARABOLA)
+    for name in ("dark", "high_contrast", "light"):
+        action = w.presentation.theme_actions[name]
+        action.trigger()
+        assert action.isChecked()
+        assert settings.theme_name() == name
+        assert theme.applied_theme()[0].name == name
+        bg = w.lr_view.plot.backgroundBrush().color().name().upper()
+        assert bg == theme.THEMES[name].background.upper()
+        # the main series take their colour from theme.py's palette
+        assert w.step_view.train.opts["pen"].color().name().upper() == theme.series_color(0, name).upper()
+    names = {a.objectName() for a in w.presentation.theme_actions.values()}
+    assert names == {"actionThemeLight", "actionThemeDark", "actionThemeHighContrast"}
+
+
+def test_series_differ_by_more_than_colour(make_window):
+    w = make_window(PARABOLA)
+    sv = w.step_view
+    styles = {sv.train.opts["pen"].style(), sv.val.opts["pen"].style(), sv.lr_curve.opts["pen"].style()}
+    assert len(styles) == 3
+    assert sv.val.opts["symbol"] is not None
+
+
+def test_presentation_scale_is_a_preference(make_window, qtbot):
+    w = make_window(PARABOLA)
+    w.presentation.scale_actions[2.5].trigger()
+    assert settings.saved_presentation_scale() == 2.5
+    before = QApplication.font().pointSizeF()
+    w.presentation.set_presentation(True)
+    assert QApplication.font().pointSizeF() == pytest.approx(before * 2.5)
+    w.presentation.set_presentation(False)
+
+
+def test_full_screen_toggles(make_window, qtbot):
+    w = make_window(PARABOLA)
+    w.presentation.actionFullScreen.trigger()
+    assert w.presentation.actionFullScreen.isChecked()
+    w.presentation.actionFullScreen.trigger()
+    assert not w.presentation.actionFullScreen.isChecked()
+
+
+def test_window_layout_is_saved_and_restored(make_window):
+    w = make_window(PARABOLA)
+    w.dock.hide()
+    assert settings.save_window(w)
+    w2 = make_window(PARABOLA)
+    assert not w2.dock.isHidden()
+    assert settings.restore_window(w2)
+    assert w2.dock.isHidden()
