@@ -7,7 +7,8 @@ state, schedule, step count) after steps, in a :class:`CheckpointStore`:
 
 * every step when stepping by hand or at a throttled speed (≤ a few hundred steps a second, where a
   ~3 µs snapshot is nothing), and every ``FAST_EVERY``-th step while running unthrottled, where a snapshot
-  per step would cost ~20 % of the one-weight model's engine speed;
+  per step would cost ~20 % of the one-weight model's engine speed (12 µs a step); step back from there
+  replays at most FAST_EVERY − 1 steps (≈ 1 ms on digits);
 * the recent part (the last ``RECENT_STEPS`` steps, fewer for big models so it fits ``BUDGET_BYTES``) is
   kept as recorded; older checkpoints are thinned to every ``stride``-th step, the stride doubling so
   that at most ``old_max`` remain: memory stays flat however long the run (≲ 48 MB for digits' MLP,
@@ -33,10 +34,10 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSlider, QToolButton, QWidget
 
 RECENT_STEPS = 4096  # steps kept as recorded (every step when stepping slowly)
-FAST_EVERY = 8  # while running unthrottled, a checkpoint every this many steps (replay covers the rest)
+FAST_EVERY = 16  # while running unthrottled, a checkpoint every this many steps (replay covers the rest)
 OLD_MAX = 512  # at most this many thinned checkpoints before the recent part
 BUDGET_BYTES = 48 * 2**20  # shrink the recent window and the old part for big models
-PRUNE_EVERY = 64  # records between prunes (amortised)
+PRUNE_EVERY = 64  # at least this many records between prunes; more as the store grows (amortised O(1))
 
 
 def state_bytes(state) -> int:
@@ -96,7 +97,7 @@ class CheckpointStore:
         if s > self.end:
             self.end = s
         self._since_prune += 1
-        if self._since_prune >= PRUNE_EVERY:
+        if self._since_prune >= PRUNE_EVERY and self._since_prune >= len(self._steps) >> 2:
             self.prune()
 
     def note_step(self, step: int) -> None:
