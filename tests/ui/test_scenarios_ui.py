@@ -24,7 +24,12 @@ SMALL = RunConfig(dataset="moons", dataset_params={"n_samples": 120, "noise": 0.
 def _open(qtbot, w, path):
     with qtbot.waitSignal(w.scenarios.scenarioApplied, timeout=15000) as got:
         assert w.scenarios.open(path)
-    return got.args[0]
+    scene = got.args[0]
+    # scenarioApplied comes before the new run's first snapshot is drawn: wait for it, or the step count
+    # read next may still be the previous run's
+    qtbot.waitUntil(lambda: w.last_snapshot is not None and w.last_snapshot.step == scene.pre_run
+                    and w.config() == scene.config, timeout=15000)
+    return scene
 
 
 def _steps(qtbot, w, n, timeout=10000):
