@@ -55,6 +55,17 @@ def _count(low: int):
     return parse
 
 
+def _size(text: str) -> tuple[int, int]:
+    parts = text.lower().replace("×", "x").split("x")
+    try:
+        w, h = (int(v) for v in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give the size as WIDTHxHEIGHT, e.g. 1600x1000") from None
+    if not (320 <= w <= 10000 and 240 <= h <= 10000):
+        raise argparse.ArgumentTypeError(f"{text!r}: the size must be from 320x240 to 10000x10000")
+    return w, h
+
+
 def _hidden(text: str) -> tuple[int, ...]:
     parts = [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
     if not parts:
@@ -296,6 +307,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--screenshot", metavar="OUT.png",
                         help="with --scenario: render the window to an image without showing it, then exit")
     parser.add_argument("--steps", type=_count(0), default=0, help="with --screenshot: steps to run first")
+    parser.add_argument("--size", type=_size, metavar="WxH",
+                        help="with --screenshot: the window size (default 1600x1000, 1920x1080 with --presentation)")
     parser.add_argument("--self-test", action="store_true",
                         help="open the window offscreen, run a short range test, load every scenario, exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -349,7 +362,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise CliError("--screenshot needs --scenario FILE")
             from .ui.app import render_screenshot
             return render_screenshot(args.scenario, args.screenshot, steps=args.steps,
-                                     presentation=args.presentation)
+                                     presentation=args.presentation, size=args.size)
         if args.command is None:
             return _open_window(args)
         return args.func(args)

@@ -151,7 +151,9 @@ def render_screenshot(scenario_path, out_path, *, steps: int = 0, presentation: 
     theme.apply_theme(app, settings.theme_name(), NORMAL_SCALE)
     window = MainWindow(config=scenario.config)
     window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
-    window.resize(*(size or ((1920, 1080) if presentation else (1600, 1000))))
+    # a real screen's size: the window's layout must fit it (a taller grab would show what no screen can)
+    wanted = tuple(size) if size else ((1920, 1080) if presentation else (1600, 1000))
+    window.resize(*wanted)
     try:
         window.show()
         applied = []
@@ -171,8 +173,12 @@ def render_screenshot(scenario_path, out_path, *, steps: int = 0, presentation: 
             raise ScreenshotError(f"{scenario_path}: step {target} was not reached in time")
         if presentation:
             window.presentation.set_presentation(True)
-            window.resize(*(size or (1920, 1080)))
+            window.showNormal()  # offscreen "maximised" is the virtual screen's size, not the one asked for
+            window.resize(*wanted)
         _wait(app, lambda: False, 0.3)  # layouts and the last frame settle
+        if window.banner.kind == "info":
+            window.banner.hide()  # a passing note ("Presentation mode: …") does not belong on a slide
+            _wait(app, lambda: False, 0.1)
         image = window.grab().toImage()
         _atomic_write(out, _image_bytes(image, "PNG", out))
     finally:

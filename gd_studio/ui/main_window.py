@@ -14,7 +14,7 @@ from ..engine.config import RunConfig
 from ..engine.errors import GDStudioError
 from .adapters import fmt_lr, fmt_num
 from .panel import ModelDataPanel
-from .views import DataView, GatedPlotWidget, LossVsLrView, LossVsStepView, LossVsWeightView
+from .views import NO_DESCENT, DataView, GatedPlotWidget, LossVsLrView, LossVsStepView, LossVsWeightView
 from .worker import WorkerController
 
 DEFAULT_CONFIG = RunConfig(dataset="moons", dataset_params={"n_samples": 200, "noise": 0.2, "seed": 0},
@@ -419,7 +419,10 @@ class MainWindow(QMainWindow):
             return
         lr = self.suggested_lr()
         if lr is None:
-            self.show_message("No suggestion yet: run the range test first (L).", "warning", 6)
+            if self.range_test_result is not None:
+                self.show_message(f"The learning rate is unchanged. {NO_DESCENT}", "warning", 8)
+            else:
+                self.show_message("No suggestion yet: run the range test first (L).", "warning", 6)
             return
         self.set_lr(lr)
         self.show_message(f"Learning rate set to the steepest-slope suggestion {fmt_lr(lr)}.", "info", 6)
@@ -563,8 +566,12 @@ class MainWindow(QMainWindow):
             self.show_message(f"Range test cancelled ({stop}); the curve so far is shown.", "warning", 6)
         else:
             lr = self.suggested_lr()
-            tail = f" Steepest slope at lr = {fmt_lr(lr)}: press Enter to use it." if lr else ""
-            self.show_message(f"Range test done in {outcome.seconds:.1f} s ({stop}).{tail}", "info", 10)
+            if lr:
+                self.show_message(f"Range test done in {outcome.seconds:.1f} s ({stop}). Steepest slope at "
+                                  f"lr = {fmt_lr(lr)}: press Enter to use it.", "info", 10)
+            else:
+                self.show_message(f"Range test done in {outcome.seconds:.1f} s ({stop}). {NO_DESCENT}",
+                                  "warning", 12)
         self.rangeTestFinished.emit(outcome.repeat if outcome.repeat is not None else outcome.result)
 
     def _on_failed(self, what: str, message: str) -> None:
@@ -580,6 +587,12 @@ class MainWindow(QMainWindow):
         else:
             self.actionRun.setChecked(False)
             self.show_message(f"{what}: {message}", "error")
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        p = getattr(self, "presentation", None)
+        if p is not None:
+            p.fit_density()  # a short window gets compact captions and narration
 
     # ----------------------------------------------------------------------------- drag and drop
     def dragEnterEvent(self, event) -> None:

@@ -12,14 +12,18 @@ from collections import namedtuple
 import numpy as np
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout
 
 from ..engine import narration
+from .views import Caption
 
 Record = namedtuple("Record", "step lr loss watched_value watched_grad watched_next")
 LOOK_BACK = 16  # rows handed to the narrator: enough to count a rising streak ("diverging")
 PLACEHOLDER = "Take a step (→) and its update is written out here, with the numbers."
 RUNNING_EVERY = 0.25  # seconds between narrations while running (nobody reads faster)
+SIZES = (0.95, 1.55, 1.35, 1.35)  # title, equation, loss, events: × the panel's font
+COMPACT_SIZES = (0.95, 1.2, 1.0, 1.0)
+FULL_EVENT_LINES = 3
 WARN = "⚠ "  # events that mean trouble carry a sign, not only a colour
 
 
@@ -110,15 +114,29 @@ class NarrationPanel(QFrame):
         self.equation.setObjectName("narrationEquation")
         self.loss = QLabel("")
         self.loss.setObjectName("narrationLoss")
-        self.events = QLabel("")
+        # the events elide to their lines (the whole text in the tooltip): compact mode keeps one line
+        self.events = Caption("", lines=3)
         self.events.setObjectName("narrationEvents")
-        self.events.setWordWrap(True)
+        self.compact = False
+        self._event_lines = FULL_EVENT_LINES
         self._set_fonts()
+        # compact mode has no title row: the step number sits at the right of the loss line instead
+        self.step_tag = QLabel("")
+        self.step_tag.setObjectName("narrationStep")
+        self.step_tag.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.step_tag.hide()
         for lab in (self.title, self.equation, self.loss, self.events):
             lab.setTextFormat(Qt.TextFormat.PlainText)
             lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             lab.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-            lay.addWidget(lab)
+            if lab is self.loss:
+                row = QHBoxLayout()
+                row.setSpacing(12)
+                row.addWidget(lab, 1)
+                row.addWidget(self.step_tag)
+                lay.addLayout(row)
+            else:
+                lay.addWidget(lab)
         lay.addStretch(1)
         self.data: dict | None = None
 
@@ -126,16 +144,32 @@ class NarrationPanel(QFrame):
         # sizes relative to the panel's font, so a theme or presentation scale change carries over
         base = QFont(self.font())
         pt = base.pointSizeF() if base.pointSizeF() > 0 else 10.0
-        for lab, k, bold in ((self.title, 0.95, False), (self.equation, 1.55, True), (self.loss, 1.35, False),
-                             (self.events, 1.35, False)):
+        # compact (presentation mode, short windows): the equation, the loss and one line of events
+        sizes = COMPACT_SIZES if self.compact else SIZES
+        for lab, k, bold in ((self.title, sizes[0], False), (self.equation, sizes[1], True),
+                             (self.loss, sizes[2], False), (self.events, sizes[3], False)):
             f = QFont(base)
             f.setPointSizeF(pt * k)
             f.setBold(bold)
             lab.setFont(f)
+        self.events.set_lines(self._event_lines)
+        self.title.setVisible(not self.compact)
+        if hasattr(self, "step_tag"):
+            self.step_tag.setFont(self.loss.font())
+            self.step_tag.setVisible(self.compact)
 
         # fixed heights: new text must not re-layout (and so repaint) the whole window while running
-        for lab, lines in ((self.title, 1), (self.equation, 1), (self.loss, 1), (self.events, 3)):
+        for lab, lines in ((self.title, 1), (self.equation, 1), (self.loss, 1), (self.events, self.events.lines())):
             lab.setFixedHeight(lab.fontMetrics().lineSpacing() * lines + 4)
+
+    def set_compact(self, on: bool, event_lines: int = 1) -> None:
+        """Fewer, smaller lines: the panel takes less height from the plots (the whole text stays in tooltips)."""
+        lines = event_lines if on else FULL_EVENT_LINES
+        if bool(on) != self.compact or lines != self._event_lines:
+            self.compact = bool(on)
+            self._event_lines = lines
+            self._set_fonts()
+            self._render()
 
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.FontChange:
@@ -146,6 +180,10 @@ class NarrationPanel(QFrame):
         if data == self.data:
             return  # identical text: no relayout, no repaint
         self.data = data
+        self._render()
+
+    def _render(self) -> None:
+        data = self.data
         if data is None:
             self.clear()
             return
@@ -153,13 +191,17 @@ class NarrationPanel(QFrame):
         if data.get("note"):
             head += f" ({data['note']})"
         self.title.setText(head)
+        self.title.setToolTip(head)
         self.equation.setText(data["equation"])
         self.loss.setText(data["loss"])
+        self.step_tag.setText(f"step {data['step']}")
+        self.step_tag.setToolTip(head)  # with the note, which compact mode has no room for
         self.events.setText("\n".join(data["events"]))
 
     def clear(self) -> None:
         self.data = None
         self.title.setText("")
+        self.step_tag.setText("")
         self.equation.setText(PLACEHOLDER)
         self.loss.setText("")
         self.events.setText("")

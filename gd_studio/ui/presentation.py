@@ -25,6 +25,9 @@ PRESENTATION_KEYS = ("F5", "P")
 PRESENTATION_THEME = "high_contrast"
 SQRT10 = math.sqrt(10.0)
 SCALE_CHOICES = (1.5, 2.0, 2.5)
+# the normal view in shorter windows (or on shorter screens) gives the plots the height: (window height below,
+# view caption lines, scenario caption lines under its title, narration events lines or None for the full panel)
+DENSITIES = ((None, 3, 3, None), (1050, 2, 2, 2), (820, 2, 1, 1))
 
 # scenes the plots' series take from theme.py: (view attribute, item attribute, series index, symbols)
 _SERIES = (("step_view", "train", 0, False), ("step_view", "val", 1, True), ("step_view", "lr_curve", 2, False),
@@ -92,6 +95,7 @@ class Presentation(QObject):
         self.cheat_sheet.closed.connect(lambda: self.actionCheatSheet.setChecked(False))
         self.name_widgets()
         self._marked = False
+        self.density = 0
         self.restyle()
         window.configApplied.connect(lambda *_: self.restyle())  # new data items get the current look
         window.messageShown.connect(self._message_shown)
@@ -187,6 +191,9 @@ class Presentation(QObject):
         if box is not None:  # the LR curve lives in its own view box, which style_plot does not visit
             for item in list(box.addedItems):
                 th._rescale_item(item, t, scale)
+        for item in (getattr(self.w.weight_view, "legend_down", None), getattr(self.w.weight_view, "legend_up", None)):
+            if item is not None:  # legend-only samples (the arrow styles): not in the plot, so not visited above
+                th._rescale_item(item, t, scale)
         arrows = getattr(self.w.weight_view, "arrows", None)
         if arrows is not None:
             base = arrows.__dict__.setdefault("_gd_base", (arrows.width, arrows.head))
@@ -235,6 +242,7 @@ class Presentation(QObject):
                 f = QFont(font)
                 f.setPointSizeF(font.pointSizeF() * ratio)
                 x.setFont(f)
+            self._saved["compact"] = self._set_compact(True)
             self.active = True
             w.dock.hide()
             if w.isVisible() and not w.isFullScreen():
@@ -243,6 +251,7 @@ class Presentation(QObject):
             s = self._saved or {}
             self.active = False
             if s:
+                self._set_compact(False, s.get("compact"))
                 app.setFont(s["font"])
                 app.setPalette(s["palette"])
                 app.setStyleSheet(s["sheet"])
@@ -264,6 +273,81 @@ class Presentation(QObject):
         self.presentationChanged.emit(on)
         if on:
             w.show_message("Presentation mode: F5 or P returns to the normal view, ? lists the keys.", "info", 4)
+
+    def _set_compact(self, on: bool, saved: dict | None = None) -> dict:
+        """Presentation mode's layout, so the plots get the height: each view's caption one line on its title's
+        row (elided, the whole text in the tooltip); the compact narration (equation, loss, one line of events)
+        without the timeline bar and the dock's title (← → and Back still step); no status bar (the narration
+        says the step, the LR and the loss); the menu bar at the normal size (for the lecturer, not the room).
+        Returns what was there, for the way back."""
+        from .views import PRESENTATION_CAPTION_LINES, set_caption_inline
+
+        w = self.w
+        views = [w.data_view, w.weight_view, w.lr_view, w.step_view]
+        study = getattr(w, "study", None)
+        narration = getattr(study, "narration", None)
+        timeline = getattr(study, "timeline", None)
+        dock = getattr(study, "dock", None)
+        before = {"lines": [(v.caption, v.caption.lines()) for v in views],
+                  "narration": (narration.compact, narration.events.lines()) if narration is not None else None,
+                  "timeline": timeline is not None and not timeline.isHidden(),
+                  "status": not w.statusBar().isHidden()}
+        if on:
+            for v in views:
+                v.caption.set_lines(PRESENTATION_CAPTION_LINES)
+                set_caption_inline(v.widget, True)
+            if narration is not None:
+                narration.set_compact(True, 1)
+            if timeline is not None:
+                timeline.hide()
+            if dock is not None:
+                dock.setTitleBarWidget(QWidget())
+            w.statusBar().hide()
+            if self._saved:
+                w.menuBar().setFont(QFont(self._saved["font"]))
+        elif saved:
+            for v in views:
+                set_caption_inline(v.widget, False)
+            for c, lines in saved["lines"]:
+                c.set_lines(lines)
+            if narration is not None and saved["narration"] is not None:
+                narration.set_compact(*saved["narration"])
+            if timeline is not None:
+                timeline.setVisible(saved["timeline"])
+            if dock is not None:
+                dock.setTitleBarWidget(None)
+            w.statusBar().setVisible(saved["status"])
+        return before
+
+    def fit_density(self) -> None:
+        """The normal view in a short window (1600×1000, a 1366×768 laptop): fewer caption lines and the compact
+        narration, so the plots keep a readable height (the whole texts are in tooltips)."""
+        if self.active:
+            return
+        screen = self.w.screen()
+        real = QApplication.platformName() not in ("offscreen", "minimal")  # a virtual screen says nothing
+        room = screen.availableGeometry().height() if screen is not None and real else 0
+        # the screen counts too: on a short screen the full layout's minimum height would not even fit
+        height = min(h for h in (self.w.height(), room) if h > 0) if max(self.w.height(), room) > 0 else 0
+        level = 0
+        for i, (below, *_rest) in enumerate(DENSITIES):
+            if below is not None and 0 < height < below:
+                level = i
+        if level == self.density:
+            return
+        self.density = level
+        _below, lines, _scenario_lines, events = DENSITIES[level]
+        for v in (self.w.data_view, self.w.weight_view, self.w.lr_view, self.w.step_view):
+            v.caption.set_lines(lines)
+        narration = getattr(getattr(self.w, "study", None), "narration", None)
+        if narration is not None:
+            narration.set_compact(events is not None, events or 1)
+        scenarios = getattr(self.w, "scenarios", None)
+        if scenarios is not None:
+            scenarios.refresh_caption()
+
+    def scenario_caption_lines(self) -> int:
+        return DENSITIES[self.density][2]
 
     def _message_shown(self, *_) -> None:
         # the banner's style sheet is set anew with each message, and that resets its text's font

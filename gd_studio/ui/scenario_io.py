@@ -11,8 +11,8 @@ import html
 import math
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QAction, QFont, QKeySequence
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QAction, QFont, QFontMetricsF, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QSizePolicy
 
 from ..engine import scenarios
@@ -24,6 +24,7 @@ PANEL_VIEWS = {"data": "data_view", "loss_vs_weight": "weight_view", "loss_vs_lr
                "loss_vs_step": "step_view"}
 PANEL_LABELS = {"data": "Data view", "loss_vs_weight": "Loss vs weight", "loss_vs_lr": "Loss vs learning rate",
                 "loss_vs_step": "Loss vs step", "narration": "Narration"}
+CAPTION_BODY_LINES = 3  # the normal view: the title, then at most this many lines (all of it in the tooltip)
 FILTER = f"GD Studio scenarios (*{scenarios.EXTENSION});;All files (*)"
 
 
@@ -59,6 +60,7 @@ class ScenarioController(QObject):
         cap.setFont(f)
         cap.setStyleSheet("QLabel#scenarioCaption { border-left: 6px solid #0072B2; padding: 4px 10px; }")
         cap.hide()
+        cap.installEventFilter(self)  # a new width re-fits the elided caption
         self.caption = cap
         layout = window.centralWidget().layout() if window.centralWidget() is not None else None
         if layout is not None:  # under the message banner, above the plots
@@ -274,17 +276,43 @@ class ScenarioController(QObject):
         self._ranges_due = s
 
     def _show_caption(self, s: scenarios.Scenario) -> None:
-        # on a projector the caption is large: the title and its first sentence, so the plots keep the room
-        # (the whole caption is in the tooltip, and in the normal view)
+        # on a projector the caption is one line: the title and the start of its first sentence, so the plots
+        # keep the room; the normal view shows the title and a few lines. The whole caption is in the tooltip.
+        from .views import elide_lines
+
         presenting = bool(getattr(getattr(self.w, "presentation", None), "active", False))
-        body = s.caption
-        if presenting and body:
+        self.caption.setWordWrap(not presenting)  # one line: its height hint is one line, too
+        # (and its long text must not ask for width: it is elided to the width it gets)
+        self.caption.setSizePolicy(QSizePolicy.Policy.Ignored if presenting else QSizePolicy.Policy.Preferred,
+                                   QSizePolicy.Policy.Preferred)
+        lines = getattr(getattr(self.w, "presentation", None), "scenario_caption_lines", lambda: CAPTION_BODY_LINES)()
+        body = " ".join((s.caption or "").split())
+        width = self.caption.contentsRect().width() - 8
+        bold = QFont(self.caption.font())
+        bold.setBold(True)
+        title = html.escape(s.title)
+        if presenting:
             end = body.find(". ")
-            body = body[: end + 1] if 0 < end < 220 else (body[:200] + "…" if len(body) > 200 else body)
-        text = f"<b>{html.escape(s.title)}</b>"
+            body = body[: end + 1] if 0 < end < 220 else body
+            if body and s.title:
+                head = s.title + " — "
+                room = width - QFontMetricsF(bold).horizontalAdvance(head)
+                short = QFontMetricsF(self.caption.font()).elidedText(body, Qt.TextElideMode.ElideRight, room) \
+                    if width > 0 and room > 40 else body
+                self.caption.setText(f"<b>{html.escape(head)}</b>{html.escape(short)}")
+                return
+        elif body and width > 0:
+            body, _cut = elide_lines(body, self.caption.font(), width, lines)
+        text = f"<b>{title}</b>"
         if body:
-            text += f"<br>{html.escape(body)}"
+            text += "<br>" + html.escape(body).replace("\n", "<br>")
         self.caption.setText(text)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+        if obj is self.caption and event.type() == QEvent.Type.Resize \
+                and event.size().width() != event.oldSize().width():
+            self.refresh_caption()
+        return False
 
     def refresh_caption(self, *_) -> None:
         if self.current is not None and not self.caption.isHidden():

@@ -10,8 +10,8 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPolygonF
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen, QPolygonF, QTextLayout, QTextOption
 from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from . import theme as th
@@ -25,7 +25,8 @@ ORANGE = th.OKABE_ITO["orange"]
 PURPLE = th.OKABE_ITO["reddish_purple"]
 SKY = th.OKABE_ITO["sky_blue"]
 GREY = "#6E6E6E"
-CAPTION_LINES = 3
+CAPTION_LINES = 3  # a view's caption in the normal view
+PRESENTATION_CAPTION_LINES = 1  # on a projector: the plots keep the room; the whole text is in the tooltip
 
 
 def _font(scale: float = 1.0, bold: bool = False) -> QFont:
@@ -175,47 +176,156 @@ class ArrowsItem(pg.GraphicsObject):
             length = math.hypot(dx, dy)
             # older arrows fade so the latest steps stand out
             alpha = int(70 + 185 * (k + 1) / n) if n > 1 else 255
-            color = QColor(self.up_color if self._up[k] else self.down_color)
+            up = bool(self._up[k])
+            color = QColor(self.up_color if up else self.down_color)
             color.setAlpha(alpha)
             pen = QPen(color, self.width)
             pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-            painter.setPen(pen)
-            painter.setBrush(color)
             if length < 1.0:  # a step too small to see: its point is drawn by the scatter anyway
                 continue
             ux, uy = dx / length, dy / length
             head = min(self.head, 0.6 * length + 4)
             base = QPointF(b.x() - ux * head, b.y() - uy * head)
+            # an overshoot (the loss rose) is told by more than its colour: a dashed shaft and an open head
+            shaft = QPen(pen)
+            if up:
+                shaft.setStyle(Qt.PenStyle.CustomDashLine)
+                shaft.setDashPattern([2.2, 1.8])
+                shaft.setCapStyle(Qt.PenCapStyle.FlatCap)
+            painter.setPen(shaft)
             painter.drawLine(a, base)
             half = head * 0.45
             poly = QPolygonF([b, QPointF(base.x() - uy * half, base.y() + ux * half),
                               QPointF(base.x() + uy * half, base.y() - ux * half)])
+            painter.setPen(pen)
+            painter.setBrush(QColor(255, 255, 255, alpha) if up else color)
             painter.drawPolygon(poly)
         painter.restore()
 
 
-def _titled(title: str, plot: QWidget, caption: QLabel, extra: QWidget | None = None) -> QWidget:
+def elide_lines(text: str, font: QFont, width: float, lines: int) -> tuple[str, bool]:
+    """``text`` word-wrapped to ``width`` pixels in at most ``lines`` lines (the last one elided with "…"),
+    as lines joined by newlines; and whether anything was cut."""
+    if not text or width <= 0 or lines <= 0:
+        return text, False
+    layout = QTextLayout(text.replace("\n", "\u2028"), font)
+    opt = QTextOption()
+    opt.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+    layout.setTextOption(opt)
+    spans = []
+    layout.beginLayout()
+    while True:
+        line = layout.createLine()
+        if not line.isValid():
+            break
+        line.setLineWidth(width)
+        spans.append((line.textStart(), line.textLength()))
+    layout.endLayout()
+    rows = [text[a:a + n].replace("\n", "").rstrip() for a, n in spans]
+    if len(rows) <= lines:
+        return "\n".join(rows), False
+    rest = " ".join(text[spans[lines - 1][0]:].split())
+    last = QFontMetricsF(font).elidedText(rest, Qt.TextElideMode.ElideRight, width)
+    return "\n".join(rows[: lines - 1] + [last]), True
+
+
+class Caption(QLabel):
+    """A view's caption: a fixed number of lines (so new text every frame never re-lays out the window),
+    elided with "…" when the text is longer; then the whole text is in the tooltip. ``text()`` is the whole text.
+    """
+
+    def __init__(self, text: str = "", lines: int = CAPTION_LINES) -> None:
+        super().__init__()
+        self._full = ""
+        self._lines = lines
+        self.elided = False
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setWordWrap(False)
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self._fix_height()
+        self.setText(text)
+
+    def lines(self) -> int:
+        return self._lines
+
+    def set_lines(self, lines: int) -> None:
+        if lines != self._lines:
+            self._lines = max(1, int(lines))
+            self._fix_height()
+            self._layout_text()
+
+    def _fix_height(self) -> None:
+        self.setFixedHeight(math.ceil(QFontMetricsF(self.font()).lineSpacing() * self._lines) + 4)
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+        text = text or ""
+        if text == self._full:
+            return  # the same text: no layout, no repaint
+        self._full = text
+        self._layout_text()
+
+    def text(self) -> str:
+        return self._full
+
+    def _layout_text(self) -> None:
+        shown, cut = elide_lines(self._full, self.font(), self.contentsRect().width() - 2, self._lines)
+        self.elided = cut
+        self.setToolTip(self._full if cut else "")
+        super().setText(shown)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._layout_text()
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fix_height()
+            self._layout_text()
+
+
+def _titled(title: str, plot: QWidget, caption: Caption, extra: QWidget | None = None) -> QWidget:
     box = QWidget()
     lay = QVBoxLayout(box)
     lay.setContentsMargins(4, 2, 4, 2)
     lay.setSpacing(2)
     head = QHBoxLayout()
     t = QLabel(title)
+    t.setObjectName("viewTitle")
     t.setFont(_font(1.15, bold=True))
     head.addWidget(t)
     head.addStretch(1)
     if extra is not None:
         head.addWidget(extra)
     lay.addLayout(head)
-    caption.setWordWrap(True)
-    caption.setTextFormat(Qt.TextFormat.PlainText)
-    caption.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-    # a fixed three-line caption: new text every frame must not re-layout (and so repaint) the window
-    caption.setFixedHeight(caption.fontMetrics().lineSpacing() * CAPTION_LINES + 4)
-    caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
     lay.addWidget(caption)
     lay.addWidget(plot, 1)
+    box.setProperty("gdCaptionInline", False)
+    box._gd_rows = (lay, head, caption)  # for set_caption_inline
     return box
+
+
+def set_caption_inline(box: QWidget, on: bool) -> None:
+    """Put a view's caption on its title's row (presentation mode: one row of text above each plot) or back
+    under the title."""
+    rows = getattr(box, "_gd_rows", None)
+    if rows is None or bool(box.property("gdCaptionInline")) == bool(on):
+        return
+    lay, head, caption = rows
+    if on:
+        lay.removeWidget(caption)
+        head.takeAt(1)  # the stretch: the caption takes the room instead
+        head.insertWidget(1, caption, 1)
+        head.insertSpacing(1, 12)
+        caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+    else:
+        head.removeWidget(caption)
+        head.takeAt(1)  # the spacing
+        head.insertStretch(1, 1)
+        lay.insertWidget(1, caption)
+    box.setProperty("gdCaptionInline", bool(on))
 
 
 class StickyRange:
@@ -314,7 +424,7 @@ class GatedPlotWidget(pg.PlotWidget):
 def _new_plot(object_name: str) -> pg.PlotWidget:
     pw = GatedPlotWidget()
     pw.setObjectName(object_name)
-    pw.setMinimumSize(260, 200)
+    pw.setMinimumSize(240, 140)  # small screens: the window must fit (captions compact first)
     pi = pw.getPlotItem()
     pi.showGrid(x=True, y=True, alpha=0.25)
     pi.setMenuEnabled(True)
@@ -330,6 +440,63 @@ def _new_plot(object_name: str) -> pg.PlotWidget:
     return pw
 
 
+def _strip_legend(pi: pg.PlotItem, columns: int = 5) -> pg.LegendItem:
+    """A legend in a strip above the data (the plot's empty title row, right-aligned), so it hides nothing.
+
+    Its entries sit in one row when the plot is wide enough, in fewer columns (up to ``columns``) when not. In a
+    plot too short to give up a strip (a small projector) it sits in the data's top-right corner instead, on
+    the theme's translucent background.
+    """
+    legend = pi.addLegend(offset=None, labelTextSize="11pt", colCount=1)
+    state = {"h": None, "busy": False, "inside": None}
+
+    def place(inside: bool) -> None:
+        if state["inside"] is inside:
+            return
+        state["inside"] = inside
+        if inside:
+            legend.setParentItem(pi.vb)
+            legend.anchor(itemPos=(1, 0), parentPos=(1, 0), offset=(-8, 8))
+        else:
+            legend.setParentItem(pi)
+            legend.anchor(itemPos=(1, 0), parentPos=(1, 0), offset=(-8, 1))
+
+    def fit(*_):
+        if state["busy"]:
+            return
+        state["busy"] = True
+        try:
+            n = len(legend.items)
+            if n:
+                room = max(pi.vb.width(), 1.0)
+                widths = [s.boundingRect().width() + lab.boundingRect().width() + 12 for s, lab in legend.items]
+                cols = 1
+                for c in range(min(n, columns), 0, -1):
+                    rows = [sum(widths[i:i + c]) for i in range(0, n, c)]
+                    if max(rows) <= room:
+                        cols = c
+                        break
+                if legend.columnCount != cols:
+                    legend.setColumnCount(cols)
+            # the share of the plot's height the strip would take (the plot's own height does not depend on it)
+            share = legend.height() / max(pi.height(), 1.0)
+            place(bool(state["inside"]) and share > 0.16 or share > 0.2)
+            h = int(math.ceil(legend.height())) + 2 if n and not state["inside"] else 0
+            if state["h"] != h:
+                state["h"] = h
+                pi.layout.setRowFixedHeight(0, h)
+        finally:
+            state["busy"] = False
+
+    place(False)
+    legend.geometryChanged.connect(fit)
+    pi.vb.sigResized.connect(fit)
+    pi.geometryChanged.connect(fit)
+    legend.fit_row = fit
+    legend.is_inside = lambda: bool(state["inside"])
+    return legend
+
+
 # ---------------------------------------------------------------------------------------- data view
 class DataView(QWidget):
     """The 2-D data with the model's decision regions, or the fitted curve for regression."""
@@ -337,7 +504,7 @@ class DataView(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.plot = _new_plot("dataPlot")
-        self.caption = QLabel("")
+        self.caption = Caption("")
         self.widget = _titled("Data and model", self.plot, self.caption)
         self.info = None
         self.image = pg.ImageItem()
@@ -348,7 +515,8 @@ class DataView(QWidget):
         self.plot.addItem(self.curve)
         self.identity = pg.PlotDataItem(pen=_pen(GREY, 1.5, Qt.PenStyle.DashLine))
         self.plot.addItem(self.identity)
-        self.legend = self.plot.getPlotItem().addLegend(offset=(8, 8), labelTextSize="11pt")
+        # the legend sits in a strip above the data (one row, right-aligned), so it never hides a point
+        self.legend = _strip_legend(self.plot.getPlotItem())
         self._pred = None
         self._last_regions = None
         self.hover = HoverReadout(self.plot, self._hover_points)
@@ -399,6 +567,7 @@ class DataView(QWidget):
                                      "line the model is exact).")
         pi.setLabel("bottom", info.x_label)
         pi.setLabel("left", info.y_label)
+        self.legend.fit_row()
         # the data do not move: fit once, then no range work per frame
         if info.grid_x is not None and info.kind == "regions":
             pi.vb.setRange(xRange=(info.grid_x[0], info.grid_x[-1]), yRange=(info.grid_y[0], info.grid_y[-1]),
@@ -462,7 +631,7 @@ class LossVsWeightView(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.plot = _new_plot("lossVsWeightPlot")
-        self.caption = QLabel("")
+        self.caption = Caption("")
         self.widget = _titled("Loss vs weight", self.plot, self.caption)
         pi = self.plot.getPlotItem()
         pi.setLabel("left", "loss")
@@ -479,6 +648,18 @@ class LossVsWeightView(QWidget):
                                           pen=pg.mkPen("#000000", width=2))
         self.current.setZValue(7)
         pi.addItem(self.current)
+        # the overshoot differs by more than colour (dashed shaft, open head): the legend says so (its tooltip
+        # names the open head, too)
+        self.legend = _strip_legend(pi)
+        self.legend_down = pg.PlotDataItem(pen=_pen(BLUE, 2.5))
+        up_pen = _pen(VERMILLION, 2.5, Qt.PenStyle.CustomDashLine)
+        up_pen.setDashPattern([2.2, 1.8])  # as the arrows' shafts: short dashes, visible in a 20 px sample
+        self.legend_up = pg.PlotDataItem(pen=up_pen)
+        self.legend.addItem(self.legend_down, "step: loss fell")
+        self.legend.addItem(self.legend_up, "loss rose (dashed)")
+        self.legend.fit_row()
+        self.legend.setToolTip("Each step is an arrow from w_t to w_t+1. Where the loss rose (an overshoot) the "
+                               "arrow is vermillion, dashed, with an open head; where it fell, blue and solid.")
         self.view = None
         self.mode = "run"  # or "range test"
         self.hover = HoverReadout(self.plot, self._hover_points)
@@ -559,7 +740,7 @@ class LossVsWeightView(QWidget):
             lines.append("Here the slice is flat or bends down: no LR threshold applies.")
         if mode == "run" and len(w) > 1:
             if overshoot.size and overshoot[-1]:
-                lines.append("Overshoot: the last step crossed the minimum and the loss went up.")
+                lines.append("Overshoot: the last step crossed the minimum and the loss went up (dashed arrow).")
             else:
                 lines.append(f"Last step: {w[-2]:.4g} → {w[-1]:.4g} (Δ = {w[-1] - w[-2]:+.2g}).")
         if note:
@@ -588,6 +769,10 @@ class LossVsWeightView(QWidget):
 
 
 # ---------------------------------------------------------------------------------------- loss vs lr
+NO_DESCENT = ("No clear descent: over this LR range the loss did not clearly fall, so there is no steepest "
+              "slope to suggest. Try more steps, a different LR range, or a larger batch (a less noisy curve).")
+
+
 class LossVsLrView(QWidget):
     """The range test's loss against the LR (log axis), its suggestions, and a click that picks an LR."""
 
@@ -603,7 +788,7 @@ class LossVsLrView(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.plot = _new_plot("lossVsLrPlot")
-        self.caption = QLabel("Press L (or Range test) to sweep the LR from tiny to huge, one step each.")
+        self.caption = Caption("Press L (or Range test) to sweep the LR from tiny to huge, one step each.")
         self.show_others = QCheckBox("other suggestions")
         self.show_others.setObjectName("showOtherSuggestions")
         self.show_bounds = QCheckBox("Smith's bounds")
@@ -790,7 +975,7 @@ class LossVsLrView(QWidget):
                     spread = ""
             parts.append(f"Steepest descent of the loss at lr = {fmt_lr(steepest)}{spread}: Enter uses it.")
         else:
-            parts.append("No steepest point found: the loss never fell. Try a wider LR range.")
+            parts.append(NO_DESCENT)
         others = [f"{n} {fmt_lr(sugg.get(n))}" for n in ("valley", "minimum/10") if sugg.get(n)]
         if others:
             parts.append("Also: " + ", ".join(others) + ".")
@@ -843,7 +1028,7 @@ class LossVsStepView(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.plot = _new_plot("lossVsStepPlot")
-        self.caption = QLabel("")
+        self.caption = Caption("")
         self.widget = _titled("Loss vs step", self.plot, self.caption)
         pi = self.plot.getPlotItem()
         pi.setLabel("bottom", "step")
@@ -942,5 +1127,5 @@ class LossVsStepView(QWidget):
         return out
 
 
-__all__ = ["DataView", "LossVsWeightView", "LossVsLrView", "LossVsStepView", "HoverReadout", "ArrowsItem",
+__all__ = ["Caption", "set_caption_inline", "elide_lines", "DataView", "LossVsWeightView", "LossVsLrView", "LossVsStepView", "HoverReadout", "ArrowsItem",
            "fmt_num"]

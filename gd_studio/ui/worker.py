@@ -492,11 +492,23 @@ class Worker(QObject):
         return frozen(np.asarray(model.predict(p, self.session.train.X), dtype=np.float64).ravel()), None
 
     # -- the loss-vs-weight view -----------------------------------------------------------------
-    def _slice_bounds(self, ws: np.ndarray, current: float) -> tuple[float, float]:
-        """A window over the recent steps, kept steady unless the steps leave it or it gets far too wide."""
+    def _slice_bounds(self, ws: np.ndarray, current: float, target: float | None = None) -> tuple[float, float]:
+        """A window over the recent steps and the bowl's bottom, kept steady unless the steps (or the bottom)
+        leave it or it gets far too wide.
+
+        ``target`` is where the quadratic model along the slice has its minimum (w − g/λ): without it a
+        network weight's window is so narrow that the curve looks like a straight line.
+        """
         finite = ws[np.isfinite(ws)]
         lo = float(min(finite.min(), current)) if finite.size else current
         hi = float(max(finite.max(), current)) if finite.size else current
+        if target is not None and math.isfinite(target):
+            # half as far again: the quadratic model is local, and losses such as cross-entropy flatten out, so
+            # the real bottom usually lies further (on a parabola the bowl then shows on both sides)
+            target = current + 1.5 * (target - current)
+            cap = 3.0 * abs(current) + 2.0  # a nearly flat slice puts the "minimum" far away: not that far
+            target = min(max(target, current - cap), current + cap)
+            lo, hi = min(lo, target), max(hi, target)
         span = hi - lo
         # wide enough to show the trough around small steps, narrow enough that the steps are visible
         base = max(span * 0.6, 0.1 * max(abs(current), 1.0))
@@ -510,17 +522,22 @@ class Worker(QObject):
         self._slice_range = want
         return want
 
-    def _curvature(self, model, p, X, y, along, cacheable: bool) -> float:
+    def _curvature(self, model, p, X, y, along, cacheable: bool) -> tuple[float, float]:
+        """(λ, the loss's slope along the slice) at p; while running, at most every CURVATURE_EVERY s."""
         from ..engine import landscape
 
         now = time.perf_counter()
         cached = self._curv_cache
         if (cacheable and self.running and cached is not None and cached[0] == self._watch_name
                 and now - cached[1] < CURVATURE_EVERY):
-            return cached[2]
+            return cached[2], cached[3]
         lam = float(landscape.curvature(model, p, X, y, along))
-        self._curv_cache = (self._watch_name, now, lam)
-        return lam
+        slope = math.nan
+        if isinstance(along, (int, np.integer)) and math.isfinite(lam) and lam > 0:
+            _, g = model.loss_and_grad(p, X, y)
+            slope = float(np.asarray(g)[int(along)])
+        self._curv_cache = (self._watch_name, now, lam, slope)
+        return lam, slope
 
     def _weight_view(self, p: np.ndarray, lr: float, trail: _Trail | None = None) -> WeightView | None:
         from ..engine import landscape
@@ -533,23 +550,29 @@ class Worker(QObject):
                 idx = self._watch_index
                 ws = np.fromiter(trail.w, dtype=np.float64, count=len(trail.w))
                 current = float(p[idx])
-                lo, hi = self._slice_bounds(ws, current)
+                lam, slope = self._curvature(model, p, X, y, idx, trail is self._trail)
+                # the bottom of the quadratic model along the slice (while running: from a recent λ and slope)
+                target = current - slope / lam if lam > 0 and math.isfinite(slope) else None
+                lo, hi = self._slice_bounds(ws, current, target)
                 grid = np.linspace(lo, hi, SLICE_POINTS)
                 curve = np.asarray(landscape.weight_slice(model, p, X, y, idx, grid - current), dtype=np.float64)
-                lam = self._curvature(model, p, X, y, idx, trail is self._trail)
                 axis_label = self._watch_name
                 cur_w = current
             else:
-                d = np.asarray(landscape.descent_direction(model, p, X, y), dtype=np.float64)
+                _, g = model.loss_and_grad(p, X, y)
+                g = np.asarray(g, dtype=np.float64)
+                norm = float(np.linalg.norm(g))
+                d = -g / norm if norm > 0 else np.zeros_like(g)  # as landscape.descent_direction
                 if trail.params:
                     P = np.asarray(trail.params)
                     ws = (P - p) @ d  # every recent point, projected onto the current descent line
                 else:
                     ws = np.zeros(0)
-                lo, hi = self._slice_bounds(ws, 0.0)
+                lam, _slope = self._curvature(model, p, X, y, d, trail is self._trail)
+                # along −g/|g| the slope is −|g|: the quadratic model's bottom is at α = |g|/λ
+                lo, hi = self._slice_bounds(ws, 0.0, norm / lam if lam > 0 and norm > 0 else None)
                 grid = np.linspace(lo, hi, SLICE_POINTS)
                 curve = np.asarray(landscape.direction_slice(model, p, X, y, d, grid), dtype=np.float64)
-                lam = self._curvature(model, p, X, y, d, trail is self._trail)
                 axis_label = "α along the descent direction"
                 cur_w = 0.0
         except Exception:  # noqa: BLE001 - e.g. a slice through overflowing weights: skip this frame's curve

@@ -365,3 +365,50 @@ def test_run_app_opens_and_closes(qtbot, monkeypatch):
     QTimer.singleShot(800, close_soon)
     assert app_module.run_app([]) == 0
     assert QApplication.applicationName() == "GD Studio"
+
+
+def test_weight_slice_window_shows_the_bowl_around_a_network_weight(make_window, qtbot):
+    """Around a network weight the window reaches the quadratic model's bottom, w − g/λ: the curve bends inside
+    it (a minimum away from both ends), not a straight line."""
+    w = make_window(SMALL)
+    qtbot.waitUntil(lambda: w.weight_view.view is not None, timeout=5000)
+    v = w.weight_view.view
+    cw, cl = np.asarray(v.curve_w), np.asarray(v.curve_loss)
+    assert v.curvature is not None and v.curvature > 0
+    i = int(np.argmin(cl))
+    assert 0 < i < len(cl) - 1, "the bottom of the bowl is inside the window"
+    assert cl[0] - cl[i] > 1e-3 and cl[-1] - cl[i] > 1e-3
+    # capped: at step 0 the window is the reach to the bottom (at most 3·|w| + 2) plus 60% padding each side
+    assert cw[-1] - cw[0] <= 2.2 * (3 * abs(v.current_w) + 2) + 1e-9
+    # a few steps later the window is the same (the steps stay inside it: no jumping frame to frame)
+    first = (cw[0], cw[-1])
+    w.controller.stepRequested.emit(3)
+    _wait_steps(qtbot, w, 3)
+    assert (w.weight_view.view.curve_w[0], w.weight_view.view.curve_w[-1]) == first
+
+
+def test_range_test_without_a_clear_descent_says_what_to_try(make_window, qtbot):
+    cfg = RunConfig(dataset="circles", dataset_params={"n_samples": 200, "noise": 0.1, "seed": 0}, model="mlp",
+                    hidden=(2,), activation="tanh", loss="cross_entropy", optimizer="sgd", lr=0.1, batch_size=32,
+                    seed=0, watch="W1[0,0]")
+    s = descent.build(cfg)
+    direct = lr_finder.range_test(s.model, s.train, s.initial_params, start_lr=1e-7, end_lr=10.0, num_iter=60,
+                                  batch_size=cfg.batch_size, optimizer="sgd", seed=cfg.seed)
+    assert direct.suggestions["steepest"] is None  # the engine finds no clear fall here
+    w = make_window(cfg)
+    w.panel.rt_iters.setValue(60)
+    with qtbot.waitSignal(w.rangeTestFinished, timeout=15000) as blocker:
+        w.actionRangeTest.trigger()
+    assert blocker.args[0].suggestions["steepest"] is None
+    caption = w.lr_view.caption.text()
+    assert "No clear descent" in caption
+    for hint in ("more steps", "LR range", "larger batch"):
+        assert hint in caption
+    assert "None" not in caption and "nan" not in caption.lower()
+    assert not w.lr_view.marker.isVisible()
+    kind, text = w.messages[-1]
+    assert kind == "warning" and "No clear descent" in text and "None" not in text
+    lr = w.panel.lr.lr()
+    w.lr_view.plot.setFocus()
+    w.actionUseSuggestedLr.trigger()  # Enter: nothing to use, says so, keeps the LR
+    assert w.panel.lr.lr() == lr and "No clear descent" in w.messages[-1][1]

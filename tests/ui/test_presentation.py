@@ -5,7 +5,7 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 
 from gd_studio.engine.config import RunConfig
 from gd_studio.ui import settings, theme
@@ -47,7 +47,7 @@ def _look(w):
     out["points.size"] = w.weight_view.points.opts["size"]
     out["arrows"] = (w.weight_view.arrows.width, w.weight_view.arrows.head)
     out["lr_curve.pen"] = w.step_view.lr_curve.opts["pen"].widthF()
-    out["title.font"] = w.weight_view.widget.findChildren(type(w.weight_view.caption))[0].font().pointSizeF()
+    out["title.font"] = w.weight_view.widget.findChild(QLabel, "viewTitle").font().pointSizeF()
     out["caption.height"] = w.weight_view.caption.height() and w.weight_view.caption.maximumHeight()
     out["banner.font"] = w.banner.label.font().pointSizeF()
     out["caption.font"] = w.weight_view.caption.font().pointSizeF()
@@ -157,3 +157,44 @@ def test_window_layout_is_saved_and_restored(make_window):
     assert not w2.dock.isHidden()
     assert settings.restore_window(w2)
     assert w2.dock.isHidden()
+
+
+def _plot_heights(w, qtbot, size):
+    """Resize the shown window to ``size`` and return the heights of its visible plots once laid out."""
+    w.showNormal()
+    w.resize(*size)
+    qtbot.waitUntil(lambda: w.size().toTuple() == size, timeout=3000)
+    QApplication.processEvents()
+    w.layout().activate()
+    QApplication.processEvents()
+    return [v.plot.height() for v in (w.data_view, w.weight_view, w.lr_view, w.step_view) if v.plot.isVisible()]
+
+
+@pytest.mark.parametrize("size, scale, share", [((1920, 1080), 2.0, 0.29), ((1280, 720), 1.5, 0.25)])
+def test_presentation_plots_get_the_height_and_the_window_fits_the_screen(make_window, qtbot, size, scale, share):
+    """On a projector each plot row keeps most of its height: captions are one line beside the titles, the
+    narration is compact, and the window never asks for more than the screen; leaving puts it all back."""
+    from gd_studio.ui.app import NORMAL_SCALE
+
+    theme.apply_theme(QApplication.instance(), "light", NORMAL_SCALE)  # as the app starts (fonts as users see)
+    w = make_window(PARABOLA)
+    w.controller.stepRequested.emit(3)
+    qtbot.waitUntil(lambda: w.step_count == 3 and not w.last_snapshot.running, timeout=5000)
+    narration = w.study.narration
+    before = (w.weight_view.caption.lines(), w.weight_view.caption.maximumHeight(), narration.compact,
+              w.study.timeline.isHidden(), w.statusBar().isHidden(), w.weight_view.caption.parentWidget())
+    w.presentation.set_scale(scale)
+    w.presentation.set_presentation(True)
+    assert w.minimumSizeHint().height() <= size[1] and w.minimumSizeHint().width() <= size[0]
+    heights = _plot_heights(w, qtbot, size)
+    assert len(heights) == 4
+    assert min(heights) >= share * size[1], heights
+    assert w.size().toTuple() == size  # not stretched past the screen by the layout's minimum
+    # long captions are elided to their line, with the whole text in the tooltip
+    cap = w.weight_view.caption
+    assert cap.lines() == 1 and "2/λ" in cap.text()
+    if cap.elided:
+        assert cap.toolTip() == cap.text()
+    w.presentation.set_presentation(False)
+    assert (w.weight_view.caption.lines(), w.weight_view.caption.maximumHeight(), narration.compact,
+            w.study.timeline.isHidden(), w.statusBar().isHidden(), w.weight_view.caption.parentWidget()) == before

@@ -1,0 +1,136 @@
+"""The window's layout on common screens, the legends that hide no data, and overshoot told by more than colour."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QTransform
+from PySide6.QtWidgets import QApplication
+
+from gd_studio.engine.config import RunConfig
+from gd_studio.ui.views import ArrowsItem, Caption, elide_lines
+
+MOONS = RunConfig(dataset="moons", dataset_params={"n_samples": 160, "noise": 0.2, "seed": 1}, model="mlp",
+                  hidden=(8,), activation="tanh", loss="cross_entropy", optimizer="sgd", lr=0.1, batch_size=32,
+                  seed=3, watch="W2[0,0]")
+
+
+@pytest.fixture(autouse=True)
+def _app_fonts_as_users_see_them():
+    """The app's normal theme and scale (as it starts), put back afterwards."""
+    import pyqtgraph as pg
+    from PySide6.QtGui import QFont, QPalette
+
+    from gd_studio.ui import theme
+    from gd_studio.ui.app import NORMAL_SCALE
+
+    app = QApplication.instance()
+    saved = (QFont(app.font()), QPalette(app.palette()), app.styleSheet(), app.property("gdStudioTheme"),
+             app.property("gdStudioScale"), pg.getConfigOption("background"), pg.getConfigOption("foreground"))
+    theme.apply_theme(app, "light", NORMAL_SCALE)
+    yield
+    app.setFont(saved[0])
+    app.setPalette(saved[1])
+    app.setStyleSheet(saved[2])
+    app.setProperty("gdStudioTheme", saved[3])
+    app.setProperty("gdStudioScale", saved[4])
+    pg.setConfigOptions(background=saved[5], foreground=saved[6])
+
+
+def _laid_out(w, qtbot, size):
+    w.resize(*size)
+    qtbot.waitUntil(lambda: w.size().toTuple() == size, timeout=3000)
+    for _ in range(3):
+        QApplication.processEvents()
+    return {name: getattr(w, name).plot.height() for name in ("data_view", "weight_view", "lr_view", "step_view")}
+
+
+@pytest.mark.parametrize("size, least", [((1366, 768), 160), ((1600, 1000), 250)])
+def test_normal_view_fits_a_laptop_screen_with_readable_plots(make_window, qtbot, size, least):
+    w = make_window(MOONS)
+    qtbot.waitUntil(lambda: w.data_view.info is not None, timeout=5000)
+    heights = _laid_out(w, qtbot, size)
+    assert w.minimumSizeHint().height() <= size[1]
+    assert min(heights.values()) >= least, heights
+    assert w.size().toTuple() == size
+    # the model-and-data panel scrolls instead of stretching the window
+    assert w.dock.minimumSizeHint().height() < 200
+
+
+def test_short_window_compacts_and_a_tall_one_restores(make_window, qtbot):
+    w = make_window(MOONS)
+    _laid_out(w, qtbot, (1366, 768))
+    assert w.weight_view.caption.lines() == 2 and w.study.narration.compact
+    _laid_out(w, qtbot, (1600, 1200))
+    assert w.weight_view.caption.lines() == 3 and not w.study.narration.compact
+    assert not w.study.narration.title.isHidden()
+
+
+def test_data_legend_sits_above_the_data(make_window, qtbot):
+    w = make_window(MOONS)
+    qtbot.waitUntil(lambda: w.data_view.info is not None and len(w.data_view.legend.items) == 2, timeout=5000)
+    _laid_out(w, qtbot, (1600, 1000))
+    pi = w.data_view.plot.getPlotItem()
+    legend = w.data_view.legend.sceneBoundingRect()
+    box = pi.vb.sceneBoundingRect()
+    assert legend.height() > 0 and legend.bottom() <= box.top() + 1, (legend, box)
+    assert box.left() <= legend.left() and legend.right() <= box.right() + 1
+
+
+def test_caption_elides_to_its_lines_and_keeps_the_whole_text():
+    c = Caption("", lines=2)
+    c.resize(200, c.height())
+    text = "the quick brown fox jumps over the lazy dog " * 8
+    c.setText(text)
+    assert c.text() == text and c.elided and c.toolTip() == text
+    shown, cut = elide_lines(text, c.font(), 200, 2)
+    assert cut and shown.count("\n") == 1 and shown.endswith("…")
+    c.setText("short")
+    assert not c.elided and c.toolTip() == ""
+
+
+class _Recorder:
+    """Stands in for QPainter: records the pen of every line and the brush of every arrow head."""
+
+    def __init__(self):
+        self.lines, self.heads = [], []
+        self._pen = self._brush = None
+
+    def transform(self):
+        return QTransform()
+
+    def save(self): ...
+
+    def restore(self): ...
+
+    def resetTransform(self): ...  # noqa: N802
+
+    def setRenderHint(self, *a): ...  # noqa: N802
+
+    def setPen(self, pen):  # noqa: N802
+        self._pen = pen
+
+    def setBrush(self, brush):  # noqa: N802
+        self._brush = brush
+
+    def drawLine(self, a, b):  # noqa: N802
+        self.lines.append(self._pen.style())
+
+    def drawPolygon(self, poly):  # noqa: N802
+        self.heads.append(self._brush)
+
+
+def test_overshoot_arrows_differ_by_more_than_colour(qtbot):
+    arrows = ArrowsItem()
+    arrows.setArrows(np.array([0.0, 100.0, 200.0]), np.array([0.0, 50.0, 0.0]), np.array([False, True]))
+    rec = _Recorder()
+    arrows.paint(rec)
+    assert rec.lines[0] == Qt.PenStyle.SolidLine and rec.lines[1] != Qt.PenStyle.SolidLine  # dashed shaft
+    down, up = (b.color() if hasattr(b, "color") else b for b in rec.heads)
+    assert down.name() != "#ffffff" and up.name() == "#ffffff"  # filled head, open head
+
+
+def test_weight_legend_names_the_overshoot_style(make_window):
+    w = make_window(MOONS)
+    labels = [label.text for _sample, label in w.weight_view.legend.items]
+    assert any("rose" in t and "dashed" in t for t in labels)
