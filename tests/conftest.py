@@ -5,6 +5,7 @@ worker thread running fails.
 """
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -12,6 +13,21 @@ import pytest
 
 if os.environ.get("GD_STUDIO_TEST_DISPLAY") != "1":
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _collect_garbage_in_the_main_thread():
+    """As the app does (gd_studio.ui.app.make_app): no automatic GC, which could run in a worker thread
+    and deadlock against the GUI thread while destroying Qt objects; collect between tests instead."""
+    gc.disable()
+    yield
+    gc.enable()
+
+
+@pytest.fixture(autouse=True)
+def _collect_after_each_test():
+    yield
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)

@@ -30,6 +30,13 @@ def make_app(argv: Sequence[str] | None = None):
     app = QApplication.instance()
     if app is None:
         app = QApplication(list(argv) if argv is not None else sys.argv[:1])
+    if getattr(make_app, "collector", None) is None:
+        # Python's cyclic GC may otherwise run in the worker thread and destroy Qt objects there while
+        # the GUI thread holds the GIL and waits on a Qt lock those objects hold: a deadlock seen in
+        # practice. pyqtgraph's collector turns automatic GC off and collects in the GUI thread instead.
+        from pyqtgraph.util.garbage_collector import GarbageCollector
+
+        make_app.collector = GarbageCollector(interval=1.0)
     app.setOrganizationName(settings.ORGANIZATION)
     app.setApplicationName(settings.APPLICATION)
     app.setApplicationDisplayName("GD Studio")
