@@ -16,25 +16,13 @@ MOONS = RunConfig(dataset="moons", dataset_params={"n_samples": 160, "noise": 0.
 
 
 @pytest.fixture(autouse=True)
-def _app_fonts_as_users_see_them():
+def _app_fonts_as_users_see_them(app_look_restored):
     """The app's normal theme and scale (as it starts), put back afterwards."""
-    import pyqtgraph as pg
-    from PySide6.QtGui import QFont, QPalette
-
     from gd_studio.ui import theme
     from gd_studio.ui.app import NORMAL_SCALE
 
-    app = QApplication.instance()
-    saved = (QFont(app.font()), QPalette(app.palette()), app.styleSheet(), app.property("gdStudioTheme"),
-             app.property("gdStudioScale"), pg.getConfigOption("background"), pg.getConfigOption("foreground"))
-    theme.apply_theme(app, "light", NORMAL_SCALE)
+    theme.apply_theme(QApplication.instance(), "light", NORMAL_SCALE)
     yield
-    app.setFont(saved[0])
-    app.setPalette(saved[1])
-    app.setStyleSheet(saved[2])
-    app.setProperty("gdStudioTheme", saved[3])
-    app.setProperty("gdStudioScale", saved[4])
-    pg.setConfigOptions(background=saved[5], foreground=saved[6])
 
 
 def _laid_out(w, qtbot, size):

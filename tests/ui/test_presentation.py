@@ -4,7 +4,7 @@ from __future__ import annotations
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QPalette
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QLabel
 
 from gd_studio.engine.config import RunConfig
@@ -15,21 +15,9 @@ PARABOLA = RunConfig(dataset="line", dataset_params={"n_samples": 60, "noise": 0
 
 
 @pytest.fixture(autouse=True)
-def _app_look_restored():
+def _app_look_restored(app_look_restored):
     """Themes change the whole application: put font, palette and style sheet back for the next tests."""
-    app = QApplication.instance()
-    if app is None:
-        yield
-        return
-    saved = (QFont(app.font()), QPalette(app.palette()), app.styleSheet(), app.property("gdStudioTheme"),
-             app.property("gdStudioScale"), pg.getConfigOption("background"), pg.getConfigOption("foreground"))
     yield
-    app.setFont(saved[0])
-    app.setPalette(saved[1])
-    app.setStyleSheet(saved[2])
-    app.setProperty("gdStudioTheme", saved[3])
-    app.setProperty("gdStudioScale", saved[4])
-    pg.setConfigOptions(background=saved[5], foreground=saved[6])
 
 
 def _look(w):
