@@ -88,20 +88,27 @@ class ExportController(QObject):
     def _remember(self, path: Path) -> None:
         settings.write_value("files/lastExportFolder", str(path.parent))
 
-    def export_view(self, key: str, kind: str, path) -> Path | None:
-        """Write one view as PNG (3× its size on screen) or SVG; None (and a message) when it fails."""
-        path = Path(path)
+    def _write(self, write, what: str, errors=(GDStudioError,)) -> Path | None:
+        """Run one export; say where it went (and remember the folder) or why it failed."""
         try:
-            if kind == "png":
-                out = export.export_png(self.plot(key), path, scale=PNG_SCALE)
-            else:
-                out = export.export_svg(self.plot(key), path)
-        except (GDStudioError, OSError, TypeError, ValueError) as exc:
+            out = write()
+        except errors as exc:
             self.w.show_message(f"Export failed: {exc}", "error")
             return None
         self._remember(out)
-        self.w.show_message(f"Saved the {VIEWS[key][1].lower()} to {out}.", "info", 5)
+        self.w.show_message(f"Saved the {what} to {out}.", "info", 5)
         return out
+
+    def export_view(self, key: str, kind: str, path) -> Path | None:
+        """Write one view as PNG (3× its size on screen) or SVG; None (and a message) when it fails."""
+        path = Path(path)
+
+        def write():
+            if kind == "png":
+                return export.export_png(self.plot(key), path, scale=PNG_SCALE)
+            return export.export_svg(self.plot(key), path)
+
+        return self._write(write, VIEWS[key][1].lower(), (GDStudioError, OSError, TypeError, ValueError))
 
     def export_view_dialog(self, key: str, kind: str) -> None:
         suffix = f".{kind}"
@@ -156,27 +163,17 @@ class ExportController(QObject):
         return out
 
     def export_run_csv(self, path) -> Path | None:
-        try:
-            out = export.write_csv(path, self.run_columns())
-        except GDStudioError as exc:
-            self.w.show_message(f"Export failed: {exc}", "error")
-            return None
-        self._remember(out)
-        self.w.show_message(f"Saved the run history to {out}.", "info", 5)
-        return out
+        return self._write(lambda: export.write_csv(path, self.run_columns()), "run history")
 
     def export_range_test_csv(self, path) -> Path | None:
         result = self.w.range_test_result
-        try:
+
+        def write():
             if result is None:
                 raise export.ExportError("there is no range test to export yet: press L to run one")
-            out = export.write_range_test_csv(path, result)
-        except GDStudioError as exc:
-            self.w.show_message(f"Export failed: {exc}", "error")
-            return None
-        self._remember(out)
-        self.w.show_message(f"Saved the range test to {out}.", "info", 5)
-        return out
+            return export.write_range_test_csv(path, result)
+
+        return self._write(write, "range test")
 
     def csv_dialog(self, which: str) -> None:
         name = "run.csv" if which == "run" else "range-test.csv"
