@@ -161,7 +161,7 @@ def _fmt(value) -> str:
     return "—" if value is None else f"{value:.3g}"
 
 
-SUGGESTION_ORDER = ("steepest", "valley", "minimum/10", "base_lr", "max_lr")
+SUGGESTION_ORDER = ("recommended", "steepest", "valley", "minimum/10", "base_lr", "max_lr")
 
 
 def _print_suggestions(out, suggestions: dict, describe=None) -> None:
@@ -169,6 +169,11 @@ def _print_suggestions(out, suggestions: dict, describe=None) -> None:
         if name in suggestions:
             text = describe(name) if describe else _fmt(suggestions[name])
             print(f"  {name:<11} {text}", file=out)
+    from .engine.lr_finder import EXPLANATIONS
+
+    for name in ("recommended", "steepest"):
+        if name in suggestions:
+            print(f"  ({name}: {EXPLANATIONS[name]})", file=out)
 
 
 def _cmd_range_test(args: argparse.Namespace) -> int:

@@ -13,7 +13,16 @@ from .errors import ConfigError, GDStudioError
 from .sampling import BatchSampler
 
 MODES = ("exp", "linear")
-SUGGESTIONS = ("steepest", "valley", "minimum/10", "base_lr", "max_lr")
+SUGGESTIONS = ("steepest", "valley", "minimum/10", "base_lr", "max_lr", "recommended")
+RECOMMENDED_MIN_DIVISOR = 5.0  # recommended: min(LR at the smoothed minimum / 5, LR at the blow-up / 10)
+RECOMMENDED_BLOWUP_DIVISOR = 10.0
+BENCHMARK_TASKS = 13  # tests/benchmarks/bench_suggestions.py: task × optimizer combinations behind `recommended`
+# One sentence each, for the window and the command line.
+EXPLANATIONS = {
+    "steepest": "where the loss falls fastest (Smith's rule, as the article teaches)",
+    "recommended": ("where a fixed training budget does best, measured on "
+                    f"{BENCHMARK_TASKS} tasks: the lower of the loss minimum ÷ 5 and the blow-up ÷ 10"),
+}
 MIN_POINTS = 5  # fewer finite points than this and no suggestion is meaningful
 MAX_ITER = 100_000
 DEFAULT_SPAN = 5.0  # smoothing time constant, in (median-spaced) points of the curve
@@ -110,9 +119,16 @@ class RangeTestResult:
         if val_arr is not None and val_arr.size != lrs.size:
             raise CurveError("range test: val_losses and lrs differ in length")
         smoothed = smooth_curve(losses, lrs)
+        nonfinite = None
+        if d.get("stop_kind") == "non_finite":
+            try:
+                grid = lr_grid(d["start_lr"], d["end_lr"], d["num_iter"], d.get("mode", "exp"))
+                nonfinite = float(grid[lrs.size]) if lrs.size < grid.size else None
+            except (KeyError, TypeError, ValueError, GDStudioError):
+                nonfinite = None  # an old or hand-written file: the blow-up is then read off the curve only
         return cls(
             _frozen(lrs), _frozen(losses), _frozen(smoothed), None if val_arr is None else _frozen(val_arr),
-            _suggest_curve(lrs, losses, smoothed), str(d.get("stop_reason", "")),
+            _suggest_curve(lrs, losses, smoothed, nonfinite_lr=nonfinite), str(d.get("stop_reason", "")),
             mode=str(d.get("mode", "exp")), start_lr=float(d.get("start_lr", lrs[0] if lrs.size else 1e-7)),
             end_lr=float(d.get("end_lr", lrs[-1] if lrs.size else 10.0)),
             num_iter=int(d.get("num_iter", lrs.size)), seed=int(d.get("seed", 0)),
@@ -303,7 +319,8 @@ def range_test(model, ds, params, start_lr: float = 1e-7, end_lr: float = 10.0, 
     return RangeTestResult(
         _frozen(lr_arr), _frozen(loss_arr), _frozen(smoothed),
         _frozen(val_losses) if val is not None else None,
-        _suggest_curve(lr_arr, loss_arr, smoothed), stop_reason,
+        _suggest_curve(lr_arr, loss_arr, smoothed,
+                       nonfinite_lr=float(grid[lr_arr.size]) if stop_kind == "non_finite" else None), stop_reason,
         mode=mode, start_lr=float(grid[0]), end_lr=float(grid[-1]), num_iter=n_iter, seed=seed,
         stop_kind=stop_kind, initial_loss=initial, batch_size=batch_size, optimizer=opt.name,
     )
@@ -381,10 +398,15 @@ def smooth(losses, lrs=None, *, span: float = DEFAULT_SPAN) -> np.ndarray:
 def blowup_start(losses, patience: int = 3) -> int:
     """Index where a range test's blow-up begins; the length of the curve if it never does.
 
-    That is the first of ``patience`` losses in a row (or all that remain, at the end) that stand above
-    the starting level by more than twice the typical step-to-step change, after the loss had clearly
-    fallen below that level. Noise on a plateau almost never does this (three 2σ excursions in a row);
-    a blow-up always does.
+    The blow-up is the curve's tail: the first point from which ``patience`` losses in a row (or all
+    that remain) stand above the starting level by more than twice the typical step-to-step change,
+    and from which the loss stays up: at least three quarters of the remaining points are above that
+    level, and it never comes back below it for ``patience`` points in a row. A bump early in the
+    test (Adam's first steps, an outlier batch) comes back down and is not a blow-up; a jump at the
+    end followed by a one- or two-point dip still is.
+
+    How far the loss fell before does not matter: on a noisy regression the whole descent can be
+    smaller than the step-to-step noise, and a finite 1e19 tail must still be cut off.
 
     The blow-up grows exponentially in log lr, faster than any smoothing kernel decays, so a smoother fed
     the whole curve drags it back over the descent: it lifts the smoothed minimum, flattens the drop and
@@ -397,29 +419,91 @@ def blowup_start(losses, patience: int = 3) -> int:
         return n
     start = float(np.median(y[: max(3, n // 20)]))
     noise = float(np.median(np.abs(np.diff(y))))
-    fallen = (start - np.minimum.accumulate(y)) > 4.0 * noise
     above = y > start + 2.0 * noise
-    for k in np.flatnonzero(fallen & above):
-        if above[k:k + patience].all():
-            return int(k)
+    for k in np.flatnonzero(above):
+        if not above[k:k + patience].all():
+            continue
+        tail = above[k:]
+        if tail.mean() < 0.75:
+            continue
+        if _longest_run(~tail) >= patience:
+            continue
+        return int(k)
     return n
 
 
+def _longest_run(mask: np.ndarray) -> int:
+    """Length of the longest stretch of True in a boolean array."""
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    return int((ends - starts).max()) if starts.size else 0
+
+
+def _robust_smooth(y: np.ndarray, x: np.ndarray | None, span: float) -> np.ndarray:
+    """``smooth`` after clipping outliers (one freak mini-batch) to 3 robust standard deviations.
+
+    One batch far above the rest otherwise becomes a hump as wide as the smoothing, whose falling side
+    can be steeper than the real descent. The clip is relative to a first smoothing, so a real descent
+    (which the smoother follows) is kept.
+    """
+    if y.size < MIN_POINTS:
+        return smooth(y, x, span=span)
+    # the reference is a running median of 5, which one or two freak batches cannot move
+    padded = np.concatenate([y[:2][::-1], y, y[-2:][::-1]])
+    med = np.median(np.lib.stride_tricks.sliding_window_view(padded, 5), axis=1)
+    r = y - med
+    sigma = 1.4826 * float(np.median(np.abs(r - np.median(r))))
+    if not sigma > 0:
+        return smooth(y, x, span=span)
+    # only isolated points (runs of one or two) are outliers; a run of them is a real feature (a
+    # jump, the start of a blow-up) that the smoother must keep
+    wild = np.abs(r) > 4 * sigma
+    edges = np.diff(np.concatenate([[0], wild.astype(np.int8), [0]]))
+    isolated = np.zeros_like(wild)
+    for lo, hi in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+        if hi - lo <= 2:
+            isolated[lo:hi] = True
+    return smooth(np.where(isolated, med, y), x, span=span)
+    for _ in range(2):
+        r = y - s
+        sigma = 1.4826 * float(np.median(np.abs(r - np.median(r))))
+        if not sigma > 0:
+            break
+        # only isolated points (runs of one or two) are outliers; a run of them is a real feature (a
+        # jump, the start of a blow-up) that the smoother must keep
+        wild = np.abs(r) > 3 * sigma
+        edges = np.diff(np.concatenate([[0], wild.astype(np.int8), [0]]))
+        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        isolated = np.zeros_like(wild)
+        for a, b in zip(starts, ends):
+            if b - a <= 2:
+                isolated[a:b] = True
+        if not isolated.any():
+            break
+        s = smooth(np.where(isolated, np.clip(y, s - 3 * sigma, s + 3 * sigma), y), x, span=span)
+    return s
+
+
 def smooth_curve(losses, lrs=None, *, span: float = DEFAULT_SPAN) -> np.ndarray:
-    """``smooth`` applied to the descent only; the blow-up (see ``blowup_start``) is kept as measured."""
+    """A robust ``smooth`` (outlier batches clipped) of the descent only; the blow-up (see
+    ``blowup_start``) is kept as measured."""
     y = np.asarray(losses, dtype=np.float64).ravel()
     if y.size == 0:
         return y.copy()
     k = blowup_start(y)
     x = None if lrs is None else np.asarray(lrs, dtype=np.float64).ravel()
-    head = smooth(y[:k], None if x is None else x[:k], span=span) if k else y[:0]
+    head = _robust_smooth(y[:k], None if x is None else x[:k], span) if k else y[:0]
     # the blow-up is shown as measured: a few exploding points smoothed on their own only mislead
     return np.concatenate([head, y[k:]])
 
 
 def _suggest_curve(lrs: np.ndarray, losses: np.ndarray, smoothed: np.ndarray,
-                   span: float | None = DEFAULT_SPAN) -> dict:
-    """Suggestions from the part of a curve before its blow-up."""
+                   span: float | None = DEFAULT_SPAN, nonfinite_lr: float | None = None) -> dict:
+    """Suggestions from the part of a curve before its blow-up.
+
+    ``nonfinite_lr`` is the LR at which the run produced NaN/inf (the curve was cut there): when no
+    blow-up is visible in the finite part, that is where it blew up.
+    """
     k = blowup_start(losses)
     limit = None
     if k < losses.size:
@@ -427,7 +511,34 @@ def _suggest_curve(lrs: np.ndarray, losses: np.ndarray, smoothed: np.ndarray,
         # smoother's edge there is unreliable: the minimum is looked for before that edge
         edge = int(math.ceil(span if span is not None else DEFAULT_SPAN))
         limit = k - edge if k - edge >= MIN_POINTS else None
-    return _suggest_from(lrs[:k], losses[:k], smoothed[:k], span, limit)
+    out = _suggest_from(lrs[:k], losses[:k], smoothed[:k], span, limit)
+    blowup = float(lrs[k]) if k < losses.size else nonfinite_lr
+    out["recommended"] = _recommend(out, blowup, lrs, losses.size)
+    return out
+
+
+def _recommend(out: dict, blowup_lr: float | None, lrs: np.ndarray, n: int) -> float | None:
+    """The benchmark's winner: the lower of (LR at the smoothed minimum) ÷ 5 and (LR where the loss
+    blows up) ÷ 10, whichever exist.
+
+    Either alone is a fair guess at "just inside the edge of stability", where a fixed budget does
+    best; the lower one is the safe side when they disagree (a minimum pushed late by a lucky batch,
+    a blow-up the smoother hid). The blow-up alone still gives an answer when the descent drowns in
+    batch noise, as on a noisy regression.
+    """
+    if n < MIN_POINTS:
+        return None
+    picks = []
+    if out.get("minimum/10") is not None:
+        picks.append(out["minimum/10"] * 10 / RECOMMENDED_MIN_DIVISOR)
+    # a "blow-up" within the first fifth of the test is a curve that only rises (the range starts too
+    # high): nothing to recommend from it
+    early = lrs[min(max(2 * MIN_POINTS, n // 5), n) - 1]
+    if blowup_lr is not None and math.isfinite(blowup_lr) and blowup_lr > early:
+        picks.append(blowup_lr / RECOMMENDED_BLOWUP_DIVISOR)
+    if not picks:
+        return None
+    return float(max(min(picks), lrs[0]))
 
 
 def _line_at(x: np.ndarray, y: np.ndarray, at: float) -> float:
@@ -471,6 +582,14 @@ def _clean_curve(lrs, losses) -> tuple[np.ndarray, np.ndarray]:
     return lr, loss
 
 
+def _nonfinite_lr(lrs, losses, kept: int) -> float | None:
+    """The LR of the first NaN/inf loss of a recorded curve (where ``_clean_curve`` cut it), if any."""
+    lr = np.asarray(lrs, dtype=np.float64).ravel()
+    if kept < lr.size and np.isfinite(lr[kept]) and lr[kept] > 0:
+        return float(lr[kept])
+    return None
+
+
 def suggest(lrs, losses, method: str = "steepest", *, span: float = DEFAULT_SPAN) -> float | None:
     """One suggested LR from any recorded (lr, loss) curve, or None when it is undefined.
 
@@ -504,7 +623,7 @@ def suggest_all(lrs, losses, *, span: float = DEFAULT_SPAN) -> dict:
     """Every suggestion (keys as ``SUGGESTIONS``) for a recorded curve; see ``suggest`` for the rules."""
     lr, loss = _clean_curve(lrs, losses)
     smoothed = smooth_curve(loss, lr, span=span)
-    return _suggest_curve(lr, loss, smoothed, span)
+    return _suggest_curve(lr, loss, smoothed, span, _nonfinite_lr(lrs, losses, lr.size))
 
 
 def _parabola_vertex(x: np.ndarray, f: np.ndarray, j: int) -> float:
@@ -530,15 +649,35 @@ def _crossing(x: np.ndarray, s: np.ndarray, level: float, stop: int, *, last: bo
     below = s[: stop + 1] <= level
     if below[0]:
         return float(x[0])
-    if not below.any():
+    # k where s goes from above the level (k − 1) to at or below it (k): a downward crossing. One exists
+    # whenever any point is below, since the first is not; s[stop] itself may be back above the level.
+    downs = np.flatnonzero(below[1:] & ~below[:-1]) + 1
+    if downs.size == 0:
         return float(x[stop])
-    if last:
-        k = int(np.flatnonzero(~below)[-1]) + 1  # first point of the final stretch below the level
-    else:
-        k = int(np.argmax(below))
+    k = int(downs[-1] if last else downs[0])
     s0, s1 = s[k - 1], s[k]
     t = (s0 - level) / (s0 - s1) if s0 != s1 else 1.0
     return float(x[k - 1] + t * (x[k] - x[k - 1]))
+
+
+def _valley_bottom(s: np.ndarray, noise: float, start: float, skip: int, limit: int | None = None) -> int:
+    """Index of the smoothed minimum of the first valley, at or after ``skip``.
+
+    A later, lower dip after the loss has climbed back up by half its fall from ``start`` (and by more
+    than the noise) is an end effect or a second regime, not the minimum the descent leads to. The
+    first ``skip`` points are left out: the smoother's edge there follows single batches.
+    """
+    head = s[:limit]
+    if head.size <= skip:
+        return 0
+    inner = head[skip:]
+    low = np.minimum.accumulate(inner)
+    fallen = start - low
+    risen = inner - low
+    back = np.flatnonzero((fallen > noise) & (risen > np.maximum(noise, 0.5 * fallen)))
+    if back.size:
+        inner = inner[: max(int(back[0]), 1)]
+    return skip + int(np.argmin(inner))
 
 
 def _suggest_from(lrs: np.ndarray, losses: np.ndarray, smoothed: np.ndarray,
@@ -549,14 +688,22 @@ def _suggest_from(lrs: np.ndarray, losses: np.ndarray, smoothed: np.ndarray,
         return out
     x = np.log10(lrs)
     s = smoothed
-    m = int(np.argmin(s[:min_before]))
-    drop = float(s[0] - s[m])
     resid = losses - s
     noise = 1.4826 * float(np.median(np.abs(resid - np.median(resid))))
-    if m == 0 or not drop > 2 * noise or not drop > 0:
+    # the starting level is the median of the first points, not the smoothed first point: at the edge
+    # the smoother leans on a line through a handful of batches and can sit a whole noise width off
+    width = int(math.ceil(2 * (span if span is not None else DEFAULT_SPAN)))
+    edge = max(1, min(width // 4, n // 5))
+    first = float(np.median(losses[: max(3, min(width, n // 4))]))
+    m = _valley_bottom(s, noise, first, edge, min_before)
+    drop = float(first - s[m])
+    # a drop bigger than the batch-to-batch noise is a descent, however noisy the curve: the smoothed
+    # curve averages ~2·span points, so its own error is a fraction of that noise
+    if m == 0 or not drop > noise or not drop > 0:
         return out
     slope = np.gradient(s, x)
-    j = int(np.argmin(slope[: m + 1]))
+    lo = edge if m > edge else 0  # the smoother's first points are no steepest descent either
+    j = lo + int(np.argmin(slope[lo: m + 1]))
     steepest = float(slope[j])
     if steepest >= 0:
         return out
@@ -580,8 +727,17 @@ def _suggest_from(lrs: np.ndarray, losses: np.ndarray, smoothed: np.ndarray,
     # Level crossings are far less sensitive to noise than slopes, and heavy smoothing widens a drop
     # (pushing both bounds outwards), so the bounds are read off a lighter smoothing of the same curve.
     light = smooth(losses, lrs, span=span * BOUNDS_SPAN_RATIO) if span is not None else s
-    out["base_lr"] = 10 ** _crossing(x, light, float(s[0]) - BASE_FRACTION * drop, m, last=True)
-    out["max_lr"] = 10 ** _crossing(x, light, float(s[0]) - MAX_FRACTION * drop, m)
+    top = _crossing(x, light, first - MAX_FRACTION * drop, m)
+    # base_lr is looked for before max_lr's crossing, so a wobble of the light smoothing past it cannot
+    # put the lower bound above the upper one
+    stop = max(int(np.searchsorted(x, top, side="right")) - 1, 0)
+    base = _crossing(x, light, first - BASE_FRACTION * drop, stop, last=True)
+    if not base < top:
+        half = 0.5 * float(np.median(np.diff(x)))
+        base = max(top - half, float(x[0]))
+        top = min(max(top, base + half), float(x[-1]))
+    out["base_lr"] = 10 ** base
+    out["max_lr"] = 10 ** top
     return out
 
 

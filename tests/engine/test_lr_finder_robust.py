@@ -1,0 +1,199 @@
+"""Suggestions on hostile curves: noise, outlier batches, huge or NaN tails, end effects, short curves."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gd_studio.engine import datasets, lr_finder, models
+
+X = np.linspace(-7.0, 1.0, 100)  # log10 lr of the default exponential range test
+LRS = 10**X
+
+
+def descent(x, x0=-3.0, w=0.4, top=1.0, bottom=0.3):
+    return bottom + (top - bottom) * 0.5 * (1 - np.tanh((x - x0) / w))
+
+
+def log_err(lr, x0):
+    return abs(math.log10(lr) - x0)
+
+
+# -- the failures reported in issue 10, each as a synthetic curve ------------------------------------------
+def test_noisy_regression_with_a_small_drop_still_gets_suggestions():
+    # MSE on batch 32: skewed batch noise (σ ≈ 0.3) larger than the step-to-step trend, a drop of
+    # 0.5 (bigger than the noise), then the usual blow-up; 4 of 5 such curves came back all None
+    failures = 0
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        y = descent(X[:90], -2.0, 0.5, 1.0, 0.5) * rng.chisquare(16, 90) / 16
+        y = np.concatenate([y, [2.5, 9.0, 60.0, 800.0]])
+        s = lr_finder.suggest_all(LRS[:94], y)
+        failures += s["recommended"] is None or s["steepest"] is None
+        if s["recommended"] is not None:
+            assert s["recommended"] < 10 ** X[90]  # below the blow-up
+    assert failures == 0
+
+
+def test_a_huge_finite_tail_is_cut_even_when_the_drop_is_smaller_than_the_step_noise():
+    # the drop (0.3) is smaller than 4× the median step change, which the old rule demanded before it
+    # would call anything a blow-up: the 1e19 tail was then smoothed into the descent
+    rng = np.random.default_rng(3)
+    y = descent(X[:80], -3.0, 0.4, 1.0, 0.7) + rng.normal(0, 0.1, 80)
+    y = np.concatenate([y, [3.0, 1e5, 1e12, 1e19]])
+    assert lr_finder.blowup_start(y) == 80
+    s = lr_finder.suggest_all(LRS[:84], y)
+    assert s["steepest"] is not None and log_err(s["steepest"], -3.0) < 0.5
+    assert s["recommended"] is not None and s["recommended"] < 10 ** X[80]
+
+
+def test_one_outlier_batch_does_not_beat_the_real_descent():
+    # a single freak batch at 1e-5 became a hump as wide as the smoothing, whose falling side was
+    # steeper than the real descent at 1e-2
+    errors = []
+    for seed in range(10):
+        y = descent(X, -2.0, 0.5, 1.0, 0.6) + np.random.default_rng(seed).normal(0, 0.02, X.size)
+        y[25] += 4.0
+        errors.append(log_err(lr_finder.suggest(LRS, y, "steepest"), -2.0))
+    assert max(errors) < 0.3
+
+
+def test_a_jump_then_a_dip_at_the_very_end_is_not_a_suggestion():
+    # our engine on iris: the loss fell, jumped, then dipped on the last two points; steepest landed on
+    # that last fall (7.1, where training diverges) and minimum/10 at the edge (1.0)
+    y = descent(X, -3.0, 0.4, 1.0, 0.3)
+    y[88:98] = np.linspace(0.35, 1.4, 10)
+    y[98:] = [0.25, 0.2]
+    y = y + np.random.default_rng(2).normal(0, 0.01, X.size)
+    s = lr_finder.suggest_all(LRS, y)
+    assert log_err(s["steepest"], -3.0) < 0.2
+    assert s["minimum/10"] * 10 < 10 ** X[90]
+    assert s["recommended"] < 10 ** X[88]
+
+
+def test_base_lr_is_below_max_lr_on_noisy_curves():
+    for seed in range(200):
+        rng = np.random.default_rng(seed)
+        y = descent(X[:60], -4.0, 0.6, 1.0, 0.8) + rng.normal(0, 0.08, 60)
+        s = lr_finder.suggest_all(LRS[:60], y)
+        if s["base_lr"] is not None:
+            assert s["base_lr"] < s["max_lr"], seed
+
+
+def test_the_crossing_of_a_curve_that_ends_above_the_level_does_not_index_past_it():
+    # the last-crossing search assumed the curve ends below the level: `range-test --iters 20 --seed 33`
+    # printed an IndexError traceback
+    x = np.arange(6, dtype=float)
+    s = np.array([1.0, 0.4, 0.3, 0.35, 0.6, 0.7])
+    assert lr_finder._crossing(x, s, 0.5, 5, last=True) == pytest.approx(5 / 6)
+
+
+def test_the_cli_range_test_that_crashed_now_suggests(capsys):
+    from gd_studio import cli
+
+    assert cli.main(["range-test", "--iters", "20", "--seed", "33"]) == 0
+    assert "recommended" in capsys.readouterr().out
+
+
+# -- curves that never blow up, NaN tails, modes ------------------------------------------------------------
+def test_a_curve_that_never_blows_up_gets_a_recommendation_from_its_minimum():
+    y = descent(X, -1.0, 0.6, 1.0, 0.2) + np.random.default_rng(0).normal(0, 0.01, X.size)
+    s = lr_finder.suggest_all(LRS, y)
+    assert lr_finder.blowup_start(y) == X.size
+    assert s["recommended"] == pytest.approx(s["minimum/10"] * 10 / lr_finder.RECOMMENDED_MIN_DIVISOR)
+
+
+def test_a_nan_tail_marks_the_blow_up_for_the_recommendation():
+    y = descent(X, -3.0, 0.4) + np.random.default_rng(0).normal(0, 0.01, X.size)
+    y[60:] = np.nan  # NaN from lr = 10^(-7 + 60·8/99) ≈ 7e-3 on
+    s = lr_finder.suggest_all(LRS, y)
+    assert s["recommended"] <= LRS[60] / lr_finder.RECOMMENDED_BLOWUP_DIVISOR * (1 + 1e-12)
+
+
+def test_noise_alone_seldom_gives_a_suggestion_and_a_drop_above_the_noise_always_does():
+    none_on_noise = sum(lr_finder.suggest_all(LRS, np.random.default_rng(s).normal(1.0, 0.1, 100))["steepest"]
+                        is None for s in range(40))
+    assert none_on_noise >= 24  # a fluke "fall" of a noisy plateau passes only now and then
+    found = sum(lr_finder.suggest_all(LRS, descent(X, -3.0, 0.5, 1.0, 0.8)  # a drop of 2σ
+                                      + np.random.default_rng(s).normal(0, 0.1, 100))["steepest"] is not None
+                for s in range(40))
+    assert found >= 37  # measured: 38 of 40 (the drop is estimated from the same noisy batches)
+
+
+def test_linear_and_exponential_modes_agree():
+    lin = lr_finder.lr_grid(1e-3, 1.0, 100, "linear")
+    x = np.log10(lin)
+    y = descent(x, -0.7, 0.1, 1.0, 0.3) + np.random.default_rng(0).normal(0, 0.01, 100)
+    s_lin = lr_finder.suggest_all(lin, y)
+    exp = lr_finder.lr_grid(1e-3, 1.0, 100, "exp")
+    s_exp = lr_finder.suggest_all(exp, descent(np.log10(exp), -0.7, 0.1, 1.0, 0.3)
+                                  + np.random.default_rng(0).normal(0, 0.01, 100))
+    for k in ("steepest", "minimum/10", "recommended"):
+        assert abs(math.log10(s_lin[k] / s_exp[k])) < 0.15, k
+    assert s_lin["base_lr"] < s_lin["max_lr"]
+
+
+def test_recommended_is_in_the_result_json_and_the_repeat_spread():
+    ds, _, _ = datasets.standardize(datasets.make("moons", n_samples=200, noise=0.2, seed=0))
+    m = models.make("mlp", 2, 2, hidden=(16,))
+    rep = lr_finder.repeat_range_test(m, ds, m.init_params(0), seeds=(0, 1, 2))
+    assert all(r.suggestions["recommended"] is not None for r in rep.results)
+    assert rep.counts["recommended"] == 3 and "×/÷" in rep.describe("recommended")
+    d = rep.results[0].to_dict()
+    assert d["suggestions"]["recommended"] == pytest.approx(rep.results[0].suggestions["recommended"])
+    back = lr_finder.RangeTestResult.from_dict(d)
+    assert back.suggestions["recommended"] == pytest.approx(rep.results[0].suggestions["recommended"])
+
+
+# -- property: any short, noisy, hostile curve gives sane suggestions and never raises -----------------------
+@st.composite
+def curves(draw):
+    n = draw(st.integers(0, 40))
+    mode = draw(st.sampled_from(["exp", "linear"]))
+    lrs = lr_finder.lr_grid(1e-6, 10.0, max(n, 2), mode)[:n]
+    kind = draw(st.sampled_from(["noise", "descent", "spiky"]))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    scale = draw(st.sampled_from([1e-9, 1.0, 1e6]))
+    y = rng.normal(0, draw(st.floats(0, 2)), n)
+    if kind != "noise":
+        y = y + descent(np.linspace(-7, 1, n), draw(st.floats(-7, 1)), draw(st.floats(0.05, 2)))
+    if kind == "spiky" and n:
+        y[rng.integers(0, n, size=max(1, n // 8))] *= draw(st.sampled_from([-3.0, 10.0, 1e19]))
+    y = y * scale
+    tail = draw(st.sampled_from(["none", "nan", "inf", "huge"]))
+    if n > 3 and tail != "none":
+        k = draw(st.integers(1, n - 1))
+        y[k:] = {"nan": np.nan, "inf": np.inf, "huge": 1e19}[tail]
+    return lrs, y
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(curves())
+def test_every_rule_is_none_or_a_sane_lr_on_any_curve(curve):
+    lrs, y = curve
+    s = lr_finder.suggest_all(lrs, y)
+    assert set(s) == set(lr_finder.SUGGESTIONS)
+    for name, v in s.items():
+        if v is None:
+            continue
+        assert math.isfinite(v) and v > 0, name
+        at = v * 10 if name == "minimum/10" else v
+        assert lrs[0] * (1 - 1e-9) <= at <= lrs[-1] * (1 + 1e-9), (name, v)
+    if s["base_lr"] is not None:
+        assert s["max_lr"] is not None and s["base_lr"] < s["max_lr"]
+    for name in lr_finder.SUGGESTIONS:
+        assert lr_finder.suggest(lrs, y, name) == s[name]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(5, 25))
+def test_short_range_tests_never_raise(seed, iters):
+    ds, _, _ = datasets.standardize(datasets.make("moons", n_samples=100, noise=0.3, seed=0))
+    m = models.make("mlp", 2, 2, hidden=(8,))
+    r = lr_finder.range_test(m, ds, m.init_params(0), num_iter=iters, seed=seed)
+    if r.suggestions["base_lr"] is not None:
+        assert r.suggestions["base_lr"] < r.suggestions["max_lr"]
