@@ -865,3 +865,119 @@ def summarize(results) -> RepeatResult:
         _frozen(lrs), curves, _frozen(median), _frozen(low), _frozen(high), _frozen(smoothed), results,
         spread, counts, _suggest_curve(lrs, median, smoothed), seeds=tuple(r.seed for r in results),
     )
+
+
+# -- validated recommendation ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ValidationResult:
+    """Short trainings from the same start at a few candidate LRs; the best one wins.
+
+    ``losses`` is (candidates, seeds): the validation loss after ``steps`` steps (inf when a run
+    diverged); ``scores`` their mean per candidate. ``best_lr`` is the winner (None when every run
+    diverged or nothing ran); ``gain`` is how many times lower its score is than ``curve_pick``'s (the
+    LR the curve alone proposed, when it is among the candidates), 1.0 when the curve's pick won.
+    """
+
+    lrs: tuple
+    losses: np.ndarray
+    scores: np.ndarray
+    best_lr: float | None
+    curve_pick: float | None
+    gain: float | None
+    steps: int
+    seeds: tuple
+    cancelled: bool = False
+
+    def describe(self) -> str:
+        if self.best_lr is None:
+            return "every candidate diverged" if not self.cancelled else "cancelled"
+        text = f"best of {len(self.lrs)}: {fmt_lr(self.best_lr)}"
+        if self.gain is not None:
+            text += (" (the curve's pick)" if self.gain == 1.0
+                     else f" ({self.gain:.2f}× lower loss than the curve's pick {fmt_lr(self.curve_pick)})")
+        return text
+
+
+def candidate_lrs(suggestions: dict, factors=(1 / 3, 1.0, 3.0), around: str = "recommended") -> list[float]:
+    """LRs to validate: ``around`` (else steepest) times each factor, plus steepest, sorted, distinct."""
+    centre = suggestions.get(around) or suggestions.get("steepest")
+    if centre is None:
+        return []
+    out = {float(centre) * float(f) for f in factors}
+    if suggestions.get("steepest"):
+        out.add(float(suggestions["steepest"]))
+    return sorted(v for v in out if math.isfinite(v) and v > 0)
+
+
+def validate_candidates(model, ds, params, candidates, steps: int = 100, seeds=(0,), *, val_ds=None,
+                        batch_size: int = 32, optimizer: str = "sgd", optimizer_params: dict | None = None,
+                        curve_pick: float | None = None,
+                        progress: Callable[[int, int], Any] | None = None,
+                        cancel: Callable[[], bool] | None = None) -> ValidationResult:
+    """Train ``steps`` constant-LR steps from ``params`` at each candidate LR (once per data-order seed,
+    mini-batches as ``BatchSampler(n, batch_size, seed)``) and pick the one with the lowest mean loss on
+    ``val_ds`` (the training data when None). Deterministic: the same arguments give the same result.
+
+    ``progress(done, total)`` runs after each training; ``cancel()`` is polled every step, and a
+    cancelled call returns what finished (``cancelled`` set). The caller's ``params`` are never touched.
+    """
+    lrs = tuple(check_lr(v, "validate: candidate lr") for v in candidates)
+    if not lrs:
+        raise ConfigError("validate: give at least one candidate learning rate")
+    steps = _check_int("validation steps", steps, 1, MAX_ITER)
+    try:
+        seeds = tuple(int(s) for s in seeds)
+    except (TypeError, ValueError):
+        raise ConfigError(f"validate: seeds must be whole numbers, got {seeds!r}") from None
+    if not seeds:
+        raise ConfigError("validate: give at least one seed")
+    batch_size = _check_int("batch size", batch_size, 0)
+    X, y = _data(model, ds, "training data")
+    Xv, yv = _data(model, val_ds, "validation data") if val_ds is not None else (X, y)
+    p0 = np.array(params, dtype=np.float64)
+    if p0.shape != (model.n_params,) or not np.isfinite(p0).all():
+        raise ConfigError(f"validate: expected {model.n_params} finite parameters")
+    losses = np.full((len(lrs), len(seeds)), np.nan)
+    total, done, cancelled = len(lrs) * len(seeds), 0, False
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for i, lr in enumerate(lrs):
+            for j, seed in enumerate(seeds):
+                opt = optimizers.make(optimizer, model.n_params, **(optimizer_params or {}))
+                sampler = BatchSampler(X.shape[0], batch_size, seed)
+                p = p0.copy()
+                value = math.inf
+                for _ in range(steps):
+                    if cancel is not None and cancel():
+                        cancelled = True
+                        break
+                    idx = sampler.next()
+                    loss, g = model.loss_and_grad(p, X[idx], y[idx])
+                    if not math.isfinite(loss):
+                        break
+                    p = opt.step(p, g, lr)
+                    if not np.isfinite(p).all():
+                        break
+                else:
+                    v = float(model.loss(p, Xv, yv))
+                    value = v if math.isfinite(v) else math.inf
+                if cancelled:
+                    break
+                losses[i, j] = value
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+            if cancelled:
+                break
+    finished = ~np.isnan(losses).any(axis=1)
+    scores = np.where(finished, np.mean(np.where(np.isnan(losses), np.inf, losses), axis=1), np.inf)
+    best_lr = gain = None
+    if np.isfinite(scores).any():
+        k = int(np.argmin(scores))
+        best_lr = lrs[k]
+        if curve_pick is not None:
+            near = [i for i, v in enumerate(lrs) if math.isclose(v, curve_pick, rel_tol=1e-9)]
+            if near and finished[near[0]]:
+                ref = float(scores[near[0]])
+                gain = ref / float(scores[k]) if math.isfinite(ref) and scores[k] > 0 else math.inf
+    losses.setflags(write=False)
+    return ValidationResult(lrs, losses, scores, best_lr, curve_pick, gain, steps, seeds, cancelled)

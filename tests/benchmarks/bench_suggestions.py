@@ -1,7 +1,7 @@
 """Suggestion benchmark, run by hand: how good a learning rate each range-test rule picks on real training.
 
     python tests/benchmarks/bench_suggestions.py            # score every rule (seconds; uses the cache)
-    python tests/benchmarks/bench_suggestions.py --build    # rebuild the ground truth (~2-5 min, 1 core)
+    python tests/benchmarks/bench_suggestions.py --build    # rebuild the ground truth (~30 s on one core)
     python tests/benchmarks/bench_suggestions.py --validate # also measure validate_candidates budgets
     python tests/benchmarks/bench_suggestions.py --torch    # also the PyTorch tasks (needs torch)
 
@@ -380,6 +380,44 @@ def print_table(table, title, order=None):
               f" {'×/÷ ' + format(row['spread'], '.2f'):>12}")
 
 
+def validation_section(cache):
+    """Regret of validate_candidates' pick (recommended × ¼, ½, 1, 2, 4; one seed) at a few budgets."""
+    grid = np.array(cache["grid"])
+    factors = (0.25, 0.5, 1.0, 2.0, 4.0)
+    print(f"\nvalidated recommendation: best of recommended × {factors}, one data-order seed, "
+          "scored on the ground truth")
+    print(f"  {'training per candidate':<26} {'median regret':>13} {'within 20 %':>11} {'failures':>9} "
+          f"{'extra steps':>12}")
+    for frac in (0.0, 0.1, 0.25, 0.5):
+        regrets = []
+        extra = []
+        for t in TASKS:
+            entry = cache["tasks"][t.name]
+            curve = gt_curve(entry)
+            best = float(np.min(curve))
+            model, train, val, p0 = setup(t)
+            ours, _ = curves_for(t)
+            for res in ours:
+                rec = res.suggestions["recommended"]
+                pick = rec
+                if frac and rec is not None:
+                    steps = max(1, int(frac * t.budget))
+                    cands = [min(rec * f, 999.0) for f in factors]
+                    v = lr_finder.validate_candidates(model, train, p0, cands, steps=steps, seeds=(7,),
+                                                      val_ds=val, batch_size=t.batch_size,
+                                                      optimizer=t.optimizer, curve_pick=rec)
+                    pick = v.best_lr
+                    extra.append(steps * len(cands) / t.budget)
+                lv = loss_at(pick, grid, curve)
+                bad = not math.isfinite(lv) or lv >= entry["initial_val"]
+                regrets.append(math.inf if bad else lv / best)
+        r = np.array(regrets)
+        label = "none (curve only)" if not frac else f"{frac:.0%} of the budget"
+        cost = "—" if not extra else f"{np.mean(extra):.1f}× budget"
+        print(f"  {label:<26} {np.median(r):>13.2f} {np.mean(r <= BAND) * 100:>10.0f}% "
+              f"{int(np.sum(~np.isfinite(r))):>4}/{r.size:<4} {cost:>12}")
+
+
 OURS = ("recommended", "steepest", "valley", "minimum/10", "base_lr", "max_lr")
 
 
@@ -388,6 +426,7 @@ def main(argv=None):
     ap.add_argument("--build", action="store_true", help="(re)build the cached ground truth")
     ap.add_argument("--extra", action="store_true", help="also score the candidate rules (design)")
     ap.add_argument("--per-task", action="store_true", help="print the median regret per task")
+    ap.add_argument("--validate", action="store_true", help="measure what validate_candidates buys")
     args = ap.parse_args(argv)
     cache = build() if args.build else load_cache()
     stale = [t.name for t in TASKS if cache.get("tasks", {}).get(t.name, {}).get("key") != task_key(t)]
@@ -401,6 +440,8 @@ def main(argv=None):
     for title, tasks in ((f"all {len(TASKS)} tasks", TASKS), (f"dev ({len(dev)} tasks)", dev),
                          (f"held out ({len(held)} tasks)", held)):
         print_table(score(picks, tasks, cache), f"{title}, {len(RT_SEEDS)} range-test seeds each", order)
+    if args.validate:
+        validation_section(cache)
     if args.per_task:
         print("\nmedian regret per task")
         names = [r for r in order if r in picks]

@@ -197,3 +197,43 @@ def test_short_range_tests_never_raise(seed, iters):
     r = lr_finder.range_test(m, ds, m.init_params(0), num_iter=iters, seed=seed)
     if r.suggestions["base_lr"] is not None:
         assert r.suggestions["base_lr"] < r.suggestions["max_lr"]
+
+
+# -- validated recommendation ------------------------------------------------------------------------------
+def _moons():
+    ds, _, _ = datasets.standardize(datasets.make("moons", n_samples=200, noise=0.2, seed=0))
+    train, val = datasets.train_val_split(ds, 0.25, seed=0)
+    m = models.make("mlp", 2, 2, hidden=(8,))
+    return m, train, val, m.init_params(0)
+
+
+def test_validate_candidates_picks_the_lowest_loss_deterministically_and_reports_the_gain():
+    m, train, val, p0 = _moons()
+    before = p0.copy()
+    cands = [1e-4, 0.1, 1.0, 500.0]
+    a = lr_finder.validate_candidates(m, train, p0, cands, steps=60, seeds=(0, 1), val_ds=val, curve_pick=0.1)
+    b = lr_finder.validate_candidates(m, train, p0, cands, steps=60, seeds=(0, 1), val_ds=val, curve_pick=0.1)
+    assert np.array_equal(a.losses, b.losses) and np.array_equal(p0, before)
+    assert a.scores[3] > 10 * a.scores.min()  # 500 overshoots (tanh saturates: large but finite)
+    assert a.best_lr == cands[int(np.argmin(a.scores))] and a.best_lr in (0.1, 1.0)
+    # the gain is the curve pick's mean validation loss over the winner's, recomputed by hand
+    ref = lr_finder.validate_candidates(m, train, p0, [0.1], steps=60, seeds=(0, 1), val_ds=val).scores[0]
+    assert a.gain == pytest.approx(ref / a.scores.min())
+    assert "best of 4" in a.describe()
+
+
+def test_validate_candidates_reports_progress_and_stops_when_cancelled():
+    m, train, val, p0 = _moons()
+    seen = []
+    r = lr_finder.validate_candidates(m, train, p0, [0.01, 0.1, 1.0], steps=20, seeds=(0,), val_ds=val,
+                                      progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(1, 3), (2, 3), (3, 3)] and not r.cancelled
+    calls = []
+    r = lr_finder.validate_candidates(m, train, p0, [0.01, 0.1, 1.0], steps=20, val_ds=val,
+                                      cancel=lambda: calls.append(1) or len(calls) > 25)
+    assert r.cancelled and np.isnan(r.losses[1:]).all() and r.best_lr == 0.01
+
+
+def test_candidate_lrs_surround_the_recommendation():
+    assert lr_finder.candidate_lrs({"recommended": 0.3, "steepest": 0.05}) == pytest.approx([0.05, 0.1, 0.3, 0.9])
+    assert lr_finder.candidate_lrs({"recommended": None, "steepest": None}) == []
