@@ -611,8 +611,13 @@ def suggest(lrs, losses, method: str = "steepest", *, span: float = DEFAULT_SPAN
     - ``max_lr`` (Smith's upper bound): where it first has covered 90 % of the drop, just before the
       loss turns up.
 
-    All are None with fewer than 5 finite points, when the minimum is the first point, or when the drop
-    is no bigger than twice the noise (the robust spread of the raw losses around ``s``): no descent.
+    - ``recommended`` (the benchmark's winner, see tests/benchmarks/bench_suggestions.py): the lower of
+      the LR at the minimum ÷ 5 and the LR where the loss blows up (``blowup_start``, or the first NaN/inf)
+      ÷ 10; from the blow-up alone when the descent drowns in noise.
+
+    The others are None with fewer than 5 finite points, when the minimum is the first point, or when
+    the drop (from the median of the first points to the minimum of the first valley) is no bigger than
+    the noise (the robust spread of the raw losses around ``s``): no descent.
     """
     if method not in SUGGESTIONS:
         raise ConfigError(f"suggest: unknown method {method!r}; choose one of {', '.join(SUGGESTIONS)}")
