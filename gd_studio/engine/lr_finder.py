@@ -14,14 +14,15 @@ from .sampling import BatchSampler
 
 MODES = ("exp", "linear")
 SUGGESTIONS = ("steepest", "valley", "minimum/10", "base_lr", "max_lr", "recommended")
-RECOMMENDED_MIN_DIVISOR = 5.0  # recommended: min(LR at the smoothed minimum / 5, LR at the blow-up / 10)
+RECOMMENDED_MIN_DIVISOR = 5.0  # recommended: LR at the blow-up / 10, else LR at the smoothed minimum / 5
 RECOMMENDED_BLOWUP_DIVISOR = 10.0
 BENCHMARK_TASKS = 13  # tests/benchmarks/bench_suggestions.py: task × optimizer combinations behind `recommended`
 # One sentence each, for the window and the command line.
 EXPLANATIONS = {
     "steepest": "where the loss falls fastest (Smith's rule, as the article teaches)",
     "recommended": ("where a fixed training budget does best, measured on "
-                    f"{BENCHMARK_TASKS} tasks: the lower of the loss minimum ÷ 5 and the blow-up ÷ 10"),
+                    f"{BENCHMARK_TASKS} tasks: a tenth of the rate where the loss blows up "
+                    "(a fifth of the rate at the loss minimum if it never does)"),
 }
 MIN_POINTS = 5  # fewer finite points than this and no suggestion is meaningful
 MAX_ITER = 100_000
@@ -512,33 +513,50 @@ def _suggest_curve(lrs: np.ndarray, losses: np.ndarray, smoothed: np.ndarray,
         edge = int(math.ceil(span if span is not None else DEFAULT_SPAN))
         limit = k - edge if k - edge >= MIN_POINTS else None
     out = _suggest_from(lrs[:k], losses[:k], smoothed[:k], span, limit)
-    blowup = float(lrs[k]) if k < losses.size else nonfinite_lr
+    blowup = _blowup_lr(lrs, losses, k, nonfinite_lr)
     out["recommended"] = _recommend(out, blowup, lrs, losses.size)
     return out
 
 
-def _recommend(out: dict, blowup_lr: float | None, lrs: np.ndarray, n: int) -> float | None:
-    """The benchmark's winner: the lower of (LR at the smoothed minimum) ÷ 5 and (LR where the loss
-    blows up) ÷ 10, whichever exist.
+def _blowup_lr(lrs: np.ndarray, losses: np.ndarray, k: int, nonfinite_lr: float | None) -> float | None:
+    """LR where the loss blows up (index ``k`` = ``blowup_start``, else the first NaN/inf), or None."""
+    blowup = float(lrs[k]) if k < losses.size else nonfinite_lr
+    if blowup is not None and k >= MIN_POINTS:
+        # a loss that climbed all along before the "blow-up" never had a stable stretch: the edge of
+        # stability is not where it finally took off (the range starts too high)
+        head = losses[:k]
+        start = float(np.median(head[: max(3, k // 20)]))
+        noise = float(np.median(np.abs(np.diff(head))))
+        if float(np.median(head[k // 2:])) - start > noise:
+            blowup = None
+    return blowup
 
-    Either alone is a fair guess at "just inside the edge of stability", where a fixed budget does
-    best; the lower one is the safe side when they disagree (a minimum pushed late by a lucky batch,
-    a blow-up the smoother hid). The blow-up alone still gives an answer when the descent drowns in
-    batch noise, as on a noisy regression.
+
+def blowup_lr(lrs, losses) -> float | None:
+    """The LR where a recorded curve blows up (``blowup_start``, or its first NaN/inf loss); None if it
+    never does or only ever rises. ``recommended`` is a tenth of it."""
+    lr, loss = _clean_curve(lrs, losses)
+    return _blowup_lr(lr, loss, blowup_start(loss), _nonfinite_lr(lrs, losses, lr.size))
+
+
+def _recommend(out: dict, blowup_lr: float | None, lrs: np.ndarray, n: int) -> float | None:
+    """The benchmark's winner: a tenth of the LR where the loss blows up; a fifth of the LR at the
+    smoothed minimum when the test never blew up.
+
+    With a fixed budget the best constant LR sits just inside the edge of stability, and the blow-up
+    marks that edge more reliably than the minimum does: on a noisy regression the minimum of a noisy
+    curve comes early (or drowns in the noise) while the blow-up is unmistakable.
     """
     if n < MIN_POINTS:
         return None
-    picks = []
-    if out.get("minimum/10") is not None:
-        picks.append(out["minimum/10"] * 10 / RECOMMENDED_MIN_DIVISOR)
     # a "blow-up" within the first fifth of the test is a curve that only rises (the range starts too
     # high): nothing to recommend from it
     early = lrs[min(max(2 * MIN_POINTS, n // 5), n) - 1]
     if blowup_lr is not None and math.isfinite(blowup_lr) and blowup_lr > early:
-        picks.append(blowup_lr / RECOMMENDED_BLOWUP_DIVISOR)
-    if not picks:
-        return None
-    return float(max(min(picks), lrs[0]))
+        return float(max(blowup_lr / RECOMMENDED_BLOWUP_DIVISOR, lrs[0]))
+    if out.get("minimum/10") is not None:
+        return float(max(out["minimum/10"] * 10 / RECOMMENDED_MIN_DIVISOR, lrs[0]))
+    return None
 
 
 def _line_at(x: np.ndarray, y: np.ndarray, at: float) -> float:
@@ -611,9 +629,9 @@ def suggest(lrs, losses, method: str = "steepest", *, span: float = DEFAULT_SPAN
     - ``max_lr`` (Smith's upper bound): where it first has covered 90 % of the drop, just before the
       loss turns up.
 
-    - ``recommended`` (the benchmark's winner, see tests/benchmarks/bench_suggestions.py): the lower of
-      the LR at the minimum ÷ 5 and the LR where the loss blows up (``blowup_start``, or the first NaN/inf)
-      ÷ 10; from the blow-up alone when the descent drowns in noise.
+    - ``recommended`` (the benchmark's winner, see tests/benchmarks/bench_suggestions.py): the LR where
+      the loss blows up (``blowup_start``, or the first NaN/inf) ÷ 10, or when it never does the LR at
+      the minimum ÷ 5. It exists even when the descent drowns in noise, as long as the loss blows up.
 
     The others are None with fewer than 5 finite points, when the minimum is the first point, or when
     the drop (from the median of the first points to the minimum of the first valley) is no bigger than

@@ -110,7 +110,21 @@ def test_a_nan_tail_marks_the_blow_up_for_the_recommendation():
     y = descent(X, -3.0, 0.4) + np.random.default_rng(0).normal(0, 0.01, X.size)
     y[60:] = np.nan  # NaN from lr = 10^(-7 + 60·8/99) ≈ 7e-3 on
     s = lr_finder.suggest_all(LRS, y)
-    assert s["recommended"] <= LRS[60] / lr_finder.RECOMMENDED_BLOWUP_DIVISOR * (1 + 1e-12)
+    assert s["recommended"] == pytest.approx(LRS[60] / lr_finder.RECOMMENDED_BLOWUP_DIVISOR)
+
+
+def test_a_visible_blow_up_sets_the_recommendation_even_when_the_descent_is_lost_in_noise():
+    rng = np.random.default_rng(0)
+    y = 1.0 + rng.normal(0, 0.3, 80)  # no visible descent at all
+    y = np.concatenate([y, [3.0, 8.0, 40.0, 300.0]])
+    s = lr_finder.suggest_all(LRS[:84], y)
+    assert s["steepest"] is None
+    # the blow-up starts at the first of the exploding points, or one noisy point before it
+    assert LRS[79] <= s["recommended"] * lr_finder.RECOMMENDED_BLOWUP_DIVISOR <= LRS[80] * (1 + 1e-12)
+
+
+def test_a_curve_that_only_rises_gets_no_recommendation():
+    assert lr_finder.suggest_all(LRS, np.geomspace(1.0, 1e6, 100))["recommended"] is None
 
 
 def test_noise_alone_seldom_gives_a_suggestion_and_a_drop_above_the_noise_always_does():
@@ -237,3 +251,12 @@ def test_validate_candidates_reports_progress_and_stops_when_cancelled():
 def test_candidate_lrs_surround_the_recommendation():
     assert lr_finder.candidate_lrs({"recommended": 0.3, "steepest": 0.05}) == pytest.approx([0.05, 0.1, 0.3, 0.9])
     assert lr_finder.candidate_lrs({"recommended": None, "steepest": None}) == []
+
+
+def test_blowup_lr_is_where_recommended_comes_from():
+    y = descent(X, -3.0, 0.4) + np.random.default_rng(0).normal(0, 0.01, X.size)
+    y[80:] = np.geomspace(2.0, 1e19, 20)
+    assert lr_finder.blowup_lr(LRS, y) == LRS[80]
+    assert lr_finder.suggest_all(LRS, y)["recommended"] == pytest.approx(LRS[80] / 10)
+    assert lr_finder.blowup_lr(LRS, descent(X, -3.0, 0.4)) is None  # never blows up
+    assert lr_finder.blowup_lr(LRS, np.geomspace(1.0, 1e6, 100)) is None  # only rises
