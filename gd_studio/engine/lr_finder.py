@@ -670,13 +670,14 @@ def _crossing(x: np.ndarray, s: np.ndarray, level: float, stop: int, *, last: bo
     x[0] when s starts below the level, x[stop] when it never gets there.
     """
     below = s[: stop + 1] <= level
-    if below[0]:
+    if below[0] and not last:
         return float(x[0])
-    # k where s goes from above the level (k − 1) to at or below it (k): a downward crossing. One exists
-    # whenever any point is below, since the first is not; s[stop] itself may be back above the level.
+    # k where s goes from above the level (k − 1) to at or below it (k): a downward crossing. With
+    # ``last``, a first point that happens to sit below the level (the smoother's edge, one low batch)
+    # does not count when the curve later comes back above it and falls for good.
     downs = np.flatnonzero(below[1:] & ~below[:-1]) + 1
     if downs.size == 0:
-        return float(x[stop])
+        return float(x[0] if below[0] else x[stop])
     k = int(downs[-1] if last else downs[0])
     s0, s1 = s[k - 1], s[k]
     t = (s0 - level) / (s0 - s1) if s0 != s1 else 1.0
