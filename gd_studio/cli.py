@@ -171,9 +171,11 @@ def _print_suggestions(out, suggestions: dict, describe=None) -> None:
             print(f"  {name:<11} {text}", file=out)
     from .engine.lr_finder import EXPLANATIONS
 
+    from .engine.lr_finder import RULES
+
     for name in ("recommended", "steepest"):
         if name in suggestions:
-            print(f"  ({name}: {EXPLANATIONS[name]})", file=out)
+            print(f"{name}: {EXPLANATIONS[name]}; {RULES[name]}", file=out)
 
 
 def _cmd_range_test(args: argparse.Namespace) -> int:

@@ -17,12 +17,15 @@ SUGGESTIONS = ("steepest", "valley", "minimum/10", "base_lr", "max_lr", "recomme
 RECOMMENDED_MIN_DIVISOR = 5.0  # recommended: LR at the blow-up / 10, else LR at the smoothed minimum / 5
 RECOMMENDED_BLOWUP_DIVISOR = 10.0
 BENCHMARK_TASKS = 13  # tests/benchmarks/bench_suggestions.py: task × optimizer combinations behind `recommended`
-# One sentence each, for the window and the command line.
+# One sentence each, for the window and the command line; RULES says how each is computed (a tooltip).
 EXPLANATIONS = {
     "steepest": "where the loss falls fastest (Smith's rule, as the article teaches)",
-    "recommended": ("where a fixed training budget does best, measured on "
-                    f"{BENCHMARK_TASKS} tasks: a tenth of the rate where the loss blows up "
-                    "(a fifth of the rate at the loss minimum if it never does)"),
+    "recommended": f"where a fixed training budget does best, measured on {BENCHMARK_TASKS} tasks",
+}
+RULES = {
+    "steepest": "the steepest downward slope of the smoothed loss against log LR, before its minimum",
+    "recommended": ("a tenth of the LR where the loss blows up, or a fifth of the LR at the smoothed minimum "
+                    "when the test never blows up"),
 }
 MIN_POINTS = 5  # fewer finite points than this and no suggestion is meaningful
 MAX_ITER = 100_000

@@ -464,6 +464,162 @@ def validation_section(cache):
               f"{int(np.sum(~np.isfinite(r))):>4}/{r.size:<4} {cost:>12}")
 
 
+# -- optional: the same protocol on small PyTorch models --------------------------------------------------
+@dataclass(frozen=True)
+class TorchTask:
+    name: str
+    dataset: str
+    net: str  # "mlp" or "cnn"
+    optimizer: str  # "sgd", "momentum" or "adam"
+    batch_size: int
+    budget: int
+    noise: float = 0.2
+
+
+TORCH_TASKS = (
+    TorchTask("torch digits·cnn·momentum", "digits", "cnn", "momentum", 32, 300),
+    TorchTask("torch digits·mlp·adam", "digits", "mlp", "adam", 64, 300),
+    TorchTask("torch sine·mlp·sgd (noisy regression)", "sine", "mlp", "sgd", 16, 400, noise=0.4),
+)
+
+
+def torch_available() -> bool:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _torch_setup(t: TorchTask):
+    import torch
+
+    torch.set_num_threads(1)
+    kw = {} if t.dataset in ("iris", "digits") else dict(n_samples=600, noise=t.noise, seed=0)
+    ds = datasets.make(t.dataset, **kw)
+    train, val = datasets.train_val_split(ds, 0.25, seed=0)
+    train, mean, std = datasets.standardize(train)
+    val, _, _ = datasets.standardize(val, mean, std)
+    regression = train.task == "regression"
+    k = 1 if regression else train.n_classes
+    torch.manual_seed(1)
+    if t.net == "cnn":
+        net = torch.nn.Sequential(
+            torch.nn.Unflatten(1, (1, 8, 8)), torch.nn.Conv2d(1, 8, 3, padding=1), torch.nn.ReLU(),
+            torch.nn.MaxPool2d(2), torch.nn.Flatten(), torch.nn.Linear(8 * 4 * 4, k))
+    else:
+        act = torch.nn.Tanh() if regression else torch.nn.ReLU()
+        net = torch.nn.Sequential(torch.nn.Linear(train.n_features, 32), act, torch.nn.Linear(32, k))
+    net = net.double()
+    init = {n: v.clone() for n, v in net.state_dict().items()}
+    X, Xv = torch.from_numpy(train.X), torch.from_numpy(val.X)
+    if regression:
+        y, yv = torch.from_numpy(train.y).double()[:, None], torch.from_numpy(val.y).double()[:, None]
+        lossf = torch.nn.MSELoss()
+    else:
+        y, yv = torch.from_numpy(train.y).long(), torch.from_numpy(val.y).long()
+        lossf = torch.nn.CrossEntropyLoss()
+    return net, init, (X, y), (Xv, yv), lossf
+
+
+def _torch_opt(net, name, lr):
+    import torch
+
+    if name == "adam":
+        return torch.optim.Adam(net.parameters(), lr=lr)
+    return torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9 if name == "momentum" else 0.0)
+
+
+def _torch_train(t, net, init, train, val, lossf, lr, seed):
+    import torch
+
+    net.load_state_dict(init)
+    opt = _torch_opt(net, t.optimizer, lr)
+    X, y = train
+    sampler = BatchSampler(X.shape[0], t.batch_size, seed)
+    with np.errstate(all="ignore"):
+        for _ in range(t.budget):
+            idx = torch.from_numpy(sampler.next())
+            opt.zero_grad()
+            loss = lossf(net(X[idx]), y[idx])
+            if not torch.isfinite(loss) or loss.item() > 1e12:
+                return math.inf
+            loss.backward()
+            opt.step()
+        with torch.no_grad():
+            v = float(lossf(net(val[0]), val[1]))
+    return v if math.isfinite(v) else math.inf
+
+
+def _torch_range_test(t, net, init, train, lossf, seed):
+    """(lrs, losses after each update (ours), losses before it (theirs)), run until NaN/inf or 1e6×."""
+    import torch
+
+    net.load_state_dict(init)
+    grid = lr_finder.lr_grid(RT_KW["start_lr"], RT_KW["end_lr"], RT_KW["num_iter"], RT_KW["mode"])
+    opt = _torch_opt(net, t.optimizer, float(grid[0]))
+    X, y = train
+    sampler = BatchSampler(X.shape[0], t.batch_size, seed)
+    idx = torch.from_numpy(sampler.next())
+    before = []
+    loss = lossf(net(X[idx]), y[idx])
+    first = loss.item()
+    for lr in grid:
+        for g in opt.param_groups:
+            g["lr"] = float(lr)
+        before.append(loss.item())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        idx = torch.from_numpy(sampler.next())
+        loss = lossf(net(X[idx]), y[idx])
+        if not torch.isfinite(loss) or loss.item() > 1e6 * first:
+            break
+    after = before[1:] + [loss.item()]
+    n = len(before)
+    return grid[:n], np.array(after, dtype=float), np.array(before, dtype=float)
+
+
+def torch_section(build_missing: bool):
+    import torch
+
+    cache = load_cache()
+    tasks = cache.setdefault("tasks", {})
+    for t in TORCH_TASKS:
+        key = hashlib.sha256((json.dumps(asdict(t), sort_keys=True) + torch.__version__
+                              + json.dumps([GRID[0], GRID[-1], GRID.size, GT_SEEDS])).encode()).hexdigest()[:16]
+        if tasks.get(t.name, {}).get("key") == key:
+            continue
+        if not build_missing:
+            sys.exit(f"torch ground truth missing or stale for {t.name}: run with --torch --build")
+        t0 = time.perf_counter()
+        net, init, train, val, lossf = _torch_setup(t)
+        vals = [[_torch_train(t, net, init, train, val, lossf, float(lr), s) for lr in GRID] for s in GT_SEEDS]
+        net.load_state_dict(init)
+        with torch.no_grad():
+            initial = float(lossf(net(val[0]), val[1]))
+        tasks[t.name] = {"key": key, "initial_val": initial,
+                         "val": [[None if not math.isfinite(v) else v for v in row] for row in vals]}
+        CACHE.write_text(json.dumps(cache, separators=(",", ":")))
+        print(f"  {t.name:<40} {time.perf_counter() - t0:6.1f} s", flush=True)
+    picks: dict[str, dict[str, list]] = {}
+    for t in TORCH_TASKS:
+        net, init, train, val, lossf = _torch_setup(t)
+        for seed in RT_SEEDS:
+            lrs, after, before = _torch_range_test(t, net, init, train, lossf, seed)
+            ok = np.isfinite(after)
+            # a recorded curve, as a user would pass one in: the NaN/inf tail tells where it blew up
+            sug = lr_finder.suggest_all(lrs, np.where(ok, after, np.nan))
+            for k, v in sug.items():
+                picks.setdefault(k, {}).setdefault(t.name, []).append(v)
+            fin = np.isfinite(before)
+            for name, fn in REFERENCE.items():
+                picks.setdefault(name, {}).setdefault(t.name, []).append(fn(lrs[fin], before[fin]))
+    order = [r for r in OURS if r in picks] + list(REFERENCE)
+    print_table(score(picks, TORCH_TASKS, cache), f"PyTorch ({len(TORCH_TASKS)} tasks, torch {torch.__version__}), "
+                f"{len(RT_SEEDS)} range-test seeds each", order)
+
+
 OURS = ("recommended", "steepest", "valley", "minimum/10", "base_lr", "max_lr")
 
 
@@ -474,6 +630,7 @@ def main(argv=None):
     ap.add_argument("--per-task", action="store_true", help="print the median regret per task")
     ap.add_argument("--validate", action="store_true", help="measure what validate_candidates buys")
     ap.add_argument("--cv", action="store_true", help="leave-one-task-out check of recommended's constants")
+    ap.add_argument("--torch", action="store_true", help="also the PyTorch tasks (skipped without torch)")
     args = ap.parse_args(argv)
     cache = build() if args.build else load_cache()
     stale = [t.name for t in TASKS if cache.get("tasks", {}).get(t.name, {}).get("key") != task_key(t)]
@@ -487,6 +644,11 @@ def main(argv=None):
     for title, tasks in ((f"all {len(TASKS)} tasks", TASKS), (f"dev ({len(dev)} tasks)", dev),
                          (f"held out ({len(held)} tasks)", held)):
         print_table(score(picks, tasks, cache), f"{title}, {len(RT_SEEDS)} range-test seeds each", order)
+    if args.torch:
+        if torch_available():
+            torch_section(build_missing=args.build)
+        else:
+            print("\nPyTorch section skipped: torch is not installed (pip install torch==2.13.0)")
     if args.cv:
         cross_validate(cache)
     if args.validate:
@@ -502,7 +664,7 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    if "--build" in sys.argv and len(sys.argv) == 2:
+    if sys.argv[1:] == ["--build"]:
         build()
     else:
         main()

@@ -269,3 +269,21 @@ def test_a_low_first_batch_does_not_drag_base_lr_to_the_start_of_the_range():
     y[0] = 0.5
     s = lr_finder.suggest_all(LRS, y)
     assert log_err(s["base_lr"], -3.0 - 0.4 * math.atanh(0.8)) < 0.2
+
+
+def test_cli_suggest_prints_and_writes_recommended(tmp_path, capsys):
+    import json
+
+    from gd_studio import cli
+
+    y = descent(X[:60], -3.0, 0.4) + np.random.default_rng(0).normal(0, 0.01, 60)
+    y[50:] = np.nan  # diverged at LRS[50]
+    path = tmp_path / "curve.csv"
+    path.write_text("lr,loss\n" + "".join(f"{float(a)!r},{float(b)!r}\n" for a, b in zip(LRS[:60], y)))
+    out = tmp_path / "s.json"
+    assert cli.main(["suggest", str(path), "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "recommended" in text.splitlines()[1] and lr_finder.EXPLANATIONS["recommended"] in text
+    got = json.loads(out.read_text())["suggestions"]
+    assert got["recommended"] == pytest.approx(LRS[50] / lr_finder.RECOMMENDED_BLOWUP_DIVISOR)
+    assert set(got) == set(lr_finder.SUGGESTIONS)
