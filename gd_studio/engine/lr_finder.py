@@ -8,7 +8,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import optimizers
-from .config import check_lr
+from .config import MAX_LR, check_lr
 from .errors import ConfigError, GDStudioError
 from .sampling import BatchSampler
 
@@ -925,14 +925,16 @@ class ValidationResult:
         return text
 
 
-def candidate_lrs(suggestions: dict, factors=(1 / 3, 1.0, 3.0), around: str = "recommended") -> list[float]:
-    """LRs to validate: ``around`` (else steepest) times each factor, plus steepest, sorted, distinct."""
+VALIDATION_FACTORS = (0.25, 0.5, 1.0, 2.0, 4.0)  # what the benchmark measured (README: "validated")
+
+
+def candidate_lrs(suggestions: dict, factors=VALIDATION_FACTORS, around: str = "recommended") -> list[float]:
+    """LRs to validate: ``around`` (else steepest) times each factor, sorted and distinct, each within
+    the LRs a run accepts (``config.MAX_LR``)."""
     centre = suggestions.get(around) or suggestions.get("steepest")
     if centre is None:
         return []
-    out = {float(centre) * float(f) for f in factors}
-    if suggestions.get("steepest"):
-        out.add(float(suggestions["steepest"]))
+    out = {min(float(centre) * float(f), MAX_LR) for f in factors}
     return sorted(v for v in out if math.isfinite(v) and v > 0)
 
 

@@ -429,7 +429,7 @@ def cross_validate(cache):
 def validation_section(cache):
     """Regret of validate_candidates' pick (recommended × ¼, ½, 1, 2, 4; one seed) at a few budgets."""
     grid = np.array(cache["grid"])
-    factors = (0.25, 0.5, 1.0, 2.0, 4.0)
+    factors = lr_finder.VALIDATION_FACTORS
     print(f"\nvalidated recommendation: best of recommended × {factors}, one data-order seed, "
           "scored on the ground truth")
     print(f"  {'training per candidate':<26} {'median regret':>13} {'within 20 %':>11} {'failures':>9} "
@@ -448,7 +448,7 @@ def validation_section(cache):
                 pick = rec
                 if frac and rec is not None:
                     steps = max(1, int(frac * t.budget))
-                    cands = [min(rec * f, 999.0) for f in factors]
+                    cands = lr_finder.candidate_lrs(res.suggestions)
                     v = lr_finder.validate_candidates(model, train, p0, cands, steps=steps, seeds=(7,),
                                                       val_ds=val, batch_size=t.batch_size,
                                                       optimizer=t.optimizer, curve_pick=rec)

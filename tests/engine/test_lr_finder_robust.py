@@ -249,7 +249,9 @@ def test_validate_candidates_reports_progress_and_stops_when_cancelled():
 
 
 def test_candidate_lrs_surround_the_recommendation():
-    assert lr_finder.candidate_lrs({"recommended": 0.3, "steepest": 0.05}) == pytest.approx([0.05, 0.1, 0.3, 0.9])
+    assert lr_finder.candidate_lrs({"recommended": 0.4, "steepest": 0.05}) == pytest.approx([0.1, 0.2, 0.4, 0.8, 1.6])
+    assert lr_finder.candidate_lrs({"recommended": None, "steepest": 0.1}, (1.0, 3.0)) == pytest.approx([0.1, 0.3])
+    assert max(lr_finder.candidate_lrs({"recommended": 900.0})) == 1e3  # what a run accepts
     assert lr_finder.candidate_lrs({"recommended": None, "steepest": None}) == []
 
 
