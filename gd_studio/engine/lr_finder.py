@@ -14,9 +14,11 @@ from .sampling import BatchSampler
 
 MODES = ("exp", "linear")
 SUGGESTIONS = ("steepest", "valley", "minimum/10", "base_lr", "max_lr", "recommended")
-RECOMMENDED_MIN_DIVISOR = 5.0  # recommended: LR at the blow-up / 10, else LR at the smoothed minimum / 5
-RECOMMENDED_BLOWUP_DIVISOR = 10.0
-BENCHMARK_TASKS = 13  # tests/benchmarks/bench_suggestions.py: task × optimizer combinations behind `recommended`
+# recommended: the LR where the loss blows up ÷ 20, else the LR at the smoothed minimum ÷ 10; chosen on
+# tests/benchmarks/bench_suggestions.py (13 engine and 3 PyTorch task × optimizer combinations)
+RECOMMENDED_BLOWUP_DIVISOR = 20.0
+RECOMMENDED_MIN_DIVISOR = 10.0
+BENCHMARK_TASKS = 16
 # One sentence each, for the window and the command line; RULES says how each is computed (a tooltip).
 EXPLANATIONS = {
     "steepest": "where the loss falls fastest (Smith's rule, as the article teaches)",
@@ -24,8 +26,8 @@ EXPLANATIONS = {
 }
 RULES = {
     "steepest": "the steepest downward slope of the smoothed loss against log LR, before its minimum",
-    "recommended": ("a tenth of the LR where the loss blows up, or a fifth of the LR at the smoothed minimum "
-                    "when the test never blows up"),
+    "recommended": ("a twentieth of the LR where the loss blows up, or a tenth of the LR at the smoothed "
+                    "minimum when the test never blows up"),
 }
 MIN_POINTS = 5  # fewer finite points than this and no suggestion is meaningful
 MAX_ITER = 100_000
@@ -537,13 +539,13 @@ def _blowup_lr(lrs: np.ndarray, losses: np.ndarray, k: int, nonfinite_lr: float 
 
 def blowup_lr(lrs, losses) -> float | None:
     """The LR where a recorded curve blows up (``blowup_start``, or its first NaN/inf loss); None if it
-    never does or only ever rises. ``recommended`` is a tenth of it."""
+    never does or only ever rises. ``recommended`` is a twentieth of it."""
     lr, loss = _clean_curve(lrs, losses)
     return _blowup_lr(lr, loss, blowup_start(loss), _nonfinite_lr(lrs, losses, lr.size))
 
 
 def _recommend(out: dict, blowup_lr: float | None, lrs: np.ndarray, n: int) -> float | None:
-    """The benchmark's winner: a tenth of the LR where the loss blows up; a fifth of the LR at the
+    """The benchmark's winner: a twentieth of the LR where the loss blows up; a tenth of the LR at the
     smoothed minimum when the test never blew up.
 
     With a fixed budget the best constant LR sits just inside the edge of stability, and the blow-up
@@ -633,8 +635,8 @@ def suggest(lrs, losses, method: str = "steepest", *, span: float = DEFAULT_SPAN
       loss turns up.
 
     - ``recommended`` (the benchmark's winner, see tests/benchmarks/bench_suggestions.py): the LR where
-      the loss blows up (``blowup_start``, or the first NaN/inf) ÷ 10, or when it never does the LR at
-      the minimum ÷ 5. It exists even when the descent drowns in noise, as long as the loss blows up.
+      the loss blows up (``blowup_start``, or the first NaN/inf) ÷ 20, or when it never does the LR at
+      the minimum ÷ 10. It exists even when the descent drowns in noise, as long as the loss blows up.
 
     The others are None with fewer than 5 finite points, when the minimum is the first point, or when
     the drop (from the median of the first points to the minimum of the first valley) is no bigger than

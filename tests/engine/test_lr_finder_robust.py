@@ -259,7 +259,7 @@ def test_blowup_lr_is_where_recommended_comes_from():
     y = descent(X, -3.0, 0.4) + np.random.default_rng(0).normal(0, 0.01, X.size)
     y[80:] = np.geomspace(2.0, 1e19, 20)
     assert lr_finder.blowup_lr(LRS, y) == LRS[80]
-    assert lr_finder.suggest_all(LRS, y)["recommended"] == pytest.approx(LRS[80] / 10)
+    assert lr_finder.suggest_all(LRS, y)["recommended"] == pytest.approx(LRS[80] / lr_finder.RECOMMENDED_BLOWUP_DIVISOR)
     assert lr_finder.blowup_lr(LRS, descent(X, -3.0, 0.4)) is None  # never blows up
     assert lr_finder.blowup_lr(LRS, np.geomspace(1.0, 1e6, 100)) is None  # only rises
 
