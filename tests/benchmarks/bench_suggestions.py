@@ -668,6 +668,7 @@ def torch_section(build_missing: bool):
     order = [r for r in OURS if r in picks] + list(REFERENCE)
     print_table(score(picks, TORCH_TASKS, cache), f"PyTorch ({len(TORCH_TASKS)} tasks, torch {torch.__version__}), "
                 f"{len(RT_SEEDS)} range-test seeds each", order)
+    return picks, cache
 
 
 OURS = ("recommended", "steepest", "valley", "minimum/10", "base_lr", "max_lr")
@@ -696,7 +697,11 @@ def main(argv=None):
         print_table(score(picks, tasks, cache), f"{title}, {len(RT_SEEDS)} range-test seeds each", order)
     if args.torch:
         if torch_available():
-            torch_section(build_missing=args.build)
+            tpicks, tcache = torch_section(build_missing=args.build)
+            both = {r: {**picks[r], **tpicks[r]} for r in order if r in picks and r in tpicks}
+            print_table(score(both, list(TASKS) + list(TORCH_TASKS), tcache),
+                        f"all {len(TASKS) + len(TORCH_TASKS)} tasks (engine and PyTorch), "
+                        f"{len(RT_SEEDS)} range-test seeds each", order)
         else:
             print("\nPyTorch section skipped: torch is not installed (pip install torch==2.13.0)")
     if args.cv:
