@@ -185,7 +185,7 @@ def curves(draw):
     return lrs, y
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(curves())
 def test_every_rule_is_none_or_a_sane_lr_on_any_curve(curve):
     lrs, y = curve
@@ -203,9 +203,10 @@ def test_every_rule_is_none_or_a_sane_lr_on_any_curve(curve):
         assert lr_finder.suggest(lrs, y, name) == s[name]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=250, deadline=None, derandomize=True)
 @given(st.integers(0, 2**32 - 1), st.integers(5, 25))
 def test_short_range_tests_never_raise(seed, iters):
+    # 1 in 300 seeds at 20 steps raised IndexError in _crossing before the fix
     ds, _, _ = datasets.standardize(datasets.make("moons", n_samples=100, noise=0.3, seed=0))
     m = models.make("mlp", 2, 2, hidden=(8,))
     r = lr_finder.range_test(m, ds, m.init_params(0), num_iter=iters, seed=seed)
