@@ -290,3 +290,17 @@ def test_cli_suggest_prints_and_writes_recommended(tmp_path, capsys):
     got = json.loads(out.read_text())["suggestions"]
     assert got["recommended"] == pytest.approx(LRS[50] / lr_finder.RECOMMENDED_BLOWUP_DIVISOR)
     assert set(got) == set(lr_finder.SUGGESTIONS)
+
+
+def test_two_outlier_batches_after_the_descent_do_not_put_base_lr_above_max_lr():
+    # base_lr is the last fall through the 10 % level: a pair of freak batches after the descent pushed
+    # the lightly smoothed curve back above it, and base_lr (1.4e-2) came out above max_lr (2.7e-4)
+    y = descent(X, -4.0, 0.3, 1.0, 0.3) + np.random.default_rng(0).normal(0, 0.01, X.size)
+    j = int(np.searchsorted(X, -2.0))
+    y[j:j + 2] = [3.0, 2.5]
+    y[90:] = np.geomspace(2, 1e3, 10)
+    s = lr_finder.suggest_all(LRS, y)
+    assert s["base_lr"] < s["max_lr"]
+    assert log_err(s["base_lr"], -4.0 - 0.3 * math.atanh(0.8)) < 0.2
+    assert log_err(s["max_lr"], -4.0 + 0.3 * math.atanh(0.8)) < 0.2
+    assert log_err(s["steepest"], -4.0) < 0.15
