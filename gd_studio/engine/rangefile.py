@@ -438,9 +438,7 @@ def parse(text: str, path="<string>") -> RangeTestRecord:
     stale = [k for k, v in saved.items() if k in record.suggestions and not _close(v, record.suggestions[k])]
     if stale:
         notes.append(f"suggestions recomputed with this version's rules; the file's {', '.join(stale)} differ")
-    written_by = doc.get("written_by")
-    return replace(record, notes=tuple(notes), path=str(path),
-                   meta={**record.meta, **({"written_by": written_by} if isinstance(written_by, str) else {})})
+    return replace(record, notes=tuple(notes), path=str(path))
 
 
 def _close(a, b) -> bool:
