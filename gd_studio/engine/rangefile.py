@@ -634,3 +634,40 @@ def _from_smoothed(source: str, lrs, losses, factor, align: bool, read: str, *, 
         meta["unsmoothed"] = {"beta": factor} if debiased else {"smooth_f": factor}
     meta["aligned"] = bool(align)
     return from_curve(lrs, losses, source=source, meta=meta, align=align)
+
+
+# -- "use in PyTorch" ---------------------------------------------------------------------------------
+def snippet(record: RangeTestResult, lr: float, *, schedule: str | None = None, schedule_params: dict | None = None,
+            total_steps: int | None = None, label: str | None = None) -> str:
+    """PyTorch lines that train with ``lr`` (and an optional GD Studio schedule) after this range test.
+
+    A test run by ``gd_studio.torch`` sets the LR on the user's own optimizer, each param group keeping
+    the ratio it had during the test; a test run by the engine gives the full loop of
+    ``snippets.pytorch_snippet``. Bad settings raise ConfigError.
+    """
+    from . import snippets
+    from .config import check_lr
+
+    lr = check_lr(lr, "snippet: lr")
+    meta = getattr(record, "meta", None) or {}
+    head = f"# {label + ': ' if label else ''}lr = {lr_finder.fmt_lr(lr)} from the range test"
+    source = meta.get("source", "gd-studio")
+    if source == "gd-studio" and record.optimizer in snippets._TORCH_CLASS:
+        code = snippets.pytorch_snippet(record.optimizer, meta.get("optimizer_params"), lr, schedule,
+                                        schedule_params, total_steps=total_steps)
+        return head + "\n" + code
+    override, sched = snippets.scheduler_lines(schedule, schedule_params, lr, total_steps=total_steps)
+    value = snippets._num(override if override is not None else lr)
+    ratios = meta.get("lr_ratios") or [1.0]
+    if len(ratios) > 1 and any(r != 1.0 for r in ratios):
+        lines = ["# each param group keeps the LR ratio it had in the range test (the largest group gets lr)",
+                 f"for group, ratio in zip(optimizer.param_groups, {[float(r) for r in ratios]!r}):",
+                 f"    group[\"lr\"] = {value} * ratio"]
+        if sched:
+            lines.append("# note: a scheduler created below sets every group from the same numbers")
+    else:
+        lines = ["for group in optimizer.param_groups:  # optimizer: the one you ran the range test with",
+                 f"    group[\"lr\"] = {value}"]
+    if sched:
+        lines += [*sched, "# call scheduler.step() after every optimizer.step(): these schedules count steps"]
+    return "\n".join([head, *lines]) + "\n"

@@ -241,3 +241,23 @@ def test_a_foreign_curve_saves_and_loads(tmp_path):
     back = rangefile.load(record.save(tmp_path / "nb.gdrange"))
     np.testing.assert_array_equal(back.losses, raw)
     assert back.suggestions == record.suggestions and back.meta["source"] == "my notebook"
+
+
+def test_snippets_for_an_engine_run_and_for_a_torch_run(single):
+    from gd_studio.engine import snippets
+
+    text = rangefile.snippet(single, 0.05, label="steepest")
+    assert text.startswith("# steepest: lr = 5.0e-2 from the range test\n")
+    assert snippets.pytorch_snippet("sgd", None, 0.05) in text
+    compile(text, "<snippet>", "exec")
+    lrs, raw = _raw_curve()
+    torch_run = rangefile.from_curve(lrs, raw, source="gd_studio.torch", meta={"lr_ratios": [0.25, 1.0]})
+    text = rangefile.snippet(torch_run, 0.1, schedule="one_cycle", schedule_params={"max_lr": 1.0},
+                             total_steps=500)
+    compile(text, "<snippet>", "exec")
+    assert "zip(optimizer.param_groups, [0.25, 1.0])" in text and 'group["lr"] = 0.1 * ratio' in text
+    assert "OneCycleLR" in text and "total_steps=500" in text
+    plain = rangefile.snippet(rangefile.from_curve(lrs, raw), 0.02)
+    assert 'group["lr"] = 0.02' in plain
+    with pytest.raises(lr_finder.ConfigError):
+        rangefile.snippet(single, float("nan"))
