@@ -17,9 +17,11 @@ import torch
 from ..engine import lr_finder
 from ..engine.errors import ConfigError
 from ..engine.lr_finder import RangeTestResult
+from ..engine import rangefile
 from ..engine.rangefile import RangeTestRecord, record_from_results
 
 _MISSING = object()
+STREAM_INTERVAL = 0.25  # seconds between rewrites of a stream_to file: live enough, cheap enough
 
 
 @dataclass(frozen=True)
@@ -227,7 +229,7 @@ def range_test(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loss_fn
                mode: str = "exp", repeats: int = 1, accumulation_steps: int = 1, device=None,
                step_fn: Callable | None = None, seed: int = 0, diverge_factor: float = 4.0, patience: int = 3,
                progress: bool | Callable[[RangeTestProgress], Any] | None = None,
-               cancel: Callable[[], bool] | None = None) -> RangeTestRecord:
+               cancel: Callable[[], bool] | None = None, stream_to=None) -> RangeTestRecord:
     """Smith's LR range test on ``model`` with ``optimizer``, analysed by GD Studio's engine.
 
     The LR follows ``lr_finder.lr_grid(start_lr, end_lr, num_iter, mode)``, one optimizer step per point,
@@ -255,6 +257,10 @@ def range_test(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loss_fn
 
     ``progress``: a callable gets a ``RangeTestProgress`` per step; True draws a progress line on stderr;
     None (default) draws it only when stderr is a terminal; False draws nothing.
+
+    ``stream_to``: a ``.gdrange`` path rewritten (atomically, at most four times a second) with the curve
+    so far while the test runs, ``meta["live"]`` saying where it is, and with the final result at the end:
+    a window watching the file draws the test as it happens.
     """
     if not isinstance(model, torch.nn.Module):
         raise ConfigError(f"range test: model must be a torch.nn.Module, got {type(model).__name__}")
@@ -408,6 +414,11 @@ def range_test(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loss_fn
             last = RangeTestProgress(k, repeats, i, n_iter, lr, loss, v_loss)
             if report is not None:
                 report(last)
+            if stream is not None and stream.due():
+                partial = make_result(k, lrs, losses, val_losses, initial, "end",
+                                      f"running: step {i + 1} of {n_iter}" + (f", run {k + 1} of {repeats}" if repeats > 1 else ""))
+                stream.write([*results, partial], {**meta, "live": {"running": True, "run": k, "runs": repeats,
+                                                                    "step": i, "num_iter": n_iter}})
             if watch.update(loss):
                 stop_kind, stop_reason = "diverged", watch.reason(i, n_iter, lr)
                 break
@@ -415,6 +426,9 @@ def range_test(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loss_fn
             stop_reason = f"reached end_lr = {lr_finder.fmt_lr(float(grid[-1]))} after {n_iter} steps"
         if bar is not None:
             bar.end_run(last, "" if stop_kind == "end" and len(lrs) == n_iter else stop_kind)
+        return make_result(k, lrs, losses, val_losses, initial, stop_kind, stop_reason)
+
+    def make_result(k, lrs, losses, val_losses, initial, stop_kind, stop_reason) -> RangeTestResult:
         lr_arr = np.array(lrs, dtype=np.float64)
         loss_arr = np.array(losses, dtype=np.float64)
         return RangeTestResult(
@@ -429,30 +443,10 @@ def range_test(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loss_fn
     generators = _generators(train_loader)
     val_generators = [g for g in (_generators(val_loader) if val_loader is not None else []) if g not in generators]
     snapshot = _Snapshot(model, optimizer, generators + val_generators)
-    notes = []
+    notes: list[str] = []
     sequence = isinstance(train_loader, Sequence) and not isinstance(train_loader, (str, bytes))
     if repeats > 1 and not sequence and not _shuffles(train_loader):
         notes.append("the training loader does not shuffle, so the runs differ only in their RNG seeds")
-    results = []
-    try:
-        for k in range(repeats):
-            if k and cancel is not None and cancel():
-                break
-            snapshot.reset_weights()
-            run_seed = seed + k
-            torch.manual_seed(run_seed)
-            np.random.seed(run_seed)
-            random.seed(run_seed)
-            for g in generators:
-                g.manual_seed(run_seed)
-            batches = _Batches(train_loader, run_seed, shuffle_sequence=sequence and k > 0)
-            result = one_run(k, batches)
-            results.append(result)
-            if result.stop_kind == "cancelled":
-                break
-    finally:
-        snapshot.restore()
-
     n_total = sum(p.numel() for p in params)
     n_train = sum(p.numel() for p in params if p.requires_grad)
     meta = {
@@ -470,7 +464,58 @@ def range_test(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loss_fn
     }
     if notes:
         meta["notes"] = notes
-    return record_from_results(results, meta=meta)
+    stream = _Stream(stream_to) if stream_to is not None else None
+    results: list[RangeTestResult] = []
+    try:
+        for k in range(repeats):
+            if k and cancel is not None and cancel():
+                break
+            snapshot.reset_weights()
+            run_seed = seed + k
+            torch.manual_seed(run_seed)
+            np.random.seed(run_seed)
+            random.seed(run_seed)
+            for g in generators:
+                g.manual_seed(run_seed)
+            batches = _Batches(train_loader, run_seed, shuffle_sequence=sequence and k > 0)
+            result = one_run(k, batches)
+            results.append(result)
+            if result.stop_kind == "cancelled":
+                break
+    except BaseException as exc:
+        if stream is not None and (stream.latest or results):
+            stream.write(stream.latest or results, {**meta, "live": {"running": False, "failed": str(exc) or
+                                                                     type(exc).__name__}}, force=True, quiet=True)
+        raise
+    finally:
+        snapshot.restore()
+
+    record = record_from_results(results, meta=meta)
+    if stream is not None:
+        stream.write(results, meta, force=True)
+    return record
+
+
+class _Stream:
+    """Rewrites a .gdrange file with the test so far, at most every ``interval`` seconds."""
+
+    def __init__(self, path) -> None:
+        self.path, self.interval, self.last = path, STREAM_INTERVAL, -math.inf
+        self.latest: list = []  # the runs last written, so a failure can still be reported in the file
+
+    def due(self) -> bool:
+        return time.monotonic() - self.last >= self.interval
+
+    def write(self, results, meta: dict, *, force: bool = False, quiet: bool = False) -> None:
+        if not results or not (force or self.due()):
+            return
+        self.latest = list(results)
+        try:
+            rangefile.save(record_from_results(results, meta=meta), self.path)
+        except rangefile.RangeFileError:
+            if not quiet:
+                raise
+        self.last = time.monotonic()
 
 
 def _loader_batch_size(loader) -> int:

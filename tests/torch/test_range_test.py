@@ -327,3 +327,43 @@ def test_the_result_round_trips_through_a_file(digits, tmp_path):
     assert back.suggestions == r.suggestions and back.repeat.spread == r.repeat.spread
     assert back.meta["model"].startswith("SmallCNN:") and back.meta["versions"]["torch"] == torch.__version__
     assert back.notes == () and back.stop_reason == r.stop_reason
+
+
+def test_a_running_test_streams_into_a_file_a_window_can_watch(digits, tmp_path, monkeypatch):
+    path = tmp_path / "live.gdrange"
+    seen = []
+
+    def peek(p: RangeTestProgress):
+        if path.exists():
+            record = rangefile.load(path)  # never half written: each write replaces the file whole
+            seen.append((p.run, p.step, record.meta.get("live"), record.lrs.size))
+
+    monkeypatch.setattr("gd_studio.torch.finder.STREAM_INTERVAL", 0.0)  # every step, for the test
+    model = mlp()
+    r = range_test(model, torch.optim.SGD(model.parameters(), lr=0.1), nn.CrossEntropyLoss(), loader(digits),
+                   start_lr=1e-3, end_lr=1, num_iter=10, repeats=2, progress=peek, stream_to=path)
+    # each step sees the file written at the previous one, marked live, growing
+    live = [s for s in seen if s[2] is not None]
+    assert live and all(s[2]["running"] for s in live)
+    assert [s[3] for s in live if s[0] == 0] == list(range(1, 10))
+    final = rangefile.load(path)
+    assert "live" not in final.meta and final.repeat is not None
+    np.testing.assert_array_equal(final.losses, r.losses)
+
+
+def test_a_failed_run_leaves_the_stream_file_saying_so(digits, tmp_path):
+    path = tmp_path / "live.gdrange"
+    calls = []
+
+    def step_fn(m, batch):
+        calls.append(1)
+        if len(calls) == 8:
+            raise RuntimeError("out of memory, say")
+        return nn.functional.cross_entropy(m(batch[0]), batch[1])
+
+    model = mlp()
+    with pytest.raises(RuntimeError):
+        range_test(model, torch.optim.SGD(model.parameters(), lr=0.1), None, loader(digits), step_fn=step_fn,
+                   start_lr=1e-3, end_lr=1, num_iter=20, progress=False, stream_to=path)
+    record = rangefile.load(path)
+    assert record.meta["live"] == {"running": False, "failed": "out of memory, say"}
