@@ -198,6 +198,8 @@ def _json_ready(value, where: str):
     """A copy of ``value`` made of JSON types only, or RangeFileError naming the offending key."""
     if value is None or isinstance(value, (bool, str)):
         return value
+    if isinstance(value, np.bool_):
+        return bool(value)
     if isinstance(value, (int, np.integer)):
         return int(value)
     if isinstance(value, (float, np.floating)):
@@ -555,6 +557,8 @@ def from_curve(lrs, losses, *, val_losses=None, source: str = "curve", meta: dic
     loss = _values(losses, f"{source}: losses")
     if lr.size != loss.size:
         raise CurveError(f"{source}: {lr.size} learning rates but {loss.size} losses")
+    if lr.size < 2:
+        raise CurveError(f"{source}: a curve needs at least 2 points, got {lr.size}")
     val = None if val_losses is None else _values(val_losses, f"{source}: val_losses")
     if align and lr.size:
         lr, loss = lr[:-1], loss[1:]
