@@ -270,9 +270,10 @@ def range_test(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loss_fn
         raise ConfigError("range test: give loss_fn (e.g. torch.nn.CrossEntropyLoss()) or step_fn")
     if step_fn is not None and not callable(step_fn):
         raise ConfigError("range test: step_fn must be callable as step_fn(model, batch) -> loss")
-    for name, f in (("cancel", cancel),):
-        if f is not None and not callable(f):
-            raise ConfigError(f"range test: {name} must be callable")
+    if cancel is not None and not callable(cancel):
+        raise ConfigError("range test: cancel must be callable, e.g. lambda: stop_requested")
+    if not (progress is None or isinstance(progress, bool) or callable(progress)):
+        raise ConfigError(f"range test: progress must be True, False, None or a callable, got {progress!r}")
     grid = lr_finder.lr_grid(start_lr, end_lr, num_iter, mode)
     n_iter = grid.size
     repeats = _check_int("repeats", repeats, 1, 1000)
@@ -303,8 +304,7 @@ def range_test(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loss_fn
                           "model.to(device) before creating the optimizer")
     # an Iterator (generator, DataLoader iterator) is read once; calling iter() on a DataLoader to find
     # out would draw from its generator before we saved it
-    one_shot = isinstance(train_loader, Iterator)
-    if one_shot and repeats > 1:
+    if isinstance(train_loader, Iterator) and repeats > 1:
         raise ConfigError("range test: repeats need data that can be read again (a DataLoader or a list of "
                           "batches), not a one-shot iterator")
     if isinstance(val_loader, Iterator):

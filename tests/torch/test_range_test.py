@@ -304,6 +304,9 @@ def test_bad_arguments_are_refused_with_a_clear_message(digits):
         (dict(train_loader=iter(loader(digits)), repeats=2), "one-shot"),
         (dict(loss_fn=nn.CrossEntropyLoss(reduction="none")), "scalar"),
         (dict(train_loader=[]), "no batches"),
+        (dict(progress="yes"), "progress must be"),
+        (dict(cancel=True), "cancel must be callable"),
+        (dict(val_loader=iter([])), "val_loader is read after every step"),
     ]
     for change, message in cases:
         kw = dict(optimizer=opt, loss_fn=ce, train_loader=loader(digits), start_lr=1e-3, end_lr=1, num_iter=5,
