@@ -292,9 +292,39 @@ def read_curve_csv(path: str):
     return np.array(lrs), np.array(losses)
 
 
+def _suggest_range_file(args: argparse.Namespace) -> int | None:
+    """``suggest`` for a .gdrange file (or anything that looks like JSON): None for a CSV."""
+    from .engine import rangefile
+
+    path = Path(args.curve)
+    if not rangefile.is_range_file(path):
+        try:
+            with open(path, "rb") as fh:
+                if not fh.read(64).lstrip().startswith(b"{"):
+                    return None
+        except OSError:
+            return None  # the CSV reader words the error
+    record = rangefile.load(path)
+    out = sys.stderr if args.json == "-" else sys.stdout
+    if args.json:
+        payload = {"suggestions": record.suggestions}
+        if record.repeat is not None:
+            payload["spread"] = record.repeat.to_dict()["spread"]
+        _write_json(payload, args.json)
+    runs = "" if record.repeat is None else f", median of {len(record.repeat.results)} runs"
+    print(f"suggestions for {args.curve} ({record.lrs.size} points{runs}):", file=out)
+    _print_suggestions(out, record.suggestions, record.describe if record.repeat is not None else None)
+    for note in record.notes:
+        print(f"note: {note}", file=out)
+    return 0
+
+
 def _cmd_suggest(args: argparse.Namespace) -> int:
     from .engine import lr_finder
 
+    done = _suggest_range_file(args)
+    if done is not None:
+        return done
     lrs, losses = read_curve_csv(args.curve)
     suggestions = lr_finder.suggest_all(lrs, losses)
     if args.json:
@@ -339,8 +369,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--json", metavar="FILE|-", help="write the loss history")
     tr.set_defaults(func=_cmd_train)
 
-    sg = sub.add_parser("suggest", help="suggest LRs for a recorded curve (CSV with columns lr, loss)")
-    sg.add_argument("curve", metavar="curve.csv")
+    sg = sub.add_parser("suggest", help="suggest LRs for a recorded curve (CSV with columns lr, loss, or .gdrange)")
+    sg.add_argument("curve", metavar="FILE", help="curve.csv or a range-test file (.gdrange)")
     sg.add_argument("--json", metavar="FILE|-", help="write the suggestions as JSON")
     sg.set_defaults(func=_cmd_suggest)
     return parser

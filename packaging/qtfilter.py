@@ -17,6 +17,8 @@ EXCLUDED_MODULES = [
     "PyQt5", "PyQt6", "PySide2", "OpenGL", "OpenGL_accelerate",
     "pyqtgraph.opengl", "pyqtgraph.examples", "pyqtgraph.jupyter", "pyqtgraph.canvas", "pyqtgraph.flowchart",
     "numpy.f2py", "numpy.distutils",
+    # the optional PyTorch API is for scripts; the window never imports it, and torch would add ~1 GB
+    "torch", "gd_studio.torch",
 ] + [
     f"PySide6.{m}" for m in (
         "QtWebEngineCore", "QtWebEngineWidgets", "QtWebEngineQuick", "QtWebChannel", "QtWebSockets",

@@ -114,6 +114,11 @@ class RangeTestResult:
             "optimizer": self.optimizer,
         }
 
+    def save(self, path, *, meta: dict | None = None):
+        """Write this result as a ``.gdrange`` file (see ``gd_studio.engine.rangefile``); returns its path."""
+        from . import rangefile
+        return rangefile.save(self, path, meta=meta)
+
     @classmethod
     def from_dict(cls, d: dict) -> "RangeTestResult":
         """Rebuild a result saved with ``to_dict``; the smoothing and suggestions are recomputed."""
@@ -253,11 +258,7 @@ def range_test(model, ds, params, start_lr: float = 1e-7, end_lr: float = 10.0, 
         initial = float(loss)
         if not (math.isfinite(initial) and np.isfinite(grad).all()):
             raise ConfigError("range test: the loss or its gradient at the starting parameters is not finite")
-        best, run_max, height = initial, initial, 0.0
-        abs_steps: list[float] = []  # |loss change| per step, for the noise scale
-        recent: list[float] = [initial]  # the losses so far, for the median level
-        prev = initial
-        over = 0
+        watch = DivergenceWatch(initial, factor, patience)
         for i in range(n_iter):
             if cancel is not None and cancel():
                 stop_kind, stop_reason = "cancelled", f"cancelled after {i} of {n_iter} steps"
@@ -290,31 +291,8 @@ def range_test(model, ds, params, start_lr: float = 1e-7, end_lr: float = 10.0, 
             if callback is not None:
                 callback(RangeTestStep(i, lr, loss, p.copy(), v_loss))
 
-            # divergence bookkeeping (differences of losses only: offset- and scale-free); the best level
-            # is the lowest median of the last few losses, so that one lucky mini-batch cannot set a
-            # "best" that the typical loss then seems to diverge from
-            abs_steps.append(abs(loss - prev))
-            prev = loss
-            recent.append(loss)
-            # until the window is full the starting loss (one mini-batch) is the only reference
-            level = float(np.median(recent[-LEVEL_WINDOW:])) if len(recent) >= LEVEL_WINDOW else best
-            if level < best or len(recent) == LEVEL_WINDOW:
-                best = level
-                height = run_max - best
-            run_max = max(run_max, level)
-            tiny = 16 * np.finfo(np.float64).eps * max(abs(best), abs(initial), np.finfo(np.float64).tiny)
-            rise = loss - best
-            if (len(recent) >= LEVEL_WINDOW and rise > factor * max(height, tiny)
-                    and rise > factor * float(np.median(abs_steps))):
-                over += 1
-            else:
-                over = 0
-            if over >= patience:
-                stop_kind = "diverged"
-                scale = max(height, float(np.median(abs_steps)), tiny)
-                stop_reason = (f"loss diverged at step {i + 1} of {n_iter}, lr = {fmt_lr(lr)}: it stayed more "
-                               f"than {factor:g}× its earlier fall ({scale:.3g}) above its best ({best:.4g}) "
-                               f"for {patience} step{'s' if patience > 1 else ''}")
+            if watch.update(loss):
+                stop_kind, stop_reason = "diverged", watch.reason(i, n_iter, lr)
                 break
     if stop_kind == "end":
         stop_reason = f"reached end_lr = {fmt_lr(float(grid[-1]))} after {n_iter} steps"
@@ -330,6 +308,55 @@ def range_test(model, ds, params, start_lr: float = 1e-7, end_lr: float = 10.0, 
         mode=mode, start_lr=float(grid[0]), end_lr=float(grid[-1]), num_iter=n_iter, seed=seed,
         stop_kind=stop_kind, initial_loss=initial, batch_size=batch_size, optimizer=opt.name,
     )
+
+
+class DivergenceWatch:
+    """The range test's divergence stop, fed one loss at a time (rule in ``range_test``'s docstring).
+
+    One implementation, so the engine's test and ``gd_studio.torch.range_test`` stop at the same point.
+    """
+
+    def __init__(self, initial: float, factor: float = 4.0, patience: int = 3) -> None:
+        self.initial, self.factor, self.patience = float(initial), float(factor), int(patience)
+        self.best, self.run_max, self.height = self.initial, self.initial, 0.0
+        self.abs_steps: list[float] = []  # |loss change| per step, for the noise scale
+        self.recent: list[float] = [self.initial]  # the losses so far, for the median level
+        self.prev = self.initial
+        self.over = 0
+
+    def update(self, loss: float) -> bool:
+        """Take the next recorded loss; True once the test has diverged and should stop."""
+        # differences of losses only: offset- and scale-free; the best level is the lowest median of the
+        # last few losses, so that one lucky mini-batch cannot set a "best" that the typical loss then
+        # seems to diverge from
+        self.abs_steps.append(abs(loss - self.prev))
+        self.prev = loss
+        self.recent.append(loss)
+        # until the window is full the starting loss (one mini-batch) is the only reference
+        recent = self.recent
+        level = float(np.median(recent[-LEVEL_WINDOW:])) if len(recent) >= LEVEL_WINDOW else self.best
+        if level < self.best or len(recent) == LEVEL_WINDOW:
+            self.best = level
+            self.height = self.run_max - self.best
+        self.run_max = max(self.run_max, level)
+        rise = loss - self.best
+        if (len(recent) >= LEVEL_WINDOW and rise > self.factor * max(self.height, self._tiny())
+                and rise > self.factor * float(np.median(self.abs_steps))):
+            self.over += 1
+        else:
+            self.over = 0
+        return self.over >= self.patience
+
+    def _tiny(self) -> float:
+        return 16 * np.finfo(np.float64).eps * max(abs(self.best), abs(self.initial), np.finfo(np.float64).tiny)
+
+    def reason(self, step: int, n_iter: int, lr: float) -> str:
+        """The stop reason in words, for step ``step`` (from 0) of ``n_iter``."""
+        scale = max(self.height, float(np.median(self.abs_steps)), self._tiny())
+        p = self.patience
+        return (f"loss diverged at step {step + 1} of {n_iter}, lr = {fmt_lr(lr)}: it stayed more "
+                f"than {self.factor:g}× its earlier fall ({scale:.3g}) above its best ({self.best:.4g}) "
+                f"for {p} step{'s' if p > 1 else ''}")
 
 
 def _data(model, ds, what: str) -> tuple[np.ndarray, np.ndarray]:
@@ -829,6 +856,11 @@ class RepeatResult:
             "suggestions": {k: _json_float(self.suggestions.get(k)) for k in SUGGESTIONS},
             "results": [r.to_dict() for r in self.results],
         }
+
+    def save(self, path, *, meta: dict | None = None):
+        """Write this result as a ``.gdrange`` file (see ``gd_studio.engine.rangefile``); returns its path."""
+        from . import rangefile
+        return rangefile.save(self, path, meta=meta)
 
 
 def repeat_range_test(model, ds, params, seeds=(0, 1, 2, 3, 4), **kw) -> RepeatResult:
