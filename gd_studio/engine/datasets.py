@@ -423,6 +423,33 @@ def make(name: str, *, n_samples: int = 200, noise: float = 0.1, seed: int = 0, 
     return Dataset(X, y, task, features, classes, name=key, source=key)
 
 
+def check_params(name: str, *, n_samples: int = 200, noise: float = 0.1, seed: int = 0, n_classes: int = 3,
+                 **kw: Any) -> None:
+    """Raise DatasetError for any setting ``make`` would refuse, without making the dataset."""
+    key = str(name).strip().lower() if isinstance(name, str) else name
+    if key not in NAMES:
+        raise DatasetError(f"dataset: unknown name {name!r}; choose one of {', '.join(NAMES)}")
+    if key in BUNDLED:
+        make(key, **kw)  # cached after the first read; refuses unknown keywords
+        return
+    _check_int(n_samples, "number of samples", MIN_SAMPLES, MAX_SAMPLES)
+    k = _check_int(n_classes, "number of classes", MIN_CLASSES, MAX_CLASSES)
+    # a handful of samples runs every check the generator makes on its own keywords
+    make(key, n_samples=max(int(n_samples) if n_samples <= 64 else 64, k), noise=noise, seed=seed,
+         n_classes=k, **kw)
+
+
+def shape_of(name: str) -> tuple[str, int]:
+    """(task, number of features) of a generated or bundled dataset, without making it."""
+    if name in ("line", "sine"):
+        return REGRESSION, 1
+    if name == "iris":
+        return CLASSIFICATION, 4
+    if name == "digits":
+        return CLASSIFICATION, 64
+    return CLASSIFICATION, 2
+
+
 def one_hot(y: Any, k: int) -> np.ndarray:
     """(n, k) float64 with a 1 in each row's label column."""
     k = _check_int(k, "number of classes", 1, 1_000_000)

@@ -69,6 +69,8 @@ def _reason(exc: OSError) -> str:
 
 
 def _too_big(where: str, size: int, limit: int, what: str) -> str:
+    if limit < 10_000_000:  # the small fixed caps (scenario files): no setting raises them
+        return f"{where}: {size:,} bytes is too large for {what} (at most {limit:,})"
     return (f"{where}: {size / 1e6:,.1f} MB is more than the {limit / 1e6:,.0f} MB GD Studio reads for "
             f"{what}; set the environment variable {LIMIT_ENV} to a larger number of megabytes to open it")
 
@@ -216,7 +218,7 @@ def atomic_writer(path: str | os.PathLike, *, error: type[GDStudioError] = FileA
         os.replace(tmp, target)
         tmp = None
     except OSError as exc:
-        reason = "permission denied" if isinstance(exc, PermissionError) else (exc.strerror or str(exc))
+        reason = exc.strerror or str(exc)
         raise error(f"cannot write {given}: {reason}") from None
     finally:
         if tmp is not None:
