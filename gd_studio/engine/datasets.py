@@ -1108,6 +1108,20 @@ def load_csv(path: str | os.PathLike, target: str | int | None = None, *, task: 
     return Dataset(X, y, kind, tuple(feature_names), classes, name=file.stem, source=str(file), notes=tuple(notes))
 
 
+def check_csv(path: str | os.PathLike, target: str | int | None = None, *, header: bool | None = None,
+              limit: int | None = None) -> None:
+    """The checks ``load_csv`` makes from a file's start (type, size, encoding, separators, header, target
+    column, a first data row), reading only that start: quick enough to run when a scenario opens."""
+    with _open_csv(path, header, limit) as reader:
+        where = reader.where
+        if len(reader.names) < 2:
+            raise DatasetError(f"{where}, line {reader.first_line}: only one column; a dataset needs one or more "
+                               f"feature columns and a target column (separators , ; and tab are recognised)")
+        _target_index(target, reader.names, where)
+        if next(reader.rows(), None) is None:
+            raise DatasetError(f"{where}: has a header (line {reader.header_line}) but no data rows")
+
+
 def read_csv_columns(path: str | os.PathLike, columns: dict[str, tuple[str, ...]], *,
                      nonfinite_ok: tuple[str, ...] = (), limit: int | None = None
                      ) -> tuple[dict[str, np.ndarray], np.ndarray, list[str]]:

@@ -210,9 +210,8 @@ def _with_data_file(scenario: Scenario, path: Path, allow_outside_folder: bool) 
     except ScenarioError as exc:
         raise ScenarioError(f"{where}: {exc}") from None
     try:
-        with datasets._open_csv(data, None, None) as reader:  # reads the first 64 KiB: header and target only
-            if config.target is not None:
-                datasets._target_index(config.target, reader.names, str(data))
+        options = {k: config.dataset_params[k] for k in ("header",) if k in config.dataset_params}
+        datasets.check_csv(data, config.target, **options)  # reads the file's start only
     except GDStudioError as exc:
         raise ScenarioError(f"{where}: {exc}") from None
     return dataclasses_replace(scenario, config=config.replace(data_path=str(data)), source=source,
