@@ -68,15 +68,19 @@ def _reason(exc: OSError) -> str:
     return f"cannot be opened ({exc.strerror or exc})"
 
 
-def _too_big(where: str, size: int, limit: int, what: str) -> str:
-    if limit < 10_000_000:  # the small fixed caps (scenario files): no setting raises them
+def _too_big(where: str, size: int, limit: int, what: str, adjustable: bool = True) -> str:
+    if not adjustable:  # a fixed cap (scenario files are a few kB): no setting raises it
         return f"{where}: {size:,} bytes is too large for {what} (at most {limit:,})"
-    return (f"{where}: {size / 1e6:,.1f} MB is more than the {limit / 1e6:,.0f} MB GD Studio reads for "
-            f"{what}; set the environment variable {LIMIT_ENV} to a larger number of megabytes to open it")
+    return (f"{where}: {_amount(size)} is more than the {_amount(limit)} GD Studio reads for {what}; set the "
+            f"environment variable {LIMIT_ENV} to a larger number of megabytes to open it")
+
+
+def _amount(n: int) -> str:
+    return f"{n / 1e6:,.1f} MB" if n >= 100_000 else f"{n:,} bytes"
 
 
 def check_regular(path: str | os.PathLike, *, error: type[GDStudioError] = FileAccessError,
-                  limit: int | None = None, what: str = "a file") -> os.stat_result:
+                  limit: int | None = None, what: str = "a file", adjustable: bool = True) -> os.stat_result:
     """stat() a path (following symlinks) and refuse anything but an existing regular file under the cap.
 
     Reads nothing, so it can check a file the user has not yet agreed to open.
@@ -91,13 +95,13 @@ def check_regular(path: str | os.PathLike, *, error: type[GDStudioError] = FileA
     if not stat.S_ISREG(st.st_mode):
         raise error(f"{where}: is {_kind(st.st_mode)}, not a regular file; GD Studio reads only regular files")
     if limit is not None and st.st_size > limit:
-        raise error(_too_big(where, st.st_size, limit, what))
+        raise error(_too_big(where, st.st_size, limit, what, adjustable))
     return st
 
 
 @contextlib.contextmanager
 def open_regular(path: str | os.PathLike, *, error: type[GDStudioError] = FileAccessError,
-                 limit: int | None = None, what: str = "a file") -> Iterator[IO[bytes]]:
+                 limit: int | None = None, what: str = "a file", adjustable: bool = True) -> Iterator[IO[bytes]]:
     """Open a regular file for binary reading, never blocking on a FIFO and never reading past ``limit``.
 
     The type is checked on the opened descriptor (not a separate stat) so a file swapped for a pipe in
@@ -120,7 +124,7 @@ def open_regular(path: str | os.PathLike, *, error: type[GDStudioError] = FileAc
         if not stat.S_ISREG(st.st_mode):
             raise error(f"{where}: is {_kind(st.st_mode)}, not a regular file; GD Studio reads only regular files")
         if limit is not None and st.st_size > limit:
-            raise error(_too_big(where, st.st_size, limit, what))
+            raise error(_too_big(where, st.st_size, limit, what, adjustable))
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
         raw = os.fdopen(fd, "rb", buffering=0)
@@ -128,15 +132,17 @@ def open_regular(path: str | os.PathLike, *, error: type[GDStudioError] = FileAc
         os.close(fd)
         raise
     with raw:
-        yield io.BufferedReader(_Capped(raw, where, limit, error, what) if limit is not None else raw, 1 << 16)
+        yield io.BufferedReader(_Capped(raw, where, limit, error, what, adjustable) if limit is not None else raw, 1 << 16)
 
 
 class _Capped(io.RawIOBase):
     """A raw reader that raises once more than ``limit`` bytes have been read."""
 
-    def __init__(self, raw: IO[bytes], where: str, limit: int, error: type[GDStudioError], what: str) -> None:
+    def __init__(self, raw: IO[bytes], where: str, limit: int, error: type[GDStudioError], what: str,
+                 adjustable: bool) -> None:
         super().__init__()
         self._raw, self._where, self._limit, self._error, self._what = raw, where, limit, error, what
+        self._adjustable = adjustable
         self._count = 0
 
     def readable(self) -> bool:
@@ -147,14 +153,14 @@ class _Capped(io.RawIOBase):
         if n:
             self._count += n
             if self._count > self._limit:
-                raise self._error(_too_big(self._where, self._count, self._limit, self._what))
+                raise self._error(_too_big(self._where, self._count, self._limit, self._what, self._adjustable))
         return n
 
 
 def read_bytes(path: str | os.PathLike, *, limit: int, error: type[GDStudioError] = FileAccessError,
-               what: str = "a file") -> bytes:
+               what: str = "a file", adjustable: bool = True) -> bytes:
     """The whole content of a regular file of at most ``limit`` bytes."""
-    with open_regular(path, error=error, limit=limit, what=what) as fh:
+    with open_regular(path, error=error, limit=limit, what=what, adjustable=adjustable) as fh:
         try:
             return fh.read()
         except OSError as exc:

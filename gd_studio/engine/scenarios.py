@@ -166,7 +166,8 @@ def load(path: str | os.PathLike, *, allow_outside_folder: bool = False) -> Scen
     """
     path = Path(path)
     source = str(path)
-    data = fileio.read_bytes(path, limit=MAX_FILE_BYTES, error=ScenarioError, what="a scenario file")
+    data = fileio.read_bytes(path, limit=MAX_FILE_BYTES, error=ScenarioError, what="a scenario file",
+                             adjustable=False)
     try:
         text = data.decode("utf-8-sig")  # -sig: Windows editors like to add a byte-order mark
     except UnicodeDecodeError as exc:
