@@ -1,0 +1,49 @@
+"""The window asks before a scenario reads a file outside its folder, and No keeps everything as it was."""
+from __future__ import annotations
+
+import pytest
+
+from gd_studio.engine.scenarios import ScenarioError
+from gd_studio.ui import data_consent
+
+from hostile_corpus import scenario_text
+
+CSV = "a,b,y\n" + "".join(f"{i % 7},{(i * 3) % 5},{i % 2}\n" for i in range(40))
+
+
+@pytest.fixture
+def outside(tmp_path):
+    (tmp_path / "shared.csv").write_text(CSV)
+    (tmp_path / "scenes").mkdir()
+    path = tmp_path / "scenes" / "s.gdscenario"
+    path.write_text(scenario_text(data_path="../shared.csv", dataset_params={}), encoding="utf-8")
+    return path
+
+
+def test_declining_refuses_and_names_the_file(outside):
+    asked = []
+    with pytest.raises(ScenarioError, match=r"shared\.csv is outside its folder and reading it was declined"):
+        data_consent.load_scenario(None, outside, question=lambda parent, problem: asked.append(problem) or False)
+    assert asked and asked[0].data_path == outside.parent.parent / "shared.csv"
+
+
+def test_agreeing_loads_and_says_where_the_data_comes_from(outside):
+    scene = data_consent.load_scenario(None, outside, question=lambda parent, problem: True)
+    assert scene.outside_folder
+    assert data_consent.describe(scene) == f"Data: {outside.parent.parent / 'shared.csv'} (outside the scenario's folder)"
+
+
+def test_the_question_defaults_to_no(qtbot, outside, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    seen = {}
+
+    def fake_exec(box):
+        seen["default"] = box.defaultButton() is box.button(QMessageBox.StandardButton.No)
+        seen["text"] = box.text()
+        return QMessageBox.StandardButton.No
+
+    monkeypatch.setattr(QMessageBox, "exec", fake_exec)
+    with pytest.raises(ScenarioError):
+        data_consent.load_scenario(None, outside)
+    assert seen["default"] and "shared.csv" in seen["text"]
