@@ -140,9 +140,7 @@ def _session(args: argparse.Namespace, lr: float = 0.1):
     from .engine import datasets, descent
 
     config = _config(args, lr)
-    dataset = descent.load_dataset(config)
-    for note in dataset.notes:  # what the CSV reader guessed, and how to override it
-        print(f"{PROG}: note: {note}", file=sys.stderr)
+    dataset = descent.load_dataset(config)  # its notes come back in session.notes, printed by each command
     if args.loss is None and args.data is not None:  # a CSV decides its own task
         config = config.replace(loss="mse" if dataset.task == "regression" else "cross_entropy")
     return descent.build(config, dataset=dataset), datasets

@@ -303,7 +303,7 @@ def build(config: RunConfig, dataset: datasets.Dataset | None = None) -> Session
     """
     config.validate()
     data = dataset if dataset is not None else load_dataset(config)
-    notes: list[str] = []
+    notes: list[str] = list(data.notes)  # what a CSV reader guessed, and how to override it
     work = data
     if config.standardize:
         work, _, _ = datasets.standardize(work)

@@ -35,7 +35,7 @@ from dataclasses import replace as dataclasses_replace
 from pathlib import Path
 from typing import Any
 
-from . import datasets, fileio, optimizers, schedules
+from . import datasets, fileio, models, optimizers, schedules
 from .config import RunConfig, check_lr
 from .errors import ConfigError, GDStudioError
 
@@ -452,6 +452,17 @@ def _check_buildable(config: RunConfig) -> None:
         if config.model == "one_weight" and (n_features != 1 or task != datasets.REGRESSION):
             raise _Problem("config.model", f"one weight (y = w·x) needs a regression dataset with one feature; "
                                            f"{config.dataset!r} is not one (use line or sine)")
+        if task == datasets.REGRESSION:
+            n_outputs = 1
+        else:
+            n_outputs = {"iris": 3, "digits": 10}.get(config.dataset, 2)
+            if config.dataset == "spiral":
+                n_outputs = int(config.dataset_params.get("n_classes", 3))
+        try:
+            models.make(config.model, n_features, n_outputs, hidden=config.hidden, activation=config.activation,
+                        loss=config.loss)
+        except ConfigError as exc:
+            raise _Problem(*_config_where(str(exc))) from None
     try:
         optimizers.make(config.optimizer, 1, **config.optimizer_params)
     except ConfigError as exc:

@@ -167,3 +167,17 @@ def test_screenshot_of_a_run_that_cannot_build_says_so_once(tmp_path):
     done = limited_run(["--scenario", str(path), "--screenshot", str(tmp_path / "shot.png")], tmp_path)
     assert done.returncode == 2
     _one_error_line(done.stderr, tmp_path / "text.csv", r"line 3, column 'b': text 'four'")
+
+
+def test_screenshot_of_a_model_too_big_for_its_csv_is_reported_once(tmp_path):
+    # the model's size depends on the CSV's columns, so the window's build finds it; the window reports a
+    # failed build in more than one place, and the command line must still print it once
+    from hostile_corpus import scenario_text
+
+    (tmp_path / "d.csv").write_text("a,b,y\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(30)))
+    path = tmp_path / "big.gdscenario"
+    path.write_text(scenario_text(data_path="d.csv", dataset_params={}, model="mlp", hidden=[4096, 4096]))
+    done = limited_run(["--scenario", str(path), "--screenshot", str(tmp_path / "shot.png")], tmp_path)
+    assert done.returncode == 2
+    _one_error_line(done.stderr, path, r"the run did not build")
+    assert done.stderr.count("too large for live training") == 1, done.stderr
