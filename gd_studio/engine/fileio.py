@@ -125,7 +125,7 @@ def open_regular(path: str | os.PathLike, *, error: type[GDStudioError] = FileAc
             raise error(f"{where}: is {_kind(st.st_mode)}, not a regular file; GD Studio reads only regular files")
         if limit is not None and st.st_size > limit:
             raise error(_too_big(where, st.st_size, limit, what, adjustable))
-        if hasattr(os, "set_blocking"):
+        if getattr(os, "O_NONBLOCK", 0):  # POSIX only; Windows has no FIFOs to block on
             os.set_blocking(fd, True)
         raw = os.fdopen(fd, "rb", buffering=0)
     except BaseException:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -237,6 +236,8 @@ SCENARIO_ONLY = [
 def limited_run(argv: list[str], cwd: Path, *, env: dict | None = None,
                 memory: int = MEMORY_LIMIT) -> subprocess.CompletedProcess:
     """Run ``python -m gd_studio argv`` with an address-space cap and a hang guard."""
+    import resource  # POSIX only, like FIFOs and device files
+
     def cap() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
 
