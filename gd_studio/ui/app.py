@@ -46,12 +46,17 @@ def make_app(argv: Sequence[str] | None = None):
     return app
 
 
+_ASK_FIRST = object()
+
+
 def _scenario_config(path):
     """The RunConfig a scenario file describes, or (None, message) when it cannot be used."""
-    try:
-        from ..engine import scenarios
+    from ..engine import scenarios
 
+    try:
         return scenarios.load(path), None
+    except scenarios.DataOutsideFolderError:
+        return _ASK_FIRST, None  # the window's scenario controller asks before reading the data
     except Exception as exc:  # noqa: BLE001 - the window opens anyway and says why
         return None, f"Scenario {path}: {exc}"
 
@@ -73,7 +78,7 @@ def run_app(argv: Sequence[str] | None = None, *, scenario=None, presentation: b
     loaded, problem = (None, None)
     if scenario is not None:
         loaded, problem = _scenario_config(scenario)
-    window = MainWindow(config=getattr(loaded, "config", None))
+    window = MainWindow(config=getattr(loaded, "config", None))  # the default run while it asks
     _restore_layout(window)
     if loaded is not None:
         window.scenarios.open(scenario)

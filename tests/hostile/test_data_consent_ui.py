@@ -47,3 +47,28 @@ def test_the_question_defaults_to_no(qtbot, outside, monkeypatch):
     with pytest.raises(ScenarioError):
         data_consent.load_scenario(None, outside)
     assert seen["default"] and "shared.csv" in seen["text"]
+
+
+def test_opening_the_window_with_such_a_scenario_asks_too(qtbot, outside, monkeypatch):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from gd_studio.ui import app as app_module
+
+    asked = []
+
+    def decline(parent, problem):
+        asked.append(problem.data_path)
+        return False
+
+    monkeypatch.setattr(data_consent, "ask", decline)
+    monkeypatch.setattr(data_consent.load_scenario, "__defaults__", (decline,))
+
+    def close_soon():
+        for top in QApplication.topLevelWidgets():
+            if top.objectName() == "gdStudioMainWindow":
+                top.close()
+
+    QTimer.singleShot(800, close_soon)
+    assert app_module.run_app([], scenario=str(outside)) == 0
+    assert asked == [outside.parent.parent / "shared.csv"]
