@@ -10,7 +10,7 @@ from gd_studio.cli import main
 from gd_studio.engine import datasets, fileio
 from gd_studio.engine.datasets import DatasetError
 
-ROWS, COLS = 150_000, 8  # ~13 MB of text: the 200 MB file of the report, scaled down
+ROWS, COLS = 60_000, 8  # ~10 MB of text: the 200 MB file of the report, scaled down
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +51,10 @@ def test_suggest_rejects_a_bad_header_after_reading_only_the_header(tmp_path, ca
     with open(path, "w") as fh:
         fh.write("step,value\n")
         fh.write("".join(f"{i},{i * 0.5}\n" for i in range(400_000)))  # ~6 MB after a wrong header
+    small = tmp_path / "small.csv"
+    small.write_text("step,value\n1,2\n")
+    main(["suggest", str(small)])  # first imports and parser set-up are not what is measured
+    capsys.readouterr()
     code, peak = _peak(lambda: main(["suggest", str(path)]))
     assert code == 2
     err = capsys.readouterr().err
@@ -62,11 +66,11 @@ def test_train_keeps_flat_memory_over_many_steps(capsys):
     argv = ["train", "--dataset", "line", "--model", "one_weight", "--samples", "64", "--batch-size", "8",
             "--lr", "0.01", "--val-fraction", "0"]
     _, short = _peak(lambda: main(argv + ["--steps", "2000"]))
-    _, long = _peak(lambda: main(argv + ["--steps", "40000"]))
+    _, long = _peak(lambda: main(argv + ["--steps", "20000"]))
     out = capsys.readouterr().out
-    assert "steps       40000" in out
-    print(f"\ntrain peak: 2,000 steps {short / 1e3:.0f} kB, 40,000 steps {long / 1e3:.0f} kB")
-    assert long < 1.5 * short + 200_000  # 38,000 more step records would be ~16 MB
+    assert "steps       20000" in out
+    print(f"\ntrain peak: 2,000 steps {short / 1e3:.0f} kB, 20,000 steps {long / 1e3:.0f} kB")
+    assert long < 1.5 * short + 200_000  # 18,000 more step records would be ~8 MB
 
 
 def test_train_json_history_is_the_runners_thinned_history(tmp_path, capsys):
