@@ -293,14 +293,18 @@ def read_curve_csv(path: str):
             same = "repeats" if lrs[i] == lrs[i - 1] else "is below"
             raise GDStudioError(f"{path}, line {lines[i]}: lr {lrs[i]:g} {same} the previous row's "
                                 f"{lrs[i - 1]:g} (line {lines[i - 1]}); a range-test curve needs rising learning rates")
-    # a NaN/inf tail is a diverged run, the finder's to cut; a curve with too little before it is not usable
+    # a NaN/inf tail is a diverged run, the finder's to cut; a curve with too little before it is not usable.
+    # Losses beyond ±1e100 are diverged too (and would overflow the finder's sums): they count as inf.
+    losses = np.where(np.abs(losses) > datasets.MAX_ABS_VALUE, np.inf, losses)
     finite = np.isfinite(losses)
     usable = int(np.argmin(finite)) if not finite.all() else losses.size
     if usable < 5:
         if losses.size and not finite.any():
-            raise GDStudioError(f"{path}: no finite loss values (every loss is NaN or infinite)")
+            raise GDStudioError(f"{path}: no usable loss values (every loss is NaN, infinite or beyond "
+                                f"±{datasets.MAX_ABS_VALUE:g})")
         if usable < losses.size:
-            raise GDStudioError(f"{path}, line {lines[usable]}: the loss is not finite from here on, leaving "
+            raise GDStudioError(f"{path}, line {lines[usable]}: the loss diverges (NaN, infinite or beyond "
+                                f"±{datasets.MAX_ABS_VALUE:g}) from here on, leaving "
                                 f"{usable} usable point{'s' if usable != 1 else ''}; at least 5 are needed")
         raise GDStudioError(f"{path}: needs at least 5 points, found {losses.size}")
     return lrs, losses

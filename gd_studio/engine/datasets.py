@@ -716,8 +716,8 @@ def _cell_error(cell: str, decimal_comma: bool, role: str) -> str | None:
         return f"text {_shown(cell)} where a number is expected ({role} must be numeric)"
     if math.isfinite(value):
         if abs(value) > MAX_ABS_VALUE:
-            return (f"{_shown(cell)} is too large to train on (values must lie within ±{MAX_ABS_VALUE:g}; "
-                    "rescale the column)")
+            return (f"{_shown(cell)} is too large (values must lie within ±{MAX_ABS_VALUE:g}, or squares and "
+                    "sums overflow; rescale the column)")
         return None
     if any(word in cell.lower() for word in _NONFINITE_WORDS):
         return f"{_shown(cell)} is not a finite number (NaN and infinity are not allowed)"
@@ -923,10 +923,9 @@ def _numbers(table: list[list[str]], lines: list[int], names: list[str], decimal
             X = np.array(table, dtype=np.float64)
         if X.shape == (len(table), len(names)):
             ok = np.abs(X) <= MAX_ABS_VALUE
-            if nonfinite_ok:
-                for c, name in enumerate(names):
-                    if name in nonfinite_ok:
-                        ok[:, c] |= ~np.isfinite(X[:, c])
+            for c, name in enumerate(names):
+                if name in nonfinite_ok:  # a diverged run's losses: huge, inf or NaN, all kept as recorded
+                    ok[:, c] = True
             if ok.all():
                 return X
     except (ValueError, TypeError, OverflowError):
@@ -935,8 +934,7 @@ def _numbers(table: list[list[str]], lines: list[int], names: list[str], decimal
     for i, row in enumerate(table):
         for c, cell in enumerate(row):
             problem = _cell_error(cell, decimal_comma, role)
-            if problem and names[c] in nonfinite_ok and cell and _is_number(cell, decimal_comma) \
-                    and not math.isfinite(_number(cell, decimal_comma)):
+            if problem and names[c] in nonfinite_ok and cell and _is_number(cell, decimal_comma):
                 problem = None
             if problem:
                 raise DatasetError(f"{where}, line {lines[i]}, column {names[c]!r}: {problem}")
