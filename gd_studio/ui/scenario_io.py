@@ -165,6 +165,8 @@ class ScenarioController(QObject):
         self.path = path
         settings.set_last_scenario_path(path)
         self.apply(scenario)
+        if data_consent.describe(scenario):  # say which file the scenario reads
+            self.w.show_message(data_consent.describe(scenario), "info")
         return True
 
     def _index(self) -> int | None:

@@ -72,3 +72,14 @@ def test_opening_the_window_with_such_a_scenario_asks_too(qtbot, outside, monkey
     QTimer.singleShot(800, close_soon)
     assert app_module.run_app([], scenario=str(outside)) == 0
     assert asked == [outside.parent.parent / "shared.csv"]
+
+
+def test_the_window_says_which_file_a_scenario_reads(make_window, qtbot, tmp_path):
+    (tmp_path / "d.csv").write_text(CSV)
+    path = tmp_path / "s.gdscenario"
+    path.write_text(scenario_text(data_path="d.csv", dataset_params={}), encoding="utf-8")
+    w = make_window()
+    shown = []
+    w.messageShown.connect(lambda kind, text: shown.append((kind, text)))
+    assert w.scenarios.open(path)
+    assert ("info", f"Data: {tmp_path / 'd.csv'} (beside the scenario)") in shown
