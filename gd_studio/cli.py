@@ -6,7 +6,6 @@ import csv
 import json
 import math
 import sys
-from pathlib import Path
 from typing import Sequence
 
 from . import __version__
@@ -88,6 +87,10 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     source.add_argument("--dataset", choices=NAMES, default="moons", help="a generated or bundled dataset")
     source.add_argument("--data", metavar="FILE.csv", help="a CSV file with a header row")
     data.add_argument("--target", help="CSV target column (default: the last one)")
+    data.add_argument("--task", choices=("auto", "classification", "regression"), default="auto",
+                      help="CSV: read the target as class labels or as numbers (default: decide from the data)")
+    data.add_argument("--header", choices=("auto", "yes", "no"), default="auto",
+                      help="CSV: is the first row column names? (default: decide from the file)")
     data.add_argument("--samples", type=_count(2), default=400, help="samples to generate (default 400)")
     data.add_argument("--noise", type=_non_negative_float, default=0.2, help="generator noise (default 0.2)")
     data.add_argument("--classes", type=_count(2), default=3, help="classes for spiral (default 3)")
@@ -116,10 +119,17 @@ def _config(args: argparse.Namespace, lr: float = 0.1):
     optimizer_params = {}
     if args.momentum is not None:
         optimizer_params["momentum"] = args.momentum
+    dataset_params = {"n_samples": args.samples, "noise": args.noise, "seed": args.data_seed,
+                      "n_classes": args.classes}
+    if args.data is not None:
+        dataset_params = {}
+        if args.task != "auto":
+            dataset_params["task"] = args.task
+        if args.header != "auto":
+            dataset_params["header"] = args.header == "yes"
     return RunConfig(
         dataset=args.dataset,
-        dataset_params={"n_samples": args.samples, "noise": args.noise, "seed": args.data_seed,
-                        "n_classes": args.classes},
+        dataset_params=dataset_params,
         data_path=args.data, target=args.target, model=args.model, hidden=args.hidden,
         activation=args.activation, loss=loss, optimizer=args.optimizer,
         optimizer_params=optimizer_params, lr=lr, batch_size=args.batch_size, seed=args.seed,
@@ -130,31 +140,29 @@ def _session(args: argparse.Namespace, lr: float = 0.1):
     from .engine import datasets, descent
 
     config = _config(args, lr)
-    dataset = descent.load_dataset(config)
+    dataset = descent.load_dataset(config)  # its notes come back in session.notes, printed by each command
     if args.loss is None and args.data is not None:  # a CSV decides its own task
         config = config.replace(loss="mse" if dataset.task == "regression" else "cross_entropy")
     return descent.build(config, dataset=dataset), datasets
 
 
 def _write_json(obj: dict, dest: str) -> None:
+    from .engine import fileio
+
     text = json.dumps(obj, indent=2, allow_nan=False)
     if dest == "-":
         sys.stdout.write(text + "\n")
         return
-    try:
-        Path(dest).write_text(text + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise CliError(f"cannot write {dest}: {exc.strerror or exc}") from None
+    fileio.atomic_write(dest, text + "\n")  # a FIFO or device is refused, a symlink written through
 
 
 def _write_csv(dest: str, header: Sequence[str], rows) -> None:
-    try:
-        with open(dest, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(header)
-            writer.writerows(rows)
-    except OSError as exc:
-        raise CliError(f"cannot write {dest}: {exc.strerror or exc}") from None
+    from .engine import fileio
+
+    with fileio.atomic_writer(dest, mode="w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
 
 
 def _fmt(value) -> str:
@@ -217,18 +225,31 @@ def _cmd_range_test(args: argparse.Namespace) -> int:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
+    import math as _math
+
     session, _ = _session(args, lr=args.lr)
     out = sys.stderr if args.json == "-" else sys.stdout
     runner = session.runner
-    records = runner.run(args.steps)
+    # Step by step, keeping only what the summary needs: the runner's own History is the flat-memory
+    # record of the run (10 million steps stay a few hundred kB).
+    first = last = None
+    lowest = _math.inf
+    steps = 0
+    for _ in range(args.steps):
+        record = runner.step()
+        if record is None:
+            break
+        if first is None:
+            first = record
+        last = record
+        lowest = min(lowest, record.loss)
+        steps += 1
     print(f"train: {session.dataset.describe()}; {session.model.describe()}", file=out)
     for note in session.notes:
         print(f"note: {note}", file=out)
-    if records:
-        first, last = records[0], records[-1]
-        losses = [r.loss for r in records]
-        print(f"  steps       {len(records)} (epoch {last.epoch}), lr {_fmt(last.lr)}", file=out)
-        print(f"  batch loss  {first.loss:.4g} → {last.loss:.4g} (lowest {min(losses):.4g})", file=out)
+    if last is not None:
+        print(f"  steps       {steps} (epoch {last.epoch}), lr {_fmt(last.lr)}", file=out)
+        print(f"  batch loss  {first.loss:.4g} → {last.loss:.4g} (lowest {lowest:.4g})", file=out)
         print(f"  train loss  {runner.full_loss():.4g}", file=out)
         if runner.last_val_loss is not None:
             print(f"  val loss    {runner.last_val_loss:.4g}", file=out)
@@ -236,12 +257,15 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.json:
         cols = runner.history.columns()
         val = runner.val_history.columns()
+        final = runner.full_loss() if last is not None else None
         _write_json({
             "config": session.config.to_dict(),
-            "steps": len(records),
+            "steps": steps,
             "stop_reason": runner.stop_reason,
-            "final_train_loss": runner.full_loss() if records else None,
+            "final_train_loss": final if final is None or _math.isfinite(final) else None,
             "final_val_loss": runner.last_val_loss,
+            # thinned evenly once a run outgrows the runner's history (see descent.History)
+            "history_stride": runner.history.stride,
             "history": {k: v.tolist() for k, v in cols.items()},
             "val_history": {k: v.tolist() for k, v in val.items()},
         }, args.json)
@@ -249,47 +273,48 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def read_curve_csv(path: str):
-    """(lrs, losses) from a CSV with columns lr and loss (names matched case-insensitively)."""
+    """(lrs, losses) from a CSV with columns lr and loss (names matched case-insensitively).
+
+    Read by the same streaming reader as datasets (separators, encodings, comment lines); the header is
+    checked before any data. Every problem raises a GDStudioError naming the file and the line.
+    """
     import numpy as np
 
+    from .engine import datasets
     from .engine.errors import GDStudioError
 
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.reader(fh))
-    except FileNotFoundError:
-        raise GDStudioError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise GDStudioError(f"{path}: is a directory, not a CSV file") from None
-    except UnicodeDecodeError as exc:
-        raise GDStudioError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise GDStudioError(f"{path}: {exc.strerror or exc}") from None
-    if not rows:
-        raise GDStudioError(f"{path}: the file is empty")
-    header = [h.strip().lower() for h in rows[0]]
-    lr_names, loss_names = ("lr", "learning_rate", "learning rate"), ("loss", "losses", "train_loss")
-    try:
-        i_lr = next(i for i, h in enumerate(header) if h in lr_names)
-        i_loss = next(i for i, h in enumerate(header) if h in loss_names)
-    except StopIteration:
-        raise GDStudioError(f"{path}, line 1: needs columns named lr and loss; found "
-                            f"{', '.join(rows[0]) or 'nothing'}") from None
-    lrs, losses = [], []
-    for line, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        try:
-            lr, loss = float(row[i_lr]), float(row[i_loss])
-        except (IndexError, ValueError):
-            raise GDStudioError(f"{path}, line {line}: expected numbers in columns lr and loss") from None
-        if not (math.isfinite(lr) and lr > 0):
-            raise GDStudioError(f"{path}, line {line}: lr must be a finite number above 0, got {row[i_lr]}")
-        lrs.append(lr)
-        losses.append(loss)  # a NaN/inf tail (a diverged run) is the finder's to handle
-    if len(lrs) < 5:
-        raise GDStudioError(f"{path}: needs at least 5 points, found {len(lrs)}")
-    return np.array(lrs), np.array(losses)
+    columns, lines, notes = datasets.read_csv_columns(
+        path, {"lr": ("lr", "learning_rate", "learning rate"), "loss": ("loss", "losses", "train_loss")},
+        nonfinite_ok=("loss",))
+    for note in notes:
+        print(f"{PROG}: note: {note}", file=sys.stderr)
+    lrs, losses = columns["lr"], columns["loss"]
+    bad = ~(np.isfinite(lrs) & (lrs > 0))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise GDStudioError(f"{path}, line {lines[i]}: lr must be a finite number above 0, got {lrs[i]:g}")
+    if lrs.size >= 2:
+        falls = np.diff(lrs) <= 0
+        if falls.any():
+            i = int(np.argmax(falls)) + 1
+            same = "repeats" if lrs[i] == lrs[i - 1] else "is below"
+            raise GDStudioError(f"{path}, line {lines[i]}: lr {lrs[i]:g} {same} the previous row's "
+                                f"{lrs[i - 1]:g} (line {lines[i - 1]}); a range-test curve needs rising learning rates")
+    # a NaN/inf tail is a diverged run, the finder's to cut; a curve with too little before it is not usable.
+    # Losses beyond ±1e100 are diverged too (and would overflow the finder's sums): they count as inf.
+    losses = np.where(np.abs(losses) > datasets.MAX_ABS_VALUE, np.inf, losses)
+    finite = np.isfinite(losses)
+    usable = int(np.argmin(finite)) if not finite.all() else losses.size
+    if usable < 5:
+        if losses.size and not finite.any():
+            raise GDStudioError(f"{path}: no usable loss values (every loss is NaN, infinite or beyond "
+                                f"±{datasets.MAX_ABS_VALUE:g})")
+        if usable < losses.size:
+            raise GDStudioError(f"{path}, line {lines[usable]}: the loss diverges (NaN, infinite or beyond "
+                                f"±{datasets.MAX_ABS_VALUE:g}) from here on, leaving "
+                                f"{usable} usable point{'s' if usable != 1 else ''}; at least 5 are needed")
+        raise GDStudioError(f"{path}: needs at least 5 points, found {losses.size}")
+    return lrs, losses
 
 
 def _suggest_range_file(args: argparse.Namespace) -> int | None:
@@ -346,6 +371,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--steps", type=_count(0), default=0, help="with --screenshot: steps to run first")
     parser.add_argument("--size", type=_size, metavar="WxH",
                         help="with --screenshot: the window size (default 1600x1000, 1920x1080 with --presentation)")
+    parser.add_argument("--allow-outside-data", action="store_true",
+                        help="with --scenario: let the scenario read a data file outside its own folder")
     parser.add_argument("--self-test", action="store_true",
                         help="open the window offscreen, run a short range test, load every scenario, exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -376,6 +403,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_scenario(path: str, allow_outside_data: bool) -> None:
+    """Load a scenario and its data before any Qt starts: a bad file fails fast, with one line."""
+    from .engine import descent, scenarios
+
+    scenario = scenarios.load(path, allow_outside_folder=allow_outside_data)
+    if scenario.config.data_path:
+        dataset = descent.load_dataset(scenario.config)
+        for note in dataset.notes:
+            print(f"{PROG}: note: {note}", file=sys.stderr)
+
+
 def _open_window(args: argparse.Namespace) -> int:
     try:
         from .ui.app import run_app
@@ -397,9 +435,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.screenshot:
             if not args.scenario:
                 raise CliError("--screenshot needs --scenario FILE")
+            _check_scenario(args.scenario, args.allow_outside_data)
             from .ui.app import render_screenshot
             return render_screenshot(args.scenario, args.screenshot, steps=args.steps,
-                                     presentation=args.presentation, size=args.size)
+                                     presentation=args.presentation, size=args.size,
+                                     allow_outside_data=args.allow_outside_data)
         if args.command is None:
             return _open_window(args)
         return args.func(args)

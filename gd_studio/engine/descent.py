@@ -290,7 +290,9 @@ class Session:
 def load_dataset(config: RunConfig) -> datasets.Dataset:
     """The dataset a config names: a CSV file, or a generator/bundled set with its parameters."""
     if config.data_path:
-        return datasets.load_csv(config.data_path, target=config.target)
+        # a CSV's own guesses can be overridden from dataset_params (the generators' keys do not apply)
+        options = {k: config.dataset_params[k] for k in ("task", "header") if k in config.dataset_params}
+        return datasets.load_csv(config.data_path, target=config.target, **options)
     return datasets.make(config.dataset, **config.dataset_params)
 
 
@@ -301,7 +303,7 @@ def build(config: RunConfig, dataset: datasets.Dataset | None = None) -> Session
     """
     config.validate()
     data = dataset if dataset is not None else load_dataset(config)
-    notes: list[str] = []
+    notes: list[str] = list(data.notes)  # what a CSV reader guessed, and how to override it
     work = data
     if config.standardize:
         work, _, _ = datasets.standardize(work)

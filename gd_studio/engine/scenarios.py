@@ -29,14 +29,14 @@ import json
 import math
 import os
 import re
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from dataclasses import replace as dataclasses_replace
 from pathlib import Path
 from typing import Any
 
-from . import datasets, optimizers, schedules
-from .config import RunConfig
+from . import datasets, fileio, models, optimizers, schedules
+from .config import RunConfig, check_lr
 from .errors import ConfigError, GDStudioError
 
 EXTENSION = ".gdscenario"
@@ -48,6 +48,7 @@ RANGE_TEST_MODES = ("exp", "linear")
 HIGHLIGHTS = ("steepest", "valley", "minimum/10", "base_lr", "max_lr")  # lr_finder suggestion keys
 MAX_FILE_BYTES = 1 << 20  # scenarios are a few kB; refusing huge files keeps a wrong pick from hanging the app
 MAX_STEPS = 10_000_000
+MAX_INT_DIGITS = 30  # no setting needs more; Python refuses to parse integers beyond 4,300 digits anyway
 _TOP_KEYS = ("version", "title", "caption", "config", "panels", "ranges", "pre_run", "steps", "speed", "range_test")
 _REQUIRED_TOP = ("version", "title", "config")
 _RANGE_TEST_KEYS = ("start_lr", "end_lr", "num_iter", "mode", "highlight")
@@ -58,6 +59,19 @@ _CONFIG_ALIASES = {"batch size": "batch_size", "validation fraction": "val_fract
 
 class ScenarioError(GDStudioError):
     """A scenario file that cannot be read, written or used; the message names the file and the place in it."""
+
+
+class DataOutsideFolderError(ScenarioError):
+    """A scenario whose data file lies outside the scenario's folder, loaded without permission to read it.
+
+    A shared scenario could otherwise make GD Studio read any file the user can read. The window asks and
+    loads again with ``allow_outside_folder=True``; the command line takes ``--allow-outside-data``.
+    """
+
+    def __init__(self, message: str, scenario_path: Path, data_path: Path) -> None:
+        super().__init__(message)
+        self.scenario_path = scenario_path
+        self.data_path = data_path
 
 
 @dataclass(frozen=True)
@@ -94,6 +108,15 @@ class Scenario:
     speed: float | None = None
     range_test: RangeTestSettings | None = None
     version: int = FORMAT_VERSION
+    # Set by load(): the file it was read from, and whether config.data_path (made absolute against the
+    # scenario's folder) points outside that folder. Not part of the file, not compared.
+    source: str = field(default="", compare=False)
+    outside_folder: bool = field(default=False, compare=False)
+
+    @property
+    def data_file(self) -> Path | None:
+        """The CSV file this scenario reads, or None for a generated or bundled dataset."""
+        return Path(self.config.data_path) if self.config.data_path else None
 
     def __post_init__(self) -> None:
         try:
@@ -133,25 +156,18 @@ class _Problem(Exception):
         super().__init__(f"{where}: {what}" if where else what)
 
 
-def load(path: str | os.PathLike) -> Scenario:
-    """Read a scenario file; any problem raises ScenarioError naming the file and the place in it."""
+def load(path: str | os.PathLike, *, allow_outside_folder: bool = False) -> Scenario:
+    """Read a scenario file; any problem raises ScenarioError naming the file and the place in it.
+
+    A relative ``config.data_path`` is taken relative to the scenario's folder (where it was saved), made
+    absolute in the result, and checked now: it must be a regular file whose header has the target column.
+    A data file outside the scenario's folder is not opened at all unless ``allow_outside_folder``: the
+    DataOutsideFolderError names it so the caller can ask first. ``Scenario.outside_folder`` says which.
+    """
     path = Path(path)
     source = str(path)
-    try:
-        if path.is_dir():
-            raise ScenarioError(f"{source}: is a folder, not a scenario file")
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ScenarioError(
-                f"{source}: {size:,} bytes is too large for a scenario file (at most {MAX_FILE_BYTES:,})"
-            )
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ScenarioError(f"{source}: no such file") from None
-    except PermissionError:
-        raise ScenarioError(f"{source}: permission denied") from None
-    except OSError as exc:
-        raise ScenarioError(f"{source}: cannot be read ({exc.strerror or exc})") from None
+    data = fileio.read_bytes(path, limit=MAX_FILE_BYTES, error=ScenarioError, what="a scenario file",
+                             adjustable=False)
     try:
         text = data.decode("utf-8-sig")  # -sig: Windows editors like to add a byte-order mark
     except UnicodeDecodeError as exc:
@@ -161,7 +177,46 @@ def load(path: str | os.PathLike) -> Scenario:
             f"{source}: not UTF-8 text: byte 0x{data[exc.start]:02x} at line {line}, column {column}; "
             "a scenario file is UTF-8 JSON"
         ) from None
-    return loads(text, source=source)
+    scenario = loads(text, source=source)
+    return _with_data_file(scenario, path, allow_outside_folder)
+
+
+def _inside(child: Path, folder: Path) -> bool:
+    try:
+        child.relative_to(folder)
+    except ValueError:
+        return False
+    return True
+
+
+def _with_data_file(scenario: Scenario, path: Path, allow_outside_folder: bool) -> Scenario:
+    source = str(path)
+    config = scenario.config
+    if not config.data_path:
+        return dataclasses_replace(scenario, source=source)
+    folder = path.resolve().parent
+    given = Path(config.data_path).expanduser()
+    data = given if given.is_absolute() else folder / given
+    data = Path(os.path.abspath(data))
+    # symlinks resolved: a link inside the folder that points outside it reads outside it
+    outside = not _inside(data.resolve(), folder)
+    if outside and not allow_outside_folder:
+        raise DataOutsideFolderError(
+            f"{source}: config.data_path: reads {data}, outside the scenario's folder ({folder}); "
+            "open it only if you trust where the scenario came from (command line: --allow-outside-data)",
+            path, data)
+    where = f"{source}: config.data_path"
+    try:
+        fileio.check_regular(data, error=ScenarioError, limit=fileio.max_bytes(), what="a CSV file")
+    except ScenarioError as exc:
+        raise ScenarioError(f"{where}: {exc}") from None
+    try:
+        options = {k: config.dataset_params[k] for k in ("header",) if k in config.dataset_params}
+        datasets.check_csv(data, config.target, **options)  # reads the file's start only
+    except GDStudioError as exc:
+        raise ScenarioError(f"{where}: {exc}") from None
+    return dataclasses_replace(scenario, config=config.replace(data_path=str(data)), source=source,
+                               outside_folder=outside)
 
 
 def loads(text: str, source: str = "<string>") -> Scenario:
@@ -171,7 +226,8 @@ def loads(text: str, source: str = "<string>") -> Scenario:
     if not text.strip():
         raise ScenarioError(f"{source}: the file is empty")
     try:
-        data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+        data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants,
+                          parse_int=lambda digits: _parse_int(digits, text))
     except json.JSONDecodeError as exc:
         unfinished = _unfinished(text)
         if unfinished or not text[exc.pos :].strip():
@@ -185,6 +241,8 @@ def loads(text: str, source: str = "<string>") -> Scenario:
         raise ScenarioError(f"{source}: {problem}") from None
     except RecursionError:
         raise ScenarioError(f"{source}: the JSON is nested too deeply") from None
+    except ValueError as exc:  # anything else json refuses, without a position
+        raise ScenarioError(f"{source}: not valid JSON ({exc})") from None
     try:
         return _from_data(data)
     except _Problem as problem:
@@ -223,6 +281,16 @@ def _no_duplicates(pairs: list) -> dict:
             raise _Problem("", f"the key {key!r} appears twice in one object")
         out[key] = value
     return out
+
+
+def _parse_int(digits: str, text: str) -> int:
+    if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+        at = text.find(digits)
+        line = text.count("\n", 0, at) + 1
+        column = at - (text.rfind("\n", 0, at) + 1) + 1
+        raise _Problem("", f"a whole number of {len(digits.lstrip('-')):,} digits at line {line}, column {column}; "
+                           f"no setting needs more than {MAX_INT_DIGITS}")
+    return int(digits)
 
 
 def _no_constants(name: str) -> Any:
@@ -370,6 +438,31 @@ def _check_buildable(config: RunConfig) -> None:
         if unknown:
             raise _Problem(f"config.dataset_params.{unknown[0]}",
                            f"dataset {config.dataset!r} takes no such setting; it takes {', '.join(sorted(takes))}")
+        try:
+            datasets.check_params(config.dataset, **config.dataset_params)
+        except GDStudioError as exc:
+            raise _Problem("config.dataset_params", str(exc)) from None
+        task, n_features = datasets.shape_of(config.dataset)
+        if task == datasets.REGRESSION and config.loss == "cross_entropy":
+            raise _Problem("config.loss", f"cross entropy needs classes, but {config.dataset!r} is a regression "
+                                          "dataset; use mse")
+        if task == datasets.CLASSIFICATION and config.loss == "mse":
+            raise _Problem("config.loss", f"mse is for regression, but {config.dataset!r} has classes; use "
+                                          "cross_entropy or squared_error")
+        if config.model == "one_weight" and (n_features != 1 or task != datasets.REGRESSION):
+            raise _Problem("config.model", f"one weight (y = w·x) needs a regression dataset with one feature; "
+                                           f"{config.dataset!r} is not one (use line or sine)")
+        if task == datasets.REGRESSION:
+            n_outputs = 1
+        else:
+            n_outputs = {"iris": 3, "digits": 10}.get(config.dataset, 2)
+            if config.dataset == "spiral":
+                n_outputs = int(config.dataset_params.get("n_classes", 3))
+        try:
+            models.make(config.model, n_features, n_outputs, hidden=config.hidden, activation=config.activation,
+                        loss=config.loss)
+        except ConfigError as exc:
+            raise _Problem(*_config_where(str(exc))) from None
     try:
         optimizers.make(config.optimizer, 1, **config.optimizer_params)
     except ConfigError as exc:
@@ -507,6 +600,10 @@ def _check_range_test(rt: RangeTestSettings, where: str) -> None:
             value = getattr(rt, name)
             if not _is_number(value) or value <= 0:
                 raise _Problem(f"{where}.{name}", f"must be a positive, finite learning rate, got {value!r}")
+            try:
+                check_lr(value, name)  # the range test's own limits, checked now rather than in front of a room
+            except ConfigError as exc:
+                raise _Problem(f"{where}.{name}", str(exc).partition(": ")[2]) from None
         if not rt.start_lr < rt.end_lr:
             raise _Problem(f"{where}.end_lr", f"must be above start_lr ({rt.start_lr:g}), got {rt.end_lr:g}")
         if not _is_int(rt.num_iter) or not 5 <= rt.num_iter <= 100_000:
@@ -547,43 +644,23 @@ def _encode(value: Any, indent: str) -> str:
 
 
 def save(scenario: Scenario, path: str | os.PathLike) -> Path:
-    """Write atomically: a temporary file beside the target, then os.replace, so a crash never leaves half a file."""
-    text = dumps(scenario)
+    """Write atomically: a temporary file beside the target, then os.replace, so a crash never leaves half a file.
+
+    A symlink is written through to its target; a folder, device or FIFO is refused. A data file inside
+    the scenario's folder is stored relative to it, so the folder can be moved or shared as a whole.
+    """
+    if not isinstance(scenario, Scenario):
+        raise ScenarioError(f"expected a Scenario, got {type(scenario).__name__}")
     path = Path(path)
-    folder = path.parent
-    if not folder.is_dir():
-        raise ScenarioError(f"{path}: the folder {folder} does not exist")
-    tmp = None
-    try:
-        for _ in range(100):
-            candidate = folder / f".{path.name}.{secrets.token_hex(4)}.tmp"
-            try:
-                # O_EXCL: never clobber another writer's temp file; mode 0o666 lets the umask decide, as open() does.
-                fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-            except FileExistsError:
-                continue
-            tmp = candidate
-            break
-        else:
-            raise ScenarioError(f"{path}: could not create a temporary file in {folder}")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(text.encode("utf-8"))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        tmp = None
-    except PermissionError:
-        raise ScenarioError(f"{path}: permission denied; choose another folder") from None
-    except IsADirectoryError:
-        raise ScenarioError(f"{path}: is a folder, not a file name") from None
-    except OSError as exc:
-        raise ScenarioError(f"{path}: could not be saved ({exc.strerror or exc})") from None
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+    data_path = scenario.config.data_path
+    if data_path and Path(data_path).is_absolute():
+        folder = Path(os.path.realpath(path)).parent
+        data = Path(os.path.abspath(data_path))
+        if _inside(data, folder):
+            scenario = dataclasses_replace(
+                scenario, config=scenario.config.replace(data_path=data.relative_to(folder).as_posix()))
+    text = dumps(scenario)
+    fileio.atomic_write(path, text, error=ScenarioError)
     return path
 
 

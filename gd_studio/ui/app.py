@@ -46,12 +46,17 @@ def make_app(argv: Sequence[str] | None = None):
     return app
 
 
+_ASK_FIRST = object()
+
+
 def _scenario_config(path):
     """The RunConfig a scenario file describes, or (None, message) when it cannot be used."""
-    try:
-        from ..engine import scenarios
+    from ..engine import scenarios
 
+    try:
         return scenarios.load(path), None
+    except scenarios.DataOutsideFolderError:
+        return _ASK_FIRST, None  # the window's scenario controller asks before reading the data
     except Exception as exc:  # noqa: BLE001 - the window opens anyway and says why
         return None, f"Scenario {path}: {exc}"
 
@@ -73,7 +78,7 @@ def run_app(argv: Sequence[str] | None = None, *, scenario=None, presentation: b
     loaded, problem = (None, None)
     if scenario is not None:
         loaded, problem = _scenario_config(scenario)
-    window = MainWindow(config=getattr(loaded, "config", None))
+    window = MainWindow(config=getattr(loaded, "config", None))  # the default run while it asks
     _restore_layout(window)
     if loaded is not None:
         window.scenarios.open(scenario)
@@ -128,7 +133,7 @@ def _wait(app, condition, timeout: float) -> bool:
 
 
 def render_screenshot(scenario_path, out_path, *, steps: int = 0, presentation: bool = False,
-                      size: tuple[int, int] | None = None) -> int:
+                      size: tuple[int, int] | None = None, allow_outside_data: bool = False) -> int:
     """Open ``scenario_path`` in a window that is never shown, take ``steps`` steps through the real worker
     (one command, so the same frames every time), and save the window as a PNG at ``out_path``; returns 0.
 
@@ -144,12 +149,16 @@ def render_screenshot(scenario_path, out_path, *, steps: int = 0, presentation: 
     from . import theme
     from .export import ExportError, _atomic_write, _image_bytes
 
-    scenario = scenarios.load(scenario_path)  # ScenarioError names the file and the place
+    # ScenarioError names the file and the place; a data file outside the scenario's folder needs consent
+    scenario = scenarios.load(scenario_path, allow_outside_folder=allow_outside_data)
     out = Path(out_path)
     if not out.parent.is_dir():
         raise ExportError(f"cannot write {out}: the folder {out.parent} does not exist")
     if QApplication.instance() is None:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # render without a screen, and never show a window
+    from . import qt_messages
+
+    qt_messages.install()  # before the QApplication: the offscreen plugin talks as soon as it loads
     app = make_app()
     from . import settings
     from .main_window import MainWindow
@@ -170,7 +179,9 @@ def render_screenshot(scenario_path, out_path, *, steps: int = 0, presentation: 
         window.scenarios.path = Path(scenario_path)
         window.scenarios.apply(scenario)
         if not _wait(app, lambda: bool(applied) or bool(errors), 20.0) or not applied:
-            raise ScreenshotError(f"{scenario_path}: the run did not build ({'; '.join(errors) or 'timed out'})")
+            # the window may report one failure more than once (banner and status): say it once
+            raise ScreenshotError(f"{scenario_path}: the run did not build "
+                                  f"({'; '.join(dict.fromkeys(errors)) or 'timed out'})")
         target = int(scenario.pre_run) + int(steps)
         _wait(app, lambda: window.step_count >= scenario.pre_run, 60.0)
         if steps:

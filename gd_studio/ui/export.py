@@ -6,7 +6,6 @@ import csv
 import io
 import math
 import os
-import secrets
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -19,6 +18,7 @@ from PySide6.QtCore import QBuffer, QIODevice
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsScene, QWidget
 
+from gd_studio.engine import fileio
 from gd_studio.engine.errors import GDStudioError
 
 __all__ = [
@@ -62,30 +62,9 @@ class ExportError(GDStudioError):
 
 def _atomic_write(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write ``data`` to ``path`` through a temporary file in the same folder, so a failed or interrupted
-    export never leaves a truncated file where a good one was."""
-    target = Path(path)
-    folder = target.parent
-    if not folder.is_dir():
-        raise ExportError(f"cannot write {target}: the folder {folder} does not exist")
-    if target.is_dir():
-        raise ExportError(f"cannot write {target}: it is a folder")
-    tmp = folder / f".{target.name}.{secrets.token_hex(4)}.tmp"
-    try:
-        # 0o666 minus the umask: the permissions a plain open() would give, unlike mkstemp's 0o600.
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except OSError as exc:
-        try:
-            tmp.unlink(missing_ok=True)
-        except OSError:
-            pass
-        reason = exc.strerror or str(exc)
-        raise ExportError(f"cannot write {target}: {reason}") from exc
-    return target
+    export never leaves a truncated file where a good one was; symlinks are written through, devices and
+    FIFOs refused (engine.fileio does the work, shared with scenarios and the command line)."""
+    return fileio.atomic_write(path, data, error=ExportError)
 
 
 # ----------------------------------------------------------------------------------------- images

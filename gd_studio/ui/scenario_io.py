@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QSizePolicy
 
 from ..engine import scenarios
 from ..engine.errors import GDStudioError
-from . import settings
+from . import data_consent, settings
 from .presentation import add_action, menu
 
 PANEL_VIEWS = {"data": "data_view", "loss_vs_weight": "weight_view", "loss_vs_lr": "lr_view",
@@ -154,7 +154,7 @@ class ScenarioController(QObject):
         """Load and apply a scenario file; its folder becomes the playlist. False (and a message) if unusable."""
         path = Path(path)
         try:
-            scenario = scenarios.load(path)
+            scenario = data_consent.load_scenario(self.w, path)  # asks before reading outside the folder
         except GDStudioError as exc:
             self.w.show_message(f"{exc}. Nothing was changed.", "error")
             return False
@@ -165,6 +165,8 @@ class ScenarioController(QObject):
         self.path = path
         settings.set_last_scenario_path(path)
         self.apply(scenario)
+        if data_consent.describe(scenario):  # say which file the scenario reads
+            self.w.show_message(data_consent.describe(scenario), "info")
         return True
 
     def _index(self) -> int | None:
