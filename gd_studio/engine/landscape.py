@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -109,10 +110,11 @@ def random_direction(model: Model, p, seed: int) -> np.ndarray:
 
 
 def curvature(model: Model, p, X, y, along) -> float:
-    """Second derivative of the loss along a parameter index or a direction, at p.
+    """Second derivative of the loss along a parameter index (a diagonal entry of the Hessian) or a direction, at p.
 
-    Taken as the central difference of the exact gradient, projected on the unit direction, so the
-    error is O(h²) with no second rounding amplification.
+    Exact: dᵀ·H·d from one Hessian-vector product (models.HessianOperator), d the unit direction. Along one
+    weight this never exceeds the whole network's λ_max (hessian.sharpness), so its 2/λ can only overstate
+    the safe learning rate.
     """
     p, X, y = _as_inputs(model, p, X, y)
     if isinstance(along, (int, np.integer)):
@@ -124,10 +126,8 @@ def curvature(model: Model, p, X, y, along) -> float:
         if norm == 0:
             return 0.0
         d = d / norm
-    h = 1e-4 * max(1.0, float(np.linalg.norm(p)) / math.sqrt(max(1, p.size)))
-    _, g_plus = model.loss_and_grad(p + h * d, X, y)
-    _, g_minus = model.loss_and_grad(p - h * d, X, y)
-    return float(d @ (g_plus - g_minus)) / (2.0 * h)
+    with np.errstate(all="ignore"):
+        return float(d @ model.hvp(p, X, y, d))
 
 
 def lr_thresholds(curv: float) -> tuple[float, float]:
@@ -148,3 +148,395 @@ def describe_lr(lr: float, curv: float) -> str:
     if lr > oscillate:
         return f"this LR is {ratio:.2g}× the divergence threshold 2/λ = {diverge:.3g}: steps overshoot and oscillate"
     return f"this LR is {ratio:.2g}× the divergence threshold 2/λ = {diverge:.3g}: steps stay on one side"
+
+
+# ------------------------------------------------------------------------------------------------
+# The loss surface in two dimensions: the loss on a grid in a plane through the weights (issue 14).
+
+# Grid points are evaluated in chunks so the (points, n, width) arrays stay near a few MB: cache-sized
+# pieces run faster than one huge broadcast, and memory stays bounded for big grids.
+_PLANE_CHUNK_ELEMENTS = 1 << 17
+
+
+@dataclass(frozen=True)
+class Plane:
+    """A plane through ``origin`` spanned by ``d1`` and ``d2``: the point (α, β) is origin + α·d1 + β·d2.
+
+    ``labels`` name the two axes for the view (e.g. "W1[0,0]", "descent direction"); ``orthonormal`` says
+    whether d1 ⟂ d2 with unit length (then α, β are distances in weight space); ``note`` explains a fallback.
+    """
+
+    origin: np.ndarray
+    d1: np.ndarray
+    d2: np.ndarray
+    kind: str
+    labels: tuple[str, str]
+    orthonormal: bool = False
+    note: str = ""
+
+    def point(self, alpha: float, beta: float) -> np.ndarray:
+        return self.origin + float(alpha) * self.d1 + float(beta) * self.d2
+
+    def project(self, points) -> np.ndarray:
+        """(α, β) of each point's orthogonal projection on the plane: shape (m, 2); exact for points in it."""
+        return project(points, self.origin, self.d1, self.d2)
+
+    def surface(self, model: Model, X, y, alphas, betas) -> np.ndarray:
+        return plane(model, self.origin, X, y, self.d1, self.d2, alphas, betas)
+
+
+def plane(model: Model, p, X, y, d1, d2, alphas, betas) -> np.ndarray:
+    """Loss at ``p + α·d1 + β·d2`` for every α in ``alphas`` and β in ``betas``: shape (len(alphas), len(betas)).
+
+    Z[i, j] is the loss at alphas[i], betas[j] (``numpy.meshgrid(..., indexing="ij")`` order). Exact up to
+    rounding against ``model.loss`` at each point, and vectorised: the first layer's pre-activation is
+    affine in (α, β), so it is three products for the whole grid; deeper layers run batched over grid
+    points, with their weights W + α·D1 + β·D2 formed per point only where the directions move them. When
+    d1 and d2 are each a single weight of the same layer, only one or two of that layer's units change,
+    and the grid costs little more than its size (see ``_two_weights``).
+    """
+    p, X, y = _as_inputs(model, p, X, y)
+    d1 = np.asarray(d1, dtype=np.float64)
+    d2 = np.asarray(d2, dtype=np.float64)
+    if d1.shape != p.shape or d2.shape != p.shape:
+        raise ValueError(f"directions must have {model.n_params} entries, got shapes {d1.shape} and {d2.shape}")
+    alphas = np.asarray(alphas, dtype=np.float64).ravel()
+    betas = np.asarray(betas, dtype=np.float64).ravel()
+    if alphas.size == 0 or betas.size == 0:
+        return np.empty((alphas.size, betas.size))
+    with np.errstate(all="ignore"):  # a grid reaching into divergence gives inf losses, not warnings
+        single = _two_weights(model, p, X, y, d1, d2, alphas, betas)
+        if single is not None:
+            return single
+        return _dense_plane(model, p, X, y, d1, d2, alphas, betas)
+
+
+def _mean_loss(model: Model, z: np.ndarray, y: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
+    """Mean loss over samples from raw outputs z of shape (m, n, k) plus a per-point output bias (m, k):
+    model.per_sample_loss's formulas.
+
+    Everything goes column by column: NumPy handles a short last axis slowly (a max or a bias add over 2
+    outputs cost more than the tanh layer before it), and each column comes out contiguous.
+    """
+    k = z.shape[-1]
+    if bias is None:
+        cols = [z[..., c] for c in range(k)]
+    else:
+        cols = [z[..., c] + bias[:, c, None] for c in range(k)]
+    return _mean_loss_cols(model, cols, y)
+
+
+def _mean_loss_cols(model: Model, cols: list, y: np.ndarray) -> np.ndarray:
+    """Mean loss over the last axis (samples) from the raw outputs given column by column."""
+    k = len(cols)
+    if model.task == "regression":
+        diff = cols[0] - y
+        diff *= diff
+        return diff.mean(axis=-1)
+    top = cols[0].copy()
+    for c in cols[1:]:
+        np.maximum(top, c, out=top)
+    exps = [np.exp(c - top) for c in cols]
+    total = exps[0].copy()
+    for e in exps[1:]:
+        total += e
+    picked = cols[0].copy()  # the true class's output, z_y
+    for c in range(1, k):
+        np.copyto(picked, cols[c], where=(y == c))
+    if model.loss_name == "cross_entropy":
+        picked -= top
+        loss = np.log(total)
+        loss -= picked
+        return loss.mean(axis=-1)
+    # Σ_c (p_c − t_c)² = Σ_c p_c² − 2 p_y + 1, with p_c = e_c / total
+    sq = exps[0] * exps[0]
+    for e in exps[1:]:
+        sq += e * e
+    true = np.exp(picked - top)
+    loss = (sq / total - 2.0 * true) / total + 1.0
+    return loss.mean(axis=-1)
+
+
+def _dense_plane(model, p, X, y, d1, d2, alphas, betas):
+    params, dir1, dir2 = model.unpack(p), model.unpack(d1), model.unpack(d2)
+    n = X.shape[0]
+    last = len(params) - 1
+
+    def moves(D, e):
+        return bool(np.any(D)) or (e is not None and bool(np.any(e)))
+
+    # first layer: z = X(W + αD1 + βD2) + (b + αe1 + βe2) = (Z0 + αU) + βV; on a product grid the
+    # α part and the β part are formed once per grid line, and each point costs one addition
+    (W, b), (D1, e1), (D2, e2) = params[0], dir1[0], dir2[0]
+    Z0 = X @ W
+    if b is not None:
+        Z0 += b
+    U = X @ D1 + (e1 if e1 is not None else 0.0) if moves(D1, e1) else np.zeros_like(Z0)
+    V = X @ D2 + (e2 if e2 is not None else 0.0) if moves(D2, e2) else np.zeros_like(Z0)
+    Za = Z0 + alphas[:, None, None] * U  # (ma, n, h)
+    A, Bg = np.meshgrid(alphas, betas, indexing="ij")
+    Vb = betas[:, None, None] * V  # (mb, n, h)
+    layers = []
+    for number in range(1, last + 1):
+        (W, b), (D1, e1), (D2, e2) = params[number], dir1[number], dir2[number]
+        layers.append((W, b, D1 if moves(D1, e1) else None, D2 if moves(D2, e2) else None,
+                       e1 if e1 is not None and np.any(e1) else None, e2 if e2 is not None and np.any(e2) else None))
+    width = max(W_.shape[1] for W_, _ in params)
+    per_point = max(1, n * width)
+    mb = min(betas.size, max(1, _PLANE_CHUNK_ELEMENTS // per_point))
+    ma = min(alphas.size, max(1, _PLANE_CHUNK_ELEMENTS // (per_point * mb)))
+    out = np.empty((alphas.size, betas.size))
+    for i0 in range(0, alphas.size, ma):
+        i1 = min(alphas.size, i0 + ma)
+        for j0 in range(0, betas.size, mb):
+            j1 = min(betas.size, j0 + mb)
+            z = np.add(Za[i0:i1, None], Vb[None, j0:j1]).reshape(-1, n, Z0.shape[1])
+            a_ = A[i0:i1, j0:j1].ravel()
+            b_ = Bg[i0:i1, j0:j1].ravel()
+            m = a_.size
+            bias = None
+            for W, b, D1, D2, e1, e2 in layers:
+                act = model._act(z)
+                if D1 is not None or D2 is not None:
+                    # this layer's weights differ at every grid point: one small product per point (batched
+                    # matmul keeps each single-threaded and in cache, unlike one tall product with 3× the columns)
+                    Wab = np.empty((m, *W.shape))
+                    Wab[...] = W
+                    if D1 is not None:
+                        Wab += a_[:, None, None] * D1
+                    if D2 is not None:
+                        Wab += b_[:, None, None] * D2
+                    z = np.matmul(act, Wab)
+                else:
+                    z = np.matmul(act, W)
+                if b is not None:
+                    bias = np.broadcast_to(b, (m, b.size))
+                    if e1 is not None:
+                        bias = bias + a_[:, None] * e1
+                    if e2 is not None:
+                        bias = bias + b_[:, None] * e2
+                    if W is not layers[-1][0]:  # the output layer's bias goes in with the loss, column-wise
+                        z += bias[:, None, :]
+            out[i0:i1, j0:j1] = _mean_loss(model, z, y, bias).reshape(i1 - i0, j1 - j0)
+    return out
+
+
+def _single_weight(d: np.ndarray) -> int | None:
+    nz = np.flatnonzero(d)
+    return int(nz[0]) if nz.size == 1 else None
+
+
+def _two_weights(model, p, X, y, d1, d2, alphas, betas):
+    """The plane of two single weights of one layer, or None when the directions are not that.
+
+    Each weight moves one column of the layer's pre-activation: column j₁ by α·s₁ and j₂ by β·s₂ (s the
+    input feature the weight multiplies, or 1 for a bias). So the layer's units are computed once, the one or
+    two changed units for every α and β, and the next layer's pre-activation is its value at p plus a
+    rank-one change per moved unit; only the layers above that run per grid point.
+    """
+    i1, i2 = _single_weight(d1), _single_weight(d2)
+    if i1 is None or i2 is None:
+        return None
+    (l1, part1, r1, c1), (l2, part2, r2, c2) = model.locate(i1), model.locate(i2)
+    if l1 != l2:
+        return None
+    number = l1
+    inputs, _ = model.hidden_activations(p, X)
+    params = model.unpack(p)
+    W, b = params[number]
+    a_in = inputs[number]
+    z = a_in @ W
+    if b is not None:
+        z += b
+    n = X.shape[0]
+    s1 = (a_in[:, r1] if part1 == "W" else np.ones(n)) * d1[i1]
+    s2 = (a_in[:, r2] if part2 == "W" else np.ones(n)) * d2[i2]
+    A = alphas[:, None, None]
+    B = betas[None, :, None]
+    if c1 == c2:
+        moved = {c1: z[:, c1] + A * s1 + B * s2}  # (ma, mb, n)
+    else:
+        moved = {c1: z[:, c1] + A * s1, c2: z[:, c2] + B * s2}  # (ma, 1, n) and (1, mb, n)
+    if number == len(params) - 1:
+        cols = [moved.get(c, z[:, c]) for c in range(z.shape[1])]
+        return np.broadcast_to(model.loss_from_columns(cols, y).mean(axis=-1), (alphas.size, betas.size)).copy()
+    a = inputs[number + 1]
+    W_next, b_next = params[number + 1]
+    base = a @ W_next
+    if b_next is not None:
+        base += b_next
+    # the changes of each moved unit's activation, entering the next layer as rank-one updates
+    changes = {c: model._act(col) - a[:, c] for c, col in moved.items()}
+    if number + 1 == len(params) - 1:  # the next layer is the output: build its few columns directly
+        cols = []
+        for k in range(base.shape[1]):
+            col = np.broadcast_to(base[:, k], (alphas.size, betas.size, n)).copy()
+            for c, dc in changes.items():
+                col += dc * W_next[c, k]
+            cols.append(col)
+        return _mean_loss_cols(model, cols, y)
+    width = max(w.shape[1] for w, _ in params[number + 1:])
+    out = np.empty((alphas.size, betas.size))
+    chunk = max(1, _PLANE_CHUNK_ELEMENTS // max(1, n * width * betas.size))
+    for start in range(0, alphas.size, chunk):
+        stop = min(alphas.size, start + chunk)
+        zz = np.broadcast_to(base, (stop - start, betas.size, *base.shape)).copy()
+        for c, dc in changes.items():
+            piece = dc[start:stop] if dc.shape[0] > 1 else dc
+            zz += piece[..., None] * W_next[c]
+        for W_k, b_k in params[number + 2:]:
+            zz = model._act(zz) @ W_k
+            if b_k is not None:
+                zz += b_k
+        out[start:stop] = _mean_loss(model, zz, y)
+    return out
+
+
+def project(points, origin, d1, d2) -> np.ndarray:
+    """Coordinates (α, β) of the orthogonal projection of each point on the plane origin + α·d1 + β·d2.
+
+    Least squares through the 2×2 Gram matrix of (d1, d2), so the basis need not be orthonormal; a point
+    in the plane comes back exactly (up to rounding) at its own coordinates.
+    """
+    P = np.atleast_2d(np.asarray(points, dtype=np.float64)) - np.asarray(origin, dtype=np.float64)
+    D = np.stack([np.asarray(d1, dtype=np.float64), np.asarray(d2, dtype=np.float64)])
+    G = D @ D.T
+    if abs(np.linalg.det(G)) <= 1e-24 * max(1.0, float(np.trace(G))) ** 2:
+        raise ValueError("the two directions are parallel (or zero): they do not span a plane")
+    return np.linalg.solve(G, D @ P.T).T
+
+
+def weight_direction(model: Model, weight) -> np.ndarray:
+    """The unit vector along one parameter, given by name ("W1[0,0]") or flat index."""
+    index = model.index_of(weight) if isinstance(weight, str) else int(weight)
+    if not 0 <= index < model.n_params:
+        raise IndexError(f"parameter index {index} is outside 0..{model.n_params - 1}")
+    d = np.zeros(model.n_params)
+    d[index] = 1.0
+    return d
+
+
+def weights_plane(model: Model, p, first, second) -> Plane:
+    """The plane of two chosen weights through p: α and β are the changes of those two weights."""
+    d1, d2 = weight_direction(model, first), weight_direction(model, second)
+    if np.array_equal(d1, d2):
+        raise ValueError("choose two different weights for the loss surface")
+    names = tuple(model.param_names[int(np.flatnonzero(d)[0])] for d in (d1, d2))
+    return Plane(np.array(p, dtype=np.float64), d1, d2, "weights", names, orthonormal=True)
+
+
+def descent_random_plane(model: Model, p, X, y, seed: int = 0) -> Plane:
+    """The plane through p of the descent direction and a filter-normalised random direction (Li et al. 2018).
+
+    The random direction r has each unit's incoming weights scaled to that unit's own norm in p; the
+    descent direction −g/|g| is scaled to |r| so both axes are on the network's own scale. r is made
+    orthogonal to the descent direction (its norm kept), since in a small network two random directions
+    are not nearly orthogonal as they are in a large one.
+    """
+    p, X, y = _as_inputs(model, p, X, y)
+    r = random_direction(model, p, seed)
+    scale = float(np.linalg.norm(r)) or 1.0
+    g = descent_direction(model, p, X, y)
+    note = ""
+    if not np.any(g):
+        note = "the gradient is zero here, so a second random direction replaces the descent direction"
+        g = random_direction(model, p, seed + 1)
+        g /= np.linalg.norm(g) or 1.0
+    d1 = g * scale
+    r = r - (r @ g) / (g @ g) * g
+    norm = float(np.linalg.norm(r))
+    if norm <= 1e-12 * scale:  # r was along g (a one-layer model with one unit): any orthogonal vector
+        r = np.random.default_rng(seed).standard_normal(model.n_params)
+        r -= (r @ g) / (g @ g) * g
+        norm = float(np.linalg.norm(r))
+    d2 = r * (scale / norm)
+    return Plane(p.copy(), d1, d2, "descent_random",
+                 ("descent direction", f"random direction (filter-normalised, seed {seed})"), note=note)
+
+
+def path_plane(start, now, end, *, model: Model | None = None, seed: int = 0) -> Plane:
+    """The plane through three recorded points of a run, with an orthonormal basis.
+
+    Origin at ``start``; d1 the unit vector from start to end, d2 the unit part of (now − start) orthogonal
+    to it (Gram-Schmidt), so α and β are distances in weight space and every recorded point projects
+    where it is. When the three points are on one line (e.g. at the first step) d2 is a seeded random
+    direction orthogonal to d1, and ``note`` says so.
+    """
+    start, now, end = (np.array(v, dtype=np.float64) for v in (start, now, end))
+    d1 = end - start
+    note = ""
+    if not np.linalg.norm(d1) > 0:
+        d1 = now - start
+        if not np.linalg.norm(d1) > 0:
+            raise ValueError("the start, current and end points are the same: there is no plane through them")
+    d1 /= np.linalg.norm(d1)
+    d2 = now - start
+    d2 -= (d2 @ d1) * d1
+    d2 -= (d2 @ d1) * d1  # twice: one pass leaves rounding along d1 when now is nearly on the line
+    if np.linalg.norm(d2) <= 1e-9 * max(np.linalg.norm(now - start), np.linalg.norm(end - start)):
+        note = "the three points are on one line, so the second direction is a random one orthogonal to it"
+        r = np.random.default_rng(seed).standard_normal(d1.size) if model is None else \
+            random_direction(model, start, seed)
+        if not np.any(r):
+            r = np.random.default_rng(seed).standard_normal(d1.size)
+        d2 = r - (r @ d1) * d1
+    d2 /= np.linalg.norm(d2)
+    return Plane(start, d1, d2, "path", ("start → end", "towards the current point"), orthonormal=True, note=note)
+
+
+def grid_around(coords, *, margin: float = 0.25, size: int = 61, min_span: float = 1e-3
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """α and β grids covering the given (α, β) points with a margin on every side (both include 0)."""
+    c = np.atleast_2d(np.asarray(coords, dtype=np.float64))
+    c = c[np.all(np.isfinite(c), axis=1)]
+    c = np.vstack([c, np.zeros((1, 2))])
+    lo, hi = c.min(axis=0), c.max(axis=0)
+    span = np.maximum(hi - lo, min_span)
+    span = np.maximum(span, 0.25 * span.max())  # keep a thin path from squeezing one axis flat
+    mid = (lo + hi) / 2
+    lo, hi = mid - span * (0.5 + margin), mid + span * (0.5 + margin)
+    return np.linspace(lo[0], hi[0], int(size)), np.linspace(lo[1], hi[1], int(size))
+
+
+def contour_levels(Z, n: int = 12, *, log: bool = True, max_decades: float = 6.0) -> np.ndarray:
+    """``n`` contour levels for a loss surface: finite, strictly increasing, spaced evenly in log(loss).
+
+    Log spacing draws rings close together near the minimum, where the interesting shape is, and still
+    shows a surface whose far side has diverged: NaN and inf are ignored, and the levels stop
+    ``max_decades`` above the lowest loss, so a few exploded points cannot squash the rest into one ring.
+    """
+    n = max(2, int(n))
+    Z = np.asarray(Z, dtype=np.float64)
+    vals = Z[np.isfinite(Z)]
+    if vals.size == 0:
+        return np.linspace(0.0, 1.0, n)
+    lo, hi = float(vals.min()), float(vals.max())
+    if not log:
+        if hi - lo <= 1e-12 * max(1.0, abs(hi)):
+            return lo + np.linspace(-0.5, 0.5, n) * max(1e-6, 1e-3 * abs(lo))
+        return np.linspace(lo, hi, n + 2)[1:-1]
+    # log of the height above the lowest point: rings tighten towards the minimum on any surface
+    height = vals - lo
+    top = float(height.max())
+    if top <= 1e-12 * max(1.0, abs(lo)):
+        return lo + np.linspace(-0.5, 0.5, n) * max(1e-6, 1e-3 * abs(lo))
+    positive = height[height > 0]
+    # a few exploded points must not stretch the rings over 300 decades: stop a decade above the bulk
+    top = min(top, 10.0 * float(np.quantile(positive, 0.9)))
+    floor = max(float(np.quantile(positive, 0.01)), top * 10.0 ** -max_decades)
+    floor = min(floor, top / 10.0)
+    levels = lo + np.geomspace(floor, top, n + 1)[:-1]
+    levels = np.unique(levels)
+    if levels.size < 2 or not np.all(np.isfinite(levels)):
+        return np.linspace(lo, hi, n + 2)[1:-1]
+    return levels
+
+
+def display_values(Z, levels) -> np.ndarray:
+    """The surface ready for a plot: non-finite and far-above-range values clamped to just past the top level."""
+    Z = np.asarray(Z, dtype=np.float64)
+    levels = np.asarray(levels, dtype=np.float64)
+    top = float(levels[-1]) + (float(levels[-1]) - float(levels[0]) if levels.size > 1 else 1.0)
+    bottom = float(np.nanmin(np.where(np.isfinite(Z), Z, np.inf))) if np.any(np.isfinite(Z)) else 0.0
+    out = np.nan_to_num(Z, nan=top, posinf=top, neginf=bottom)
+    return np.clip(out, min(bottom, float(levels[0])), top)

@@ -101,6 +101,9 @@ def describe_step(
     thresholds: tuple[float, float] | None = None,
     recent_losses: Sequence[float] = (),
     grad_tol: float = 1e-4,
+    sharpness: float | None = None,
+    limit: float | None = None,
+    limit_label: str = "2/η",
 ) -> Narration:
     """Narrate the step that moved ``weight_name`` from ``w_before`` to ``w_after``.
 
@@ -108,6 +111,12 @@ def describe_step(
     the loss and slope where the step landed (None when not known yet), ``grad_prev`` the slope one step
     earlier. ``thresholds`` is ``(1/λ, 2/λ)`` from landscape.lr_thresholds, for the local curvature λ along
     the weight. ``recent_losses`` lists the losses so far, oldest first, ending with ``loss_after``.
+
+    ``sharpness`` is the whole network's λ_max (hessian.sharpness, or the preconditioned one for Adam and
+    RMSProp) and ``limit`` the optimizer's stability threshold on it (default 2/lr, labelled ``limit_label``).
+    When it is given, every statement about divergence uses it (stability_remark); the curvature along the
+    watched weight then only says how far a step goes along that weight, since a diagonal entry of the
+    Hessian never exceeds λ_max and its 2/λ can only overstate the safe rate.
     """
     n = weight_name or "w"
     if optimizer == "sgd":
@@ -144,9 +153,21 @@ def describe_step(
         slope = abs(grad_after) if grad_after is not None else abs(grad)
         if slope <= grad_tol and not went_up:
             events.insert(0, f"converged: the slope is almost flat (|dL/d{n}| = {fmt(slope)}), so the steps are tiny")
-    remark = threshold_remark(lr, thresholds)
-    if remark:
-        events.append(remark)
+    if sharpness is None:
+        remark = threshold_remark(lr, thresholds)
+        if remark:
+            events.append(remark)
+        return Narration(equation, loss_line, tuple(events))
+    network = stability_remark(lr, sharpness, limit=limit, label=limit_label, recent_losses=recent_losses)
+    along = threshold_remark(lr, thresholds)
+    if along and "2/λ" in along:
+        along = None  # the whole network's remark speaks about divergence
+    if network and network.startswith(WARNING):
+        events.insert(0, network)
+        network = None
+    for remark in (along and f"along {n}: {along}", network):
+        if remark:
+            events.append(remark)
     return Narration(equation, loss_line, tuple(events))
 
 
@@ -190,6 +211,75 @@ def threshold_remark(lr: float, thresholds: tuple[float, float] | None) -> str |
     return f"the LR is {fmt_ratio(ratio)}× the 1/λ threshold: each step covers about {share} of the way to the minimum"
 
 
+WARNING = "⚠ "
+EDGE_BAND = (0.9, 1.1)  # sharpness within this share of the limit is called the edge of stability
+
+
+def _limit_text(value: float) -> str:
+    # sharpness under Adam runs to thousands: whole numbers read better there than fmt's 3800.0
+    return f"{value:.0f}" if 100 <= abs(value) < 1e6 else fmt(value)
+
+
+def stability_remark(lr: float, sharpness: float, *, limit: float | None = None, label: str = "2/η",
+                     recent_losses: Sequence[float] = ()) -> str | None:
+    """The whole network against its stability limit, in the article's voice, with numbers.
+
+    ``sharpness`` is λ_max (or λ_max of P⁻¹H for Adam/RMSProp), ``limit`` the optimizer's threshold on it
+    (default 2/lr, SGD's, written ``label``). On a quadratic, sharpness above the limit means divergence
+    along the sharpest direction; on a network, full-batch descent drives the sharpness up to the limit
+    and hovers there while the loss keeps falling, unevenly: the edge of stability (Cohen et al., ICLR 2021).
+    ``recent_losses`` (oldest first) lets the remark say whether the loss still falls.
+    """
+    lr, s = float(lr), float(sharpness)
+    if limit is None:
+        limit = 2.0 / lr if lr > 0 else math.inf
+    limit = float(limit)
+    if not (math.isfinite(s) and math.isfinite(limit) and limit > 0):
+        return None
+    if s <= 0:
+        return "no positive curvature anywhere in the network here: no learning rate overshoots at this point"
+    ratio = s / limit
+    plain = label == "2/η"  # plain descent: the limit on λ_max is the limit 2/λ_max on the LR
+    if ratio < EDGE_BAND[0]:
+        if plain:
+            return (f"the LR is {fmt_ratio(ratio)}× the 2/λ_max threshold (2/λ_max = {fmt(2.0 / s)}): "
+                    "stable along every direction of the network")
+        return (f"sharpness {_limit_text(s)}, limit {label} = {_limit_text(limit)}: "
+                "below the limit, stable along every direction of the network")
+    if ratio <= EDGE_BAND[1]:
+        head = f"sharpness {_limit_text(s)}, limit {label} = {_limit_text(limit)}: at the edge of stability"
+        values = [float(v) for v in recent_losses if math.isfinite(float(v))][-50:]
+        if len(values) >= 3:
+            falls = values[-1] < values[0]
+            rises = any(b > a for a, b in zip(values[:-1], values[1:]))
+            if falls and rises:
+                return head + " — the loss still falls, but not monotonically"
+            if falls:
+                return head + " — the loss still falls"
+            return head + " — the loss has stopped falling"
+        return head + " — the sharpest direction is on the brink: steps along it bounce without shrinking"
+    if plain:
+        return (f"{WARNING}the LR is {fmt_ratio(ratio)}× the 2/λ_max threshold (2/λ_max = {fmt(2.0 / s)}): "
+                "along the network's sharpest direction each step lands farther from the minimum than it started")
+    return (f"{WARNING}sharpness {_limit_text(s)} is {fmt_ratio(ratio)}× the limit {label} = {_limit_text(limit)}: "
+            "along the sharpest direction the steps grow")
+
+
+def weight_caption(weight_name: str, curvature: float, sharpness: float, lr: float) -> str:
+    """The loss-vs-weight caption: the watched weight's own 2/λ next to the whole network's 2/λ_max.
+
+    e.g. "along W1[0,0]: 2/λ = 9.40; whole network: 2/λ_max = 0.90, this LR is 1.1× that". The first can
+    only overstate the safe LR (a diagonal entry of the Hessian never exceeds λ_max); the second is the limit.
+    """
+    lam, lam_max, lr = float(curvature), float(sharpness), float(lr)
+    along = (f"along {weight_name}: 2/λ = {fmt(2.0 / lam)}" if math.isfinite(lam) and lam > 0
+             else f"along {weight_name}: no curvature (flat or bending down), no 2/λ")
+    if not (math.isfinite(lam_max) and lam_max > 0):
+        return f"{along}; whole network: no positive curvature, no 2/λ_max"
+    limit = 2.0 / lam_max
+    return f"{along}; whole network: 2/λ_max = {fmt(limit)}, this LR is {fmt_ratio(lr / limit)}× that"
+
+
 def narrate(
     records: Sequence[Any],
     *,
@@ -197,18 +287,20 @@ def narrate(
     optimizer: str = "sgd",
     thresholds: tuple[float, float] | None = None,
     grad_tol: float = 1e-4,
+    **network: Any,
 ) -> Narration | None:
     """Narrate the step of ``records[-2]``, whose landing point ``records[-1]`` describes (StepRecords, oldest first).
 
     A record holds the loss, the watched weight and its gradient where its step started, and the weight
     where it landed (``watched_next``); the next record holds the loss and slope there. None until there
-    are two records. For the newest step alone, see ``narrate_last``.
+    are two records. For the newest step alone, see ``narrate_last``. ``network`` takes describe_step's
+    ``sharpness``, ``limit`` and ``limit_label``, so divergence is judged by the whole network's λ_max.
     """
     if len(records) < 2:
         return None
     after = records[-1]
     return _narrate(records[:-1], after.loss, after.watched_grad, weight_name=weight_name, optimizer=optimizer,
-                    thresholds=thresholds, grad_tol=grad_tol)
+                    thresholds=thresholds, grad_tol=grad_tol, **network)
 
 
 def narrate_last(
@@ -220,6 +312,7 @@ def narrate_last(
     optimizer: str = "sgd",
     thresholds: tuple[float, float] | None = None,
     grad_tol: float = 1e-4,
+    **network: Any,
 ) -> Narration | None:
     """Narrate the newest step, ``records[-1]``; pass the loss and slope where it landed when known.
 
@@ -229,7 +322,7 @@ def narrate_last(
     if not records:
         return None
     return _narrate(records, loss_after, grad_after, weight_name=weight_name, optimizer=optimizer,
-                    thresholds=thresholds, grad_tol=grad_tol)
+                    thresholds=thresholds, grad_tol=grad_tol, **network)
 
 
 def _narrate(records: Sequence[Any], loss_after: float | None, grad_after: float | None, **kw: Any) -> Narration:

@@ -1,0 +1,211 @@
+"""The loss surface in a plane: values against model.loss, path projection, plane constructions, contour levels."""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from gd_studio.engine import descent, landscape, models
+from gd_studio.engine.config import RunConfig
+
+MODELS = [
+    ("mlp", (6, 5), 3, "cross_entropy", "tanh"),
+    ("mlp", (6,), 3, "squared_error", "relu"),
+    ("mlp", (4, 4, 3), 1, "mse", "sigmoid"),
+    ("logistic", (), 3, "cross_entropy", "tanh"),
+    ("logistic", (), 2, "squared_error", "tanh"),
+    ("linear", (), 1, "mse", "tanh"),
+]
+
+
+def _problem(kind, hidden, k, loss, act, n=30, d=3, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    y = rng.normal(size=n) if k == 1 else rng.integers(0, k, n)
+    m = models.make(kind, d, k, hidden=hidden, activation=act, loss=loss)
+    return m, m.init_params(1) + 0.1 * rng.normal(size=m.n_params), X, y
+
+
+def _loop(m, p, X, y, d1, d2, alphas, betas):
+    return np.array([[m.loss(p + a * d1 + b * d2, X, y) for b in betas] for a in alphas])
+
+
+ALPHAS = np.linspace(-1.5, 1.0, 6)
+BETAS = np.linspace(-0.7, 2.0, 5)
+
+
+@pytest.mark.parametrize("kind,hidden,k,loss,act", MODELS)
+def test_plane_equals_model_loss_for_dense_directions(kind, hidden, k, loss, act):
+    m, p, X, y = _problem(kind, hidden, k, loss, act)
+    rng = np.random.default_rng(1)
+    d1, d2 = rng.normal(size=m.n_params), rng.normal(size=m.n_params)
+    Z = landscape.plane(m, p, X, y, d1, d2, ALPHAS, BETAS)
+    assert Z.shape == (ALPHAS.size, BETAS.size)
+    np.testing.assert_allclose(Z, _loop(m, p, X, y, d1, d2, ALPHAS, BETAS), rtol=1e-12, atol=1e-13)
+    # directions that leave a layer alone take a shortcut: still exact
+    d1[: m.layers[0].b_stop] = 0.0
+    np.testing.assert_allclose(landscape.plane(m, p, X, y, d1, d2, ALPHAS, BETAS),
+                               _loop(m, p, X, y, d1, d2, ALPHAS, BETAS), rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("kind,hidden,k,loss,act", MODELS)
+def test_plane_of_two_weights_of_one_layer_equals_model_loss(kind, hidden, k, loss, act):
+    # the rank-one path: every pair of weights in the same layer (same unit, different units, biases)
+    m, p, X, y = _problem(kind, hidden, k, loss, act, n=12)
+    for layer in m.layers:
+        idx = range(layer.w_start, layer.b_stop)
+        pairs = list(itertools.permutations(idx, 2))
+        same_unit = (layer.w_start, layer.w_start + layer.fan_out)  # W[0,0] and W[1,0]: one unit, both moved
+        with_bias = (layer.w_start, layer.w_stop)  # W[0,0] and b[0]
+        for i, j in [same_unit, with_bias, *pairs[:: max(1, len(pairs) // 25)]]:
+            d1, d2 = np.zeros(m.n_params), np.zeros(m.n_params)
+            d1[i], d2[j] = 0.8, -1.3
+            np.testing.assert_allclose(landscape.plane(m, p, X, y, d1, d2, ALPHAS, BETAS),
+                                       _loop(m, p, X, y, d1, d2, ALPHAS, BETAS), rtol=1e-12, atol=1e-13,
+                                       err_msg=f"{m.param_names[i]} & {m.param_names[j]}")
+
+
+def test_plane_chunks_agree_with_one_piece(monkeypatch):
+    m, p, X, y = _problem("mlp", (6, 5), 3, "cross_entropy", "tanh")
+    rng = np.random.default_rng(2)
+    d1, d2 = rng.normal(size=m.n_params), rng.normal(size=m.n_params)
+    a = np.linspace(-1, 1, 13)
+    whole = landscape.plane(m, p, X, y, d1, d2, a, a)
+    e1, e2 = landscape.weight_direction(m, "W1[0,0]"), landscape.weight_direction(m, "W1[2,4]")
+    pair = landscape.plane(m, p, X, y, e1, e2, a, a)
+    monkeypatch.setattr(landscape, "_PLANE_CHUNK_ELEMENTS", 7)
+    np.testing.assert_allclose(landscape.plane(m, p, X, y, d1, d2, a, a), whole, rtol=1e-14)
+    np.testing.assert_allclose(landscape.plane(m, p, X, y, e1, e2, a, a), pair, rtol=1e-14)
+
+
+def test_plane_stays_finite_or_inf_into_divergence():
+    m, p, X, y = _problem("mlp", (6,), 3, "cross_entropy", "tanh")
+    d = np.random.default_rng(0).normal(size=m.n_params)
+    Z = landscape.plane(m, p, X, y, d * 1e200, d, [0.0, 1.0, 1e300], [0.0])
+    assert np.isfinite(Z[0, 0]) and not np.any(np.isnan(Z[:2]))
+    assert landscape.plane(m, p, X, y, d, d, [], [1.0]).shape == (0, 1)
+    with pytest.raises(ValueError, match="directions must have"):
+        landscape.plane(m, p, X, y, d[:-1], d, [0.0], [0.0])
+
+
+def test_path_projection_is_exact_for_points_in_the_plane():
+    m, p, X, y = _problem("mlp", (6, 5), 3, "cross_entropy", "tanh")
+    rng = np.random.default_rng(4)
+    start, now, end = p, p + rng.normal(size=m.n_params), p + rng.normal(size=m.n_params)
+    pl = landscape.path_plane(start, now, end, model=m)
+    assert pl.orthonormal and pl.note == ""
+    assert abs(pl.d1 @ pl.d2) < 1e-14 and np.linalg.norm(pl.d1) == pytest.approx(1) \
+        and np.linalg.norm(pl.d2) == pytest.approx(1)
+    coords = pl.project([start, now, end])
+    for c, q in zip(coords, [start, now, end]):
+        np.testing.assert_allclose(pl.point(*c), q, atol=1e-12)
+    assert coords[0] == pytest.approx([0.0, 0.0], abs=1e-14)
+    assert coords[2][1] == pytest.approx(0.0, abs=1e-12) and coords[2][0] == pytest.approx(np.linalg.norm(end - start))
+    inside = [pl.point(a, b) for a, b in [(0.3, -1.2), (2.0, 0.5)]]
+    np.testing.assert_allclose(pl.project(inside), [[0.3, -1.2], [2.0, 0.5]], atol=1e-12)
+    off = now + 0.5 * rng.normal(size=m.n_params)
+    a, b = pl.project(off)[0]
+    residual = off - pl.point(a, b)
+    assert abs(residual @ pl.d1) < 1e-12 and abs(residual @ pl.d2) < 1e-12  # orthogonal projection
+    # a non-orthogonal basis projects exactly too
+    d1, d2 = rng.normal(size=m.n_params), rng.normal(size=m.n_params)
+    pts = [p + 0.7 * d1 - 0.2 * d2, p - 1.1 * d1 + 3.0 * d2]
+    np.testing.assert_allclose(landscape.project(pts, p, d1, d2), [[0.7, -0.2], [-1.1, 3.0]], atol=1e-12)
+    # the surface at the projected path goes through the recorded losses
+    Z = pl.surface(m, X, y, coords[:, 0], coords[:, 1])
+    np.testing.assert_allclose(np.diag(Z), [m.loss(q, X, y) for q in (start, now, end)], rtol=1e-12)
+
+
+def test_path_plane_on_one_line_falls_back_and_says_so():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=10), rng.normal(size=10)
+    pl = landscape.path_plane(a, a + 0.5 * (b - a), b)
+    assert "one line" in pl.note and abs(pl.d1 @ pl.d2) < 1e-12
+    with pytest.raises(ValueError, match="same"):
+        landscape.path_plane(a, a, a)
+    np.testing.assert_array_equal(landscape.path_plane(a, a, b).d1, (b - a) / np.linalg.norm(b - a))
+
+
+def test_descent_random_plane_and_weights_plane():
+    m, p, X, y = _problem("mlp", (6, 5), 3, "cross_entropy", "tanh")
+    pl = landscape.descent_random_plane(m, p, X, y, seed=3)
+    g = m.loss_and_grad(p, X, y)[1]
+    r = landscape.random_direction(m, p, 3)
+    assert np.linalg.norm(pl.d1) == pytest.approx(np.linalg.norm(r)) == pytest.approx(np.linalg.norm(pl.d2))
+    assert pl.d1 @ g < 0 and abs(pl.d1 @ pl.d2) < 1e-10 * np.linalg.norm(r) ** 2
+    assert pl.labels == ("descent direction", "random direction (filter-normalised, seed 3)")
+    Z = pl.surface(m, X, y, [0.0, 1e-4], [0.0])
+    assert Z[1, 0] < Z[0, 0]  # downhill along the first axis
+    wp = landscape.weights_plane(m, p, "W1[0,0]", "W2[3,1]")
+    assert wp.labels == ("W1[0,0]", "W2[3,1]") and wp.orthonormal
+    np.testing.assert_allclose(wp.surface(m, X, y, [0.5], [-0.25])[0, 0],
+                               m.loss(p + 0.5 * wp.d1 - 0.25 * wp.d2, X, y), rtol=1e-13)
+    with pytest.raises(ValueError, match="two different"):
+        landscape.weights_plane(m, p, "W1[0,0]", 0)
+
+
+def test_grid_around_covers_the_path():
+    coords = np.array([[0.0, 0.0], [2.0, 0.1], [3.0, -0.05], [np.nan, 1.0]])
+    a, b = landscape.grid_around(coords, size=21)
+    assert a.size == b.size == 21
+    assert a[0] < 0 < 3.0 < a[-1] and b[0] < -0.05 and b[-1] > 0.1
+    assert (b[-1] - b[0]) >= 0.25 * (a[-1] - a[0]) - 1e-12  # a thin path keeps a readable aspect
+
+
+def test_contour_levels_finite_ordered_and_robust():
+    a = np.linspace(-2, 2, 41)
+    Z = 0.05 + np.add.outer(a ** 2, 10 * a ** 2)
+    levels = landscape.contour_levels(Z, 12)
+    assert levels.size == 12 and np.all(np.isfinite(levels)) and np.all(np.diff(levels) > 0)
+    assert levels[0] > Z.min() and levels[-1] < Z.max()
+    gaps = np.diff(levels)
+    assert gaps[-1] > 5 * gaps[0]  # log spacing: rings close together near the minimum
+    # divergence: NaN, inf and astronomically large values in part of the grid
+    bad = Z.copy()
+    bad[:5] = np.inf
+    bad[5:8] = np.nan
+    bad[8:10] = 1e300
+    lv = landscape.contour_levels(bad, 12)
+    assert np.all(np.isfinite(lv)) and np.all(np.diff(lv) > 0)
+    assert lv[0] < 1.0  # the interesting part still gets rings, not squashed under 1e300
+    for degenerate in (np.full((3, 3), np.nan), np.full((3, 3), 0.7), np.array([[np.inf]]), np.zeros((0, 0))):
+        lv = landscape.contour_levels(degenerate, 8)
+        assert lv.size >= 2 and np.all(np.isfinite(lv)) and np.all(np.diff(lv) > 0)
+    lin = landscape.contour_levels(Z, 5, log=False)
+    assert np.allclose(np.diff(lin), np.diff(lin)[0])
+    shown = landscape.display_values(bad, lv)
+    assert np.all(np.isfinite(shown)) and shown.max() <= lv[-1] + (lv[-1] - lv[0]) + 1e-12
+
+
+def test_one_weight_and_two_weight_surfaces_are_the_exact_quadratic():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 2))
+    y = X @ np.array([1.0, -0.5]) + 0.3
+    m = models.make("linear", 2, 1, loss="mse")
+    p = np.array([0.2, 0.1, 0.3])
+    pl = landscape.weights_plane(m, p, "W1[0,0]", "W1[1,0]")
+    a = np.linspace(-1, 1, 5)
+    Z = pl.surface(m, X, y, a, a)
+    A, B = np.meshgrid(a, a, indexing="ij")
+    w0, w1 = p[0] + A, p[1] + B
+    closed = np.mean((w0[..., None] * X[:, 0] + w1[..., None] * X[:, 1] + 0.3 - y) ** 2, axis=-1)
+    np.testing.assert_allclose(Z, closed, rtol=1e-12)
+
+
+def test_plane_on_a_bundled_run():
+    s = descent.build(RunConfig(dataset_params={"n_samples": 120, "noise": 0.2}, lr=0.5, batch_size=0,
+                                val_fraction=0.0))
+    r = s.runner
+    start = r.params
+    r.run(20)
+    now = r.params
+    r.run(20)
+    end = r.params
+    pl = landscape.path_plane(start, now, end, model=s.model)
+    alphas, betas = landscape.grid_around(pl.project([start, now, end]), size=9)
+    Z = pl.surface(s.model, r.train.X, r.train.y, alphas, betas)
+    rng = np.random.default_rng(0)
+    for i, j in rng.integers(0, 9, size=(6, 2)):
+        assert Z[i, j] == pytest.approx(s.model.loss(pl.point(alphas[i], betas[j]), r.train.X, r.train.y),
+                                        rel=1e-12)
