@@ -63,8 +63,7 @@ SEED_33 = (
 )
 
 
-# Fails on the current lr_finder (IndexError in _crossing); issue 10 fixes it, then this marker goes.
-@pytest.mark.xfail(strict=False, reason="lr_finder._crossing IndexError on short curves; issue 10 fixes it")
+# Failed before issue 10 (IndexError in _crossing on short curves).
 @settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @example((np.array(SEED_33[0]), np.array(SEED_33[1])))
 @given(curves())
