@@ -145,13 +145,9 @@ class ExportController(QObject):
             while worker.running and time.monotonic() < deadline:
                 QApplication.processEvents()
                 time.sleep(0.005)
-        session = worker.session
-        runner = getattr(session, "runner", None)
-        if runner is None or not len(runner.history):
+        cols, vals = worker.run.history_columns()
+        if not cols or not len(cols.get("step", ())):
             raise export.ExportError("there is no run to export yet: take a step first")
-        cols = runner.history.columns()
-        vals = runner.val_history.columns() if len(runner.val_history) else {"step": np.zeros(0),
-                                                                                "val_loss": np.zeros(0)}
         val_at = {int(s): float(v) for s, v in zip(vals["step"], vals["val_loss"])}
         steps = [int(s) for s in cols["step"]]
         out = {"step": steps, "epoch": [int(e) for e in cols["epoch"]]}

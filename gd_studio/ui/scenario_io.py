@@ -352,11 +352,11 @@ class ScenarioController(QObject):
     # ----------------------------------------------------------------------------- autoplay stop
     def _arm(self, s: scenarios.Scenario) -> None:
         self.stop_at = int(s.pre_run) + int(s.steps) if s.steps else None
-        self.w.controller.worker.stop_at = self.stop_at  # read by the worker at its next step
+        self.w.controller.set_stop_at(self.stop_at)
 
     def _disarm(self) -> None:
         self.stop_at = None
-        self.w.controller.worker.stop_at = None
+        self.w.controller.set_stop_at(None)
 
     def _run_toggled(self, on: bool) -> None:
         # once the scene's run has played out, Space runs on freely

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QHBoxLayout, QLabel, QSi
 
 from . import theme as th
 from .adapters import fmt_lr, fmt_num
-from .snapshot import finite_xy
+from ..live.snapshot import finite_xy
 
 BLUE = th.OKABE_ITO["blue"]
 VERMILLION = th.OKABE_ITO["vermillion"]
@@ -1108,7 +1108,7 @@ class LossVsStepView(QWidget):
     def show_range_test(self, lrs, losses) -> None:
         """During a range test this view shows its LR rising every batch (the article's Image 6)."""
         steps = np.arange(1, len(lrs) + 1, dtype=np.float64)
-        from .snapshot import History
+        from ..live.snapshot import History
 
         self.show_history(History(steps=steps, loss=np.asarray(losses), lr=np.asarray(lrs),
                                   val_steps=_empty(), val_loss=_empty()),
