@@ -170,11 +170,19 @@ class LiveRun:
         session = descent.build(config, dataset=data)
         return self._install(session, config, reason, (note,) if note else ())
 
-    def reset(self) -> ConfigInfo | None:
-        """Back to step 0 with the same initial weights (and the config in force now, including its LR)."""
+    def reset(self, config: RunConfig | None = None) -> ConfigInfo | None:
+        """Back to step 0 with the same initial weights, under ``config`` (default: the one in force).
+
+        Only the LR may differ without a rebuild: the live LR is part of the config, and the restored runner
+        uses it (not the LR the run was built with).
+        """
         if self.session is None:
-            return None
+            return None if config is None else self.configure(config, "reset")
         self.running = False
+        if config is not None and config.replace(lr=self.config.lr) != self.config:
+            return self.configure(config, "reset")
+        if config is not None:
+            self.config = self.config.replace(lr=config.lr)
         try:
             self.session.runner.restore(self.initial_state)
         except Exception:  # noqa: BLE001 - a runner that cannot restore is rebuilt from the same config
@@ -188,14 +196,20 @@ class LiveRun:
         if float(getattr(runner.schedule, "base_lr", math.nan)) != float(lr):
             runner.set_lr(float(lr))
 
-    def reseed(self, seed: int) -> ConfigInfo | None:
-        if self.config is None:
-            return None
-        self.running = False
+    def reseed(self, seed_or_config: int | RunConfig) -> ConfigInfo | None:
+        """New initial weights: the config in force (live LR included) with another seed, or ``config``."""
         from ..engine import descent
 
-        config = self.config.replace(seed=int(seed))  # the config in force, live LR included
-        if self.session is None:
+        if isinstance(seed_or_config, RunConfig):
+            config = seed_or_config
+        elif self.config is not None:
+            config = self.config.replace(seed=int(seed_or_config))
+        else:
+            return None
+        self.running = False
+        same_data = (self.session is not None and self.config is not None
+                     and config.replace(seed=self.config.seed, lr=self.config.lr) == self.config)
+        if not same_data:
             return self.configure(config, "reseeded")
         session = descent.build(config, dataset=self.session.dataset)
         return self._install(session, config, "reseeded", ())

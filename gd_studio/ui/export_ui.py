@@ -183,8 +183,7 @@ class ExportController(QObject):
     # ---------------------------------------------------------------------------------- PyTorch
     def pytorch_code(self) -> str:
         cfg = self.w.config()
-        lr = float(self.w.panel.lr.lr())
-        return snippets.pytorch_snippet(cfg.optimizer, dict(cfg.optimizer_params), lr, cfg.schedule,
+        return snippets.pytorch_snippet(cfg.optimizer, dict(cfg.optimizer_params), float(cfg.lr), cfg.schedule,
                                         dict(cfg.schedule_params), total_steps=max(self.w.step_count, 1000))
 
     def copy_pytorch(self) -> str | None:

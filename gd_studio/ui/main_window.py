@@ -10,10 +10,11 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QComboBox, QDockW
                                QHBoxLayout, QLabel, QLineEdit, QMainWindow, QSplitter, QToolBar, QToolButton,
                                QVBoxLayout, QWidget)
 
-from ..engine.config import RunConfig
+from ..engine.config import RunConfig, check_lr
 from ..engine.errors import GDStudioError
 from .adapters import fmt_lr, fmt_num
 from .panel import ModelDataPanel
+from .state import IDLE, RANGE_TEST, RUN, VALIDATION, AppState
 from .views import NO_DESCENT, DataView, GatedPlotWidget, LossVsLrView, LossVsStepView, LossVsWeightView
 from .worker import WorkerController
 
@@ -93,9 +94,8 @@ class MainWindow(QMainWindow):
         self.messages: list[tuple[str, str]] = []
         self.last_snapshot = None
         self.config_info = None
-        self.range_test_result = None
-        self.range_test_repeat = None
-        self.range_test_busy = False
+        # the one owner of what the window shows and runs: the config (live LR included), busy, range test
+        self.state = AppState(config or DEFAULT_CONFIG, self)
         self._generation = 0
         self._pending_reason: str | None = "startup"
         self._shown_stop: str | None = None
@@ -151,10 +151,13 @@ class MainWindow(QMainWindow):
         w.rangeTestProgress.connect(self._on_range_progress)
         w.rangeTestDone.connect(self._on_range_done)
         w.failed.connect(self._on_failed)
-        w.message.connect(lambda text: self.show_message(text, "info"))
+        # a bound method of this GUI-thread object, never a lambda: a lambda would run in the worker's thread
+        w.message.connect(self._on_worker_message)
         for view in (self.data_view, self.weight_view, self.lr_view, self.step_view):
             view.plot.gate = w.ui_gate
 
+        self.panel.bind(self.state)
+        self.state.lrChanged.connect(self.lr_view.set_current_lr)
         self.panel.configEdited.connect(self._on_config_edited)
         self.panel.lrEdited.connect(self.set_lr)
         self.panel.watchEdited.connect(self.controller.watchRequested)
@@ -173,9 +176,8 @@ class MainWindow(QMainWindow):
         self.presentation.presentationChanged.connect(self.scenarios.refresh_caption)
         self.presentation.name_widgets()
 
-        config = config or DEFAULT_CONFIG
-        self.panel.set_config(config)
-        self.controller.reconfigureRequested.emit(config)
+        self.panel.set_config(self.state.config)
+        self.controller.reconfigureRequested.emit(self.state.config)
         self.resize(1500, 940)
 
     # ------------------------------------------------------------------------------------- actions
@@ -299,6 +301,9 @@ class MainWindow(QMainWindow):
         self.banner.show_message(text, kind, seconds)
         self.messageShown.emit(kind, text)
 
+    def _on_worker_message(self, text: str) -> None:
+        self.show_message(text, "info")
+
     def _about(self) -> None:
         from .. import __version__
 
@@ -312,8 +317,23 @@ class MainWindow(QMainWindow):
         return 0 if self.last_snapshot is None else self.last_snapshot.step
 
     def config(self) -> RunConfig:
-        """The configuration of the current run (the last one that built)."""
-        return self.panel.config()
+        """The configuration the next step uses (the live LR included)."""
+        return self.state.config
+
+    # the busy state and the last range test live in AppState; these names read it
+    @property
+    def range_test_busy(self) -> bool:
+        return self.state.busy == RANGE_TEST
+
+    @property
+    def range_test_result(self):
+        rt = self.state.range_test
+        return None if rt is None else rt[0]
+
+    @property
+    def range_test_repeat(self):
+        rt = self.state.range_test
+        return None if rt is None else rt[1]
 
     def apply_config(self, config: RunConfig, reason: str = "configured") -> None:
         self._pending_reason = reason
@@ -323,7 +343,7 @@ class MainWindow(QMainWindow):
         self.apply_config(config, "edited")
 
     def _run_triggered(self, checked: bool) -> None:
-        if self.range_test_busy:
+        if self.state.busy in (RANGE_TEST, VALIDATION):
             self.actionRun.setChecked(False)
             return
         if checked:
@@ -333,8 +353,10 @@ class MainWindow(QMainWindow):
                                   "start again, perhaps with a smaller LR.", "warning")
                 return
             self.panel.flush()
+            self.state.set_busy(RUN)
             self.controller.startRequested.emit()
         else:
+            self.state.set_busy(IDLE)
             self.controller.pauseRequested.emit()
 
     def start(self) -> None:
@@ -345,6 +367,8 @@ class MainWindow(QMainWindow):
     def pause(self) -> None:
         if self.actionRun.isChecked():
             self.actionRun.setChecked(False)
+        if self.state.busy == RUN:
+            self.state.set_busy(IDLE)
         self.controller.pauseRequested.emit()
 
     def step_once(self) -> None:
@@ -354,25 +378,31 @@ class MainWindow(QMainWindow):
         self.controller.stepRequested.emit(1)
 
     def reset(self) -> None:
-        if self.range_test_busy:
+        if self.state.busy in (RANGE_TEST, VALIDATION):
             return
         self.actionRun.setChecked(False)
         self._pending_reason = "reset"
-        self.controller.resetRequested.emit()
+        self.controller.resetRequested.emit(self.state.config)
 
     def reseed(self) -> None:
-        if self.range_test_busy:
+        if self.state.busy in (RANGE_TEST, VALIDATION):
             return
         self.actionRun.setChecked(False)
-        seed = (self.config().seed + 1) % (2**31)
+        config = self.state.config
         self._pending_reason = "reseeded"
-        self.controller.reseedRequested.emit(seed)
+        self.controller.reseedRequested.emit(config.replace(seed=(config.seed + 1) % (2**31)))
 
     def set_lr(self, lr: float) -> None:
         """Apply a learning rate live (the run continues with it from the next step)."""
-        self.panel.lr.set_lr(lr)
-        self.controller.lrRequested.emit(float(lr))
-        self.lr_view.set_current_lr(lr)
+        try:
+            lr = check_lr(float(lr), "learning rate")
+        except GDStudioError as exc:
+            self.show_message(f"{exc}. The previous learning rate is kept.", "error")
+            self.panel.lr.set_lr(self.state.lr)
+            return
+        self._lr_kept = self.state.lr
+        self.state.set_lr(lr)
+        self.controller.lrRequested.emit(lr)
 
     def _lr_picked(self, lr: float) -> None:
         lr = float(f"{lr:.3g}")
@@ -383,7 +413,7 @@ class MainWindow(QMainWindow):
         self.controller.speedRequested.emit(self.speed.currentData())
 
     def start_range_test(self) -> None:
-        if self.range_test_busy:
+        if self.state.busy in (RANGE_TEST, VALIDATION):
             return
         try:
             settings = self.panel.range_test_settings()
@@ -392,7 +422,7 @@ class MainWindow(QMainWindow):
             return
         self.panel.flush()
         self.actionRun.setChecked(False)
-        self.range_test_busy = True
+        self.state.set_busy(RANGE_TEST)
         self._set_busy(True)
         self.lr_view.start_test(settings["num_iter"], settings["repeats"], settings["start_lr"], settings["end_lr"])
         self.step_view.plot.refit()
@@ -428,15 +458,12 @@ class MainWindow(QMainWindow):
         self.show_message(f"Learning rate set to the steepest-slope suggestion {fmt_lr(lr)}.", "info", 6)
 
     def suggested_lr(self) -> float | None:
-        src = self.range_test_repeat if self.range_test_repeat is not None else self.range_test_result
-        if src is None:
-            return None
-        v = src.suggestions.get("steepest")
+        v = self.state.suggestions().get("steepest")
         return float(v) if v is not None and math.isfinite(v) and v > 0 else None
 
     def import_csv(self, path) -> None:
         """Load a CSV dataset; a bad file shows why and keeps the previous dataset."""
-        self.apply_config(self.panel.select_csv(str(path)), "csv")
+        self.apply_config(self.state.config.replace(data_path=str(path), target=self.panel.csv_target()), "csv")
 
     def open_csv_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import a CSV dataset", "", "CSV files (*.csv *.txt);;All files (*)")
@@ -454,6 +481,10 @@ class MainWindow(QMainWindow):
     def _on_configured(self, info) -> None:
         self._generation = info.generation
         self.config_info = info
+        if info.reason != "reset":  # a new run: its old range test no longer describes it
+            self.state.set_range_test(None)
+        self.state.set_config(info.config)
+        self.state.set_busy(IDLE)
         self.panel.set_config(info.config)
         self.panel.set_watch_names(info.watch_names, info.watch)
         self.panel.set_descriptions(info.dataset_text, info.model_text)
@@ -492,6 +523,8 @@ class MainWindow(QMainWindow):
             self._update_status(snap)
             if not snap.running and self.actionRun.isChecked() and not self.range_test_busy:
                 self.actionRun.setChecked(False)
+            if not snap.running and self.state.busy == RUN:
+                self.state.set_busy(IDLE)
             if not self.range_test_busy:
                 self.actionCancel.setEnabled(snap.running)
             if snap.stop_reason and snap.stop_reason != self._shown_stop:
@@ -550,15 +583,14 @@ class MainWindow(QMainWindow):
             self.controller.ack()
 
     def _on_range_done(self, outcome) -> None:
-        self.range_test_busy = False
+        self.state.set_busy(IDLE)
         self._set_busy(False)
         if self._closing:
             return
         if outcome.result is None:
             self.lr_view.caption.setText("The range test did not finish.")
             return
-        self.range_test_result = outcome.result
-        self.range_test_repeat = outcome.repeat
+        self.state.set_range_test(outcome.result, outcome.repeat)
         self.lr_view.show_result(outcome.result, outcome.repeat)
         stop = outcome.result.stop_reason
         self.status["stop"].setText(f"range test: {stop}")
@@ -579,13 +611,15 @@ class MainWindow(QMainWindow):
             return
         if what == "configure":
             self._pending_reason = None
-            self.panel.set_config(self.panel.config())  # the widgets go back to what is running
+            self.panel.set_config(self.state.config)  # the widgets go back to what is running
             self.show_message(f"{message}. The previous settings are kept.", "error")
         elif what == "lr":
-            self.panel.lr.set_lr(self.panel.config().lr)
+            self.state.set_lr(getattr(self, "_lr_kept", self.state.lr))
             self.show_message(f"{message}. The previous learning rate is kept.", "error")
         else:
             self.actionRun.setChecked(False)
+            if self.state.busy == RUN:
+                self.state.set_busy(IDLE)
             self.show_message(f"{what}: {message}", "error")
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name

@@ -411,7 +411,7 @@ class ScenarioController(QObject):
         w = self.w
         cfg = w.config()
         watch = w.panel.watch.currentData() or cfg.watch
-        cfg = cfg.replace(lr=float(w.panel.lr.lr()), watch=watch)
+        cfg = cfg.replace(watch=watch)
         cur = self.current
         rt = cur.range_test if cur is not None else None
         if rt is None:

@@ -16,6 +16,7 @@ from .adapters import fmt_lr
 from .compare import (POLICIES, CyclicalMarkers, GhostOverlay, ValidationView, cycle_steps, cyclical_config,
                       validation_lrs)
 from .narration_panel import NarrationPanel
+from .state import IDLE, VALIDATION
 from .timeline import TimelineBar
 
 RUNNING_UPDATE = 0.2  # seconds between timeline/narration updates while running
@@ -45,7 +46,6 @@ class Study(QObject):
     def __init__(self, window) -> None:
         super().__init__(window)
         self.w = window
-        self.validating = False
         self._start_after_config = False
         self._jumps_seen = 0
         self._shown_at = 0.0
@@ -220,7 +220,7 @@ class Study(QObject):
                 self._jumps_seen = jumps
                 base = info.get("base_lr")
                 if base is not None and math.isfinite(base) and base > 0:
-                    self.w.panel.lr.set_lr(base)
+                    self.w.state.set_lr(base)  # the worker already runs with it: only the state follows
         self.narration.show_narration(extra.get("narration"))
 
     def _on_configured(self, info) -> None:
@@ -259,9 +259,12 @@ class Study(QObject):
         self.ghosts.clear()
 
     # --------------------------------------------------------------------------- validation
+    @property
+    def validating(self) -> bool:
+        return self.w.state.busy == VALIDATION
+
     def _suggestions(self) -> dict:
-        src = self.w.range_test_repeat if self.w.range_test_repeat is not None else self.w.range_test_result
-        return dict(getattr(src, "suggestions", None) or {})
+        return self.w.state.suggestions()
 
     def validate(self, steps: int | None = None, pace: float | None = None) -> None:
         if self._busy():
@@ -271,7 +274,7 @@ class Study(QObject):
             self.w.show_message("No suggestion to validate: run the range test first (L).", "warning", 6)
             return
         self.w.actionRun.setChecked(False)
-        self.validating = True
+        self.w.state.set_busy(VALIDATION)
         self.w._set_busy(True)
         self.actionValidateSuggestion.setEnabled(False)
         self.actionTrainCyclical.setEnabled(False)
@@ -295,7 +298,7 @@ class Study(QObject):
             self.w.controller.ack()
 
     def _on_validation_done(self, outcome) -> None:
-        self.validating = False
+        self.w.state.set_busy(IDLE)
         if getattr(self.w, "_closing", False):
             return
         self.w._set_busy(False)

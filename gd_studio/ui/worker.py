@@ -137,21 +137,22 @@ class Worker(QObject):
             return
         self._configured(info)
 
-    @Slot()
-    def reset(self) -> None:
+    @Slot(object)
+    def reset(self, config: RunConfig | None = None) -> None:
         self._stop_running()
         try:
-            info = self.run.reset()
+            info = self.run.reset(config)
         except Exception as exc:  # noqa: BLE001
             self._fail("configure", exc)
             return
         self._configured(info)
 
-    @Slot(int)
-    def reseed(self, seed: int) -> None:
+    @Slot(object)
+    def reseed(self, config: RunConfig) -> None:
+        """A new seed: ``config`` is the window's config with the next seed (its LR is the live one)."""
         self._stop_running()
         try:
-            info = self.run.reseed(int(seed))
+            info = self.run.reseed(config)
         except Exception as exc:  # noqa: BLE001
             self._fail("configure", exc)
             return
@@ -361,8 +362,8 @@ class WorkerController(QObject):
     lrRequested = Signal(float)
     rangeTestRequested = Signal(object)
     reconfigureRequested = Signal(object)
-    resetRequested = Signal()
-    reseedRequested = Signal(int)
+    resetRequested = Signal(object)  # the window's config (its LR is the live one)
+    reseedRequested = Signal(object)  # the window's config with the next seed
     watchRequested = Signal(str)
     speedRequested = Signal(object)
     stopRequested = Signal()
