@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import collections
 import math
+import os
+import stat
 import time
 from typing import Callable
 
 import numpy as np
 
 from ..engine.config import DESCENT_DIRECTION, RunConfig
+from ..engine.datasets import DatasetError
 from . import narration as live_narration
 from .data_plane import DataPlane, history_arrays
 from .snapshot import ConfigInfo, RangeTestOutcome, RangeTestProgress, RunSnapshot, WeightView, finite_xy, frozen
@@ -128,6 +131,18 @@ def current_lr(runner, config) -> float:
     return float(config.lr) if config is not None else math.nan
 
 
+def _check_data_path(path) -> None:
+    """A data path must be a regular file: a FIFO or a device would block the worker's read for ever."""
+    if not path:
+        return
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise DatasetError(f"{path}: not a regular file (a pipe, a device or a folder); choose a CSV file")
+
+
 class AtFirstStep(Exception):
     """step_back() at the first recorded step: nothing to go back to (not an error, a note for the user)."""
 
@@ -165,6 +180,7 @@ class LiveRun:
         from ..engine import descent
 
         self.running = False
+        _check_data_path(config.data_path)
         data = descent.load_dataset(config)
         config, note = fit_loss_to_task(config, data)
         session = descent.build(config, dataset=data)

@@ -558,7 +558,8 @@ class MainWindow(QMainWindow):
         s["step"].setText(f"step {snap.step}")
         s["epoch"].setText(f"epoch {snap.epoch}")
         s["lr"].setText(f"lr {fmt_lr(snap.lr)}")
-        s["loss"].setText(f"loss {fmt_num(snap.loss)}")
+        # the loss where the run is now (after the step), as the ball and the narration show it
+        s["loss"].setText(f"loss {fmt_num(snap.loss_now if snap.loss_now is not None else snap.loss)}")
         s["speed"].setText(f"{snap.steps_per_sec:,.0f} steps/s" if snap.running else "paused")
         if snap.stop_reason:
             s["stop"].setText(f"stopped: {snap.stop_reason}")

@@ -907,15 +907,16 @@ class LossVsLrView(QWidget):
             self.band_high.setData(lrs[ok], high[ok], skipFiniteCheck=True)
             self.band.show()
             _set(self.raw, lrs[ok], med[ok])
-            self.smoothed.setData([], [])
-            try:
-                from ..engine import lr_finder
-
-                sm = np.asarray(lr_finder.smooth(med[ok]), dtype=np.float64)
-                self._smoothed = sm
-                _set(self.smoothed, lrs[ok], sm)
-            except Exception:  # noqa: BLE001 - the band and median still show
-                pass
+            # the engine's smoothed median (with its LRs and blow-up cut), the curve its suggestions come from;
+            # smoothing again here drew a curve whose steepest point was not where the marker is
+            sm = np.asarray(repeat.smoothed, dtype=np.float64)
+            sm = sm[ok] if sm.shape == lrs.shape else np.full(int(ok.sum()), np.nan)
+            self._smoothed = sm
+            fin = np.isfinite(sm)
+            if fin.any():
+                _set(self.smoothed, self._lrs[fin], sm[fin])
+            else:
+                self.smoothed.setData([], [])
         else:
             self._lrs = np.asarray(result.lrs, dtype=np.float64)
             self._losses = np.asarray(result.losses, dtype=np.float64)
@@ -1005,8 +1006,13 @@ class LossVsLrView(QWidget):
         vb = self.plot.getPlotItem().vb
         if not vb.sceneBoundingRect().contains(event.scenePos()):
             return
+        # only a click on a range test's curve picks an LR: a click on an empty view (perhaps just to focus
+        # the window) must not change the run
+        lrs = self._lrs[np.isfinite(self._lrs) & (self._lrs > 0)]
+        if lrs.size < 2:
+            return
         x = vb.mapSceneToView(event.scenePos()).x()
-        if math.isfinite(x) and -12 < x < 4:
+        if math.isfinite(x) and math.log10(lrs.min()) <= x <= math.log10(lrs.max()):
             self.lrPicked.emit(float(10.0 ** x))
 
     def _hover_points(self):
