@@ -5,13 +5,14 @@ import math
 import time
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QFont, QKeySequence
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QComboBox, QDockWidget, QFileDialog, QFrame,
                                QHBoxLayout, QLabel, QLineEdit, QMainWindow, QSplitter, QToolBar, QToolButton,
                                QVBoxLayout, QWidget)
 
 from ..engine.config import RunConfig, check_lr
 from ..engine.errors import GDStudioError
+from .actions import ActionRegistry
 from .adapters import fmt_lr, fmt_num
 from .panel import ModelDataPanel
 from .state import IDLE, RANGE_TEST, RUN, VALIDATION, AppState
@@ -140,6 +141,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.dock)
 
         # -- actions, menus, toolbar, status bar --------------------------------------------------
+        self.action_registry = ActionRegistry(self)  # every action, declared once in actions.py
         self._make_actions()
         self._make_status_bar()
 
@@ -181,55 +183,38 @@ class MainWindow(QMainWindow):
         self.resize(1500, 940)
 
     # ------------------------------------------------------------------------------------- actions
-    def _action(self, name: str, text: str, shortcuts, slot, tip: str, checkable: bool = False) -> QAction:
-        a = QAction(text, self)
-        a.setObjectName(name)
-        if isinstance(shortcuts, (list, tuple)):
-            a.setShortcuts([QKeySequence(s) for s in shortcuts])
-        elif shortcuts:
-            a.setShortcut(QKeySequence(shortcuts))
-        a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        keys = ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText) for s in a.shortcuts())
-        a.setToolTip(f"{tip} ({keys})" if keys else tip)
-        a.setStatusTip(tip)
-        a.setCheckable(checkable)
-        a.triggered.connect(slot)
-        self.addAction(a)  # shortcuts work even with the toolbar hidden
-        return a
+    def __getattr__(self, name: str):
+        # features' actions (actionStepBack, actionKeepGhost, …) are found in the registry by objectName;
+        # only called for names that are not ordinary attributes
+        if name.startswith("action"):
+            reg = self.__dict__.get("action_registry")
+            if reg is not None and name in reg:
+                return reg[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def _make_actions(self) -> None:
-        self.actionRun = self._action("actionRun", "Run", "Space", self._run_triggered,
-                                      "Run or pause training", checkable=True)
+        reg = self.action_registry
+        self.actionRun = reg.add("actionRun", self._run_triggered)
         self.actionRun.toggled.connect(lambda on: self.actionRun.setText("Pause" if on else "Run"))
-        self.actionStep = self._action("actionStep", "Step", "Right", self.step_once, "Take one step")
-        self.actionReset = self._action("actionReset", "Reset", "R", self.reset,
-                                        "Back to step 0 with the same initial weights")
-        self.actionReseed = self._action("actionReseed", "Reseed", "Shift+R", self.reseed,
-                                         "New initial weights (next seed)")
-        self.actionRangeTest = self._action("actionRangeTest", "Range test", "L", self.start_range_test,
-                                            "Leslie Smith's LR range test")
-        self.actionUseSuggestedLr = self._action("actionUseSuggestedLr", "Use suggested LR",
-                                                 ["Return", "Enter"], self.use_suggested_lr,
-                                                 "Use the range test's steepest-slope learning rate")
-        self.actionCancel = self._action("actionCancel", "Cancel", "Esc", self.cancel,
-                                         "Stop the range test or the run")
-        self.actionImportCsv = self._action("actionImportCsv", "Import CSV…", "Ctrl+I",  # Ctrl+O opens scenarios
-                                            self.open_csv_dialog, "Load a CSV dataset")
-        self.actionQuit = self._action("actionQuit", "Quit", QKeySequence.StandardKey.Quit, self.close, "Quit")
+        self.actionStep = reg.add("actionStep", self.step_once)
+        self.actionReset = reg.add("actionReset", self.reset)
+        self.actionReseed = reg.add("actionReseed", self.reseed)
+        self.actionRangeTest = reg.add("actionRangeTest", self.start_range_test)
+        self.actionUseSuggestedLr = reg.add("actionUseSuggestedLr", self.use_suggested_lr)
+        self.actionCancel = reg.add("actionCancel", self.cancel)
+        self.actionImportCsv = reg.add("actionImportCsv", self.open_csv_dialog)
+        self.actionQuit = reg.add("actionQuit", self.close)
         self.actionTogglePanel = self.dock.toggleViewAction()
         self.actionTogglePanel.setObjectName("actionTogglePanel")
         self.actionTogglePanel.setText("Model and data panel")
-        self.actionShowOtherSuggestions = QAction("Other LR suggestions", self, checkable=True)
-        self.actionShowOtherSuggestions.setObjectName("actionShowOtherSuggestions")
+        reg.adopt(self.actionTogglePanel)
+        self.actionShowOtherSuggestions = reg.add("actionShowOtherSuggestions", live=False)
         self.actionShowOtherSuggestions.toggled.connect(self.lr_view.show_others.setChecked)
         self.lr_view.show_others.toggled.connect(self.actionShowOtherSuggestions.setChecked)
-        self.actionShowSmithBounds = QAction("Smith's bounds (base_lr, max_lr)", self, checkable=True)
-        self.actionShowSmithBounds.setObjectName("actionShowSmithBounds")
+        self.actionShowSmithBounds = reg.add("actionShowSmithBounds", live=False)
         self.actionShowSmithBounds.toggled.connect(self.lr_view.show_bounds.setChecked)
         self.lr_view.show_bounds.toggled.connect(self.actionShowSmithBounds.setChecked)
-        self.actionAbout = QAction("About GD Studio", self)
-        self.actionAbout.setObjectName("actionAbout")
-        self.actionAbout.triggered.connect(self._about)
+        self.actionAbout = reg.add("actionAbout", self._about, live=False)
 
         mb = self.menuBar()
         m = mb.addMenu("&File")
