@@ -44,6 +44,23 @@ def live_threads() -> list[QThread]:
     return out
 
 
+class WorkerThread(QThread):
+    """The worker's QThread, with its event loop run from Python.
+
+    One Python thread state then lives as long as the loop: the tracer that coverage and debuggers install
+    for new threads (threading.settrace) is adopted once and stays, where a plain QThread gives every slot
+    call a fresh thread state, so coverage never saw the worker's code.
+    """
+
+    def run(self) -> None:  # noqa: D401 - Qt's name
+        trace, profile = threading.gettrace(), threading.getprofile()
+        if trace is not None:
+            sys.settrace(trace)
+        if profile is not None:
+            sys.setprofile(profile)
+        self.exec()
+
+
 class Worker(QObject):
     """Runs in its own thread; forwards commands to its LiveRun and reports through signals only."""
 
@@ -377,7 +394,7 @@ class WorkerController(QObject):
         # default 5 ms switch interval made every hand-back cost up to 5 ms of event-loop latency.
         if sys.getswitchinterval() > SWITCH_INTERVAL:
             sys.setswitchinterval(SWITCH_INTERVAL)
-        self._thread = QThread()
+        self._thread = WorkerThread()
         self._thread.setObjectName("gdStudioWorkerThread")
         _THREADS.add(self._thread)
         self.worker = Worker()
