@@ -16,7 +16,7 @@ import time
 import traceback
 import weakref
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from ..engine.config import RunConfig
 from ..engine.errors import GDStudioError
@@ -27,6 +27,12 @@ SWITCH_INTERVAL = 0.001
 VIEW_BUDGET = 0.45  # snapshots plus drawing may take at most this share of the time while running
 GATE_TIMEOUT = 0.1  # longest the worker waits for the UI to finish drawing
 STEP_SLICE = 0.008  # seconds of stepping between returns to the worker's event loop
+# The GUI thread's heartbeat: a timer in the GUI thread writes the time every BEAT_MS. When a beat is
+# overdue the GUI thread is waiting for the GIL (or busy): the worker sleeps between steps, which releases
+# the GIL, until the beat catches up (at most MAX_YIELD s), so the event loop is never starved.
+BEAT_MS = 4
+BEAT_LATE = 0.010
+MAX_YIELD = 0.025
 SHUTDOWN_MS = 1000  # closing the window ends the worker within this
 
 # every controller's thread, so a test fixture can fail a test that leaves one running
@@ -90,6 +96,8 @@ class Worker(QObject):
         self.ui_gate = threading.Event()
         self.ui_gate.set()
         self.ui_cost = 0.0  # seconds the UI spent on the last frame (written by the UI thread)
+        self.gui_beat = time.perf_counter()  # the GUI thread's last heartbeat (written by the UI thread)
+        self.yield_to_gui = True  # benchmarks switch it off to measure what it buys
         self._timer: QTimer | None = None
         self._last_emit = 0.0
         self._emit_interval = MIN_EMIT
@@ -117,6 +125,13 @@ class Worker(QObject):
     def _wait_for_gui(self) -> None:
         if not self.ui_gate.is_set():
             self.ui_gate.wait(GATE_TIMEOUT)
+            return
+        if self.yield_to_gui and time.perf_counter() - self.gui_beat > BEAT_LATE:
+            end = time.perf_counter() + MAX_YIELD
+            # sleeping releases the GIL: the GUI thread runs its overdue events, and its beat ends the wait
+            while (time.perf_counter() - self.gui_beat > BEAT_LATE and time.perf_counter() < end
+                   and not self.shutdown.is_set()):
+                time.sleep(0.0005)
 
     def _ensure_timer(self) -> QTimer:
         if self._timer is None:  # created in the worker's thread, on first use
@@ -417,7 +432,15 @@ class WorkerController(QObject):
         self.jumpRequested.connect(w.jumpTo)
         self.validateRequested.connect(w.validate)
         self._thread.finished.connect(w.deleteLater)
+        self._beat = QTimer(self)  # the GUI thread's heartbeat (see BEAT_MS)
+        self._beat.setTimerType(Qt.TimerType.PreciseTimer)
+        self._beat.setInterval(BEAT_MS)
+        self._beat.timeout.connect(self._heartbeat)
+        self._beat.start()
         self._thread.start()
+
+    def _heartbeat(self) -> None:
+        self.worker.gui_beat = time.perf_counter()  # a float write: no lock, no signal
 
     # the views call this once they have drawn a snapshot: the worker may send the next one
     def ack(self, ui_seconds: float | None = None) -> None:
@@ -460,6 +483,7 @@ class WorkerController(QObject):
         if self._closed:
             return not self._thread.isRunning()
         self._closed = True
+        self._beat.stop()
         self.worker.shutdown.set()
         self.worker.cancel_upto = self._token
         self.stopRequested.emit()
