@@ -14,9 +14,13 @@ from ..engine.config import RunConfig, check_lr
 from ..engine.errors import GDStudioError
 from .actions import ActionRegistry
 from .adapters import fmt_lr, fmt_num
-from .panel import ModelDataPanel
+from .panels.model_data import ModelDataPanel
 from .state import IDLE, RANGE_TEST, RUN, VALIDATION, AppState
-from .views import NO_DESCENT, DataView, GatedPlotWidget, LossVsLrView, LossVsStepView, LossVsWeightView
+from .plots.common import GatedPlotWidget
+from .plots.data_view import DataView
+from .plots.lr_view import NO_DESCENT, LossVsLrView
+from .plots.step_view import LossVsStepView
+from .plots.weight_view import LossVsWeightView
 from .worker import WorkerController
 
 DEFAULT_CONFIG = RunConfig(dataset="moons", dataset_params={"n_samples": 200, "noise": 0.2, "seed": 0},
@@ -101,6 +105,7 @@ class MainWindow(QMainWindow):
         self._pending_reason: str | None = "startup"
         self._shown_stop: str | None = None
         self._closing = False
+        self._stepping_since: float | None = None  # a many-step command is under way (Esc can stop it)
         self._draw_times: list[float] = []
 
         # -- views -------------------------------------------------------------------------------
@@ -159,6 +164,7 @@ class MainWindow(QMainWindow):
             view.plot.gate = w.ui_gate
 
         self.panel.bind(self.state)
+        self.state.busyChanged.connect(self._show_busy)
         self.state.lrChanged.connect(self.lr_view.set_current_lr)
         self.panel.configEdited.connect(self._on_config_edited)
         self.panel.lrEdited.connect(self.set_lr)
@@ -166,16 +172,20 @@ class MainWindow(QMainWindow):
         self.panel.invalid.connect(lambda text: self.show_message(text, "error"))
         self.panel.importRequested.connect(self.open_csv_dialog)
         self.lr_view.lrPicked.connect(self._lr_picked)
-        # step back and timeline, narration, ghosts, validation, cyclical LRs (study.py)
-        from . import study
+        # step back and timeline, narration, ghosts, validation, cyclical LRs (features/study.py)
+        from .features import study
         self.study = study.install(self)
 
         # presentation mode, themes and keys; scenarios; export (each in its own module)
-        from . import export_ui, presentation, scenario_io
+        from . import presentation
+        from .features import exports as export_ui
+        from .features import scenarios as scenario_io
         self.presentation = presentation.install(self)
         self.scenarios = scenario_io.install(self)
         self.exports = export_ui.install(self)
         self.presentation.presentationChanged.connect(self.scenarios.refresh_caption)
+        self.presentation.presentationChanged.connect(self.state.set_presentation)  # AppState mirrors the look
+        self.presentation.themeChanged.connect(self.state.set_theme)
         self.presentation.name_widgets()
 
         self.panel.set_config(self.state.config)
@@ -356,6 +366,12 @@ class MainWindow(QMainWindow):
             self.state.set_busy(IDLE)
         self.controller.pauseRequested.emit()
 
+    def run_steps(self, n: int) -> None:
+        """Many steps in one worker command (a scenario's pre-run); Esc stops them, as it stops a run."""
+        self._stepping_since = time.perf_counter()
+        self.actionCancel.setEnabled(True)
+        self.controller.stepRequested.emit(int(n))
+
     def step_once(self) -> None:
         if self.range_test_busy:
             return
@@ -407,8 +423,7 @@ class MainWindow(QMainWindow):
             return
         self.panel.flush()
         self.actionRun.setChecked(False)
-        self.state.set_busy(RANGE_TEST)
-        self._set_busy(True)
+        self.state.set_busy(RANGE_TEST)  # the actions follow (_show_busy)
         self.lr_view.start_test(settings["num_iter"], settings["repeats"], settings["start_lr"], settings["end_lr"])
         self.step_view.plot.refit()
         self.controller.range_test(**settings)
@@ -454,6 +469,15 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getOpenFileName(self, "Import a CSV dataset", "", "CSV files (*.csv *.txt);;All files (*)")
         if path:
             self.import_csv(path)
+
+    @property
+    def closing(self) -> bool:
+        """The window is closing: replies still on their way are dropped."""
+        return self._closing
+
+    def _show_busy(self, busy: str) -> None:
+        """AppState's busy state, shown: a range test or a validation disables what would disturb it."""
+        self._set_busy(busy in (RANGE_TEST, VALIDATION))
 
     def _set_busy(self, busy: bool) -> None:
         for a in (self.actionRun, self.actionStep, self.actionReset, self.actionReseed, self.actionRangeTest,
@@ -510,7 +534,9 @@ class MainWindow(QMainWindow):
                 self.actionRun.setChecked(False)
             if not snap.running and self.state.busy == RUN:
                 self.state.set_busy(IDLE)
-            if not self.range_test_busy:
+            if self._stepping_since is not None and snap.time > self._stepping_since:
+                self._stepping_since = None  # the worker built this after the step command: it is done
+            if not self.range_test_busy and self._stepping_since is None:
                 self.actionCancel.setEnabled(snap.running)
             if snap.stop_reason and snap.stop_reason != self._shown_stop:
                 self._shown_stop = snap.stop_reason
@@ -570,7 +596,6 @@ class MainWindow(QMainWindow):
 
     def _on_range_done(self, outcome) -> None:
         self.state.set_busy(IDLE)
-        self._set_busy(False)
         if self._closing:
             return
         if outcome.result is None:
@@ -628,7 +653,7 @@ class MainWindow(QMainWindow):
             return
         path = urls[0].toLocalFile()
         event.acceptProposedAction()
-        from .scenario_io import is_scenario_file
+        from .features.scenarios import is_scenario_file
         if is_scenario_file(path):
             self.scenarios.open(path)
             return

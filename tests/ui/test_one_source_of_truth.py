@@ -284,10 +284,11 @@ def test_no_ui_code_runs_in_the_worker_thread(make_window, qtbot, tmp_path):
 # ----------------------------------------------------------------------------------------------- bug 16
 def test_esc_stops_a_long_pre_run(make_window, qtbot):
     w = make_window(SMALL)
-    w.controller.stepRequested.emit(200_000)  # a scenario's pre_run goes through the same command
+    w.activateWindow()
+    w.run_steps(200_000)  # what a scenario's pre_run does
     qtbot.wait(150)
-    w.actionCancel.setEnabled(True)
-    w.cancel()
+    assert w.actionCancel.isEnabled()
+    qtbot.keyClick(w, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: not w.last_snapshot.running and w.step_count > 0, timeout=1500)
     n = w.step_count
     assert n < 200_000

@@ -19,11 +19,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from . import theme as th
-from .adapters import fmt_lr, fmt_num
-from ..live.snapshot import finite_xy
-from ..live.validation import (VALIDATION_STEPS, ValidationOutcome, ValidationProgress, ValidationRun,
-                               run_validation, validation_lrs)
+from ...live.snapshot import finite_xy
+from ...live.validation import (VALIDATION_STEPS, ValidationOutcome, ValidationProgress, ValidationRun,
+                                run_validation, validation_lrs)
+from .. import theme as th
+from ..adapters import fmt_lr, fmt_num
+from ..plots.common import new_plot
 
 # series 0–2 look like the live training (blue), validation (vermillion) and LR (green) lines of the step view
 GHOST_SERIES_OFFSET = 3
@@ -56,8 +57,6 @@ class ValidationView(QWidget):
 
     def __init__(self) -> None:
         super().__init__()
-        from .views import _new_plot
-
         self.setObjectName("validationView")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -66,7 +65,7 @@ class ValidationView(QWidget):
         self.caption.setWordWrap(True)
         self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         lay.addWidget(self.caption)
-        self.plot = _new_plot("validationPlot")
+        self.plot = new_plot("validationPlot")
         pi = self.plot.getPlotItem()
         pi.setLabel("bottom", "step")
         pi.setLabel("left", "batch loss")

@@ -5,14 +5,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication, QFileDialog
 
-from ..engine import snippets
-from ..engine.errors import GDStudioError
-from . import export, settings
-from .actions import FILE, VIEW, ActionSpec
+from ...engine import snippets
+from ...engine.errors import GDStudioError
+from .. import export, settings
+from ..actions import FILE, VIEW, ActionSpec
 
 VIEWS = {"data": ("data_view", "Data view"), "loss_vs_weight": ("weight_view", "Loss vs weight"),
          "loss_vs_lr": ("lr_view", "Loss vs learning rate"), "loss_vs_step": ("step_view", "Loss vs step")}

@@ -15,10 +15,10 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QFont, QFontMetricsF, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QSizePolicy
 
-from ..engine import scenarios
-from ..engine.errors import GDStudioError
-from . import settings
-from .actions import SCENARIOS, ActionSpec
+from ...engine import scenarios
+from ...engine.errors import GDStudioError
+from .. import settings
+from ..actions import SCENARIOS, ActionSpec
 
 PANEL_VIEWS = {"data": "data_view", "loss_vs_weight": "weight_view", "loss_vs_lr": "lr_view",
                "loss_vs_step": "step_view"}
@@ -230,7 +230,7 @@ class ScenarioController(QObject):
             self._apply_view_state(s)
             self._arm(s)
             if s.pre_run:
-                self.w.controller.stepRequested.emit(int(s.pre_run))
+                self.w.run_steps(int(s.pre_run))
             self.scenarioApplied.emit(s)
         elif self.current is not None:
             if info.reason in ("reset", "reseeded"):
@@ -275,7 +275,7 @@ class ScenarioController(QObject):
     def _show_caption(self, s: scenarios.Scenario) -> None:
         # on a projector the caption is one line: the title and the start of its first sentence, so the plots
         # keep the room; the normal view shows the title and a few lines. The whole caption is in the tooltip.
-        from .views import elide_lines
+        from ..plots.common import elide_lines
 
         presenting = bool(getattr(getattr(self.w, "presentation", None), "active", False))
         self.caption.setWordWrap(not presenting)  # one line: its height hint is one line, too

@@ -12,12 +12,12 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QDockWidget, QToolButton, QVBoxLayout, QWidget
 
-from .adapters import fmt_lr
+from ..adapters import fmt_lr
 from .compare import (POLICIES, CyclicalMarkers, GhostOverlay, ValidationView, cycle_steps, cyclical_config,
                       validation_lrs)
-from .narration_panel import NarrationPanel
-from .state import IDLE, VALIDATION
-from .timeline import TimelineBar
+from ..panels.narration import NarrationPanel
+from ..panels.timeline_bar import TimelineBar
+from ..state import IDLE, VALIDATION
 
 RUNNING_UPDATE = 0.2  # seconds between timeline/narration updates while running
 
@@ -243,8 +243,7 @@ class Study(QObject):
             self.w.show_message("No suggestion to validate: run the range test first (L).", "warning", 6)
             return
         self.w.actionRun.setChecked(False)
-        self.w.state.set_busy(VALIDATION)
-        self.w._set_busy(True)
+        self.w.state.set_busy(VALIDATION)  # the window disables what would disturb it
         self.actionValidateSuggestion.setEnabled(False)
         self.actionTrainCyclical.setEnabled(False)
         self.w.actionCancel.setEnabled(True)
@@ -268,9 +267,8 @@ class Study(QObject):
 
     def _on_validation_done(self, outcome) -> None:
         self.w.state.set_busy(IDLE)
-        if getattr(self.w, "_closing", False):
+        if self.w.closing:
             return
-        self.w._set_busy(False)
         self.actionValidateSuggestion.setEnabled(True)
         self.actionTrainCyclical.setEnabled(self.markers.visible())
         self.validation.show_runs(outcome.runs, outcome.steps, final=True, cancelled=outcome.cancelled)

@@ -9,11 +9,11 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
                                QLineEdit, QPushButton, QScrollArea, QSizePolicy, QSlider, QSpinBox, QVBoxLayout,
                                QWidget)
 
-from ..engine import config as cfgmod
-from ..engine import datasets
-from ..engine.config import DESCENT_DIRECTION, RunConfig, check_lr
-from ..engine.errors import ConfigError
-from .adapters import fmt_lr
+from ...engine import config as cfgmod
+from ...engine import datasets
+from ...engine.config import DESCENT_DIRECTION, RunConfig, check_lr
+from ...engine.errors import ConfigError
+from ..adapters import fmt_lr
 
 MODEL_LABELS = {"one_weight": "one weight (y = w·x)", "linear": "linear", "logistic": "logistic (softmax)",
                 "mlp": "MLP (hidden layers)"}

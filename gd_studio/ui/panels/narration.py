@@ -9,7 +9,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout
 
-from .views import Caption
+from ..plots.common import Caption
 
 PLACEHOLDER = "Take a step (→) and its update is written out here, with the numbers."
 SIZES = (0.95, 1.55, 1.35, 1.35)  # title, equation, loss, events: × the panel's font
