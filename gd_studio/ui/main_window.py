@@ -5,16 +5,22 @@ import math
 import time
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QFont, QKeySequence
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QComboBox, QDockWidget, QFileDialog, QFrame,
                                QHBoxLayout, QLabel, QLineEdit, QMainWindow, QSplitter, QToolBar, QToolButton,
                                QVBoxLayout, QWidget)
 
-from ..engine.config import RunConfig
+from ..engine.config import RunConfig, check_lr
 from ..engine.errors import GDStudioError
+from .actions import ActionRegistry
 from .adapters import fmt_lr, fmt_num
-from .panel import ModelDataPanel
-from .views import NO_DESCENT, DataView, GatedPlotWidget, LossVsLrView, LossVsStepView, LossVsWeightView
+from .panels.model_data import ModelDataPanel
+from .state import IDLE, RANGE_TEST, RUN, VALIDATION, AppState
+from .plots.common import GatedPlotWidget
+from .plots.data_view import DataView
+from .plots.lr_view import NO_DESCENT, LossVsLrView
+from .plots.step_view import LossVsStepView
+from .plots.weight_view import LossVsWeightView
 from .worker import WorkerController
 
 DEFAULT_CONFIG = RunConfig(dataset="moons", dataset_params={"n_samples": 200, "noise": 0.2, "seed": 0},
@@ -93,13 +99,13 @@ class MainWindow(QMainWindow):
         self.messages: list[tuple[str, str]] = []
         self.last_snapshot = None
         self.config_info = None
-        self.range_test_result = None
-        self.range_test_repeat = None
-        self.range_test_busy = False
+        # the one owner of what the window shows and runs: the config (live LR included), busy, range test
+        self.state = AppState(config or DEFAULT_CONFIG, self)
         self._generation = 0
         self._pending_reason: str | None = "startup"
         self._shown_stop: str | None = None
         self._closing = False
+        self._stepping_since: float | None = None  # a many-step command is under way (Esc can stop it)
         self._draw_times: list[float] = []
 
         # -- views -------------------------------------------------------------------------------
@@ -140,6 +146,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.dock)
 
         # -- actions, menus, toolbar, status bar --------------------------------------------------
+        self.action_registry = ActionRegistry(self)  # every action, declared once in actions.py
         self._make_actions()
         self._make_status_bar()
 
@@ -151,83 +158,73 @@ class MainWindow(QMainWindow):
         w.rangeTestProgress.connect(self._on_range_progress)
         w.rangeTestDone.connect(self._on_range_done)
         w.failed.connect(self._on_failed)
-        w.message.connect(lambda text: self.show_message(text, "info"))
+        # a bound method of this GUI-thread object, never a lambda: a lambda would run in the worker's thread
+        w.message.connect(self._on_worker_message)
         for view in (self.data_view, self.weight_view, self.lr_view, self.step_view):
             view.plot.gate = w.ui_gate
 
+        self.panel.bind(self.state)
+        self.state.busyChanged.connect(self._show_busy)
+        self.state.lrChanged.connect(self.lr_view.set_current_lr)
         self.panel.configEdited.connect(self._on_config_edited)
         self.panel.lrEdited.connect(self.set_lr)
         self.panel.watchEdited.connect(self.controller.watchRequested)
         self.panel.invalid.connect(lambda text: self.show_message(text, "error"))
         self.panel.importRequested.connect(self.open_csv_dialog)
         self.lr_view.lrPicked.connect(self._lr_picked)
-        # step back and timeline, narration, ghosts, validation, cyclical LRs (study.py)
-        from . import study
+        # step back and timeline, narration, ghosts, validation, cyclical LRs (features/study.py)
+        from .features import study
         self.study = study.install(self)
 
         # presentation mode, themes and keys; scenarios; export (each in its own module)
-        from . import export_ui, presentation, scenario_io
+        from . import presentation
+        from .features import exports as export_ui
+        from .features import scenarios as scenario_io
         self.presentation = presentation.install(self)
         self.scenarios = scenario_io.install(self)
         self.exports = export_ui.install(self)
         self.presentation.presentationChanged.connect(self.scenarios.refresh_caption)
+        self.presentation.presentationChanged.connect(self.state.set_presentation)  # AppState mirrors the look
+        self.presentation.themeChanged.connect(self.state.set_theme)
         self.presentation.name_widgets()
 
-        config = config or DEFAULT_CONFIG
-        self.panel.set_config(config)
-        self.controller.reconfigureRequested.emit(config)
+        self.panel.set_config(self.state.config)
+        self.controller.reconfigureRequested.emit(self.state.config)
         self.resize(1500, 940)
 
     # ------------------------------------------------------------------------------------- actions
-    def _action(self, name: str, text: str, shortcuts, slot, tip: str, checkable: bool = False) -> QAction:
-        a = QAction(text, self)
-        a.setObjectName(name)
-        if isinstance(shortcuts, (list, tuple)):
-            a.setShortcuts([QKeySequence(s) for s in shortcuts])
-        elif shortcuts:
-            a.setShortcut(QKeySequence(shortcuts))
-        a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        keys = ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText) for s in a.shortcuts())
-        a.setToolTip(f"{tip} ({keys})" if keys else tip)
-        a.setStatusTip(tip)
-        a.setCheckable(checkable)
-        a.triggered.connect(slot)
-        self.addAction(a)  # shortcuts work even with the toolbar hidden
-        return a
+    def __getattr__(self, name: str):
+        # features' actions (actionStepBack, actionKeepGhost, …) are found in the registry by objectName;
+        # only called for names that are not ordinary attributes
+        if name.startswith("action"):
+            reg = self.__dict__.get("action_registry")
+            if reg is not None and name in reg:
+                return reg[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def _make_actions(self) -> None:
-        self.actionRun = self._action("actionRun", "Run", "Space", self._run_triggered,
-                                      "Run or pause training", checkable=True)
+        reg = self.action_registry
+        self.actionRun = reg.add("actionRun", self._run_triggered)
         self.actionRun.toggled.connect(lambda on: self.actionRun.setText("Pause" if on else "Run"))
-        self.actionStep = self._action("actionStep", "Step", "Right", self.step_once, "Take one step")
-        self.actionReset = self._action("actionReset", "Reset", "R", self.reset,
-                                        "Back to step 0 with the same initial weights")
-        self.actionReseed = self._action("actionReseed", "Reseed", "Shift+R", self.reseed,
-                                         "New initial weights (next seed)")
-        self.actionRangeTest = self._action("actionRangeTest", "Range test", "L", self.start_range_test,
-                                            "Leslie Smith's LR range test")
-        self.actionUseSuggestedLr = self._action("actionUseSuggestedLr", "Use suggested LR",
-                                                 ["Return", "Enter"], self.use_suggested_lr,
-                                                 "Use the range test's steepest-slope learning rate")
-        self.actionCancel = self._action("actionCancel", "Cancel", "Esc", self.cancel,
-                                         "Stop the range test or the run")
-        self.actionImportCsv = self._action("actionImportCsv", "Import CSV…", "Ctrl+I",  # Ctrl+O opens scenarios
-                                            self.open_csv_dialog, "Load a CSV dataset")
-        self.actionQuit = self._action("actionQuit", "Quit", QKeySequence.StandardKey.Quit, self.close, "Quit")
+        self.actionStep = reg.add("actionStep", self.step_once)
+        self.actionReset = reg.add("actionReset", self.reset)
+        self.actionReseed = reg.add("actionReseed", self.reseed)
+        self.actionRangeTest = reg.add("actionRangeTest", self.start_range_test)
+        self.actionUseSuggestedLr = reg.add("actionUseSuggestedLr", self.use_suggested_lr)
+        self.actionCancel = reg.add("actionCancel", self.cancel)
+        self.actionImportCsv = reg.add("actionImportCsv", self.open_csv_dialog)
+        self.actionQuit = reg.add("actionQuit", self.close)
         self.actionTogglePanel = self.dock.toggleViewAction()
         self.actionTogglePanel.setObjectName("actionTogglePanel")
         self.actionTogglePanel.setText("Model and data panel")
-        self.actionShowOtherSuggestions = QAction("Other LR suggestions", self, checkable=True)
-        self.actionShowOtherSuggestions.setObjectName("actionShowOtherSuggestions")
+        reg.adopt(self.actionTogglePanel)
+        self.actionShowOtherSuggestions = reg.add("actionShowOtherSuggestions", live=False)
         self.actionShowOtherSuggestions.toggled.connect(self.lr_view.show_others.setChecked)
         self.lr_view.show_others.toggled.connect(self.actionShowOtherSuggestions.setChecked)
-        self.actionShowSmithBounds = QAction("Smith's bounds (base_lr, max_lr)", self, checkable=True)
-        self.actionShowSmithBounds.setObjectName("actionShowSmithBounds")
+        self.actionShowSmithBounds = reg.add("actionShowSmithBounds", live=False)
         self.actionShowSmithBounds.toggled.connect(self.lr_view.show_bounds.setChecked)
         self.lr_view.show_bounds.toggled.connect(self.actionShowSmithBounds.setChecked)
-        self.actionAbout = QAction("About GD Studio", self)
-        self.actionAbout.setObjectName("actionAbout")
-        self.actionAbout.triggered.connect(self._about)
+        self.actionAbout = reg.add("actionAbout", self._about, live=False)
 
         mb = self.menuBar()
         m = mb.addMenu("&File")
@@ -299,6 +296,9 @@ class MainWindow(QMainWindow):
         self.banner.show_message(text, kind, seconds)
         self.messageShown.emit(kind, text)
 
+    def _on_worker_message(self, text: str) -> None:
+        self.show_message(text, "info")
+
     def _about(self) -> None:
         from .. import __version__
 
@@ -312,8 +312,23 @@ class MainWindow(QMainWindow):
         return 0 if self.last_snapshot is None else self.last_snapshot.step
 
     def config(self) -> RunConfig:
-        """The configuration of the current run (the last one that built)."""
-        return self.panel.config()
+        """The configuration the next step uses (the live LR included)."""
+        return self.state.config
+
+    # the busy state and the last range test live in AppState; these names read it
+    @property
+    def range_test_busy(self) -> bool:
+        return self.state.busy == RANGE_TEST
+
+    @property
+    def range_test_result(self):
+        rt = self.state.range_test
+        return None if rt is None else rt[0]
+
+    @property
+    def range_test_repeat(self):
+        rt = self.state.range_test
+        return None if rt is None else rt[1]
 
     def apply_config(self, config: RunConfig, reason: str = "configured") -> None:
         self._pending_reason = reason
@@ -323,7 +338,7 @@ class MainWindow(QMainWindow):
         self.apply_config(config, "edited")
 
     def _run_triggered(self, checked: bool) -> None:
-        if self.range_test_busy:
+        if self.state.busy in (RANGE_TEST, VALIDATION):
             self.actionRun.setChecked(False)
             return
         if checked:
@@ -333,8 +348,10 @@ class MainWindow(QMainWindow):
                                   "start again, perhaps with a smaller LR.", "warning")
                 return
             self.panel.flush()
+            self.state.set_busy(RUN)
             self.controller.startRequested.emit()
         else:
+            self.state.set_busy(IDLE)
             self.controller.pauseRequested.emit()
 
     def start(self) -> None:
@@ -345,7 +362,15 @@ class MainWindow(QMainWindow):
     def pause(self) -> None:
         if self.actionRun.isChecked():
             self.actionRun.setChecked(False)
+        if self.state.busy == RUN:
+            self.state.set_busy(IDLE)
         self.controller.pauseRequested.emit()
+
+    def run_steps(self, n: int) -> None:
+        """Many steps in one worker command (a scenario's pre-run); Esc stops them, as it stops a run."""
+        self._stepping_since = time.perf_counter()
+        self.actionCancel.setEnabled(True)
+        self.controller.stepRequested.emit(int(n))
 
     def step_once(self) -> None:
         if self.range_test_busy:
@@ -354,25 +379,31 @@ class MainWindow(QMainWindow):
         self.controller.stepRequested.emit(1)
 
     def reset(self) -> None:
-        if self.range_test_busy:
+        if self.state.busy in (RANGE_TEST, VALIDATION):
             return
         self.actionRun.setChecked(False)
         self._pending_reason = "reset"
-        self.controller.resetRequested.emit()
+        self.controller.resetRequested.emit(self.state.config)
 
     def reseed(self) -> None:
-        if self.range_test_busy:
+        if self.state.busy in (RANGE_TEST, VALIDATION):
             return
         self.actionRun.setChecked(False)
-        seed = (self.config().seed + 1) % (2**31)
+        config = self.state.config
         self._pending_reason = "reseeded"
-        self.controller.reseedRequested.emit(seed)
+        self.controller.reseedRequested.emit(config.replace(seed=(config.seed + 1) % (2**31)))
 
     def set_lr(self, lr: float) -> None:
         """Apply a learning rate live (the run continues with it from the next step)."""
-        self.panel.lr.set_lr(lr)
-        self.controller.lrRequested.emit(float(lr))
-        self.lr_view.set_current_lr(lr)
+        try:
+            lr = check_lr(float(lr), "learning rate")
+        except GDStudioError as exc:
+            self.show_message(f"{exc}. The previous learning rate is kept.", "error")
+            self.panel.lr.set_lr(self.state.lr)
+            return
+        self._lr_kept = self.state.lr
+        self.state.set_lr(lr)
+        self.controller.lrRequested.emit(lr)
 
     def _lr_picked(self, lr: float) -> None:
         lr = float(f"{lr:.3g}")
@@ -383,7 +414,7 @@ class MainWindow(QMainWindow):
         self.controller.speedRequested.emit(self.speed.currentData())
 
     def start_range_test(self) -> None:
-        if self.range_test_busy:
+        if self.state.busy in (RANGE_TEST, VALIDATION):
             return
         try:
             settings = self.panel.range_test_settings()
@@ -392,8 +423,7 @@ class MainWindow(QMainWindow):
             return
         self.panel.flush()
         self.actionRun.setChecked(False)
-        self.range_test_busy = True
-        self._set_busy(True)
+        self.state.set_busy(RANGE_TEST)  # the actions follow (_show_busy)
         self.lr_view.start_test(settings["num_iter"], settings["repeats"], settings["start_lr"], settings["end_lr"])
         self.step_view.plot.refit()
         self.controller.range_test(**settings)
@@ -428,20 +458,26 @@ class MainWindow(QMainWindow):
         self.show_message(f"Learning rate set to the steepest-slope suggestion {fmt_lr(lr)}.", "info", 6)
 
     def suggested_lr(self) -> float | None:
-        src = self.range_test_repeat if self.range_test_repeat is not None else self.range_test_result
-        if src is None:
-            return None
-        v = src.suggestions.get("steepest")
+        v = self.state.suggestions().get("steepest")
         return float(v) if v is not None and math.isfinite(v) and v > 0 else None
 
     def import_csv(self, path) -> None:
         """Load a CSV dataset; a bad file shows why and keeps the previous dataset."""
-        self.apply_config(self.panel.select_csv(str(path)), "csv")
+        self.apply_config(self.state.config.replace(data_path=str(path), target=self.panel.csv_target()), "csv")
 
     def open_csv_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import a CSV dataset", "", "CSV files (*.csv *.txt);;All files (*)")
         if path:
             self.import_csv(path)
+
+    @property
+    def closing(self) -> bool:
+        """The window is closing: replies still on their way are dropped."""
+        return self._closing
+
+    def _show_busy(self, busy: str) -> None:
+        """AppState's busy state, shown: a range test or a validation disables what would disturb it."""
+        self._set_busy(busy in (RANGE_TEST, VALIDATION))
 
     def _set_busy(self, busy: bool) -> None:
         for a in (self.actionRun, self.actionStep, self.actionReset, self.actionReseed, self.actionRangeTest,
@@ -454,6 +490,10 @@ class MainWindow(QMainWindow):
     def _on_configured(self, info) -> None:
         self._generation = info.generation
         self.config_info = info
+        if info.reason != "reset":  # a new run: its old range test no longer describes it
+            self.state.set_range_test(None)
+        self.state.set_config(info.config)
+        self.state.set_busy(IDLE)
         self.panel.set_config(info.config)
         self.panel.set_watch_names(info.watch_names, info.watch)
         self.panel.set_descriptions(info.dataset_text, info.model_text)
@@ -492,7 +532,11 @@ class MainWindow(QMainWindow):
             self._update_status(snap)
             if not snap.running and self.actionRun.isChecked() and not self.range_test_busy:
                 self.actionRun.setChecked(False)
-            if not self.range_test_busy:
+            if not snap.running and self.state.busy == RUN:
+                self.state.set_busy(IDLE)
+            if self._stepping_since is not None and snap.time > self._stepping_since:
+                self._stepping_since = None  # the worker built this after the step command: it is done
+            if not self.range_test_busy and self._stepping_since is None:
                 self.actionCancel.setEnabled(snap.running)
             if snap.stop_reason and snap.stop_reason != self._shown_stop:
                 self._shown_stop = snap.stop_reason
@@ -525,7 +569,8 @@ class MainWindow(QMainWindow):
         s["step"].setText(f"step {snap.step}")
         s["epoch"].setText(f"epoch {snap.epoch}")
         s["lr"].setText(f"lr {fmt_lr(snap.lr)}")
-        s["loss"].setText(f"loss {fmt_num(snap.loss)}")
+        # the loss where the run is now (after the step), as the ball and the narration show it
+        s["loss"].setText(f"loss {fmt_num(snap.loss_now if snap.loss_now is not None else snap.loss)}")
         s["speed"].setText(f"{snap.steps_per_sec:,.0f} steps/s" if snap.running else "paused")
         if snap.stop_reason:
             s["stop"].setText(f"stopped: {snap.stop_reason}")
@@ -550,15 +595,13 @@ class MainWindow(QMainWindow):
             self.controller.ack()
 
     def _on_range_done(self, outcome) -> None:
-        self.range_test_busy = False
-        self._set_busy(False)
+        self.state.set_busy(IDLE)
         if self._closing:
             return
         if outcome.result is None:
             self.lr_view.caption.setText("The range test did not finish.")
             return
-        self.range_test_result = outcome.result
-        self.range_test_repeat = outcome.repeat
+        self.state.set_range_test(outcome.result, outcome.repeat)
         self.lr_view.show_result(outcome.result, outcome.repeat)
         stop = outcome.result.stop_reason
         self.status["stop"].setText(f"range test: {stop}")
@@ -579,13 +622,15 @@ class MainWindow(QMainWindow):
             return
         if what == "configure":
             self._pending_reason = None
-            self.panel.set_config(self.panel.config())  # the widgets go back to what is running
+            self.panel.set_config(self.state.config)  # the widgets go back to what is running
             self.show_message(f"{message}. The previous settings are kept.", "error")
         elif what == "lr":
-            self.panel.lr.set_lr(self.panel.config().lr)
+            self.state.set_lr(getattr(self, "_lr_kept", self.state.lr))
             self.show_message(f"{message}. The previous learning rate is kept.", "error")
         else:
             self.actionRun.setChecked(False)
+            if self.state.busy == RUN:
+                self.state.set_busy(IDLE)
             self.show_message(f"{what}: {message}", "error")
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
@@ -608,7 +653,7 @@ class MainWindow(QMainWindow):
             return
         path = urls[0].toLocalFile()
         event.acceptProposedAction()
-        from .scenario_io import is_scenario_file
+        from .features.scenarios import is_scenario_file
         if is_scenario_file(path):
             self.scenarios.open(path)
             return

@@ -9,7 +9,8 @@ import pytest
 
 from gd_studio.engine import descent, schedules
 from gd_studio.engine.config import RunConfig
-from gd_studio.ui.compare import cycle_steps, legend_labels, run_validation, validation_lrs
+from gd_studio.live.validation import run_validation, validation_lrs
+from gd_studio.ui.features.compare import cycle_steps, legend_labels
 
 SMALL = RunConfig(dataset="moons", dataset_params={"n_samples": 160, "noise": 0.2, "seed": 1}, model="mlp",
                   hidden=(8,), activation="tanh", loss="cross_entropy", optimizer="sgd", lr=0.1, batch_size=32,

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication
 
 from gd_studio.engine.config import RunConfig
 from gd_studio.ui import export
-from gd_studio.ui.export_ui import VIEWS
+from gd_studio.ui.features.exports import VIEWS
 
 SMALL = RunConfig(dataset="moons", dataset_params={"n_samples": 120, "noise": 0.2, "seed": 1}, model="mlp",
                   hidden=(6,), activation="tanh", loss="cross_entropy", optimizer="sgd", lr=0.1, batch_size=16,

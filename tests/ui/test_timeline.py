@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QSlider
 
 from gd_studio.engine import descent
 from gd_studio.engine.config import RunConfig
-from gd_studio.ui.timeline import FAST_EVERY, CheckpointStore, RunTimeline
+from gd_studio.live.timeline import FAST_EVERY, CheckpointStore, RunTimeline
 
 # mini-batches (a seeded shuffle every epoch) and momentum: the random and optimizer state both matter
 MOONS = RunConfig(dataset="moons", dataset_params={"n_samples": 120, "noise": 0.2, "seed": 1}, model="mlp",

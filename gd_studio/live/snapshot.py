@@ -57,6 +57,7 @@ class ConfigInfo:
     n_val: int
     data: DataInfo | None
     reason: str  # why the run was (re)built: "configured", "reset", "reseeded"
+    notes: tuple[str, ...] = ()  # what the build changed on its own ("Loss set to mse: …"), said to the user
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,9 @@ class RunSnapshot:
     confidence: np.ndarray | None = None  # (gy, gx) max class probability
     time: float = 0.0
     extra: dict = field(default_factory=dict)
+    # the loss where the run is now, after its last step (what the ball and the narration show); ``loss``
+    # is the last step's batch loss, measured before that step's update
+    loss_now: float | None = None
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,10 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QFont, QFontMetricsF, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QSizePolicy
 
-from ..engine import scenarios
-from ..engine.errors import GDStudioError
-from . import data_consent, settings
-from .presentation import add_action, menu
+from ...engine import scenarios
+from ...engine.errors import GDStudioError
+from .. import data_consent, settings
+from ..actions import SCENARIOS, ActionSpec
 
 PANEL_VIEWS = {"data": "data_view", "loss_vs_weight": "weight_view", "loss_vs_lr": "lr_view",
                "loss_vs_step": "step_view"}
@@ -76,20 +76,17 @@ class ScenarioController(QObject):
     # ---------------------------------------------------------------------------------- actions
     def _make_actions(self) -> None:
         w = self.w
-        self.actionOpenScenario = add_action(w, "actionOpenScenario", "Open scenario…", "Ctrl+O", self.open_dialog,
-                                             "Open a .gdscenario file (its folder becomes the playlist)")
-        self.actionSaveScenario = add_action(w, "actionSaveScenario", "Save scenario…", "Ctrl+S", self.save_dialog,
-                                             "Save the run, the view and the caption as a .gdscenario file")
-        self.actionNextScenario = add_action(w, "actionNextScenario", "Next scenario", "PgDown", self.next,
-                                             "Next scenario of the playlist (the opened file's folder)")
-        self.actionPreviousScenario = add_action(w, "actionPreviousScenario", "Previous scenario", "PgUp",
-                                                 self.previous, "Previous scenario of the playlist")
+        reg = w.action_registry
+        self.actionOpenScenario = reg.add("actionOpenScenario", self.open_dialog)
+        self.actionSaveScenario = reg.add("actionSaveScenario", self.save_dialog)
+        self.actionNextScenario = reg.add("actionNextScenario", self.next)
+        self.actionPreviousScenario = reg.add("actionPreviousScenario", self.previous)
         self.number_actions: list[QAction] = []
         for n in range(1, 10):
-            a = add_action(w, f"actionOpenScenario{n}", f"Scenario {n}", str(n),
-                           lambda _=False, k=n: self.open_number(k),
-                           f"Open scenario {n} of the playlist (the bundled ones until a file is opened)")
-            self.number_actions.append(a)
+            spec = ActionSpec(f"actionOpenScenario{n}", f"Scenario {n}", (str(n),),
+                              f"Open scenario {n} of the playlist (the bundled ones until a file is opened)",
+                              SCENARIOS)
+            self.number_actions.append(reg.add(spec, lambda _=False, k=n: self.open_number(k)))
         # shown in the cheat sheet only (never added to a widget, so its key is not live)
         self.actionScenarioKeys = QAction("Open scenario 1 … 9 of the playlist", self)
         self.actionScenarioKeys.setObjectName("actionScenarioKeys")
@@ -104,7 +101,7 @@ class ScenarioController(QObject):
             a.toggled.connect(lambda on, k=key: self.set_panel_visible(k, on))
             self.view_actions[key] = a
 
-        fm = menu(w, "File")
+        fm = reg.menu("File")
         if fm is not None:
             first = fm.actions()[0] if fm.actions() else None
             fm.insertAction(first, self.actionOpenScenario)
@@ -116,7 +113,7 @@ class ScenarioController(QObject):
             for a in (self.actionSaveScenario, self.actionPreviousScenario, self.actionNextScenario):
                 fm.insertAction(first, a)
             fm.insertSeparator(first)
-        vm = menu(w, "View")
+        vm = reg.menu("View")
         if vm is not None:
             pm = vm.addMenu("Views")
             pm.setObjectName("viewsMenu")
@@ -235,7 +232,7 @@ class ScenarioController(QObject):
             self._apply_view_state(s)
             self._arm(s)
             if s.pre_run:
-                self.w.controller.stepRequested.emit(int(s.pre_run))
+                self.w.run_steps(int(s.pre_run))
             self.scenarioApplied.emit(s)
         elif self.current is not None:
             if info.reason in ("reset", "reseeded"):
@@ -280,7 +277,7 @@ class ScenarioController(QObject):
     def _show_caption(self, s: scenarios.Scenario) -> None:
         # on a projector the caption is one line: the title and the start of its first sentence, so the plots
         # keep the room; the normal view shows the title and a few lines. The whole caption is in the tooltip.
-        from .views import elide_lines
+        from ..plots.common import elide_lines
 
         presenting = bool(getattr(getattr(self.w, "presentation", None), "active", False))
         self.caption.setWordWrap(not presenting)  # one line: its height hint is one line, too
@@ -354,11 +351,11 @@ class ScenarioController(QObject):
     # ----------------------------------------------------------------------------- autoplay stop
     def _arm(self, s: scenarios.Scenario) -> None:
         self.stop_at = int(s.pre_run) + int(s.steps) if s.steps else None
-        self.w.controller.worker.stop_at = self.stop_at  # read by the worker at its next step
+        self.w.controller.set_stop_at(self.stop_at)
 
     def _disarm(self) -> None:
         self.stop_at = None
-        self.w.controller.worker.stop_at = None
+        self.w.controller.set_stop_at(None)
 
     def _run_toggled(self, on: bool) -> None:
         # once the scene's run has played out, Space runs on freely
@@ -413,7 +410,7 @@ class ScenarioController(QObject):
         w = self.w
         cfg = w.config()
         watch = w.panel.watch.currentData() or cfg.watch
-        cfg = cfg.replace(lr=float(w.panel.lr.lr()), watch=watch)
+        cfg = cfg.replace(watch=watch)
         cur = self.current
         rt = cur.range_test if cur is not None else None
         if rt is None:

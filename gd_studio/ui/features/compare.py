@@ -11,7 +11,6 @@ Every new curve takes a theme series (colour + dash + symbol), so nothing relies
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,11 +19,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from . import theme as th
-from .adapters import fmt_lr, fmt_num
-from .snapshot import finite_xy, frozen
+from ...live.snapshot import finite_xy
+from ...live.validation import (VALIDATION_STEPS, ValidationOutcome, ValidationProgress, ValidationRun,
+                                run_validation, validation_lrs)
+from .. import theme as th
+from ..adapters import fmt_lr, fmt_num
+from ..plots.common import new_plot
 
-VALIDATION_STEPS = 200
 # series 0–2 look like the live training (blue), validation (vermillion) and LR (green) lines of the step view
 GHOST_SERIES_OFFSET = 3
 POLICIES = {"triangular": "triangular (Smith)", "one_cycle": "one-cycle"}
@@ -37,141 +38,18 @@ def _theme_name() -> str:
         return th.DEFAULT_THEME
 
 
-# ------------------------------------------------------------------------------------ validation
-@dataclass(frozen=True)
-class ValidationRun:
-    label: str
-    lr: float
-    losses: np.ndarray  # batch loss per step (finite ones)
-    done: bool
-    diverged: bool
-    stop_reason: str | None
-    steps: int  # steps taken
-
-    def verdict(self, best: bool = False) -> str:
-        head = f"{self.label}, lr {fmt_lr(self.lr)}: "
-        if self.diverged:
-            return head + f"✗ diverged ({self.stop_reason or 'the loss blew up'})"
-        if not self.losses.size:
-            return head + "no steps"
-        start, final = float(self.losses[0]), self.final()
-        trend = "✓ fell" if final < start else "✗ did not fall"
-        tail = "  ← lowest" if best else ""
-        return (head + f"{trend}, loss {fmt_num(start, 3)} → final {fmt_num(final, 3)} after {self.steps} steps"
-                f"{'' if self.done else ' …'}{tail}")
-
-    def final(self) -> float:
-        if self.diverged or not self.losses.size:
-            return math.inf
-        return float(np.mean(self.losses[-min(10, self.losses.size):]))
-
-
-@dataclass(frozen=True)
-class ValidationProgress:
-    generation: int
-    runs: tuple[ValidationRun, ...]
-    steps: int
-
-
-@dataclass(frozen=True)
-class ValidationOutcome:
-    generation: int
-    runs: tuple[ValidationRun, ...]
-    steps: int
-    cancelled: bool
-    seconds: float
-
-
-def validation_lrs(suggestions: dict) -> list[tuple[str, float]]:
-    """(label, lr) for ⅓×, 1×, 3× the steepest suggestion and Smith's two bounds (those that exist)."""
-    out = []
-    steep = suggestions.get("steepest")
-    if steep is not None and math.isfinite(steep) and steep > 0:
-        out += [("⅓× steepest", steep / 3.0), ("steepest", float(steep)), ("3× steepest", 3.0 * steep)]
-    for key, label in (("base_lr", "Smith base_lr"), ("max_lr", "Smith max_lr")):
-        v = suggestions.get(key)
-        if v is not None and math.isfinite(v) and v > 0:
-            out.append((label, float(v)))
-    return out
-
-
-def run_validation(session, config, lrs: list[tuple[str, float]], steps: int = VALIDATION_STEPS, *,
-                   cancel=lambda: False, progress=None, pace: float = 0.0) -> tuple[list[ValidationRun], bool]:
-    """Train ``steps`` steps at each LR from the session's initial weights with its seed (same batches).
-
-    Plain engine code, run in the worker thread: ``cancel()`` is polled every step; ``progress(build)`` is
-    called after every step with a function that builds the runs so far (the caller coalesces, and only
-    builds what it sends); ``pace`` stretches the whole to that many seconds.
-    Returns the runs and whether it was cancelled.
-    """
-    from ..engine import descent, schedules
-
-    runs: list[ValidationRun] = []
-    per_step = pace / max(1, steps * len(lrs))
-    cancelled = False
-    for label, lr in lrs:
-        runner = descent.Runner(session.model, session.train, session.initial_params,
-                                optimizer=config.optimizer, optimizer_params=dict(config.optimizer_params),
-                                schedule=schedules.make("constant", lr), batch_size=config.batch_size,
-                                seed=config.seed, watch=0, val=None)
-        losses: list[float] = []
-        for _ in range(int(steps)):
-            if cancel():
-                cancelled = True
-                break
-            rec = runner.step()
-            if rec is None:
-                break
-            losses.append(float(rec.loss))
-            if progress is not None:
-                progress(lambda: runs + [_run(label, lr, losses, runner, False)])
-            if per_step > 0:
-                end = time.perf_counter() + per_step
-                while not cancel() and time.perf_counter() < end:
-                    time.sleep(min(0.005, max(end - time.perf_counter(), 0.0)))
-        runs.append(_run(label, lr, losses, runner, not cancelled))
-        if cancelled:
-            break
-    return runs, cancelled
-
-
-def validate_in_worker(worker, request: dict) -> None:
-    """The worker's validate command (runs in the worker thread): progress coalesced like a range test."""
-    from .worker import MIN_EMIT
-
-    if worker.session is None:
-        return
-    worker._stop_running()
-    token = int(request.get("token", 0))
-    cancelled = lambda: worker.shutdown.is_set() or worker.cancel_upto >= token  # noqa: E731
-    lrs = [(str(label), float(lr)) for label, lr in request.get("lrs", ())]
-    steps = max(1, int(request.get("steps", VALIDATION_STEPS)))
-    gen = worker.generation
-    last = [0.0]
-
-    def progress(build) -> None:
-        now = time.perf_counter()
-        if now - last[0] >= MIN_EMIT and worker.credit.is_set():
-            last[0] = now
-            worker.credit.clear()
-            worker.validationProgress.emit(ValidationProgress(gen, tuple(build()), steps))
-
-    t0 = time.perf_counter()
-    try:
-        runs, was_cancelled = run_validation(worker.session, worker.config, lrs, steps, cancel=cancelled,
-                                             progress=progress, pace=float(request.get("pace", 0.0)))
-    except Exception as exc:  # noqa: BLE001 - reported; the window leaves its busy state
-        worker._fail("validation", exc)
-        runs, was_cancelled = [], True
-    worker.validationDone.emit(ValidationOutcome(gen, tuple(runs), steps, bool(was_cancelled),
-                                                 time.perf_counter() - t0))
-
-
-def _run(label, lr, losses, runner, done) -> ValidationRun:
-    y = np.asarray(losses, dtype=np.float64)
-    return ValidationRun(label=label, lr=float(lr), losses=frozen(y[np.isfinite(y)]), done=bool(done),
-                         diverged=bool(runner.stopped), stop_reason=runner.stop_reason,
-                         steps=int(runner.step_count))
+def verdict(run: ValidationRun, best: bool = False) -> str:
+    """One line for one validation run: did the loss fall, from what to what, or did it diverge."""
+    head = f"{run.label}, lr {fmt_lr(run.lr)}: "
+    if run.diverged:
+        return head + f"✗ diverged ({run.stop_reason or 'the loss blew up'})"
+    if not run.losses.size:
+        return head + "no steps"
+    start, final = float(run.losses[0]), run.final()
+    trend = "✓ fell" if final < start else "✗ did not fall"
+    tail = "  ← lowest" if best else ""
+    return (head + f"{trend}, loss {fmt_num(start, 3)} → final {fmt_num(final, 3)} after {run.steps} steps"
+            f"{'' if run.done else ' …'}{tail}")
 
 
 class ValidationView(QWidget):
@@ -179,8 +57,6 @@ class ValidationView(QWidget):
 
     def __init__(self) -> None:
         super().__init__()
-        from .views import _new_plot
-
         self.setObjectName("validationView")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -189,7 +65,7 @@ class ValidationView(QWidget):
         self.caption.setWordWrap(True)
         self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         lay.addWidget(self.caption)
-        self.plot = _new_plot("validationPlot")
+        self.plot = new_plot("validationPlot")
         pi = self.plot.getPlotItem()
         pi.setLabel("bottom", "step")
         pi.setLabel("left", "batch loss")
@@ -248,7 +124,7 @@ class ValidationView(QWidget):
         self._fit(runs, steps)
         finals = [r.final() for r in runs]
         best = int(np.argmin(finals)) if finals and math.isfinite(min(finals)) and final else -1
-        self.verdicts.setText("\n".join(r.verdict(best=(i == best)) for i, r in enumerate(runs)))
+        self.verdicts.setText("\n".join(verdict(r, best=(i == best)) for i, r in enumerate(runs)))
         if final:
             self.caption.setText("Validation cancelled: the runs so far are shown." if cancelled else
                                  f"{len(runs)} short trainings of {steps} steps from the same start "
@@ -440,6 +316,6 @@ def cyclical_config(config, base_lr: float, max_lr: float, policy: str, n_train:
     return config.replace(schedule=policy, schedule_params=params, lr=base_lr)
 
 
-__all__ = ["GhostOverlay", "ValidationView", "CyclicalMarkers", "run_validation", "validation_lrs",
-           "cyclical_config", "cycle_steps", "legend_labels", "ValidationRun", "ValidationOutcome",
-           "ValidationProgress"]
+__all__ = ["GhostOverlay", "ValidationView", "CyclicalMarkers", "cyclical_config", "cycle_steps", "legend_labels",
+           "verdict", "run_validation", "validation_lrs", "ValidationRun", "ValidationOutcome", "ValidationProgress",
+           "VALIDATION_STEPS"]

@@ -9,32 +9,17 @@ import math
 import time
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QDockWidget, QToolButton, QVBoxLayout, QWidget
 
-from .adapters import fmt_lr
+from ..adapters import fmt_lr
 from .compare import (POLICIES, CyclicalMarkers, GhostOverlay, ValidationView, cycle_steps, cyclical_config,
                       validation_lrs)
-from .narration_panel import NarrationPanel
-from .timeline import TimelineBar
+from ..panels.narration import NarrationPanel
+from ..panels.timeline_bar import TimelineBar
+from ..state import IDLE, VALIDATION
 
 RUNNING_UPDATE = 0.2  # seconds between timeline/narration updates while running
-
-
-def _action(window, name: str, text: str, shortcut, slot, tip: str, checkable: bool = False) -> QAction:
-    a = QAction(text, window)
-    a.setObjectName(name)
-    if shortcut:
-        a.setShortcut(QKeySequence(shortcut))
-    a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-    keys = a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-    a.setToolTip(f"{tip} ({keys})" if keys else tip)
-    a.setStatusTip(tip)
-    a.setCheckable(checkable)
-    a.triggered.connect(slot)
-    window.addAction(a)  # shortcuts work with the toolbar and menus hidden
-    setattr(window, name, a)
-    return a
 
 
 class Study(QObject):
@@ -45,7 +30,6 @@ class Study(QObject):
     def __init__(self, window) -> None:
         super().__init__(window)
         self.w = window
-        self.validating = False
         self._start_after_config = False
         self._jumps_seen = 0
         self._shown_at = 0.0
@@ -71,34 +55,19 @@ class Study(QObject):
 
     def _restyle(self, *_) -> None:
         """The validation plot follows the window's theme and presentation scale, like the four views."""
-        p = getattr(self.w, "presentation", None)
-        try:
-            from . import theme as th
-            from .presentation import PRESENTATION_THEME
-
-            t = th.get_theme(PRESENTATION_THEME if p.active else p.theme_name)
-            scale = p.scale if p.active else p.normal_scale
-        except Exception:  # noqa: BLE001 - no presentation module: the app's theme
-            t, scale = None, None
-        self.validation.restyle(t, scale)
+        # the look presentation mode and the theme menu applied to the app (features do not import each other)
+        self.validation.restyle()
 
     # ------------------------------------------------------------------------------- building
     def _make_actions(self) -> None:
         w = self.w
-        self.actionStepBack = _action(w, "actionStepBack", "◀ Back", "Left", self.step_back,
-                                      "Step back: the exact state one step earlier (weights, optimizer, "
-                                      "random state); change the LR there and step on to fork the run")
-        self.actionKeepGhost = _action(w, "actionKeepGhost", "Keep as ghost", "G", self.keep_ghost,
-                                       "Freeze this run's loss curve and steps as a labelled overlay")
-        self.actionClearGhosts = _action(w, "actionClearGhosts", "Clear ghosts", "Shift+G", self.clear_ghosts,
-                                         "Remove every ghost run")
-        self.actionValidateSuggestion = _action(
-            w, "actionValidateSuggestion", "Validate suggestion", "V", self.validate,
-            "Short trainings from the same start at ⅓×, 1×, 3× the steepest-slope LR and at Smith's bounds")
+        reg = w.action_registry
+        self.actionStepBack = reg.add("actionStepBack", self.step_back)
+        self.actionKeepGhost = reg.add("actionKeepGhost", self.keep_ghost)
+        self.actionClearGhosts = reg.add("actionClearGhosts", self.clear_ghosts)
+        self.actionValidateSuggestion = reg.add("actionValidateSuggestion", lambda: self.validate())
         self.actionValidateSuggestion.setEnabled(False)
-        self.actionTrainCyclical = _action(
-            w, "actionTrainCyclical", "Train cyclical", "C", self.train_cyclical,
-            "Restart the run with a cyclical LR between the base_lr and max_lr markers on the loss-vs-LR view")
+        self.actionTrainCyclical = reg.add("actionTrainCyclical", lambda: self.train_cyclical())
         self.actionTrainCyclical.setEnabled(False)
         self.policy_group = QActionGroup(self)
         self.policy_actions: dict[str, QAction] = {}
@@ -177,13 +146,13 @@ class Study(QObject):
         self.validation_dock.setWidget(self.validation)
         w.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.validation_dock)
         self.validation_dock.hide()
+        view_menu = w.action_registry.menu("View")
         for dock, name in ((self.dock, "actionToggleNarration"), (self.validation_dock, "actionToggleValidation")):
             a = dock.toggleViewAction()
             a.setObjectName(name)
-            for m in w.menuBar().actions():
-                if m.text().replace("&", "") == "View" and m.menu() is not None:
-                    m.menu().addAction(a)
-                    break
+            w.action_registry.adopt(a)
+            if view_menu is not None:
+                view_menu.addAction(a)
 
     # ----------------------------------------------------------------------------- timeline
     def _busy(self) -> bool:
@@ -220,7 +189,7 @@ class Study(QObject):
                 self._jumps_seen = jumps
                 base = info.get("base_lr")
                 if base is not None and math.isfinite(base) and base > 0:
-                    self.w.panel.lr.set_lr(base)
+                    self.w.state.set_lr(base)  # the worker already runs with it: only the state follows
         self.narration.show_narration(extra.get("narration"))
 
     def _on_configured(self, info) -> None:
@@ -259,9 +228,12 @@ class Study(QObject):
         self.ghosts.clear()
 
     # --------------------------------------------------------------------------- validation
+    @property
+    def validating(self) -> bool:
+        return self.w.state.busy == VALIDATION
+
     def _suggestions(self) -> dict:
-        src = self.w.range_test_repeat if self.w.range_test_repeat is not None else self.w.range_test_result
-        return dict(getattr(src, "suggestions", None) or {})
+        return self.w.state.suggestions()
 
     def validate(self, steps: int | None = None, pace: float | None = None) -> None:
         if self._busy():
@@ -271,8 +243,7 @@ class Study(QObject):
             self.w.show_message("No suggestion to validate: run the range test first (L).", "warning", 6)
             return
         self.w.actionRun.setChecked(False)
-        self.validating = True
-        self.w._set_busy(True)
+        self.w.state.set_busy(VALIDATION)  # the window disables what would disturb it
         self.actionValidateSuggestion.setEnabled(False)
         self.actionTrainCyclical.setEnabled(False)
         self.w.actionCancel.setEnabled(True)
@@ -295,10 +266,9 @@ class Study(QObject):
             self.w.controller.ack()
 
     def _on_validation_done(self, outcome) -> None:
-        self.validating = False
-        if getattr(self.w, "_closing", False):
+        self.w.state.set_busy(IDLE)
+        if self.w.closing:
             return
-        self.w._set_busy(False)
         self.actionValidateSuggestion.setEnabled(True)
         self.actionTrainCyclical.setEnabled(self.markers.visible())
         self.validation.show_runs(outcome.runs, outcome.steps, final=True, cancelled=outcome.cancelled)

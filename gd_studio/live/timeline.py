@@ -1,4 +1,4 @@
-"""Step back and the timeline: exact engine checkpoints of the recorded run, replay to any step, and the slider.
+"""Step back and the timeline: exact engine checkpoints of the recorded run and replay to any step.
 
 How it stays exact and cheap
 ----------------------------
@@ -26,12 +26,8 @@ from __future__ import annotations
 
 import bisect
 import math
-import time
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSlider, QToolButton, QWidget
 
 RECENT_STEPS = 4096  # steps kept as recorded (every step when stepping slowly)
 FAST_EVERY = 16  # while running unthrottled, a checkpoint every this many steps (replay covers the rest)
@@ -269,143 +265,4 @@ def rebuild_trail(trail, runner, watch_index: int | None, since: int, max_points
     trail.add(step, float(p[watch_index]), math.nan)
 
 
-# ------------------------------------------------------------------------ the worker's commands
-def jump(worker, target: int) -> None:
-    """The worker's jump command (in its thread): go to ``target`` exactly and send a snapshot."""
-    if worker.session is None:
-        return
-    worker._stop_running()
-    runner = worker.session.runner
-    tl = worker._timeline
-    try:
-        reached = tl.goto(runner, target)
-    except Exception as exc:  # noqa: BLE001 - reported; the run stays where the restore left it
-        worker._fail("timeline", exc)
-        return
-    # rows up to here were recorded (or replayed) under older watches only if the watch changed later
-    tl.watch_since = min(tl.watch_since, reached)
-    _after_jump(worker)
-
-
-def step_back(worker) -> None:
-    """The worker's step-back command: the exact state one step earlier (or, after a stop, just before it)."""
-    if worker.session is None:
-        return
-    runner = worker.session.runner
-    # a run stopped by divergence stays at its last good step: going back first clears the stop
-    target = runner.step_count if runner.stopped else runner.step_count - 1
-    if target < worker._timeline.store.first:
-        worker._stop_running()
-        worker.message.emit("Already at the first recorded step: nothing to step back to.")
-        worker._emit(force=True)
-        return
-    jump(worker, target)
-
-
-def _after_jump(worker) -> None:
-    from .worker import TRAIL_MAX
-
-    runner = worker.session.runner
-    worker._curv_cache = worker._regions_cache = None
-    worker._narration_cache = None
-    worker._slice_range = None
-    worker._last_stop_reason = None
-    worker._rate = 0.0
-    rebuild_trail(worker._trail, runner, worker._watch_index, worker._timeline.watch_since, TRAIL_MAX)
-    base = float(getattr(runner.schedule, "base_lr", math.nan))
-    if worker.config is not None and math.isfinite(base) and worker.config.lr != base:
-        worker.config = worker.config.replace(lr=base)  # the LR in force at that step is the run's LR again
-    worker._emit(force=True)
-
-
-# ------------------------------------------------------------------------------------------- widget
-class TimelineBar(QWidget):
-    """A back button and a slider over the recorded run; moving the slider asks the worker to jump."""
-
-    jumpRequested = Signal(int)
-
-    def __init__(self, back_action=None) -> None:
-        super().__init__()
-        self.setObjectName("timelineBar")
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(4, 0, 4, 0)
-        title = QLabel("Timeline")
-        f = QFont(title.font())
-        f.setBold(True)
-        f.setPointSizeF(f.pointSizeF() * 1.1)
-        title.setFont(f)
-        lay.addWidget(title)
-        self.back = QToolButton()
-        self.back.setObjectName("timelineBackButton")
-        if back_action is not None:
-            self.back.setDefaultAction(back_action)
-        lay.addWidget(self.back)
-        self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setObjectName("timelineSlider")
-        self.slider.setAccessibleName("timeline: recorded step to go to")
-        self.slider.setToolTip("Drag to go back to any recorded step (exact: weights, optimizer and "
-                               "random state restored). Change the LR there and step on to fork the run.")
-        self.slider.setRange(0, 0)
-        # arrow keys stay with ← (step back) and → (step) even after the slider was clicked
-        self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        lay.addWidget(self.slider, 1)
-        self.label = QLabel("step 0")
-        self.label.setObjectName("timelineLabel")
-        # a fixed box: new text every frame must not re-layout (and so repaint) the window
-        self.label.setFixedWidth(self.label.fontMetrics().horizontalAdvance("M") * 34)
-        self.label.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-        lay.addWidget(self.label)
-        self._timer = QTimer(self)  # coalesce a drag into a few jumps a second
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(60)
-        self._timer.timeout.connect(self._send)
-        self.slider.valueChanged.connect(self._moved)
-        self.slider.sliderReleased.connect(self._send)
-        self._sent: int | None = None
-        self._sent_at = 0.0
-        self.info: dict | None = None
-
-    def _moved(self, value: int) -> None:
-        self._timer.start()
-        end = self.info["end"] if self.info else value
-        self.label.setText(f"go to step {value} of {end}")
-
-    def _send(self) -> None:
-        self._timer.stop()
-        value = int(self.slider.value())
-        if self.info is not None and value == self.info.get("step") and self._sent is None:
-            return
-        self._sent = value
-        self._sent_at = time.monotonic()
-        self.jumpRequested.emit(value)
-
-    def set_info(self, info: dict | None) -> None:
-        """Show where the run is, unless the user is dragging the slider."""
-        self.info = info
-        if info is None:
-            return
-        # the jump has landed (or was clamped to the recorded range, or was overtaken by another command)
-        if self._sent is not None and (info["step"] == self._sent or time.monotonic() - self._sent_at > 1.0):
-            self._sent = None
-        if self.slider.isSliderDown() or self._timer.isActive() or self._sent is not None:
-            return
-        lo, hi, step = int(info["first"]), int(max(info["end"], info["first"])), int(info["step"])
-        if (self.slider.minimum(), self.slider.maximum(), self.slider.value()) != (lo, hi, step):
-            self.slider.blockSignals(True)
-            self.slider.setRange(lo, hi)
-            self.slider.setValue(step)
-            self.slider.blockSignals(False)
-        ahead = info["end"] - info["step"]
-        tail = (f" — {ahead} step{'s' if ahead != 1 else ''} ahead (→ replays; a new LR forks)"
-                if ahead > 0 else "")
-        text = f"step {info['step']} of {info['end']}{tail}"
-        if text != self.label.text():
-            self.label.setText(text)
-
-    def clear(self) -> None:
-        self._sent = None
-        self._timer.stop()
-        self.set_info({"first": 0, "end": 0, "step": 0})
-
-
-__all__ = ["CheckpointStore", "RunTimeline", "TimelineBar", "rebuild_trail", "FAST_EVERY", "RECENT_STEPS"]
+__all__ = ["CheckpointStore", "RunTimeline", "rebuild_trail", "state_bytes", "FAST_EVERY", "RECENT_STEPS"]

@@ -9,11 +9,11 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
                                QLineEdit, QPushButton, QScrollArea, QSizePolicy, QSlider, QSpinBox, QVBoxLayout,
                                QWidget)
 
-from ..engine import config as cfgmod
-from ..engine import datasets
-from ..engine.config import DESCENT_DIRECTION, RunConfig, check_lr
-from ..engine.errors import ConfigError
-from .adapters import fmt_lr
+from ...engine import config as cfgmod
+from ...engine import datasets
+from ...engine.config import DESCENT_DIRECTION, RunConfig, check_lr
+from ...engine.errors import ConfigError
+from ..adapters import fmt_lr
 
 MODEL_LABELS = {"one_weight": "one weight (y = w·x)", "linear": "linear", "logistic": "logistic (softmax)",
                 "mlp": "MLP (hidden layers)"}
@@ -72,6 +72,18 @@ def parse_lr(text: str) -> float:
     except ValueError:
         raise ConfigError(f"learning rate: {text!r} is not a number (type e.g. 0.1 or 3e-3)") from None
     return check_lr(value, "learning rate")
+
+
+def merged_params(base: dict, shown: dict, spec) -> dict:
+    """The shown values over the config's own: a default the config never set stays unset, and a key the
+    panel does not show is kept, so reading back unedited widgets gives an equal config (no spurious reset)."""
+    defaults = {key: default for key, _label, default, _kind in spec}
+    out = dict(base)
+    for key, value in shown.items():
+        if key not in base and key in defaults and value == defaults[key]:
+            continue
+        out[key] = value
+    return out
 
 
 class ParamsForm(QWidget):
@@ -450,7 +462,8 @@ class ModelDataPanel(QScrollArea):
             target = self.target.text().strip() or None
         else:
             params = datasets.PARAMETERS.get(name, ())
-            dp = {}
+            # parameters the panel does not show (a scenario's line slope) stay as the config has them
+            dp = dict(base.dataset_params) if name == base.dataset and not base.data_path else {}
             if "n_samples" in params:
                 dp["n_samples"] = self.samples.value()
             if "noise" in params:
@@ -462,10 +475,19 @@ class ModelDataPanel(QScrollArea):
             data_path, dataset, target = None, name, None
         model = self.model.currentData()
         hidden = parse_hidden(self.hidden.text()) if model == "mlp" else base.hidden
-        op = self.optimizer_form.values(self.optimizer.currentData())
+        opt, sched = self.optimizer.currentData(), self.schedule.currentData()
+        op = self.optimizer_form.values(opt)
+        spec = list(OPTIMIZER_FIELDS.get(opt, []))
         if "beta1" in op or "beta2" in op:
             op["betas"] = (op.pop("beta1", 0.9), op.pop("beta2", 0.999))
-        sp = self.schedule_form.values(f"{self.schedule.currentData()} schedule")
+            spec.append(("betas", "", (0.9, 0.999), tuple))
+        op_base = dict(base.optimizer_params) if opt == base.optimizer else {}
+        if "betas" in op_base:
+            op_base["betas"] = tuple(op_base["betas"])
+        op = merged_params(op_base, op, spec)
+        sp = self.schedule_form.values(f"{sched} schedule")
+        sp = merged_params(dict(base.schedule_params) if sched == base.schedule else {}, sp,
+                           SCHEDULE_FIELDS.get(sched, []))
         return base.replace(dataset=dataset, dataset_params=dp, data_path=data_path, target=target, model=model,
                             hidden=hidden, activation=self.activation.currentData(), loss=self.loss.currentData(),
                             optimizer=self.optimizer.currentData(), optimizer_params=op,
@@ -533,7 +555,20 @@ class ModelDataPanel(QScrollArea):
 
     def select_csv(self, path: str) -> RunConfig:
         """The config that loads ``path`` (the worker reads it; a bad file keeps the previous data)."""
-        return self._config.replace(data_path=str(path), target=self.target.text().strip() or None)
+        return self._config.replace(data_path=str(path), target=self.csv_target())
+
+    def csv_target(self) -> str | None:
+        """The target column typed for a CSV (None: the last column)."""
+        return self.target.text().strip() or None
+
+    def bind(self, state) -> None:
+        """Show an AppState: its config and live LR are what the widgets show and what edits start from."""
+        state.configChanged.connect(self.set_config)
+        state.lrChanged.connect(self._show_live_lr)
+
+    def _show_live_lr(self, lr: float) -> None:
+        self._config = self._config.replace(lr=float(lr))
+        self.lr.set_lr(lr)
 
 
 __all__ = ["ModelDataPanel", "LearningRateControl", "parse_hidden", "parse_lr", "DESCENT_DIRECTION"]

@@ -5,14 +5,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication, QFileDialog
 
-from ..engine import snippets
-from ..engine.errors import GDStudioError
-from . import export, settings
-from .presentation import add_action, menu
+from ...engine import snippets
+from ...engine.errors import GDStudioError
+from .. import export, settings
+from ..actions import FILE, VIEW, ActionSpec
 
 VIEWS = {"data": ("data_view", "Data view"), "loss_vs_weight": ("weight_view", "Loss vs weight"),
          "loss_vs_lr": ("lr_view", "Loss vs learning rate"), "loss_vs_step": ("step_view", "Loss vs step")}
@@ -29,7 +28,8 @@ class ExportController(QObject):
     def __init__(self, window) -> None:
         super().__init__(window)
         self.w = window
-        fm = menu(window, "File")
+        reg = window.action_registry
+        fm = reg.menu("File")
         em = fm.addMenu("Export") if fm is not None else None
         if em is not None:
             em.setObjectName("exportMenu")
@@ -42,31 +42,27 @@ class ExportController(QObject):
         self.actions = {}
         for key, (_attr, label) in VIEWS.items():
             for kind, text in (("Png", "PNG (high DPI)"), ("Svg", "SVG (vector)")):
-                a = add_action(window, f"actionExport{kind}{_camel(key)}", f"{label} as {text}…", None,
-                               lambda _=False, k=key, f=kind.lower(): self.export_view_dialog(k, f),
-                               f"Save the {label.lower()} plot as {text}")
+                a = reg.add(ActionSpec(f"actionExport{kind}{_camel(key)}", f"{label} as {text}…", (),
+                                       f"Save the {label.lower()} plot as {text}", FILE),
+                            lambda _=False, k=key, f=kind.lower(): self.export_view_dialog(k, f))
                 self.actions[a.objectName()] = a
                 if em is not None:
                     em.addAction(a)
             if em is not None:
                 em.addSeparator()
-        self.actionExportRunCsv = add_action(window, "actionExportRunCsv", "Run history as CSV…", None,
-                                             lambda: self.csv_dialog("run"), "Every recorded step as CSV")
-        self.actionExportRangeTestCsv = add_action(window, "actionExportRangeTestCsv", "Range test as CSV…", None,
-                                                   lambda: self.csv_dialog("range"), "The range test's curve as CSV")
+        self.actionExportRunCsv = reg.add("actionExportRunCsv", lambda: self.csv_dialog("run"))
+        self.actionExportRangeTestCsv = reg.add("actionExportRangeTestCsv", lambda: self.csv_dialog("range"))
         copy_menu = em.addMenu("Copy image") if em is not None else None
         self.copy_actions = {}
         for key, (_attr, label) in VIEWS.items():
-            a = add_action(window, f"actionCopyImage{_camel(key)}", label, None,
-                           lambda _=False, k=key: self.copy_view(k), f"Copy a picture of the {label.lower()} plot")
+            a = reg.add(ActionSpec(f"actionCopyImage{_camel(key)}", label, (),
+                                   f"Copy a picture of the {label.lower()} plot", VIEW),
+                        lambda _=False, k=key: self.copy_view(k))
             self.copy_actions[key] = a
             if copy_menu is not None:
                 copy_menu.addAction(a)
-        self.actionCopyWindowImage = add_action(window, "actionCopyWindowImage", "Copy image of the window",
-                                                "Ctrl+Shift+C", self.copy_window, "Copy a picture of the whole window")
-        self.actionUsePyTorch = add_action(window, "actionUsePyTorch", "Use in PyTorch (copy code)", "Ctrl+Shift+P",
-                                           self.copy_pytorch,
-                                           "Copy a torch.optim snippet with this optimizer, LR and schedule")
+        self.actionCopyWindowImage = reg.add("actionCopyWindowImage", self.copy_window)
+        self.actionUsePyTorch = reg.add("actionUsePyTorch", self.copy_pytorch)
         if em is not None:
             em.addAction(self.actionExportRunCsv)
             em.addAction(self.actionExportRangeTestCsv)
@@ -145,13 +141,9 @@ class ExportController(QObject):
             while worker.running and time.monotonic() < deadline:
                 QApplication.processEvents()
                 time.sleep(0.005)
-        session = worker.session
-        runner = getattr(session, "runner", None)
-        if runner is None or not len(runner.history):
+        cols, vals = worker.run.history_columns()
+        if not cols or not len(cols.get("step", ())):
             raise export.ExportError("there is no run to export yet: take a step first")
-        cols = runner.history.columns()
-        vals = runner.val_history.columns() if len(runner.val_history) else {"step": np.zeros(0),
-                                                                                "val_loss": np.zeros(0)}
         val_at = {int(s): float(v) for s, v in zip(vals["step"], vals["val_loss"])}
         steps = [int(s) for s in cols["step"]]
         out = {"step": steps, "epoch": [int(e) for e in cols["epoch"]]}
@@ -187,8 +179,7 @@ class ExportController(QObject):
     # ---------------------------------------------------------------------------------- PyTorch
     def pytorch_code(self) -> str:
         cfg = self.w.config()
-        lr = float(self.w.panel.lr.lr())
-        return snippets.pytorch_snippet(cfg.optimizer, dict(cfg.optimizer_params), lr, cfg.schedule,
+        return snippets.pytorch_snippet(cfg.optimizer, dict(cfg.optimizer_params), float(cfg.lr), cfg.schedule,
                                         dict(cfg.schedule_params), total_steps=max(self.w.step_count, 1000))
 
     def copy_pytorch(self) -> str | None:

@@ -1,0 +1,164 @@
+"""Every window action declared once (objectName, keys, text, tip, cheat-sheet section), and the registry that makes them.
+
+Features ask the registry for their actions by name instead of building QActions and setting attributes on
+the window; the cheat sheet, the menus and the tests all find an action the same way (its objectName).
+Families of actions (one per view, one per scenario number) are declared where their members are listed,
+with the same ActionSpec.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu, QWidget
+
+RUN, LR, COMPARE, SCENARIOS, VIEW, FILE = "Run", "Learning rate", "Compare", "Scenarios", "View", "File"
+SECTIONS = (RUN, LR, "Speed", COMPARE, SCENARIOS, VIEW, FILE)
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    name: str  # objectName: how tests, the cheat sheet and accessibility tools find it
+    text: str
+    keys: tuple = ()  # key sequences (strings or QKeySequence.StandardKey)
+    tip: str = ""
+    section: str = VIEW  # where the cheat sheet lists it
+    checkable: bool = False
+
+
+CATALOGUE: tuple[ActionSpec, ...] = (
+    # run
+    ActionSpec("actionRun", "Run", ("Space",), "Run or pause training", RUN, checkable=True),
+    ActionSpec("actionStepBack", "◀ Back", ("Left",),
+               "Step back: the exact state one step earlier (weights, optimizer, random state); change the LR "
+               "there and step on to fork the run", RUN),
+    ActionSpec("actionStep", "Step", ("Right",), "Take one step", RUN),
+    ActionSpec("actionReset", "Reset", ("R",), "Back to step 0 with the same initial weights", RUN),
+    ActionSpec("actionReseed", "Reseed", ("Shift+R",), "New initial weights (next seed)", RUN),
+    ActionSpec("actionCancel", "Cancel", ("Esc",), "Stop the range test or the run", RUN),
+    # learning rate
+    ActionSpec("actionRangeTest", "Range test", ("L",), "Leslie Smith's LR range test", LR),
+    ActionSpec("actionUseSuggestedLr", "Use suggested LR", ("Return", "Enter"),
+               "Use the range test's steepest-slope learning rate", LR),
+    # compare
+    ActionSpec("actionKeepGhost", "Keep as ghost", ("G",),
+               "Freeze this run's loss curve and steps as a labelled overlay", COMPARE),
+    ActionSpec("actionClearGhosts", "Clear ghosts", ("Shift+G",), "Remove every ghost run", COMPARE),
+    ActionSpec("actionValidateSuggestion", "Validate suggestion", ("V",),
+               "Short trainings from the same start at ⅓×, 1×, 3× the steepest-slope LR and at Smith's bounds",
+               COMPARE),
+    ActionSpec("actionTrainCyclical", "Train cyclical", ("C",),
+               "Restart the run with a cyclical LR between the base_lr and max_lr markers on the loss-vs-LR view",
+               COMPARE),
+    # scenarios
+    ActionSpec("actionOpenScenario", "Open scenario…", ("Ctrl+O",),
+               "Open a .gdscenario file (its folder becomes the playlist)", SCENARIOS),
+    ActionSpec("actionSaveScenario", "Save scenario…", ("Ctrl+S",),
+               "Save the run, the view and the caption as a .gdscenario file", SCENARIOS),
+    ActionSpec("actionPreviousScenario", "Previous scenario", ("PgUp",), "Previous scenario of the playlist",
+               SCENARIOS),
+    ActionSpec("actionNextScenario", "Next scenario", ("PgDown",),
+               "Next scenario of the playlist (the opened file's folder)", SCENARIOS),
+    # view and file
+    ActionSpec("actionShowOtherSuggestions", "Other LR suggestions", (), "Show the other LR suggestions", VIEW,
+               checkable=True),
+    ActionSpec("actionShowSmithBounds", "Smith's bounds (base_lr, max_lr)", (), "Show Smith's base_lr and max_lr",
+               VIEW, checkable=True),
+    ActionSpec("actionCopyWindowImage", "Copy image of the window", ("Ctrl+Shift+C",),
+               "Copy a picture of the whole window", VIEW),
+    ActionSpec("actionUsePyTorch", "Use in PyTorch (copy code)", ("Ctrl+Shift+P",),
+               "Copy a torch.optim snippet with this optimizer, LR and schedule", VIEW),
+    ActionSpec("actionImportCsv", "Import CSV…", ("Ctrl+I",), "Load a CSV dataset", FILE),  # Ctrl+O: scenarios
+    ActionSpec("actionExportRunCsv", "Run history as CSV…", (), "Every recorded step as CSV", FILE),
+    ActionSpec("actionExportRangeTestCsv", "Range test as CSV…", (), "The range test's curve as CSV", FILE),
+    ActionSpec("actionAbout", "About GD Studio", (), "About GD Studio", FILE),
+    ActionSpec("actionQuit", "Quit", (QKeySequence.StandardKey.Quit,), "Quit", FILE),
+)
+SPECS = {spec.name: spec for spec in CATALOGUE}
+
+
+def key_sequences(keys: Iterable) -> list[QKeySequence]:
+    return [QKeySequence(k) for k in keys if k]
+
+
+class ActionRegistry(QObject):
+    """Makes each declared action once, on a host widget (so its keys work with menus and toolbar hidden)."""
+
+    def __init__(self, host: QWidget) -> None:
+        super().__init__(host)
+        self.host = host
+        self._actions: dict[str, QAction] = {}
+        self._specs: dict[str, ActionSpec] = {}
+
+    def add(self, spec: ActionSpec | str, slot: Callable | None = None, *, live: bool = True) -> QAction:
+        """The QAction for ``spec`` (a catalogue name or a spec), connected to ``slot``.
+
+        ``live=False`` makes an action that is listed (cheat sheet) but whose keys are not bound.
+        """
+        if isinstance(spec, str):
+            spec = SPECS[spec]
+        if spec.name in self._actions:
+            raise ValueError(f"action {spec.name} is declared twice")
+        a = QAction(spec.text, self.host)
+        a.setObjectName(spec.name)
+        keys = key_sequences(spec.keys)
+        a.setShortcuts(keys)
+        a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        shown = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in keys)
+        a.setToolTip(f"{spec.tip} ({shown})" if shown else spec.tip)
+        a.setStatusTip(spec.tip)
+        a.setCheckable(spec.checkable)
+        if slot is not None:
+            a.triggered.connect(slot)
+        if live:
+            self.host.addAction(a)
+        self._actions[spec.name] = a
+        self._specs[spec.name] = spec
+        return a
+
+    def adopt(self, action: QAction, section: str = VIEW) -> QAction:
+        """List an action Qt made (a dock's toggle) under its objectName."""
+        name = action.objectName()
+        self._actions[name] = action
+        self._specs[name] = ActionSpec(name, action.text(), (), action.statusTip(), section, action.isCheckable())
+        return action
+
+    def __getitem__(self, name: str) -> QAction:
+        return self._actions[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._actions
+
+    def get(self, name: str) -> QAction | None:
+        return self._actions.get(name)
+
+    def names(self) -> list[str]:
+        return list(self._actions)
+
+    def spec(self, name: str) -> ActionSpec:
+        return self._specs[name]
+
+    def sections(self) -> list[tuple[str, list[QAction]]]:
+        """(section, actions with keys) in declaration order, sections in SECTIONS order: the cheat sheet's list."""
+        out: dict[str, list[QAction]] = {}
+        for name, a in self._actions.items():
+            if a.shortcuts():
+                out.setdefault(self._specs[name].section, []).append(a)
+        order = {s: i for i, s in enumerate(SECTIONS)}
+        return sorted(out.items(), key=lambda kv: order.get(kv[0], len(order)))
+
+    def menu(self, title: str) -> QMenu | None:
+        """The host window's top-level menu titled ``title`` (mnemonic ampersands ignored)."""
+        bar = getattr(self.host, "menuBar", None)
+        if bar is None:
+            return None
+        for a in bar().actions():
+            m = a.menu()
+            if m is not None and a.text().replace("&", "") == title:
+                return m
+        return None
+
+
+__all__ = ["ActionSpec", "ActionRegistry", "CATALOGUE", "SPECS", "SECTIONS", "key_sequences"]

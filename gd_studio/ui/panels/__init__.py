@@ -1,0 +1,1 @@
+"""The side panels: model and data settings, the narration, the timeline bar."""

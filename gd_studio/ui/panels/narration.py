@@ -1,0 +1,135 @@
+"""The narration panel: the latest step's update with its numbers, the loss before and after, and what happened.
+
+The text is computed in the worker thread (``live.narration.narrate_latest``) and travels in the snapshot;
+the panel only shows it.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout
+
+from ..plots.common import Caption
+
+PLACEHOLDER = "Take a step (→) and its update is written out here, with the numbers."
+SIZES = (0.95, 1.55, 1.35, 1.35)  # title, equation, loss, events: × the panel's font
+COMPACT_SIZES = (0.95, 1.2, 1.0, 1.0)
+FULL_EVENT_LINES = 3
+
+
+class NarrationPanel(QFrame):
+    """Large, plain text: the update with its numbers, the loss, and the events in words."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("narrationPanel")
+        self.setAccessibleName("narration of the latest step")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(10, 4, 10, 6)
+        lay.setSpacing(2)
+        self.title = QLabel("")
+        self.title.setObjectName("narrationTitle")
+        self.equation = QLabel(PLACEHOLDER)
+        self.equation.setObjectName("narrationEquation")
+        self.loss = QLabel("")
+        self.loss.setObjectName("narrationLoss")
+        # the events elide to their lines (the whole text in the tooltip): compact mode keeps one line
+        self.events = Caption("", lines=3)
+        self.events.setObjectName("narrationEvents")
+        self.compact = False
+        self._event_lines = FULL_EVENT_LINES
+        self._set_fonts()
+        # compact mode has no title row: the step number sits at the right of the loss line instead
+        self.step_tag = QLabel("")
+        self.step_tag.setObjectName("narrationStep")
+        self.step_tag.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.step_tag.hide()
+        for lab in (self.title, self.equation, self.loss, self.events):
+            lab.setTextFormat(Qt.TextFormat.PlainText)
+            lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            lab.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+            if lab is self.loss:
+                row = QHBoxLayout()
+                row.setSpacing(12)
+                row.addWidget(lab, 1)
+                row.addWidget(self.step_tag)
+                lay.addLayout(row)
+            else:
+                lay.addWidget(lab)
+        lay.addStretch(1)
+        self.data: dict | None = None
+
+    def _set_fonts(self) -> None:
+        # sizes relative to the panel's font, so a theme or presentation scale change carries over
+        base = QFont(self.font())
+        pt = base.pointSizeF() if base.pointSizeF() > 0 else 10.0
+        # compact (presentation mode, short windows): the equation, the loss and one line of events
+        sizes = COMPACT_SIZES if self.compact else SIZES
+        for lab, k, bold in ((self.title, sizes[0], False), (self.equation, sizes[1], True),
+                             (self.loss, sizes[2], False), (self.events, sizes[3], False)):
+            f = QFont(base)
+            f.setPointSizeF(pt * k)
+            f.setBold(bold)
+            lab.setFont(f)
+        self.events.set_lines(self._event_lines)
+        self.title.setVisible(not self.compact)
+        if hasattr(self, "step_tag"):
+            self.step_tag.setFont(self.loss.font())
+            self.step_tag.setVisible(self.compact)
+
+        # fixed heights: new text must not re-layout (and so repaint) the whole window while running
+        for lab, lines in ((self.title, 1), (self.equation, 1), (self.loss, 1), (self.events, self.events.lines())):
+            lab.setFixedHeight(lab.fontMetrics().lineSpacing() * lines + 4)
+
+    def set_compact(self, on: bool, event_lines: int = 1) -> None:
+        """Fewer, smaller lines: the panel takes less height from the plots (the whole text stays in tooltips)."""
+        lines = event_lines if on else FULL_EVENT_LINES
+        if bool(on) != self.compact or lines != self._event_lines:
+            self.compact = bool(on)
+            self._event_lines = lines
+            self._set_fonts()
+            self._render()
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.FontChange:
+            self._set_fonts()
+        super().changeEvent(event)
+
+    def show_narration(self, data: dict | None) -> None:
+        if data == self.data:
+            return  # identical text: no relayout, no repaint
+        self.data = data
+        self._render()
+
+    def _render(self) -> None:
+        data = self.data
+        if data is None:
+            self.clear()
+            return
+        head = f"Step {data['step']}"
+        if data.get("note"):
+            head += f" ({data['note']})"
+        self.title.setText(head)
+        self.title.setToolTip(head)
+        self.equation.setText(data["equation"])
+        self.loss.setText(data["loss"])
+        self.step_tag.setText(f"step {data['step']}")
+        self.step_tag.setToolTip(head)  # with the note, which compact mode has no room for
+        self.events.setText("\n".join(data["events"]))
+
+    def clear(self) -> None:
+        self.data = None
+        self.title.setText("")
+        self.step_tag.setText("")
+        self.equation.setText(PLACEHOLDER)
+        self.loss.setText("")
+        self.events.setText("")
+
+    def text(self) -> str:
+        """Everything shown, as plain text (tests and screen readers)."""
+        return "\n".join(t for t in (self.title.text(), self.equation.text(), self.loss.text(),
+                                     self.events.text()) if t)
+
+
+__all__ = ["NarrationPanel"]

@@ -1,0 +1,1 @@
+"""The live plots, one module per view, and what they share (common.py)."""

@@ -1,0 +1,274 @@
+"""The loss-vs-LR view: the range test's curve, its steepest-slope marker and the other suggestions."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QWidget
+
+from ..adapters import fmt_lr
+from .common import (BLUE, VERMILLION, GREEN, ORANGE, PURPLE, SKY, GREY, plot_font, pen, empty, set_xy,
+                     HoverReadout, Caption, titled, StickyRange, new_plot)
+
+
+NO_DESCENT = ("No clear descent: over this LR range the loss did not clearly fall, so there is no steepest "
+              "slope to suggest. Try more steps, a different LR range, or a larger batch (a less noisy curve).")
+
+
+class LossVsLrView(QWidget):
+    """The range test's loss against the LR (log axis), its suggestions, and a click that picks an LR."""
+
+    lrPicked = Signal(float)
+
+    SUGGESTION_STYLE = {  # name: (colour, dash, label)
+        "valley": (GREEN, Qt.PenStyle.DashLine, "valley"),
+        "minimum/10": (PURPLE, Qt.PenStyle.DashDotLine, "min/10"),
+        "base_lr": (ORANGE, Qt.PenStyle.DotLine, "Smith base_lr"),
+        "max_lr": (ORANGE, Qt.PenStyle.DotLine, "Smith max_lr"),
+    }
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.plot = new_plot("lossVsLrPlot")
+        self.caption = Caption("Press L (or Range test) to sweep the LR from tiny to huge, one step each.")
+        self.show_others = QCheckBox("other suggestions")
+        self.show_others.setObjectName("showOtherSuggestions")
+        self.show_bounds = QCheckBox("Smith's bounds")
+        self.show_bounds.setObjectName("showSmithBounds")
+        toggles = QWidget()
+        tl = QHBoxLayout(toggles)
+        tl.setContentsMargins(0, 0, 0, 0)
+        tl.addWidget(self.show_others)
+        tl.addWidget(self.show_bounds)
+        self.widget = titled("Loss vs learning rate", self.plot, self.caption, toggles)
+        pi = self.plot.getPlotItem()
+        pi.setLogMode(x=True, y=False)
+        pi.setLabel("bottom", "learning rate (log scale)")
+        pi.setLabel("left", "loss")
+        self.band_low = pg.PlotDataItem(pen=pg.mkPen(None))
+        self.band_high = pg.PlotDataItem(pen=pg.mkPen(None))
+        self.band = pg.FillBetweenItem(self.band_low, self.band_high, brush=pg.mkBrush(86, 180, 233, 70))
+        for it in (self.band_low, self.band_high, self.band):
+            pi.addItem(it)
+        self.band.hide()
+        self.raw = pg.PlotDataItem(pen=pen(SKY, 1.5), name="raw loss")
+        self.smoothed = pg.PlotDataItem(pen=pen(BLUE, 3.5), name="smoothed (zero-phase)")
+        pi.addItem(self.raw)
+        pi.addItem(self.smoothed)
+        self.legend = pi.addLegend(offset=(8, -8), labelTextSize="11pt")  # bottom left: below the flat start
+        self.legend.addItem(self.raw, "raw loss")
+        self.legend.addItem(self.smoothed, "smoothed")
+        self.marker = pg.InfiniteLine(angle=90, movable=False, pen=pen(VERMILLION, 3.0),
+                                      label="", labelOpts={"position": 0.93, "color": VERMILLION,
+                                                           "fill": pg.mkBrush(255, 255, 255, 225),
+                                                           "anchors": [(1, 0.5), (1, 0.5)]})
+        self.marker.setObjectName("steepestLrMarker")
+        self.marker.label.setFont(plot_font(1.1, bold=True))
+        self.marker.setZValue(20)
+        self.marker.hide()
+        pi.addItem(self.marker, ignoreBounds=True)
+        self.current_lr = pg.InfiniteLine(angle=90, movable=False, pen=pen(GREY, 2.0, Qt.PenStyle.DashLine),
+                                          label="LR in use", labelOpts={"position": 0.06, "color": GREY,
+                                                                       "anchors": [(0, 1), (0, 1)]})
+        self.current_lr.setObjectName("currentLrLine")
+        self.current_lr.label.setFont(plot_font(0.9))
+        pi.addItem(self.current_lr, ignoreBounds=True)
+        self.others: dict[str, pg.InfiniteLine] = {}
+        for name, (color, dash, label) in self.SUGGESTION_STYLE.items():
+            line = pg.InfiniteLine(angle=90, movable=False, pen=pen(color, 2.0, dash), label=label,
+                                   labelOpts={"position": 0.7 if name != "max_lr" else 0.6, "color": color,
+                                              "anchors": [(0, 0.5), (0, 0.5)]})
+            line.label.setFont(plot_font(0.9))
+            line.setObjectName(f"suggestion_{name.replace('/', '_')}")
+            line.hide()
+            pi.addItem(line, ignoreBounds=True)
+            self.others[name] = line
+        self.result = None
+        self.repeat = None
+        self._lrs = empty()
+        self._losses = empty()
+        self._smoothed = empty()
+        self.show_others.toggled.connect(self._apply_toggles)
+        self.show_bounds.toggled.connect(self._apply_toggles)
+        self.plot.scene().sigMouseClicked.connect(self._clicked)
+        self.hover = HoverReadout(self.plot, self._hover_points)
+        pi.vb.disableAutoRange()
+        self.x_range = StickyRange(pi.vb, "x", pad=0.03, fill=0.0)
+        self.y_range = StickyRange(pi.vb, "y", pad=0.0, fill=0.5)
+        self.plot.sticky = [self.x_range, self.y_range]
+        pi.vb.setRange(xRange=(-7.2, 1.2), yRange=(0.0, 1.0), padding=0)  # the default sweep, before any test
+        self.plot.setToolTip("Click to use that learning rate")
+
+    # -- drawing -------------------------------------------------------------------------------
+    def clear(self) -> None:
+        self.result = None
+        self.repeat = None
+        self._lrs = self._losses = self._smoothed = empty()
+        self.raw.setData([], [])
+        self.smoothed.setData([], [])
+        self.band.hide()
+        self.band_low.setData([], [])
+        self.band_high.setData([], [])
+        self.marker.hide()
+        for line in self.others.values():
+            line.hide()
+
+    def start_test(self, num_iter: int, repeats: int, start_lr: float = 1e-7, end_lr: float = 10.0) -> None:
+        self.clear()
+        extra = f" ({repeats} seeds)" if repeats > 1 else ""
+        self.caption.setText(f"Range test running{extra}: {num_iter} steps, the LR rising every mini-batch…")
+        self.plot.refit()
+        # the whole LR sweep is known in advance: the x axis stays put while the curve grows into it
+        self.x_range.fit(math.log10(start_lr), math.log10(end_lr))
+
+    def show_progress(self, prog) -> None:
+        lrs, losses, sm = np.asarray(prog.lrs), np.asarray(prog.losses), np.asarray(prog.smoothed)
+        ok = np.isfinite(lrs) & (lrs > 0)
+        self._lrs, self._losses = lrs[ok], losses[ok]
+        self._smoothed = sm[ok] if sm.size == lrs.size else empty()
+        set_xy(self.raw, self._lrs, self._losses)
+        if self._smoothed.size:
+            set_xy(self.smoothed, self._lrs, self._smoothed)
+        which = f"seed {prog.repeat + 1} of {prog.repeats}: " if prog.repeats > 1 else ""
+        self._fit_y()
+        self.caption.setText(f"Range test running: {which}step {len(self._lrs)} of {prog.num_iter}, "
+                             f"lr = {fmt_lr(float(self._lrs[-1])) if self._lrs.size else '—'}")
+
+    def show_result(self, result, repeat=None) -> None:
+        self.result = result
+        self.repeat = repeat
+        if repeat is not None:
+            lrs = np.asarray(repeat.lrs, dtype=np.float64)
+            med = np.asarray(repeat.median, dtype=np.float64)
+            low = np.asarray(repeat.low, dtype=np.float64)
+            high = np.asarray(repeat.high, dtype=np.float64)
+            ok = np.isfinite(lrs) & (lrs > 0) & np.isfinite(med) & np.isfinite(low) & np.isfinite(high)
+            self._lrs, self._losses = lrs[ok], med[ok]
+            self._smoothed = empty()
+            self.band_low.setData(lrs[ok], low[ok], skipFiniteCheck=True)
+            self.band_high.setData(lrs[ok], high[ok], skipFiniteCheck=True)
+            self.band.show()
+            set_xy(self.raw, lrs[ok], med[ok])
+            # the engine's smoothed median (with its LRs and blow-up cut), the curve its suggestions come from;
+            # smoothing again here drew a curve whose steepest point was not where the marker is
+            sm = np.asarray(repeat.smoothed, dtype=np.float64)
+            sm = sm[ok] if sm.shape == lrs.shape else np.full(int(ok.sum()), np.nan)
+            self._smoothed = sm
+            fin = np.isfinite(sm)
+            if fin.any():
+                set_xy(self.smoothed, self._lrs[fin], sm[fin])
+            else:
+                self.smoothed.setData([], [])
+        else:
+            self._lrs = np.asarray(result.lrs, dtype=np.float64)
+            self._losses = np.asarray(result.losses, dtype=np.float64)
+            self._smoothed = np.asarray(result.smoothed, dtype=np.float64)
+            set_xy(self.raw, self._lrs, self._losses)
+            set_xy(self.smoothed, self._lrs, self._smoothed)
+        sugg = dict(getattr(repeat, "suggestions", None) or result.suggestions) if repeat is not None \
+            else dict(result.suggestions)
+        steepest = sugg.get("steepest")
+        if steepest is not None and math.isfinite(steepest) and steepest > 0:
+            self.marker.show()  # first: a hidden line's label ignores new text
+            self.marker.setValue(math.log10(steepest))
+            self.marker.label.setFormat(f"steepest slope: {fmt_lr(steepest)}")
+        else:
+            self.marker.hide()
+        for name, line in self.others.items():
+            v = sugg.get(name)
+            if v is not None and math.isfinite(v) and v > 0:
+                line.show()
+                line.setValue(math.log10(v))
+                line.label.setFormat(f"{self.SUGGESTION_STYLE[name][2]} {fmt_lr(v)}")
+                line.setProperty("has_value", True)
+            else:
+                line.setProperty("has_value", False)
+        self._apply_toggles()
+        self._fit_y()
+        self.caption.setText(self.describe(result, repeat, sugg))
+
+    def _fit_y(self) -> None:
+        """Keep the interesting part in view: from just below the lowest loss to a little above the start,
+        so the final blow-up does not flatten the fall (Smith's plots are clipped the same way)."""
+        y = self._smoothed if self._smoothed.size == self._losses.size and self._smoothed.size else self._losses
+        y = y[np.isfinite(y)]
+        if y.size < 2:
+            return
+        start = float(np.median(y[: min(5, y.size)]))
+        low = float(y.min())
+        fall = start - low
+        span = fall if fall > 0.05 * abs(start) else max(0.5 * abs(start), 1e-6)
+        top = start + 0.6 * span
+        raw = self._losses[np.isfinite(self._losses)]
+        if raw.size and raw.max() < top:
+            top = float(raw.max()) + 0.05 * span
+        self.y_range.fit(low - 0.12 * span, top)
+        if self._lrs.size:
+            self.x_range.fit(float(np.log10(self._lrs.min())), float(np.log10(self._lrs.max())))
+
+    def describe(self, result, repeat, sugg) -> str:
+        steepest = sugg.get("steepest")
+        parts = []
+        if steepest:
+            spread = ""
+            if repeat is not None:
+                try:
+                    spread = f" ({repeat.describe('steepest')} over {len(repeat.results)} seeds)"
+                except Exception:  # noqa: BLE001
+                    spread = ""
+            parts.append(f"Steepest descent of the loss at lr = {fmt_lr(steepest)}{spread}: Enter uses it.")
+        else:
+            parts.append(NO_DESCENT)
+        others = [f"{n} {fmt_lr(sugg.get(n))}" for n in ("valley", "minimum/10") if sugg.get(n)]
+        if others:
+            parts.append("Also: " + ", ".join(others) + ".")
+        if sugg.get("base_lr") and sugg.get("max_lr"):
+            parts.append(f"Smith's bounds {fmt_lr(sugg['base_lr'])} … {fmt_lr(sugg['max_lr'])}.")
+        if getattr(result, "stop_reason", ""):
+            parts.append(f"Stopped: {result.stop_reason}.")
+        return " ".join(parts)
+
+    def _apply_toggles(self) -> None:
+        for name, line in self.others.items():
+            bounds = name in ("base_lr", "max_lr")
+            wanted = self.show_bounds.isChecked() if bounds else self.show_others.isChecked()
+            line.setVisible(bool(wanted and line.property("has_value")))
+
+    def set_current_lr(self, lr: float) -> None:
+        if lr is not None and math.isfinite(lr) and lr > 0:
+            self.current_lr.show()
+            if self.current_lr.value() != math.log10(lr):
+                self.current_lr.setValue(math.log10(lr))
+                self.current_lr.label.setFormat(f"LR in use {fmt_lr(lr)}")
+
+    # -- interaction -------------------------------------------------------------------------------
+    def _clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or event.double():
+            return
+        vb = self.plot.getPlotItem().vb
+        if not vb.sceneBoundingRect().contains(event.scenePos()):
+            return
+        # only a click on a range test's curve picks an LR: a click on an empty view (perhaps just to focus
+        # the window) must not change the run
+        lrs = self._lrs[np.isfinite(self._lrs) & (self._lrs > 0)]
+        if lrs.size < 2:
+            return
+        x = vb.mapSceneToView(event.scenePos()).x()
+        if math.isfinite(x) and math.log10(lrs.min()) <= x <= math.log10(lrs.max()):
+            self.lrPicked.emit(float(10.0 ** x))
+
+    def _hover_points(self):
+        out = []
+        if self._lrs.size:
+            lx = np.log10(self._lrs)
+            losses, lrs = self._losses, self._lrs
+            out.append((lx, losses, lambda i: f"lr = {fmt_lr(lrs[i])}\nloss = {losses[i]:.6g}"))
+            if self._smoothed.size == self._lrs.size:
+                sm = self._smoothed
+                out.append((lx, sm, lambda i: f"lr = {fmt_lr(lrs[i])}\nsmoothed loss = {sm[i]:.6g}"))
+        return out
+
+
+# -------------------------------------------------------------------------------------- loss vs step

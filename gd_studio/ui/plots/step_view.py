@@ -1,0 +1,116 @@
+"""The loss-vs-step view: training and validation loss per step, the LR on the right axis."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+
+from ..adapters import fmt_lr
+from .common import (BLUE, VERMILLION, GREEN, plot_font, pen, empty, set_xy, HoverReadout, Caption, titled,
+                     StickyRange, new_plot)
+
+
+class LossVsStepView(QWidget):
+    """Training and validation loss against the step, with the learning rate on a second axis."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.plot = new_plot("lossVsStepPlot")
+        self.caption = Caption("")
+        self.widget = titled("Loss vs step", self.plot, self.caption)
+        pi = self.plot.getPlotItem()
+        pi.setLabel("bottom", "step")
+        pi.setLabel("left", "loss")
+        # long runs: each pixel column shows the mean of its steps, so mini-batch noise reads as a band
+        pi.setDownsampling(auto=True, mode="mean")
+        pi.setClipToView(True)
+        self.legend = pi.addLegend(offset=(-8, 8), labelTextSize="11pt")
+        self.train = pg.PlotDataItem(pen=pen(BLUE, 2.0), name="training loss (batch)")
+        self.val = pg.PlotDataItem(pen=pen(VERMILLION, 2.5, Qt.PenStyle.DashLine), symbol="s", symbolSize=7,
+                                   symbolBrush=pg.mkBrush(VERMILLION), symbolPen=None, name="validation loss")
+        pi.addItem(self.train)
+        pi.addItem(self.val)
+        # the LR lives on its own axis at the right, in a view box that shares the step axis
+        self.lr_box = pg.ViewBox()
+        pi.showAxis("right")
+        pi.scene().addItem(self.lr_box)
+        pi.getAxis("right").linkToView(self.lr_box)
+        pi.getAxis("right").setLabel("learning rate", color=GREEN)
+        pi.getAxis("right").setTickFont(plot_font(1.0))
+        self.lr_box.setXLink(pi)
+        self.lr_curve = pg.PlotDataItem(pen=pen(GREEN, 2.0, Qt.PenStyle.DotLine), name="learning rate")
+        self.lr_box.addItem(self.lr_curve)
+        self.legend.addItem(self.lr_curve, "learning rate (right axis)")
+        pi.vb.sigResized.connect(self._sync)
+        self._h = None
+        self.hover = HoverReadout(self.plot, self._hover_points)
+        pi.vb.disableAutoRange()
+        self.x_range = StickyRange(pi.vb, "x", pad=0.02, fill=0.0, grow=1.6)
+        self.y_range = StickyRange(pi.vb, "y", pad=0.12, fill=0.3, min_interval=0.3)
+        self.plot.sticky = [self.x_range, self.y_range]
+        self._lr_top = None
+
+    def _sync(self) -> None:
+        self.lr_box.setGeometry(self.plot.getPlotItem().vb.sceneBoundingRect())
+        self.lr_box.linkedViewChanged(self.plot.getPlotItem().vb, self.lr_box.XAxis)
+
+    def clear(self) -> None:
+        self._h = None
+        self.plot.refit()
+        self._lr_top = None
+        for it in (self.train, self.val, self.lr_curve):
+            it.setData([], [])
+        self.caption.setText("")
+
+    def show_history(self, h, caption: str = "", live: bool = False) -> None:
+        self._h = h
+        set_xy(self.train, h.steps, h.loss)
+        # markers only while they are few: thousands of symbols cost more per frame than the rest together
+        few = len(h.val_steps) <= 80
+        if few != (self.val.opts.get("symbol") is not None):
+            self.val.setSymbol("s" if few else None)
+        set_xy(self.val, h.val_steps, h.val_loss)
+        set_xy(self.lr_curve, h.steps, h.lr)
+        lr = np.asarray(h.lr, dtype=np.float64)
+        lr = lr[np.isfinite(lr)]
+        if lr.size:
+            top = float(lr.max())
+            top = top * 1.6 if top > 0 else 1.0  # the LR line runs at ~60% height, clear of the legend
+            if self._lr_top is None or not (0.5 * self._lr_top <= top <= self._lr_top):
+                self._lr_top = top
+                self.lr_box.setYRange(0.0, top, padding=0)
+        steps = np.asarray(h.steps)
+        if steps.size:
+            self.x_range.fit(0.0, max(float(steps[-1]), 10.0))
+            ys = np.concatenate([np.asarray(h.loss), np.asarray(h.val_loss)])
+            ys = ys[np.isfinite(ys)]
+            if ys.size:
+                # the first steps' loss can be far above the rest: use a robust top so the run stays readable
+                top = float(np.percentile(ys, 99.5)) if ys.size > 200 else float(ys.max())
+                self.y_range.fit(float(min(ys.min(), 0.0)) if ys.min() >= 0 else float(ys.min()), top,
+                                 throttle=live)
+        self._sync()
+        if caption:
+            self.caption.setText(caption)
+
+    def show_range_test(self, lrs, losses) -> None:
+        """During a range test this view shows its LR rising every batch (the article's Image 6)."""
+        steps = np.arange(1, len(lrs) + 1, dtype=np.float64)
+        from ...live.snapshot import History
+
+        self.show_history(History(steps=steps, loss=np.asarray(losses), lr=np.asarray(lrs),
+                                  val_steps=empty(), val_loss=empty()),
+                          "Range test: the LR (right axis) rises every mini-batch; the loss falls, then blows up.")
+
+    def _hover_points(self):
+        h = self._h
+        if h is None or len(h.steps) == 0:
+            return []
+        steps, loss, lr = np.asarray(h.steps), np.asarray(h.loss), np.asarray(h.lr)
+        out = [(steps, loss, lambda i: f"step {int(steps[i])}\nbatch loss = {loss[i]:.6g}\n"
+                                      f"lr = {fmt_lr(lr[i]) if i < len(lr) else '—'}")]
+        vs, vl = np.asarray(h.val_steps), np.asarray(h.val_loss)
+        if len(vs):
+            out.append((vs, vl, lambda i: f"step {int(vs[i])}\nvalidation loss = {vl[i]:.6g}"))
+        return out

@@ -1,0 +1,184 @@
+"""LiveRun without Qt: build, step, snapshot, step back, jump, the live LR through reset/reseed, range test, validation."""
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from gd_studio.engine import descent
+from gd_studio.engine.config import RunConfig
+from gd_studio.engine.errors import GDStudioError
+from gd_studio.live.run import AtFirstStep, LiveRun, RateMeter
+
+MOONS = RunConfig(dataset="moons", dataset_params={"n_samples": 120, "noise": 0.2, "seed": 1}, model="mlp",
+                  hidden=(6,), activation="tanh", loss="cross_entropy", optimizer="momentum",
+                  optimizer_params={"momentum": 0.9}, lr=0.05, batch_size=16, seed=2, watch="W2[0,0]")
+PARABOLA = RunConfig(dataset="line", dataset_params={"n_samples": 100, "noise": 0.2, "slope": -1.0, "seed": 0},
+                     model="one_weight", hidden=(), loss="mse", optimizer="sgd", lr=0.15, batch_size=0, seed=4,
+                     watch="w", standardize=False, val_fraction=0.0)
+
+
+def _run(config=MOONS) -> LiveRun:
+    run = LiveRun()
+    run.configure(config)
+    return run
+
+
+def test_the_live_package_imports_no_qt():
+    code = ("import sys, gd_studio.live.run, gd_studio.live.timeline, gd_studio.live.validation;"
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph')"
+            " or m.startswith('gd_studio.ui')]; print(bad); sys.exit(1 if bad else 0)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_steps_match_the_engine_bit_for_bit_and_the_snapshot_is_read_only():
+    run = _run()
+    assert run.step(25) == 25
+    ref = descent.build(MOONS).runner
+    ref.run(25)
+    assert np.array_equal(run.session.runner.params, ref.params)
+    snap = run.snapshot()
+    assert snap.step == 25 and snap.generation == run.generation
+    assert not snap.history.loss.flags.writeable
+    assert snap.weight is not None and np.all(np.isfinite(snap.weight.curve_loss))
+    assert snap.extra["timeline"]["end"] == 25
+
+
+def test_step_polls_cancel_every_step():
+    run = _run()
+    calls = []
+
+    def cancel():
+        calls.append(1)
+        return len(calls) > 7
+
+    assert run.step(1000, cancel=cancel) == 7
+    assert run.step_count == 7
+
+
+def test_step_back_and_jump_are_exact():
+    run = _run()
+    run.step(30)
+    run.step_back()
+    ref = descent.build(MOONS).runner
+    ref.run(29)
+    assert run.step_count == 29 and np.array_equal(run.session.runner.params, ref.params)
+    assert run.jump(10) == 10
+    ref = descent.build(MOONS).runner
+    ref.run(10)
+    assert np.array_equal(run.session.runner.params, ref.params)
+    run.jump(0)
+    with pytest.raises(AtFirstStep):
+        run.step_back()
+
+
+def test_reset_and_reseed_keep_the_live_lr():
+    """Bug 1 at its root: reset and reseed rebuild from the config in force, which knows the live LR."""
+    run = _run()
+    run.step(3)
+    run.set_lr(0.38)
+    info = run.reset()
+    assert info.config.lr == 0.38 and run.config.lr == 0.38
+    assert run.session.runner.lr == pytest.approx(0.38)
+    run.step(1)
+    assert run.snapshot().lr == pytest.approx(0.38)
+    info = run.reseed(7)
+    assert info.config.seed == 7 and info.config.lr == 0.38
+    assert run.session.runner.lr == pytest.approx(0.38)
+
+
+def test_a_bad_config_keeps_the_previous_run():
+    run = _run()
+    run.step(5)
+    gen = run.generation
+    with pytest.raises(GDStudioError):
+        run.configure(MOONS.replace(lr=-1.0))
+    assert run.generation == gen and run.step_count == 5
+
+
+def test_a_regression_csv_under_cross_entropy_switches_the_loss_and_says_so(tmp_path):
+    path = tmp_path / "reg.csv"
+    x = np.linspace(-1, 1, 40)
+    path.write_text("x,y\n" + "\n".join(f"{a:.4f},{2 * a + 0.1:.4f}" for a in x) + "\n")
+    run = _run()
+    info = run.configure(MOONS.replace(dataset="csv", data_path=str(path), target="y", hidden=(4,),
+                                       watch=""))
+    assert info.config.loss == "mse"
+    assert any("Loss set to mse" in n for n in info.notes)
+
+
+def test_snapshot_loss_is_the_loss_after_the_step():
+    """Bug 6 at its root: the status bar's loss is where the ball is, after the step."""
+    run = _run(PARABOLA)
+    run.step(3)
+    snap = run.snapshot()
+    model, train = run.session.model, run.session.train
+    after = float(model.loss(run.session.runner.params, train.X, train.y))
+    assert snap.loss_now == pytest.approx(after)
+    assert snap.extra["narration"]["loss_after"] == pytest.approx(after)
+    assert snap.loss == float(snap.history.loss[-1]) != pytest.approx(after)  # the batch loss before the step
+
+
+def test_rate_meter_measures_steps_not_reports():
+    """Bug 5 at its root: asked 60 times a second, a 2 steps/s run reads 2."""
+    m = RateMeter(window=2.0)
+    t = 0.0
+    for k in range(20):  # 2 steps per second for 10 s
+        m.tick(t + 0.5 * k)
+    assert m.rate() == pytest.approx(2.0, rel=0.01)
+    m.clear()
+    for k in range(200):
+        m.tick(0.01 * k)
+    assert m.rate() == pytest.approx(100.0, rel=0.01)
+
+
+def test_range_test_reports_progress_only_when_ready_and_can_be_cancelled():
+    run = _run()
+    seen = []
+    out = run.range_test({"num_iter": 60, "start_lr": 1e-4, "end_lr": 10.0}, progress=seen.append)
+    assert out.result is not None and not out.cancelled
+    assert seen and all(p.generation == run.generation for p in seen)
+    assert len(seen[-1].lrs) == len(out.result.lrs) or len(seen[-1].lrs) > 0
+    seen.clear()
+    out = run.range_test({"num_iter": 60}, progress=seen.append, ready=lambda: False)
+    assert len(seen) == 1  # only the closing frame
+    n = [0]
+
+    def cancel():
+        n[0] += 1
+        return n[0] > 10
+
+    out = run.range_test({"num_iter": 500}, cancel=cancel)
+    assert out.cancelled and len(out.result.lrs) < 500
+
+
+def test_repeated_range_test_keeps_the_engine_median_curve():
+    run = _run()
+    out = run.range_test({"num_iter": 60, "repeats": 3})
+    assert out.repeat is not None and len(out.repeat.results) == 3
+    assert math.isfinite(out.repeat.suggestions.get("steepest", math.nan))
+
+
+def test_validation_trains_from_the_same_start_and_polls_cancel():
+    run = _run()
+    run.step(10)
+    out = run.validate({"lrs": [("a", 0.05), ("b", 0.5)], "steps": 20})
+    assert [r.label for r in out.runs] == ["a", "b"] and all(r.losses.size == 20 for r in out.runs)
+    ref = descent.Runner(run.session.model, run.session.train, run.session.initial_params, optimizer="momentum",
+                         optimizer_params={"momentum": 0.9}, schedule=__import__("gd_studio.engine.schedules",
+                                                                                    fromlist=["make"]).make(
+                             "constant", 0.05), batch_size=16, seed=2, watch=0, val=None)
+    ref_losses = [float(ref.step().loss) for _ in range(20)]
+    assert np.array_equal(out.runs[0].losses, np.asarray(ref_losses))
+    n = [0]
+
+    def cancel():
+        n[0] += 1
+        return n[0] > 5
+
+    out = run.validate({"lrs": [("a", 0.05)], "steps": 200}, cancel=cancel)
+    assert out.cancelled and out.runs[0].losses.size < 200
