@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Sequence
 
 from . import __version__
+from .engine import fmt as numfmt
 
 PROG = "gd-studio"
 
@@ -158,7 +159,7 @@ def _write_csv(dest: str, header: Sequence[str], rows) -> None:
 
 
 def _fmt(value) -> str:
-    return "—" if value is None else f"{value:.3g}"
+    return numfmt.fmt_lr(value)
 
 
 SUGGESTION_ORDER = ("steepest", "valley", "minimum/10", "base_lr", "max_lr")
