@@ -35,10 +35,13 @@ _SERIES = (("step_view", "train", 0, False), ("step_view", "val", 1, True), ("st
 
 
 def menu(window, title: str) -> QMenu | None:
-    """The window's top-level menu titled ``title`` (mnemonic ampersands ignored)."""
-    for a in window.menuBar().actions():
-        m = a.menu()
-        if m is not None and a.text().replace("&", "") == title:
+    """The window's top-level menu titled ``title`` (mnemonic ampersands ignored).
+
+    Found among the window's QMenu children, never through an action's ``menu``: PySide6 6.6–6.11.1 hand back a
+    wrapper of an already deleted object from it."""
+    top = set(window.menuBar().actions())
+    for m in window.findChildren(QMenu):
+        if m.menuAction() in top and m.title().replace("&", "") == title:
             return m
     return None
 
