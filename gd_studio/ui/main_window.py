@@ -173,6 +173,8 @@ class MainWindow(QMainWindow):
         self.exports = export_ui.install(self)
         self.presentation.presentationChanged.connect(self.scenarios.refresh_caption)
         self.presentation.name_widgets()
+        from . import keys
+        self.keys = keys.install(self)  # keys by the character typed; fields give the keyboard back to the run
 
         config = config or DEFAULT_CONFIG
         self.panel.set_config(config)

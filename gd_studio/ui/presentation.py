@@ -34,6 +34,21 @@ _SERIES = (("step_view", "train", 0, False), ("step_view", "val", 1, True), ("st
            ("lr_view", "smoothed", 0, False))
 
 
+# the cheat sheet's sections and their order; an action not named here goes to its menu's section
+CHEAT_SHEET_SECTIONS = (
+    ("Run", ("actionRun", "actionStep", "actionStepBack", "actionReset", "actionReseed", "actionCancel")),
+    ("Learning rate", ("actionLrUp", "actionLrDown", "actionRangeTest", "actionUseSuggestedLr")),
+    ("Speed", ("actionSlower", "actionFaster")),
+    ("Compare", ("actionKeepGhost", "actionClearGhosts", "actionValidateSuggestion", "actionTrainCyclical")),
+    ("Scenarios", ("actionOpenScenario", "actionSaveScenario", "actionScenarioKeys", "actionPreviousScenario",
+                   "actionNextScenario")),
+    ("File", ("actionImportCsv",)),
+    ("View", ("actionPresentation", "actionFullScreen", "actionCheatSheet", "actionCopyWindowImage",
+              "actionUsePyTorch", "actionQuit")),
+)
+_SECTION_OF = {name: section for section, names in CHEAT_SHEET_SECTIONS for name in names}
+
+
 def menu(window, title: str) -> QMenu | None:
     """The window's top-level menu titled ``title`` (mnemonic ampersands ignored).
 
@@ -115,7 +130,7 @@ class Presentation(QObject):
                                            "Full screen on or off", checkable=True)
         self.actionCheatSheet = add_action(w, "actionCheatSheet", "Keyboard shortcuts", ["?", "F1"],
                                            self.toggle_cheat_sheet, "Show every keyboard shortcut", checkable=True)
-        self.actionLrUp = add_action(w, "actionLrUp", "Learning rate × √10", ["+", "=", "Shift+="], self.lr_up,
+        self.actionLrUp = add_action(w, "actionLrUp", "Learning rate × √10", ["+", "="], self.lr_up,
                                      "Multiply the learning rate by √10 ≈ 3.16 (two presses: ×10)")
         self.actionLrDown = add_action(w, "actionLrDown", "Learning rate ÷ √10", ["-", "_"], self.lr_down,
                                        "Divide the learning rate by √10 ≈ 3.16 (two presses: ÷10)")
@@ -340,20 +355,41 @@ class Presentation(QObject):
 
     # ----------------------------------------------------------------------------- cheat sheet
     def sections(self) -> list:
+        """The cheat sheet's sections, made from the window's actual QActions each time it opens, so a new action
+        or a changed key can never be missing: every action with a shortcut is listed, in its section (the
+        action's "cheatSheetSection" property, else this table, else the menu it is in, else "More")."""
+        from .cheatsheet import shortcut_text
+
         w = self.w
-
-        def acts(*names):
-            return [a for a in (getattr(w, n, None) or w.findChild(QAction, n) for n in names) if a is not None]
-
-        return [
-            ("Run", acts("actionRun", "actionStep", "actionStepBack", "actionReset", "actionReseed", "actionCancel")),
-            ("Learning rate", acts("actionLrUp", "actionLrDown", "actionRangeTest", "actionUseSuggestedLr")),
-            ("Speed", acts("actionSlower", "actionFaster")),
-            ("Scenarios", acts("actionOpenScenario", "actionSaveScenario", "actionScenarioKeys",
-                               "actionPreviousScenario", "actionNextScenario")),
-            ("View", acts("actionPresentation", "actionFullScreen", "actionCheatSheet", "actionCopyWindowImage",
-                          "actionUsePyTorch", "actionQuit")),
-        ]
+        summary = w.findChild(QAction, "actionScenarioKeys")
+        if summary is not None:  # one row for the nine number keys of the playlist
+            summary.setProperty("cheatSheetKeys", "1 … 9")
+        actions, seen = [], set()
+        for a in [*w.actions(), *w.findChildren(QAction)]:
+            if id(a) in seen or a.isSeparator() or not shortcut_text(a):
+                continue
+            if summary is not None and re.fullmatch(r"actionOpenScenario\d", a.objectName()):
+                continue
+            seen.add(id(a))
+            actions.append(a)
+        in_menu = {}
+        for m in w.findChildren(QMenu):
+            top = m
+            while isinstance(top.parent(), QMenu):
+                top = top.parent()
+            for a in m.actions():
+                in_menu.setdefault(id(a), top.title().replace("&", ""))
+        order = [name for name, _ in CHEAT_SHEET_SECTIONS]
+        groups: dict[str, list] = {}
+        for a in actions:
+            section = a.property("cheatSheetSection") or _SECTION_OF.get(a.objectName()) \
+                or in_menu.get(id(a)) or "More"
+            groups.setdefault(str(section), []).append(a)
+        for name, members in CHEAT_SHEET_SECTIONS:  # the table's order within a section, the rest after
+            if name in groups:
+                rank = {n: i for i, n in enumerate(members)}
+                groups[name].sort(key=lambda a: rank.get(a.objectName(), len(rank)))
+        return sorted(groups.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
 
     def toggle_cheat_sheet(self) -> None:
         if self.cheat_sheet.isVisible():

@@ -132,3 +132,21 @@ def test_rebuilt_on_open_and_themed(window):
     sheet.set_sections([("Only", [actions["save"]])])
     texts = {label.text() for label in sheet.findChildren(QLabel) if not label.isHidden()}
     assert "Only" in texts and "Run" not in texts
+
+
+def test_modifier_keys_do_not_close_it_and_focus_goes_home(window, qtbot):
+    """Issue 8, bug 7: the Shift of a "?" typed as Shift+/ closed the sheet (so its "?" opened it again), and with
+    nothing focused before, closing put the focus in the next field of the tab chain."""
+    win, sheet, _, editor = window
+    home = QPushButton("home", win.centralWidget())
+    home.show()
+    sheet.home = lambda: home
+    editor.clearFocus()
+    sheet.toggle()
+    qtbot.waitUntil(sheet.hasFocus)
+    for key in (Qt.Key.Key_Shift, Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_AltGr, Qt.Key.Key_Meta):
+        qtbot.keyPress(sheet, key)
+        assert sheet.isVisible(), key
+    qtbot.keyClick(sheet, "?")
+    assert not sheet.isVisible()
+    assert home.hasFocus()
