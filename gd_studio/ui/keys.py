@@ -85,13 +85,26 @@ class KeyRouter(QObject):
         super().__init__(window)
         self.w = window
         self._eat: int | None = None  # the key whose KeyPress follows an override this router acted on
-        QApplication.instance().installEventFilter(self)
-        window.destroyed.connect(self._uninstall)
+        # the filter sits on the focus widget only (it gets a key first) and on the window (no focus): an
+        # application-wide filter would cost a Python call for every event of the app, paints included
+        window.installEventFilter(self)
+        self._watched: QWidget | None = None
+        QApplication.instance().focusChanged.connect(self._focus_changed)
+        self._focus_changed(None, QApplication.focusWidget())
 
-    def _uninstall(self, *_) -> None:
-        app = QApplication.instance()
-        if app is not None:
-            app.removeEventFilter(self)
+    def _focus_changed(self, _old, new) -> None:
+        try:
+            if self._watched is not None and self._watched is not self.w:
+                self._watched.removeEventFilter(self)
+        except RuntimeError:  # deleted meanwhile
+            pass
+        self._watched = None
+        try:
+            if new is not None and new.window() is self.w:
+                new.installEventFilter(self)
+                self._watched = new
+        except RuntimeError:
+            pass
 
     # ---------------------------------------------------------------------------------- focus
     def home(self) -> QWidget | None:

@@ -1,10 +1,12 @@
 """Presentation mode, themes, full screen and the keyboard extras of the main window (LR ×/÷ √10, speed, "?").
 
-Presentation mode (F5, also P; ``--presentation``) switches the whole app to the high-contrast light theme at
-the presentation scale (1.5–2.5×, saved in the preferences): the app font, the tick labels, legends, line
-widths and markers of every plot, and every widget whose font the window set itself. The model-and-data
-panel is hidden and the window maximised. Leaving puts back exactly what was there before (fonts, palette,
-panel, window state); the run, the LR, the data and the zoom are never touched.
+Presentation mode (F5, also P; ``--presentation``) is a state, one flag: ``apply_presentation`` gives the window
+the high-contrast light theme at the presentation scale (1.5–2.5×, saved in the preferences): the app font, every
+widget's font, the tick labels, legends, line widths and markers of every plot; the panel hidden, the window
+maximised. ``remove_presentation`` puts back exactly what was there. Sizes are never multiplied from what a
+widget shows now: each widget's font is a function of the app font from a remembered base, so any number of
+F5 presses, scenario switches and rebuilt widgets in between end where they started. The run, the LR, the data
+and the zoom are never touched.
 """
 from __future__ import annotations
 
@@ -108,7 +110,6 @@ class Presentation(QObject):
         self.normal_scale = scale
         self.scale = settings.saved_presentation_scale()
         self._saved: dict | None = None  # what presentation mode replaced (app look, dock, window state, layout)
-        self._ratio = 1.0  # the app font's size in presentation mode over its normal size; 1.0 when not presenting
         self._make_actions()
         self.cheat_sheet = CheatSheet(window, [])
         self.cheat_sheet.closed.connect(lambda: self.actionCheatSheet.setChecked(False))
@@ -513,7 +514,6 @@ def apply_presentation(p: Presentation, scale: float) -> None:
         # the app font becomes exactly the normal one × the scale (the plots get theme.py's sizes × scale)
         base = th.get_theme(PRESENTATION_THEME).base_font_pt
         th.apply_theme(app, PRESENTATION_THEME, scale * before / base if before > 0 else scale)
-    p._ratio = app.font().pointSizeF() / before if before > 0 else scale
     p.active = True
     p._saved["compact"] = p._set_compact(True)
     w.menuBar().setFont(QFont(p._saved["font"]))
@@ -532,7 +532,6 @@ def remove_presentation(p: Presentation) -> None:
     if s:  # first, at the presentation size: widgets that size their fonts themselves do it for the normal layout
         p._set_compact(False, s.get("compact"))
     p.active = False
-    p._ratio = 1.0
     with follow_app_font(w, p._own_font_widgets()):
         if s:
             app.setFont(s["font"])
