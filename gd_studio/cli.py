@@ -9,6 +9,7 @@ import sys
 from typing import Sequence
 
 from . import __version__
+from .engine import fmt as numfmt
 
 PROG = "gd-studio"
 
@@ -166,7 +167,7 @@ def _write_csv(dest: str, header: Sequence[str], rows) -> None:
 
 
 def _fmt(value) -> str:
-    return "—" if value is None else f"{value:.3g}"
+    return numfmt.fmt_lr(value)
 
 
 SUGGESTION_ORDER = ("recommended", "steepest", "valley", "minimum/10", "base_lr", "max_lr")

@@ -66,7 +66,9 @@ def _process_age() -> float | None:
 
 
 def _fmt_lr(value: float) -> str:
-    return f"{value:.3g}"
+    from .engine import fmt as _fmt
+
+    return _fmt.fmt_lr(value)
 
 
 # ---------------------------------------------------------------- checks

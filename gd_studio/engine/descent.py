@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from . import datasets, models, optimizers, schedules
+from . import fmt as _fmt
 from .config import DESCENT_DIRECTION, RunConfig, check_lr
 from .errors import ConfigError
 from .sampling import BatchSampler
@@ -217,19 +218,19 @@ class Runner:
             loss, grad = self.model.loss_and_grad(p, X, y)
             grad_norm = math.sqrt(float(grad @ grad))
             if not (math.isfinite(loss) and math.isfinite(grad_norm)):
-                self._stop(f"diverged at step {step}, lr = {lr:.3g} (the loss is no longer a finite number)")
+                self._stop(f"diverged at step {step}, lr = {_fmt.fmt_lr(lr)} (the loss is no longer a finite number)")
                 return None
             if self.first_loss is None:
                 self.first_loss = loss
             elif loss > DIVERGENCE_FACTOR * max(self.first_loss, 1e-12):
-                self._stop(f"diverged at step {step}, lr = {lr:.3g} (the loss grew "
+                self._stop(f"diverged at step {step}, lr = {_fmt.fmt_lr(lr)} (the loss grew "
                            f"{loss / max(self.first_loss, 1e-12):.3g}× above its start)")
                 return None
             new_p = self.optimizer.step(p, grad, lr)
             delta = new_p - p
             update_norm = math.sqrt(float(delta @ delta))
             if not math.isfinite(update_norm):
-                self._stop(f"diverged at step {step}, lr = {lr:.3g} (the weights overflowed)")
+                self._stop(f"diverged at step {step}, lr = {_fmt.fmt_lr(lr)} (the weights overflowed)")
                 return None
         if self.watch is None:  # position along the descent direction −g/|g|, which starts at 0
             unit = -grad / grad_norm if grad_norm > 0 else grad

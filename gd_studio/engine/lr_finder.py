@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from . import fmt as _fmt
 from . import optimizers
 from .config import MAX_LR, check_lr
 from .errors import ConfigError, GDStudioError
@@ -164,14 +165,8 @@ def lr_grid(start_lr: float, end_lr: float, num_iter: int, mode: str = "exp") ->
 
 
 def fmt_lr(lr: float | None) -> str:
-    """A learning rate in two significant digits, exponent unpadded: 3.2e-1, 3.2, 3.2e+2."""
-    if lr is None or not math.isfinite(lr):
-        return "—"
-    mantissa, exponent = f"{lr:.1e}".split("e")
-    exp = int(exponent)
-    if exp == 0:
-        return mantissa
-    return f"{mantissa}e{'+' if exp > 0 else '-'}{abs(exp)}"
+    """A learning rate in the app's one style (engine/fmt.py): 0.316, 3.16e-5."""
+    return _fmt.fmt_lr(lr)
 
 
 def _check_int(what: str, value: Any, low: int, high: int | None = None) -> int:

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from . import fmt as _fmt
+
 MINUS = "\u2212"
 OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "momentum", "nesterov": "Nesterov momentum",
                     "rmsprop": "RMSprop", "adam": "Adam"}
@@ -64,7 +66,7 @@ def fmt_lr(lr: float) -> str:
     lr = float(lr)
     if not math.isfinite(lr):
         return fmt(lr)
-    return _exp(f"{lr:.3g}")
+    return _fmt.fmt_lr(lr)
 
 
 def fmt_ratio(x: float) -> str:

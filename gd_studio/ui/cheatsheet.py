@@ -1,15 +1,27 @@
 """The "?" overlay: a translucent sheet over the window listing every keyboard shortcut by section."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QFont, QKeySequence, QPainter
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
+from gd_studio.ui.keys import TAKES_ALL_KEYS
 from gd_studio.ui.theme import Theme, applied_theme, get_theme
 
 __all__ = ["CheatSheet", "action_label", "shortcut_text"]
+
+_MODIFIER_KEYS = frozenset({Qt.Key.Key_Shift, Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_Meta,
+                            Qt.Key.Key_AltGr, Qt.Key.Key_CapsLock, Qt.Key.Key_Super_L, Qt.Key.Key_Super_R})
+
+
+def _alive(widget: QWidget) -> bool:
+    try:
+        widget.objectName()
+    except RuntimeError:  # deleted meanwhile (a rebuilt panel)
+        return False
+    return True
 
 
 def action_label(action: QAction) -> str:
@@ -35,7 +47,9 @@ def _key_text(sequence: QKeySequence) -> str:
 
 def shortcut_text(action: QAction) -> str:
     """All of the action's shortcuts as the platform writes them ("Ctrl+S", "⌘S"; arrows as ←→↑↓),
-    joined by " or "."""
+    joined by " or "; an action's "cheatSheetKeys" property, when set, says it instead ("1 … 9")."""
+    if action.shortcuts() and action.property("cheatSheetKeys"):
+        return str(action.property("cheatSheetKeys"))
     return " or ".join(_key_text(k) for k in action.shortcuts() if not k.isEmpty())
 
 
@@ -64,6 +78,9 @@ class CheatSheet(QWidget):
         self.setAccessibleName(title)
         self.setAccessibleDescription("Lists the keyboard shortcuts. Press any key or click to close.")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setProperty(TAKES_ALL_KEYS, True)  # while open, every key is the sheet's (keys.py steps aside)
+        # where the keyboard goes when the sheet closes and nothing had the focus before (set by keys.install)
+        self.home: Callable[[], QWidget | None] | None = None
         self._title = title
         self._sections = [(str(name), list(actions)) for name, actions in sections]
         current_theme, current_scale = applied_theme()
@@ -125,11 +142,16 @@ class CheatSheet(QWidget):
         """Hide the sheet and give the focus back to where it was."""
         if not self.isVisible():
             return
-        self.hide()
         previous = self._previous_focus
         self._previous_focus = None
+        if previous is None or not _alive(previous) or not previous.isVisible():
+            previous = self.home() if self.home is not None else None
         if previous is not None:
+            # before hiding: a hidden focus widget would hand the focus to the next field in the tab chain
             previous.setFocus(Qt.FocusReason.PopupFocusReason)
+        else:
+            self.clearFocus()
+        self.hide()
         self.closed.emit()
 
     def toggle(self) -> None:
@@ -210,6 +232,8 @@ class CheatSheet(QWidget):
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt override)
         event.accept()
+        if event.key() in _MODIFIER_KEYS:
+            return  # Shift on its way to "?" (Shift+/ on US keyboards) is not "any key": the "?" closes it
         self.close_sheet()
 
     def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt override)

@@ -94,7 +94,8 @@ class MainWindow(QMainWindow):
     def __init__(self, config: RunConfig | None = None, *, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("gdStudioMainWindow")
-        self.setWindowTitle("GD Studio — learning rates, live")
+        # Qt appends the application's display name ("… — GD Studio") where the platform shows it
+        self.setWindowTitle("Learning rates, live")
         self.setAcceptDrops(True)
         self.messages: list[tuple[str, str]] = []
         self.last_snapshot = None
@@ -187,6 +188,8 @@ class MainWindow(QMainWindow):
         self.presentation.presentationChanged.connect(self.state.set_presentation)  # AppState mirrors the look
         self.presentation.themeChanged.connect(self.state.set_theme)
         self.presentation.name_widgets()
+        from . import keys
+        self.keys = keys.install(self)  # keys by the character typed; fields give the keyboard back to the run
 
         self.panel.set_config(self.state.config)
         self.controller.reconfigureRequested.emit(self.state.config)
@@ -226,24 +229,24 @@ class MainWindow(QMainWindow):
         self.lr_view.show_bounds.toggled.connect(self.actionShowSmithBounds.setChecked)
         self.actionAbout = reg.add("actionAbout", self._about, live=False)
 
+        # every menu stays referenced here: PySide6 before 6.11.2 deletes a menu whose Python wrapper is dropped
         mb = self.menuBar()
-        m = mb.addMenu("&File")
+        self.file_menu = m = mb.addMenu("&File")
         m.addAction(self.actionImportCsv)
         m.addSeparator()
         m.addAction(self.actionQuit)
-        m = mb.addMenu("&Run")
+        self.run_menu = m = mb.addMenu("&Run")
         for a in (self.actionRun, self.actionStep, self.actionReset, self.actionReseed):
             m.addAction(a)
         m.addSeparator()
         for a in (self.actionRangeTest, self.actionUseSuggestedLr, self.actionCancel):
             m.addAction(a)
-        m = mb.addMenu("&View")
+        self.view_menu = m = mb.addMenu("&View")
         m.addAction(self.actionTogglePanel)
         m.addAction(self.actionShowOtherSuggestions)
         m.addAction(self.actionShowSmithBounds)
-        m = mb.addMenu("&Help")
+        self.help_menu = m = mb.addMenu("&Help")
         m.addAction(self.actionAbout)
-        self.run_menu = mb.actions()[1].menu()
 
         tb = QToolBar("Controls")
         tb.setObjectName("mainToolBar")

@@ -1,10 +1,12 @@
 """Presentation mode, themes, full screen and the keyboard extras of the main window (LR ×/÷ √10, speed, "?").
 
-Presentation mode (F5, also P; ``--presentation``) switches the whole app to the high-contrast light theme at
-the presentation scale (1.5–2.5×, saved in the preferences): the app font, the tick labels, legends, line
-widths and markers of every plot, and every widget whose font the window set itself. The model-and-data
-panel is hidden and the window maximised. Leaving puts back exactly what was there before (fonts, palette,
-panel, window state); the run, the LR, the data and the zoom are never touched.
+Presentation mode (F5, also P; ``--presentation``) is a state, one flag: ``apply_presentation`` gives the window
+the high-contrast light theme at the presentation scale (1.5–2.5×, saved in the preferences): the app font, every
+widget's font, the tick labels, legends, line widths and markers of every plot; the panel hidden, the window
+maximised. ``remove_presentation`` puts back exactly what was there. Sizes are never multiplied from what a
+widget shows now: each widget's font is a function of the app font from a remembered base, so any number of
+F5 presses, scenario switches and rebuilt widgets in between end where they started. The run, the LR, the data
+and the zoom are never touched.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import re
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QFont, QKeySequence, QPalette
-from PySide6.QtWidgets import QApplication, QLabel, QMenu, QWidget
+from PySide6.QtWidgets import QApplication, QMenu, QWidget
 
 from . import settings
 from . import theme as th
@@ -34,11 +36,29 @@ _SERIES = (("step_view", "train", 0, False), ("step_view", "val", 1, True), ("st
            ("lr_view", "smoothed", 0, False))
 
 
+# the cheat sheet's sections and their order; an action not named here goes to its menu's section
+CHEAT_SHEET_SECTIONS = (
+    ("Run", ("actionRun", "actionStep", "actionStepBack", "actionReset", "actionReseed", "actionCancel")),
+    ("Learning rate", ("actionLrUp", "actionLrDown", "actionRangeTest", "actionUseSuggestedLr")),
+    ("Speed", ("actionSlower", "actionFaster")),
+    ("Compare", ("actionKeepGhost", "actionClearGhosts", "actionValidateSuggestion", "actionTrainCyclical")),
+    ("Scenarios", ("actionOpenScenario", "actionSaveScenario", "actionScenarioKeys", "actionPreviousScenario",
+                   "actionNextScenario")),
+    ("File", ("actionImportCsv",)),
+    ("View", ("actionPresentation", "actionFullScreen", "actionCheatSheet", "actionCopyWindowImage",
+              "actionUsePyTorch", "actionQuit")),
+)
+_SECTION_OF = {name: section for section, names in CHEAT_SHEET_SECTIONS for name in names}
+
+
 def menu(window, title: str) -> QMenu | None:
-    """The window's top-level menu titled ``title`` (mnemonic ampersands ignored)."""
-    for a in window.menuBar().actions():
-        m = a.menu()
-        if m is not None and a.text().replace("&", "") == title:
+    """The window's top-level menu titled ``title`` (mnemonic ampersands ignored).
+
+    Found among the window's QMenu children, never through an action's ``menu``: PySide6 6.6–6.11.1 hand back a
+    wrapper of an already deleted object from it."""
+    top = set(window.menuBar().actions())
+    for m in window.findChildren(QMenu):
+        if m.menuAction() in top and m.title().replace("&", "") == title:
             return m
     return None
 
@@ -89,7 +109,7 @@ class Presentation(QObject):
         self.theme_name = settings.theme_name(t.name)
         self.normal_scale = scale
         self.scale = settings.saved_presentation_scale()
-        self._saved: dict | None = None
+        self._saved: dict | None = None  # what presentation mode replaced (app look, dock, window state, layout)
         self._make_actions()
         self.cheat_sheet = CheatSheet(window, [])
         self.cheat_sheet.closed.connect(lambda: self.actionCheatSheet.setChecked(False))
@@ -111,7 +131,7 @@ class Presentation(QObject):
                                            "Full screen on or off", checkable=True)
         self.actionCheatSheet = add_action(w, "actionCheatSheet", "Keyboard shortcuts", ["?", "F1"],
                                            self.toggle_cheat_sheet, "Show every keyboard shortcut", checkable=True)
-        self.actionLrUp = add_action(w, "actionLrUp", "Learning rate × √10", ["+", "=", "Shift+="], self.lr_up,
+        self.actionLrUp = add_action(w, "actionLrUp", "Learning rate × √10", ["+", "="], self.lr_up,
                                      "Multiply the learning rate by √10 ≈ 3.16 (two presses: ×10)")
         self.actionLrDown = add_action(w, "actionLrDown", "Learning rate ÷ √10", ["-", "_"], self.lr_down,
                                        "Divide the learning rate by √10 ≈ 3.16 (two presses: ÷10)")
@@ -204,75 +224,18 @@ class Presentation(QObject):
 
     # ------------------------------------------------------------------------------ presentation
     def set_presentation(self, on: bool) -> None:
+        """Enter or leave presentation mode: one flag, and the look that follows from it (idempotent)."""
         on = bool(on)
         self.actionPresentation.setChecked(on)
         if on == self.active:
             return
-        app = QApplication.instance()
-        w = self.w
         if on:
-            before = app.font().pointSizeF()
-            self._saved = {
-                "font": QFont(app.font()), "palette": QPalette(app.palette()), "sheet": app.styleSheet(),
-                "props": (app.property("gdStudioTheme"), app.property("gdStudioScale")),
-                "pg": (pg.getConfigOption("background"), pg.getConfigOption("foreground")),
-                "dock": not w.dock.isHidden(), "state": w.windowState(),
-                "fonts": [(x, QFont(x.font())) for x in w.findChildren(QWidget)
-                          if x.testAttribute(Qt.WidgetAttribute.WA_SetFont)],
-                "heights": [(x, x.minimumHeight(), x.maximumHeight()) for x in w.findChildren(QLabel)
-                            if 0 < x.minimumHeight() == x.maximumHeight()],
-            }
-            inherit = [(x, QFont(x.font())) for x in [w, *w.findChildren(QWidget)]
-                       if not x.testAttribute(Qt.WidgetAttribute.WA_SetFont)]
-            # the app font becomes exactly the normal one × the scale (the plots get theme.py's sizes × scale)
-            base = th.get_theme(PRESENTATION_THEME).base_font_pt
-            th.apply_theme(app, PRESENTATION_THEME, self.scale * before / base if before > 0 else self.scale)
-            ratio = app.font().pointSizeF() / before if before > 0 else self.scale
-            self._saved["ratio"] = ratio
-            for widget, font in self._saved["fonts"]:
-                f = QFont(font)
-                f.setPointSizeF(font.pointSizeF() * ratio)
-                widget.setFont(f)
-            for label, lo, _hi in self._saved["heights"]:
-                label.setFixedHeight(round(lo * ratio))
-            # with an application style sheet Qt does not pass a new app font on to existing widgets, so the
-            # widgets that inherit theirs get it scaled too, and inherit again on the way back
-            self._saved["inherit"] = [x for x, _f in inherit]
-            for x, font in inherit:  # from the sizes before any change: a parent's new font reaches children
-                f = QFont(font)
-                f.setPointSizeF(font.pointSizeF() * ratio)
-                x.setFont(f)
-            self._saved["compact"] = self._set_compact(True)
-            self.active = True
-            w.dock.hide()
-            if w.isVisible() and not w.isFullScreen():
-                w.showMaximized()
+            apply_presentation(self, self.scale)
         else:
-            s = self._saved or {}
-            self.active = False
-            if s:
-                self._set_compact(False, s.get("compact"))
-                app.setFont(s["font"])
-                app.setPalette(s["palette"])
-                app.setStyleSheet(s["sheet"])
-                app.setProperty("gdStudioTheme", s["props"][0])
-                app.setProperty("gdStudioScale", s["props"][1])
-                pg.setConfigOptions(background=s["pg"][0], foreground=s["pg"][1])
-                for widget in s.get("inherit", []):
-                    widget.setFont(QFont())  # no font of its own again: it inherits, as before
-                for widget, font in s["fonts"]:
-                    widget.setFont(font)
-                for label, lo, hi in s["heights"]:
-                    label.setMinimumHeight(lo)
-                    label.setMaximumHeight(hi)
-                w.dock.setVisible(s["dock"])
-                if w.isVisible() and not w.isFullScreen():
-                    w.setWindowState(s["state"])
-            self._saved = None
-        self.restyle()
+            remove_presentation(self)
         self.presentationChanged.emit(on)
         if on:
-            w.show_message("Presentation mode: F5 or P returns to the normal view, ? lists the keys.", "info", 4)
+            self.w.show_message("Presentation mode: F5 or P returns to the normal view, ? lists the keys.", "info", 4)
 
     def _set_compact(self, on: bool, saved: dict | None = None) -> dict:
         """Presentation mode's layout, so the plots get the height: each view's caption one line on its title's
@@ -303,8 +266,6 @@ class Presentation(QObject):
             if dock is not None:
                 dock.setTitleBarWidget(QWidget())
             w.statusBar().hide()
-            if self._saved:
-                w.menuBar().setFont(QFont(self._saved["font"]))
         elif saved:
             for v in views:
                 set_caption_inline(v.widget, False)
@@ -350,13 +311,14 @@ class Presentation(QObject):
         return DENSITIES[self.density][2]
 
     def _message_shown(self, *_) -> None:
-        # the banner's style sheet is set anew with each message, and that resets its text's font
-        if self.active and self._saved:
-            for widget, font in self._saved["fonts"]:
-                if widget is self.w.banner.label:
-                    f = QFont(font)
-                    f.setPointSizeF(font.pointSizeF() * self._saved["ratio"])
-                    widget.setFont(f)
+        # the banner sets a new style sheet with each message, and re-polishing gives its text back the font it had
+        # when first polished: its remembered size is put back (in either view)
+        with follow_app_font(self.w.banner, trust=True):
+            pass
+
+    def _own_font_widgets(self) -> tuple:
+        # the cheat sheet sizes itself from the theme and the scale
+        return (self.cheat_sheet,)
 
     def toggle_presentation(self) -> None:
         self.set_presentation(not self.active)
@@ -378,7 +340,8 @@ class Presentation(QObject):
         settings.set_theme_name(name)
         self.theme_actions[name].setChecked(True)
         if not self.active:
-            th.apply_theme(QApplication.instance(), name, self.normal_scale)
+            with follow_app_font(self.w, self._own_font_widgets()):  # a theme's base font size may differ
+                th.apply_theme(QApplication.instance(), name, self.normal_scale)
             self.restyle()
         self.themeChanged.emit(name)
 
@@ -393,20 +356,41 @@ class Presentation(QObject):
 
     # ----------------------------------------------------------------------------- cheat sheet
     def sections(self) -> list:
+        """The cheat sheet's sections, made from the window's actual QActions each time it opens, so a new action
+        or a changed key can never be missing: every action with a shortcut is listed, in its section (the
+        action's "cheatSheetSection" property, else this table, else the menu it is in, else "More")."""
+        from .cheatsheet import shortcut_text
+
         w = self.w
-
-        def acts(*names):
-            return [a for a in (getattr(w, n, None) or w.findChild(QAction, n) for n in names) if a is not None]
-
-        return [
-            ("Run", acts("actionRun", "actionStep", "actionStepBack", "actionReset", "actionReseed", "actionCancel")),
-            ("Learning rate", acts("actionLrUp", "actionLrDown", "actionRangeTest", "actionUseSuggestedLr")),
-            ("Speed", acts("actionSlower", "actionFaster")),
-            ("Scenarios", acts("actionOpenScenario", "actionSaveScenario", "actionScenarioKeys",
-                               "actionPreviousScenario", "actionNextScenario")),
-            ("View", acts("actionPresentation", "actionFullScreen", "actionCheatSheet", "actionCopyWindowImage",
-                          "actionUsePyTorch", "actionQuit")),
-        ]
+        summary = w.findChild(QAction, "actionScenarioKeys")
+        if summary is not None:  # one row for the nine number keys of the playlist
+            summary.setProperty("cheatSheetKeys", "1 … 9")
+        actions, seen = [], set()
+        for a in [*w.actions(), *w.findChildren(QAction)]:
+            if id(a) in seen or a.isSeparator() or not shortcut_text(a):
+                continue
+            if summary is not None and re.fullmatch(r"actionOpenScenario\d", a.objectName()):
+                continue
+            seen.add(id(a))
+            actions.append(a)
+        in_menu = {}
+        for m in w.findChildren(QMenu):
+            top = m
+            while isinstance(top.parent(), QMenu):
+                top = top.parent()
+            for a in m.actions():
+                in_menu.setdefault(id(a), top.title().replace("&", ""))
+        order = [name for name, _ in CHEAT_SHEET_SECTIONS]
+        groups: dict[str, list] = {}
+        for a in actions:
+            section = a.property("cheatSheetSection") or _SECTION_OF.get(a.objectName()) \
+                or in_menu.get(id(a)) or "More"
+            groups.setdefault(str(section), []).append(a)
+        for name, members in CHEAT_SHEET_SECTIONS:  # the table's order within a section, the rest after
+            if name in groups:
+                rank = {n: i for i, n in enumerate(members)}
+                groups[name].sort(key=lambda a: rank.get(a.objectName(), len(rank)))
+        return sorted(groups.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
 
     def toggle_cheat_sheet(self) -> None:
         if self.cheat_sheet.isVisible():
@@ -450,8 +434,124 @@ class Presentation(QObject):
         self._speed_step(-1)
 
 
+# Every widget's font size is a function of the app font's size: each widget remembers its size at a given app
+# font size (dynamic properties), and gets base × app / base_app for another. A size that differs from the one
+# last given here means the widget's owner set a new font since: that becomes its base, at the app size then.
+# Qt cannot be left to pass fonts on by itself: under an application style sheet a child keeps the size it was
+# first polished with, and re-polishing puts back stale sizes, so inheritance alone leaves widgets behind.
+_BASE_PT = "gdStudioBasePt"
+_BASE_APP_PT = "gdStudioBaseAppPt"
+_GIVEN_PT = "gdStudioGivenPt"
+
+
+def _font_widgets(root, skip) -> list:
+    from PySide6.QtWidgets import QMenu, QMenuBar
+
+    out = []
+    for x in [root, *root.findChildren(QWidget)]:
+        if isinstance(x, (QMenu, QMenuBar)) or x.font().pointSizeF() <= 0:
+            continue  # menus stay the lecturer's size; pixel-sized fonts are not ours
+        if any(s is not None and (s is x or s.isAncestorOf(x)) for s in skip):
+            continue
+        out.append(x)
+    return out
+
+
+def _bases(widgets, app_pt: float, trust: bool = False) -> list:
+    """(widget, base size, app size of that base) for each widget, read before anything changes. With ``trust``
+    a remembered base wins even over a changed font (a style sheet that put back a stale one)."""
+    out = []
+    for x in widgets:
+        pt = x.font().pointSizeF()
+        base, base_app, given = x.property(_BASE_PT), x.property(_BASE_APP_PT), x.property(_GIVEN_PT)
+        if base is None or base_app is None or given is None or (not trust and abs(float(given) - pt) > 1e-9):
+            base, base_app = pt, app_pt
+        out.append((x, float(base), float(base_app)))
+    return out
+
+
+def _give(bases, app_pt: float) -> None:
+    """Each widget its size for the app font's ``app_pt``: exactly its base at the base's app size."""
+    for x, base, base_app in bases:
+        pt = base if app_pt == base_app else base * app_pt / base_app
+        if x.font().pointSizeF() != pt:
+            f = QFont(x.font())
+            f.setPointSizeF(pt)
+            x.setFont(f)
+        x.setProperty(_BASE_PT, base)
+        x.setProperty(_BASE_APP_PT, base_app)
+        x.setProperty(_GIVEN_PT, x.font().pointSizeF())
+
+
+def follow_app_font(root, skip=(), trust: bool = False, before_pt: float | None = None):
+    """Context manager: the app font changes inside; every widget under ``root`` then gets its size for the new
+    app font, from its base (so any number of changes there and back ends exactly where it started)."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def _follow():
+        app_pt = before_pt if before_pt is not None else QApplication.font().pointSizeF()
+        bases = _bases(_font_widgets(root, skip), app_pt, trust)
+        yield
+        _give(bases, QApplication.font().pointSizeF())
+
+    return _follow()
+
+
+def apply_presentation(p: Presentation, scale: float) -> None:
+    """Presentation look at ``scale`` for ``p``'s window: high-contrast theme, app font × scale and every widget's
+    font with it, compact layout, panel hidden, maximised. Records what it replaces for remove_presentation."""
+    app = QApplication.instance()
+    w = p.w
+    before = app.font().pointSizeF()
+    p._saved = {
+        "font": QFont(app.font()), "palette": QPalette(app.palette()), "sheet": app.styleSheet(),
+        "props": (app.property("gdStudioTheme"), app.property("gdStudioScale")),
+        "pg": (pg.getConfigOption("background"), pg.getConfigOption("foreground")),
+        "dock": not w.dock.isHidden(), "state": w.windowState(),
+    }
+    with follow_app_font(w, p._own_font_widgets()):
+        # the app font becomes exactly the normal one × the scale (the plots get theme.py's sizes × scale)
+        base = th.get_theme(PRESENTATION_THEME).base_font_pt
+        th.apply_theme(app, PRESENTATION_THEME, scale * before / base if before > 0 else scale)
+    p.active = True
+    p._saved["compact"] = p._set_compact(True)
+    w.menuBar().setFont(QFont(p._saved["font"]))
+    w.dock.hide()
+    if w.isVisible() and not w.isFullScreen():
+        w.showMaximized()
+    p.restyle()
+
+
+def remove_presentation(p: Presentation) -> None:
+    """Back to exactly the normal look: the app's font, palette and style sheet as they were, every widget's font
+    at its normal size (widgets created meanwhile included), the layout, the panel and the window state."""
+    app = QApplication.instance()
+    w = p.w
+    s = p._saved or {}
+    if s:  # first, at the presentation size: widgets that size their fonts themselves do it for the normal layout
+        p._set_compact(False, s.get("compact"))
+    p.active = False
+    with follow_app_font(w, p._own_font_widgets()):
+        if s:
+            app.setFont(s["font"])
+            app.setPalette(s["palette"])
+            app.setStyleSheet(s["sheet"])
+            app.setProperty("gdStudioTheme", s["props"][0])
+            app.setProperty("gdStudioScale", s["props"][1])
+            pg.setConfigOptions(background=s["pg"][0], foreground=s["pg"][1])
+    if s:
+        w.menuBar().setFont(QFont())  # inherits again, as before
+        w.dock.setVisible(s["dock"])
+        if w.isVisible() and not w.isFullScreen():
+            w.setWindowState(s["state"])
+    p._saved = None
+    p.restyle()
+
+
 def install(window) -> Presentation:
     return Presentation(window)
 
 
-__all__ = ["Presentation", "install", "menu", "add_action", "snap_lr", "PRESENTATION_KEYS"]
+__all__ = ["Presentation", "install", "menu", "add_action", "snap_lr", "PRESENTATION_KEYS",
+           "apply_presentation", "remove_presentation", "follow_app_font"]

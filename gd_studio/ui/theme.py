@@ -288,8 +288,11 @@ def apply_theme(app: QApplication | None, theme: Theme | str | None, scale: floa
     scale = _check_scale(scale)
     # Fusion honours a custom palette on every OS (the native Windows and macOS styles partly ignore it),
     # so dark and high-contrast themes look the same everywhere.
-    if app.style().name().lower() != "fusion":
+    # (under a style sheet app.style() is Qt's style-sheet proxy, named "": the property remembers Fusion was set,
+    # since setting it again re-polishes every widget, the slowest part of a theme change)
+    if app.property("gdStudioFusion") is not True and app.style().name().lower() != "fusion":
         app.setStyle("Fusion")
+        app.setProperty("gdStudioFusion", True)
     app.setPalette(_palette(t))
     font = QFont(app.font())
     font.setPointSizeF(_font_pt(t, scale))

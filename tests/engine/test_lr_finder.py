@@ -144,7 +144,7 @@ def test_cancel_stops_and_says_when(moons, mlp):
 
 def test_reaching_the_end_is_said(moons, mlp):
     r = lr_finder.range_test(mlp, moons, mlp.init_params(0), start_lr=1e-6, end_lr=1e-3, num_iter=20)
-    assert r.stop_kind == "end" and r.stop_reason == "reached end_lr = 1.0e-3 after 20 steps"
+    assert r.stop_kind == "end" and r.stop_reason == "reached end_lr = 0.001 after 20 steps"
     assert r.losses.size == 20
 
 
@@ -158,7 +158,7 @@ def quad_test(a=1.0, shift=0.0, start=1.0, **kw):
 def test_divergence_stops_with_a_reason():
     r = quad_test()
     assert r.stop_kind == "diverged"
-    assert re.match(r"loss diverged at step \d+ of 60, lr = \d\.\de\+1: it stayed more than 4× ", r.stop_reason)
+    assert re.match(r"loss diverged at step \d+ of 60, lr = \d+(\.\d+)?: it stayed more than 4× ", r.stop_reason)
     # it stopped once the loss had climbed well above the start, and not long after lr passed 2/a
     assert r.losses[-1] > 4 * r.losses[0] and 2.0 < r.lrs[-1] < 20.0
     assert r.losses.size < 60
@@ -187,7 +187,7 @@ def test_negative_offset_loss_on_a_real_model_stops_at_the_same_step(moons, mlp)
 def test_non_finite_loss_stops_at_once_and_the_curve_stays_finite():
     r = quad_test(a=10.0, end_lr=1e3, num_iter=200, diverge_factor=1e300, patience=200)
     assert r.stop_kind == "non_finite"
-    assert re.match(r"non-finite (loss|parameters) at step \d+ of 200, lr = \d\.\de\+\d", r.stop_reason)
+    assert re.match(r"non-finite (loss|parameters) at step \d+ of 200, lr = \d[\d.]*(e-?\d+)?$", r.stop_reason)
     assert 0 < r.losses.size < 200
     assert np.isfinite(r.losses).all() and np.isfinite(r.smoothed).all() and np.isfinite(r.lrs).all()
     json.dumps(r.to_dict(), allow_nan=False)
@@ -400,7 +400,7 @@ def test_repeats_give_a_median_a_band_and_a_spread(moons, mlp):
     assert np.isfinite(rep.median).all() and (rep.low <= rep.median).all() and (rep.median <= rep.high).all()
     centre, factor = rep.spread["steepest"]
     assert factor >= 1.0 and 1e-5 <= centre <= 10
-    assert re.fullmatch(r"\d\.\d(e[+-]\d+)? ×/÷ \d+\.\d", rep.describe("steepest"))
+    assert re.fullmatch(r"\d[\d.]*(e-?\d+)? ×/÷ \d+\.\d", rep.describe("steepest"))
     json.dumps(rep.to_dict(), allow_nan=False)
     again = lr_finder.repeat_range_test(mlp, moons, mlp.init_params(0), seeds=(0, 1, 2), num_iter=60,
                                         start_lr=1e-5, end_lr=10)
@@ -426,7 +426,7 @@ def test_summary_pads_short_runs_and_cuts_where_most_runs_stopped():
     assert rep.low[0] == pytest.approx(0.2) and rep.high[0] == pytest.approx(1.8)  # 10th/90th percentiles
     centre, factor = rep.spread["steepest"]
     assert centre == pytest.approx(2e-2) and factor == pytest.approx(10 ** (math.log10(4) / math.sqrt(2)))
-    assert rep.describe("steepest") == "2.0e-2 ×/÷ 2.7 (2 of 3 runs)"
+    assert rep.describe("steepest") == "0.02 ×/÷ 2.7 (2 of 3 runs)"
     assert rep.spread["valley"] is None and rep.describe("valley") == "undefined in all 3 runs"
 
 

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QPushButton
+from PySide6.QtCore import QEvent, QPoint, Qt
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QPushButton
 
 from gd_studio.ui.cheatsheet import CheatSheet, action_label, shortcut_text
 
@@ -132,3 +132,22 @@ def test_rebuilt_on_open_and_themed(window):
     sheet.set_sections([("Only", [actions["save"]])])
     texts = {label.text() for label in sheet.findChildren(QLabel) if not label.isHidden()}
     assert "Only" in texts and "Run" not in texts
+
+
+def test_modifier_keys_do_not_close_it_and_focus_goes_home(window, qtbot):
+    """Issue 8, bug 7: the Shift of a "?" typed as Shift+/ closed the sheet (so its "?" opened it again), and with
+    nothing focused before, closing put the focus in the next field of the tab chain."""
+    win, sheet, _, editor = window
+    home = QPushButton("home", win.centralWidget())
+    home.show()
+    sheet.home = lambda: home
+    editor.clearFocus()
+    sheet.toggle()
+    qtbot.waitUntil(sheet.hasFocus)
+    for key in (Qt.Key.Key_Shift, Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_AltGr, Qt.Key.Key_Meta):
+        # sent as an event: QTest of PySide6 6.6 aborts on AltGr and Meta
+        QApplication.sendEvent(sheet, QKeyEvent(QEvent.Type.KeyPress, key, Qt.KeyboardModifier.NoModifier))
+        assert sheet.isVisible(), key
+    qtbot.keyClick(sheet, "?")
+    assert not sheet.isVisible()
+    assert home.hasFocus()

@@ -246,7 +246,7 @@ def test_typed_learning_rate_applies_live(make_window, qtbot):
     field.editingFinished.emit()
     qtbot.waitUntil(lambda: w.last_snapshot.lr == pytest.approx(3e-3), timeout=3000)
     assert w.last_snapshot.step > 10  # no reset: the run went on with the new LR
-    assert field.text() == "3e-3"
+    assert field.text() == "0.003"  # typed 3e-3, shown in the one style (engine/fmt.py)
     w.actionRun.trigger()
 
 

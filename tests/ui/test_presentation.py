@@ -1,10 +1,12 @@
 """Presentation mode and themes: everything scaled by the factor, exactly restored, no state lost; preferences kept."""
 from __future__ import annotations
 
+import os
+
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLabel
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from gd_studio.engine.config import RunConfig
 from gd_studio.ui import settings, theme
@@ -44,6 +46,9 @@ def _look(w):
 
 
 def test_presentation_scales_everything_and_restores_it_exactly(make_window, qtbot):
+    from gd_studio.ui.app import NORMAL_SCALE
+
+    theme.apply_theme(QApplication.instance(), "light", NORMAL_SCALE)  # as the app starts (fonts as users see)
     w = make_window(PARABOLA)
     w.controller.stepRequested.emit(7)
     qtbot.waitUntil(lambda: w.step_count == 7 and not w.last_snapshot.running, timeout=5000)
@@ -185,3 +190,112 @@ def test_presentation_plots_get_the_height_and_the_window_fits_the_screen(make_w
     w.presentation.set_presentation(False)
     assert (w.weight_view.caption.lines(), w.weight_view.caption.maximumHeight(), narration.compact,
             w.study.timeline.isHidden(), w.statusBar().isHidden(), w.weight_view.caption.parentWidget()) == before
+
+
+# ---------------------------------------------------------------- presentation is a state (issue 8, bugs 3 and 15)
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _census(w):
+    """Every size presentation mode touches, as a set (widgets rebuilt meanwhile count by what they look like):
+    each widget's font, each plot's tick font, legend text, item pens and markers, the app font."""
+    from gd_studio.ui.cheatsheet import CheatSheet
+
+    sheet = w.findChild(CheatSheet)
+    out = {("app", QApplication.font().pointSizeF()), ("dock", w.dock.isHidden()),
+           ("theme", theme.applied_theme()[0].name)}
+    for x in w.findChildren(QWidget):
+        if sheet is not None and (x is sheet or sheet.isAncestorOf(x)):
+            continue
+        out.add(("font", type(x).__name__, x.objectName(), round(x.font().pointSizeF(), 9)))
+    for v in ("data_view", "weight_view", "lr_view", "step_view"):
+        pi = getattr(w, v).plot.getPlotItem()
+        out.add((v, "tick", pi.getAxis("bottom").style["tickFont"].pointSizeF()))
+        if pi.legend is not None:
+            out.add((v, "legend", pi.legend.opts.get("labelTextSize")))
+            for _sample, label in pi.legend.items:
+                out.add((v, "legend item", label.opts.get("size")))
+        for item in pi.items:
+            pen = getattr(item, "opts", {}).get("pen") if isinstance(getattr(item, "opts", None), dict) else None
+            if pen is not None and not isinstance(pen, (str, tuple)):
+                out.add((v, type(item).__name__, round(pg.mkPen(pen).widthF(), 9)))
+    for k, val in _look(w).items():
+        out.add(("look", k, val))
+    return out
+
+
+def _open_scenario(qtbot, w, key):
+    with qtbot.waitSignal(w.scenarios.scenarioApplied, timeout=15000):
+        qtbot.keyClick(w.centralWidget(), key)
+
+
+@pytest.fixture
+def app_started():
+    """The app's look as run_app sets it up before the window opens."""
+    from gd_studio.ui.app import NORMAL_SCALE
+
+    theme.apply_theme(QApplication.instance(), "light", NORMAL_SCALE)
+
+
+def test_f5_scenario_f5_leaves_presentation_completely(app_started, make_window, qtbot):
+    """Bug 3: Launch, F5, 3, F5 raised "Internal C++ object (QLabel) already deleted" and left the window half in
+    presentation mode (large fonts, panel missing, maximised), the scenario caption huge after more cycles."""
+    w = make_window(PARABOLA)
+    app_pt = QApplication.font().pointSizeF()
+    caption_pt = w.scenarios.caption.font().pointSizeF()
+    state = w.windowState()
+    qtbot.keyClick(w.centralWidget(), Qt.Key.Key_F5)
+    assert w.presentation.active and w.dock.isHidden()
+    _open_scenario(qtbot, w, Qt.Key.Key_3)
+    qtbot.keyClick(w.centralWidget(), Qt.Key.Key_F5)
+    assert not w.presentation.active and not w.actionPresentation.isChecked()
+    assert not w.dock.isHidden() and w.windowState() == state
+    assert QApplication.font().pointSizeF() == app_pt
+    assert w.scenarios.caption.font().pointSizeF() == caption_pt
+    assert theme.applied_theme()[0].name == "light"
+    for _ in range(3):  # later cycles: the caption stays its size
+        qtbot.keyClick(w.centralWidget(), Qt.Key.Key_F5)
+        qtbot.keyClick(w.centralWidget(), Qt.Key.Key_F5)
+    assert w.scenarios.caption.font().pointSizeF() == caption_pt
+
+
+def test_presentation_survives_a_scenario_switch_at_laptop_size(app_started, make_window, qtbot):
+    """Bug 3 at 1366×768: everything, legends included, is back to its normal size after F5, 3, F5."""
+    w = make_window(PARABOLA)
+    w.resize(1366, 768)
+    _open_scenario(qtbot, w, Qt.Key.Key_3)
+    w.resize(1366, 768)
+    normal = _census(w)
+    qtbot.keyClick(w.centralWidget(), Qt.Key.Key_F5)
+    presenting = _census(w)
+    assert presenting != normal
+    _open_scenario(qtbot, w, Qt.Key.Key_3)
+    assert _census(w) == presenting  # widgets rebuilt while presenting get the presentation look, no more
+    qtbot.keyClick(w.centralWidget(), Qt.Key.Key_F5)
+    w.resize(1366, 768)
+    assert _census(w) == normal
+
+
+# "7, F5" ×40 was run by hand too (GD_STUDIO_LONG_TESTS=1); in the suite 10 cycles of it (2 s each) show the same
+@pytest.mark.parametrize("key, cycles", [(Qt.Key.Key_1, 12),
+                                         (Qt.Key.Key_7, 40 if os.environ.get("GD_STUDIO_LONG_TESTS") else 10)])
+def test_scenario_and_f5_cycles_leave_fonts_and_memory_where_they_started(app_started, make_window, qtbot, key,
+                                                                          cycles):
+    """Bug 15: "1, F5" ×12 took RSS from 144 to 285 MB and "7, F5" past 3.3 GB before 40 cycles: each F5 scaled
+    fonts that were already scaled. Presentation is a state: each look is the same after any number of cycles."""
+    w = make_window(PARABOLA)
+    looks = {}
+    rss = []
+    for i in range(cycles):
+        _open_scenario(qtbot, w, key)
+        qtbot.keyClick(w.centralWidget(), Qt.Key.Key_F5)
+        census = _census(w)
+        looks.setdefault(w.presentation.active, census)
+        assert census == looks[w.presentation.active], f"cycle {i + 1} changed the look"
+        if i in (1, cycles - 1):
+            rss.append(_rss_mb())
+    assert not w.presentation.active
+    assert rss[1] - rss[0] < 40, f"RSS grew from {rss[0]:.0f} to {rss[1]:.0f} MB over {cycles - 2} cycles"

@@ -83,12 +83,12 @@ class Study(QObject):
         run_menu = w.run_menu
         run_menu.insertAction(w.actionStep, self.actionStepBack)
         mb = w.menuBar()
-        compare = None
-        for a in mb.actions():  # before Help, after View
-            if a.text().replace("&", "") == "Help":
-                compare = mb.insertMenu(a, _menu(w, "&Compare"))
-                break
-        menu = compare.menu() if compare is not None else mb.addMenu("&Compare")
+        menu = _menu(w, "&Compare")  # kept, never fetched back with QAction.menu() (dead on PySide6 < 6.11.2)
+        help_action = next((a for a in mb.actions() if a.text().replace("&", "") == "Help"), None)
+        if help_action is not None:
+            mb.insertMenu(help_action, menu)  # before Help, after View
+        else:
+            mb.addMenu(menu)
         menu.setObjectName("compareMenu")
         for a in (self.actionKeepGhost, self.actionClearGhosts):
             menu.addAction(a)
