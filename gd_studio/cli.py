@@ -320,15 +320,16 @@ def read_curve_csv(path: str):
 
 def _suggest_range_file(args: argparse.Namespace) -> int | None:
     """``suggest`` for a .gdrange file (or anything that looks like JSON): None for a CSV."""
-    from .engine import rangefile
+    from .engine import fileio, rangefile
+    from .engine.errors import GDStudioError
 
-    path = Path(args.curve)
+    path = args.curve
     if not rangefile.is_range_file(path):
         try:
-            with open(path, "rb") as fh:
+            with fileio.open_regular(path) as fh:  # never blocks on a FIFO
                 if not fh.read(64).lstrip().startswith(b"{"):
                     return None
-        except OSError:
+        except (OSError, GDStudioError):
             return None  # the CSV reader words the error
     record = rangefile.load(path)
     out = sys.stderr if args.json == "-" else sys.stdout

@@ -492,24 +492,6 @@ def _robust_smooth(y: np.ndarray, x: np.ndarray | None, span: float) -> np.ndarr
         if hi - lo <= 2:
             isolated[lo:hi] = True
     return smooth(np.where(isolated, med, y), x, span=span)
-    for _ in range(2):
-        r = y - s
-        sigma = 1.4826 * float(np.median(np.abs(r - np.median(r))))
-        if not sigma > 0:
-            break
-        # only isolated points (runs of one or two) are outliers; a run of them is a real feature (a
-        # jump, the start of a blow-up) that the smoother must keep
-        wild = np.abs(r) > 3 * sigma
-        edges = np.diff(np.concatenate([[0], wild.astype(np.int8), [0]]))
-        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-        isolated = np.zeros_like(wild)
-        for a, b in zip(starts, ends):
-            if b - a <= 2:
-                isolated[a:b] = True
-        if not isolated.any():
-            break
-        s = smooth(np.where(isolated, np.clip(y, s - 3 * sigma, s + 3 * sigma), y), x, span=span)
-    return s
 
 
 def smooth_curve(losses, lrs=None, *, span: float = DEFAULT_SPAN) -> np.ndarray:

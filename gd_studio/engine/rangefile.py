@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import stat
 from collections import Counter
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -32,7 +31,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from . import lr_finder
+from . import fileio, lr_finder
 from .errors import GDStudioError
 from .lr_finder import CurveError, RangeTestResult, RepeatResult
 
@@ -239,18 +238,7 @@ def save(obj, path, *, meta: dict | None = None) -> Path:
     """
     text = _dumps(to_document(obj, meta=meta)) + "\n"
     dest = Path(os.fspath(path))
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
-    try:
-        if dest.exists() and not dest.is_file():
-            raise RangeFileError(f"{dest}: not a regular file; refusing to overwrite it")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, dest)
-    except OSError as exc:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise RangeFileError(f"{dest}: cannot write: {exc.strerror or exc}") from None
+    fileio.atomic_write(dest, text, error=RangeFileError)  # writes through symlinks, refuses devices and FIFOs
     return dest
 
 
@@ -261,27 +249,8 @@ def is_range_file(path) -> bool:
 
 
 def _read_text(path: Path) -> str:
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise RangeFileError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise RangeFileError(f"{path}: {exc.strerror or exc}") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise RangeFileError(f"{path}: is a directory, not a range-test file")
-    if not stat.S_ISREG(st.st_mode):
-        # a FIFO or device would block or never end
-        raise RangeFileError(f"{path}: not a regular file")
-    if st.st_size > MAX_BYTES:
-        raise RangeFileError(f"{path}: {st.st_size / 2**20:.0f} MB is too big for a range-test file "
-                             f"(limit {MAX_BYTES // 2**20} MB)")
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise RangeFileError(f"{path}: {exc.strerror or exc}") from None
-    if len(raw) > MAX_BYTES:
-        raise RangeFileError(f"{path}: larger than the {MAX_BYTES // 2**20} MB limit for a range-test file")
+    raw = fileio.read_bytes(path, limit=MAX_BYTES, error=RangeFileError, what="a range-test file",
+                            adjustable=False)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

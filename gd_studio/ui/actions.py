@@ -151,14 +151,18 @@ class ActionRegistry(QObject):
 
     def menu(self, title: str) -> QMenu | None:
         """The host window's top-level menu titled ``title`` (mnemonic ampersands ignored)."""
-        bar = getattr(self.host, "menuBar", None)
-        if bar is None:
-            return None
-        for a in bar().actions():
-            m = a.menu()
-            if m is not None and a.text().replace("&", "") == title:
-                return m
-        return None
+        return find_menu(self.host, title) if hasattr(self.host, "menuBar") else None
 
 
-__all__ = ["ActionSpec", "ActionRegistry", "CATALOGUE", "SPECS", "SECTIONS", "key_sequences"]
+def find_menu(window, title: str) -> QMenu | None:
+    """``window``'s top-level menu titled ``title`` (mnemonic ampersands ignored).
+
+    Found among the window's QMenu children, never through ``QAction.menu()``: PySide6 6.6–6.11.1 hand back a
+    wrapper of an already deleted object from it."""
+    top = set(window.menuBar().actions())
+    for m in window.findChildren(QMenu):
+        if m.menuAction() in top and m.title().replace("&", "") == title:
+            return m
+    return None
+
+__all__ = ["ActionSpec", "ActionRegistry", "find_menu", "CATALOGUE", "SPECS", "SECTIONS", "key_sequences"]

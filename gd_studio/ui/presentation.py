@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication, QMenu, QWidget
 
 from . import settings
 from . import theme as th
+from .actions import find_menu
 from .adapters import fmt_lr
 from .cheatsheet import CheatSheet
 
@@ -52,15 +53,8 @@ _SECTION_OF = {name: section for section, names in CHEAT_SHEET_SECTIONS for name
 
 
 def menu(window, title: str) -> QMenu | None:
-    """The window's top-level menu titled ``title`` (mnemonic ampersands ignored).
-
-    Found among the window's QMenu children, never through an action's ``menu``: PySide6 6.6–6.11.1 hand back a
-    wrapper of an already deleted object from it."""
-    top = set(window.menuBar().actions())
-    for m in window.findChildren(QMenu):
-        if m.menuAction() in top and m.title().replace("&", "") == title:
-            return m
-    return None
+    """The window's top-level menu titled ``title`` (see actions.find_menu)."""
+    return find_menu(window, title)
 
 
 def add_action(window, name: str, text: str, shortcuts, slot, tip: str, *, checkable: bool = False) -> QAction:

@@ -139,7 +139,7 @@ def test_malformed_text_gets_one_clear_line(tmp_path, text, message):
 def test_files_that_are_not_regular_or_too_big_are_refused(tmp_path, monkeypatch, single):
     with pytest.raises(RangeFileError, match="no such file"):
         rangefile.load(tmp_path / "missing.gdrange")
-    with pytest.raises(RangeFileError, match="is a directory"):
+    with pytest.raises(RangeFileError, match="is a folder, not a regular file"):
         rangefile.load(tmp_path)
     if hasattr(os, "mkfifo"):
         fifo = tmp_path / "pipe.gdrange"
@@ -151,7 +151,7 @@ def test_files_that_are_not_regular_or_too_big_are_refused(tmp_path, monkeypatch
         rangefile.load(tmp_path / "bin.gdrange")
     path = single.save(tmp_path / "ok.gdrange")
     monkeypatch.setattr(rangefile, "MAX_BYTES", 1000)
-    with pytest.raises(RangeFileError, match="too big"):
+    with pytest.raises(RangeFileError, match="too large for a range-test file"):
         rangefile.load(path)
 
 
@@ -247,7 +247,7 @@ def test_snippets_for_an_engine_run_and_for_a_torch_run(single):
     from gd_studio.engine import snippets
 
     text = rangefile.snippet(single, 0.05, label="steepest")
-    assert text.startswith("# steepest: lr = 5.0e-2 from the range test\n")
+    assert text.startswith("# steepest: lr = 0.05 from the range test\n")
     assert snippets.pytorch_snippet("sgd", None, 0.05) in text
     compile(text, "<snippet>", "exec")
     lrs, raw = _raw_curve()

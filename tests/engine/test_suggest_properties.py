@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pytest
+
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
