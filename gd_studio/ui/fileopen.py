@@ -1,6 +1,7 @@
 """Opening files handed to the app: macOS's QFileOpenEvent (Finder, Dock) and the command line's bare FILE."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Callable
 
@@ -30,6 +31,14 @@ def open_file(window, path) -> bool:
     return OPENERS[ft.kind](window, path)
 
 
+def uninstall(app) -> None:
+    """Stop listening for open-file events (tests; the app keeps its handler for its lifetime)."""
+    handler = getattr(app, "_gd_file_open_handler", None)
+    if handler is not None and handler.listening:
+        app.removeEventFilter(handler)
+        handler.listening = False
+
+
 _AT_START: list[Path] = []
 
 
@@ -44,6 +53,7 @@ class FileOpenHandler(QObject):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.window = None
+        self.listening = False
         self.pending: list[Path] = []
         self.opened: list[Path] = []
 
@@ -73,13 +83,20 @@ class FileOpenHandler(QObject):
         return False
 
 
-def install(app, window=None) -> FileOpenHandler:
-    """The one handler of ``app`` (created on first call), attached to ``window`` when given."""
+def install(app, window=None, *, listen: bool | None = None) -> FileOpenHandler:
+    """The one handler of ``app`` (created on first call), attached to ``window`` when given.
+
+    ``listen`` (default: on macOS only) installs it as the application's event filter. Only macOS sends
+    QFileOpenEvent (Finder, the Dock, ``open FILE``); elsewhere files come on the command line, and an
+    application-wide filter would cost a Python call for every event of every widget.
+    """
     handler = getattr(app, "_gd_file_open_handler", None)
     if handler is None:
         handler = FileOpenHandler(app)
-        app.installEventFilter(handler)
         app._gd_file_open_handler = handler
+    if (sys.platform == "darwin" if listen is None else listen) and not handler.listening:
+        app.installEventFilter(handler)
+        handler.listening = True
     handler.pending.extend(_AT_START)
     _AT_START.clear()
     if window is not None:

@@ -152,3 +152,12 @@ def test_distribution_families_from_os_release():
 def test_every_xcb_library_has_a_package_in_every_family():
     for soname, packages in preflight.PACKAGES.items():
         assert set(packages) == set(preflight.FAMILIES), soname
+
+
+def test_readme_quick_start_lists_the_packages_the_check_names():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for family, command in (("debian", "sudo apt install "), ("fedora", "sudo dnf install ")):
+        line = next(line for line in readme.splitlines() if line.startswith(command))
+        listed = line[len(command):].split()
+        expected = list(dict.fromkeys(p[family] for p in preflight.PACKAGES.values()))
+        assert listed == expected, family

@@ -24,8 +24,9 @@ SMALL = RunConfig(dataset="moons", dataset_params={"n_samples": 120, "noise": 0.
 
 @pytest.fixture
 def handler(qapp):
-    h = fileopen.install(qapp)
+    h = fileopen.install(qapp, listen=True)  # as on macOS, where Qt sends QFileOpenEvent
     yield h
+    fileopen.uninstall(qapp)
     h.window = None
     h.pending.clear()
     h.opened.clear()
@@ -65,6 +66,13 @@ def test_an_unknown_or_missing_file_is_a_message_and_changes_nothing(make_window
     QApplication.sendEvent(QApplication.instance(), QFileOpenEvent(str(tmp_path / "gone.gdscenario")))
     assert w.messages[-1] == ("error", f"{tmp_path / 'gone.gdscenario'}: no such file. Nothing was changed.")
     assert w.config() == before and handler.opened == []
+
+
+def test_the_application_wide_filter_is_only_installed_on_macos(qapp):
+    h = fileopen.install(qapp)
+    assert h.listening is (sys.platform == "darwin")
+    if sys.platform != "darwin":
+        fileopen.uninstall(qapp)
 
 
 def test_files_from_the_command_line_open_when_the_window_is_attached(make_window, qtbot, qapp):
