@@ -5,6 +5,8 @@
 # start-up checks (no display, Wayland fallback, a missing X11 library, a real X server when Xvfb is
 # there); fail if the folder build reaches 200 MB. No prompts.
 set -euo pipefail
+# Never 'printf ... | grep -q' here: grep -q exits at its first match, printf then dies of SIGPIPE and
+# pipefail turns a found line into a failure. Here-strings (<<<) instead.
 cd "$(dirname "$0")/.."
 export CI=true QT_QPA_PLATFORM=offscreen PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 PY=${PYTHON:-python}
@@ -20,7 +22,11 @@ fail() { printf '[ci_linux] FAILED: %s\n' "$*" >&2; exit 1; }
 "$PY" -c 'import PyInstaller; print("[ci_linux] PyInstaller", PyInstaller.__version__)'
 
 t0=$(date +%s)
-"$PY" packaging/build.py
+if [ "${GD_STUDIO_REUSE_BUILD:-}" = 1 ] && [ -f packaging/dist/build-info.sh ]; then
+    say "GD_STUDIO_REUSE_BUILD=1: checking the artefacts already in packaging/dist (CI always rebuilds)"
+else
+    "$PY" packaging/build.py
+fi
 build_seconds=$(( $(date +%s) - t0 ))
 # shellcheck disable=SC1091
 . packaging/dist/build-info.sh
@@ -38,7 +44,7 @@ selftest() {
     end=$(date +%s.%N)
     printf '%s\n' "$out" | sed "s/^/[$label] /"
     [ "$rc" -eq 0 ] || fail "self-test ($label) exited with $rc"
-    printf '%s\n' "$out" | grep -q '^self-test ok:' || fail "self-test ($label) printed no 'self-test ok:' line"
+    grep -q '^self-test ok:' <<<"$out" || fail "self-test ($label) printed no 'self-test ok:' line"
     first_window[$label]=$(printf '%s\n' "$out" | sed -n 's/.*window \([0-9.]*\) s.*/\1/p' | head -1)
     say "$label: self-test took $(awk "BEGIN{printf \"%.2f\", $end-$start}") s wall"
 }
@@ -66,7 +72,7 @@ for f in ./opt/gd-studio/gd-studio ./usr/bin/gd-studio ./usr/share/applications/
          ./usr/share/icons/hicolor/256x256/apps/gd-studio.png ./usr/share/mime/packages/gd-studio.xml \
          ./usr/share/metainfo/org.gdstudio.GDStudio.metainfo.xml ./usr/share/man/man1/gd-studio.1.gz \
          ./usr/share/doc/gd-studio/copyright ./opt/gd-studio/LICENSE ./opt/gd-studio/THIRD-PARTY-NOTICES.md; do
-    printf '%s\n' "$deb_list" | grep -q " $f\( \|$\)" || fail ".deb does not install $f"
+    grep -q " $f\( \|$\)" <<<"$deb_list" || fail ".deb does not install $f"
 done
 mkdir "$scratch/deb"
 dpkg -x "$DEB" "$scratch/deb"
@@ -91,8 +97,8 @@ for f in LICENSE THIRD-PARTY-NOTICES.md Python-LICENSE.txt; do
     compgen -G "$internal/gd_studio-*.dist-info/licenses/$f" >/dev/null || fail "bundle metadata lacks $f"
 done
 compgen -G "$internal/numpy-*.dist-info/licenses/LICENSE.txt" >/dev/null || fail "bundle lacks NumPy's licence file"
-if find "$internal" -path '*PySide6/Qt/translations*' -print -quit | grep -q .; then fail "Qt translations still ship"; fi
-if find "$internal" -name 'readline*.so' -print -quit | grep -q .; then fail "readline still ships"; fi
+if [ -n "$(find "$internal" -path '*PySide6/Qt/translations*' -print -quit)" ]; then fail "Qt translations still ship"; fi
+if [ -n "$(find "$internal" -name 'readline*.so' -print -quit)" ]; then fail "readline still ships"; fi
 
 # Start-up checks of the frozen app (gd_studio/preflight.py), with the real bundle: one line, never Qt's abort.
 frozen_exe="$scratch/deb/opt/gd-studio/gd-studio"
@@ -102,7 +108,7 @@ expect_line() {  # label, expected exit code, pattern, command...
     out=$(cd "$scratch" && timeout 60 "$@" 2>&1) || rc=$?
     printf '%s\n' "$out" | sed "s/^/[$label] /"
     [ "$rc" -eq "$want" ] || fail "$label: exit $rc, expected $want"
-    printf '%s\n' "$out" | grep -q -- "$pattern" || fail "$label: no line matching '$pattern'"
+    grep -q -- "$pattern" <<<"$out" || fail "$label: no line matching '$pattern'"
 }
 expect_line no-display 2 "no display to open the window on" \
     env -u DISPLAY -u WAYLAND_DISPLAY -u QT_QPA_PLATFORM "$frozen_exe"
@@ -124,7 +130,7 @@ if command -v xvfb-run >/dev/null; then
               GD_STUDIO_SETTINGS="$scratch/xvfb-settings.ini" timeout 15 "$frozen_exe" 2>&1) || rc=$?
         printf '%s\n' "$out" | sed "s/^/[xvfb-$platform] /"
         [ "$rc" -eq 124 ] || fail "under Xvfb with QT_QPA_PLATFORM=$platform the app exited with $rc"
-        if printf '%s\n' "$out" | grep -q "could not load the Qt platform plugin"; then fail "Qt could not load xcb"; fi
+        if grep -q "could not load the Qt platform plugin" <<<"$out"; then fail "Qt could not load xcb"; fi
     done
     say "xvfb: the frozen app ran on X11 (and fell back to it from wayland)"
 elif [ "${CI:-}" = true ]; then
@@ -138,7 +144,7 @@ missing=$(find "$internal" -name '*.so*' -type f -print0 |
           awk '/not found/ {print $1}' | sort -u || true)
 if [ -n "$missing" ]; then
     say "libraries not on this machine (from Depends on install): $(printf '%s\n' "$missing" | tr '\n' ' ')"
-    if printf '%s\n' "$missing" | grep -q '^libQt6\|^libpyside\|^libshiboken\|^libpython'; then
+    if grep -q '^libQt6\|^libpyside\|^libshiboken\|^libpython' <<<"$missing"; then
         fail "bundled libraries missing from the build: $(printf '%s\n' "$missing" | tr '\n' ' ')"
     fi
 fi

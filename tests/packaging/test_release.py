@@ -302,7 +302,7 @@ def test_readline_is_left_out_and_tarball_is_xz():
     assert "readline" in qtfilter.EXCLUDED_MODULES
     assert build.MAX_FOLDER_MB == 200
     src = (PACKAGING / "build.py").read_text(encoding="utf-8")
-    assert '"w:xz"' in src and ".tar.xz" in src
+    assert '"w:xz"' in src and ".tar.xz" in src and '"-T0"' in src
     assert "MAX_MB=200" in (PACKAGING / "ci_linux.sh").read_text(encoding="utf-8")
 
 
@@ -371,3 +371,30 @@ def test_sdist_and_wheel_carry_the_licences_and_pass_twine(tmp_path, tool):
     assert "License-Expression: MIT" in metadata and "Project-URL: Source, " in metadata
     check = subprocess.run([twine, "check", "--strict", str(sdist), str(wheel)], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_tarball_is_xz_reproducible_and_carries_licences_metainfo_and_man_page(tmp_path, monkeypatch):
+    """build.make_tarball on a stand-in folder build: the real code path, without PyInstaller."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    folder = tmp_path / "gd-studio"
+    (folder / "_internal").mkdir(parents=True)
+    (folder / "gd-studio").write_bytes(b"#!/bin/sh\n")
+    (folder / "gd-studio").chmod(0o755)
+    (folder / "_internal" / "lib.so").write_bytes(os.urandom(1000) * 50)
+    build.add_notices(folder)
+    outs = []
+    for run in ("a", "b"):
+        out = tmp_path / run
+        out.mkdir()
+        outs.append(build.make_tarball(folder, out, tmp_path / f"work-{run}"))
+    assert outs[0].name.endswith("-linux-" + appinfo.machine() + ".tar.xz")
+    assert outs[0].read_bytes() == outs[1].read_bytes(), "same input, same tarball"
+    assert outs[0].read_bytes()[:6] == b"\xfd7zXZ\x00"
+    with tarfile.open(outs[0]) as tar:
+        names = set(tar.getnames())
+        top = appinfo.artefact_stem("linux")
+        for needed in ("gd-studio", "LICENSE", "THIRD-PARTY-NOTICES.md", "install-desktop-entry.sh",
+                       f"share/metainfo/{build.metainfo_name()}", "share/man/man1/gd-studio.1.gz",
+                       "share/applications/gd-studio.desktop"):
+            assert f"{top}/{needed}" in names, needed
+        assert tar.getmember(f"{top}/gd-studio").mode & 0o111
