@@ -1,4 +1,4 @@
-"""Build this platform's GD Studio artefacts: PyInstaller folder build, then .tar.gz + .deb, Inno Setup, or .dmg."""
+"""Build this platform's GD Studio artefacts: PyInstaller folder build, then .tar.xz + .deb, Inno Setup, or .dmg."""
 from __future__ import annotations
 
 import argparse

@@ -131,6 +131,7 @@ def test_the_app_uses_that_file_and_carries_an_old_one_over(monkeypatch, tmp_pat
     monkeypatch.delenv("GD_STUDIO_SETTINGS", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    monkeypatch.setenv("APPDATA", str(tmp_path / "appdata"))  # Windows: never the runner's real folder
     old = settings_location.legacy_settings_file()
     old.parent.mkdir(parents=True)
     old.write_text("[appearance]\ntheme=dark\n", encoding="utf-8")
