@@ -23,6 +23,16 @@ class _Parser(argparse.ArgumentParser):
         raise CliError(f"{message} (see '{self.prog} --help')")
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Every option's default in --help (as ArgumentDefaultsHelpFormatter), examples kept as written,
+    and no '(default: None)' or '(default: False)' noise for options that are simply off."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False or isinstance(action, argparse._VersionAction):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -89,26 +99,26 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     source.add_argument("--data", metavar="FILE.csv", help="a CSV file with a header row")
     data.add_argument("--target", help="CSV target column (default: the last one)")
     data.add_argument("--task", choices=("auto", "classification", "regression"), default="auto",
-                      help="CSV: read the target as class labels or as numbers (default: decide from the data)")
+                      help="CSV: read the target as class labels or as numbers; auto decides from the data")
     data.add_argument("--header", choices=("auto", "yes", "no"), default="auto",
-                      help="CSV: is the first row column names? (default: decide from the file)")
-    data.add_argument("--samples", type=_count(2), default=400, help="samples to generate (default 400)")
-    data.add_argument("--noise", type=_non_negative_float, default=0.2, help="generator noise (default 0.2)")
-    data.add_argument("--classes", type=_count(2), default=3, help="classes for spiral (default 3)")
+                      help="CSV: is the first row column names?; auto decides from the file")
+    data.add_argument("--samples", type=_count(2), default=400, help="samples to generate")
+    data.add_argument("--noise", type=_non_negative_float, default=0.2, help="generator noise")
+    data.add_argument("--classes", type=_count(2), default=3, help="classes for spiral")
     data.add_argument("--data-seed", type=_count(0), default=0, help="seed of the generated data")
     data.add_argument("--no-standardize", action="store_true", help="keep the features as they are")
     data.add_argument("--val-fraction", type=_non_negative_float, default=0.2,
-                      help="share held out for validation (default 0.2)")
+                      help="share held out for validation")
     model = p.add_argument_group("model")
-    model.add_argument("--model", choices=MODEL_KINDS, default="mlp")
-    model.add_argument("--hidden", type=_hidden, default=(16,), help="hidden sizes, e.g. 16,16")
-    model.add_argument("--activation", choices=ACTIVATIONS, default="tanh")
+    model.add_argument("--model", choices=MODEL_KINDS, default="mlp", help="model family")
+    model.add_argument("--hidden", type=_hidden, default="16", help="hidden layer sizes (mlp), e.g. 16,16")
+    model.add_argument("--activation", choices=ACTIVATIONS, default="tanh", help="hidden-layer activation")
     model.add_argument("--loss", choices=("cross_entropy", "squared_error", "mse"),
                        help="default: cross_entropy for classes, mse for regression")
     train = p.add_argument_group("training")
-    train.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd")
+    train.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd", help="update rule")
     train.add_argument("--momentum", type=_non_negative_float, help="momentum / nesterov coefficient")
-    train.add_argument("--batch-size", type=_count(0), default=32, help="0 for full batch (default 32)")
+    train.add_argument("--batch-size", type=_count(0), default=32, help="samples per step; 0 for the full batch")
     train.add_argument("--seed", type=_count(0), default=0, help="seed of weights and shuffling")
 
 
@@ -362,9 +372,86 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
     return 0
 
 
+MAIN_EXAMPLES = f"""examples:
+  {PROG}                                 open the window
+  {PROG} lecture.gdscenario              open the window with a scenario
+  {PROG} --presentation lecture.gdscenario
+  {PROG} --scenario lecture.gdscenario --screenshot slide.png --steps 20
+  {PROG} range-test --dataset spiral --hidden 32,32
+  {PROG} --self-test                     check an installation, print one line
+"""
+RANGE_TEST_EXAMPLES = f"""examples:
+  {PROG} range-test --dataset moons --model mlp --hidden 16,16 --start-lr 1e-7 --end-lr 10 --iters 100
+  {PROG} range-test --data my.csv --target label --repeats 5 --json result.json --csv curve.csv
+"""
+TRAIN_EXAMPLES = f"""examples:
+  {PROG} train --dataset spiral --classes 3 --hidden 32,32 --lr 0.1 --steps 500
+  {PROG} train --data my.csv --optimizer adam --lr 0.01 --json -
+"""
+SUGGEST_EXAMPLES = f"""examples:
+  {PROG} suggest curve.csv
+  {PROG} suggest curve.csv --json suggestions.json
+  {PROG} suggest my_model.gdrange
+"""
+
+
+def split_file_argument(parser: argparse.ArgumentParser, argv: Sequence[str]) -> tuple[list[str], str | None]:
+    """Take a bare FILE (the first positional argument that is not a COMMAND) out of the window's arguments.
+
+    argparse cannot hold an optional positional beside subcommands (it would read FILE as a command), so the
+    top-level arguments are scanned here: options that take a value skip it, '--' ends the options.
+    """
+    argv = list(argv)
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    commands = set(sub.choices)
+    takes_value = [opt for a in parser._actions if a.nargs != 0 for opt in a.option_strings]
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        if token == "--":
+            if i + 1 < len(argv) and argv[i + 1] not in commands:
+                return argv[:i] + argv[i + 2:], argv[i + 1]
+            return argv, None
+        if token.startswith("-") and token != "-":
+            if "=" not in token and any(opt == token or (token.startswith("--") and opt.startswith(token))
+                                        for opt in takes_value):
+                i += 2
+            else:
+                i += 1
+            continue
+        if token in commands:
+            return argv, None
+        return argv[:i] + argv[i + 1:], token
+    return argv, None
+
+
+def _take_file(args: argparse.Namespace, path: str) -> None:
+    """Check a bare FILE and route it: a scenario becomes --scenario, other kinds open once the window is up."""
+    from .file_types import describe, file_type_of
+
+    ft = file_type_of(path)
+    if ft is None:
+        raise CliError(f"{path!r} is neither a command (range-test, train, suggest) nor a file GD Studio opens "
+                       f"({describe()})")
+    if not Path(path).is_file():
+        raise CliError(f"{path}: no such file")
+    if args.scenario:
+        raise CliError("give a FILE or --scenario, not both")
+    if ft.kind == "scenario":
+        args.scenario = path
+    else:
+        args.open_files.append(path)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="GD Studio: explore learning rates. With no command, opens "
-                                            "the window.")
+    from .file_types import describe
+
+    parser = _Parser(
+        prog=PROG, formatter_class=_HelpFormatter,
+        usage=f"{PROG} [options] [FILE]\n       {PROG} COMMAND [options]   (COMMAND --help for its options)",
+        description=("GD Studio: explore learning rates. With no command, opens the window; FILE, if given, "
+                     f"is opened in it ({describe()})."),
+        epilog=MAIN_EXAMPLES)
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     parser.add_argument("--scenario", metavar="FILE", help="open a scenario file")
     parser.add_argument("--presentation", action="store_true", help="start in presentation mode")
@@ -377,29 +464,36 @@ def build_parser() -> argparse.ArgumentParser:
                         help="with --scenario: let the scenario read a data file outside its own folder")
     parser.add_argument("--self-test", action="store_true",
                         help="open the window offscreen, run a short range test, load every scenario, exit")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, title="commands")
 
-    rt = sub.add_parser("range-test", help="run Leslie Smith's LR range test and print the suggestions")
+    rt = sub.add_parser("range-test", prog=f"{PROG} range-test", help="run Leslie Smith's LR range test and print the suggestions",
+                        description="Run Leslie Smith's LR range test headless and print the suggested rates.",
+                        formatter_class=_HelpFormatter, epilog=RANGE_TEST_EXAMPLES)
     _add_run_options(rt)
-    rt.add_argument("--start-lr", type=_positive_float, default=1e-7)
-    rt.add_argument("--end-lr", type=_positive_float, default=10.0)
+    rt.add_argument("--start-lr", type=_positive_float, default=1e-7, help="learning rate of the first step")
+    rt.add_argument("--end-lr", type=_positive_float, default=10.0, help="learning rate of the last step")
     rt.add_argument("--iters", type=_count(5), default=100, help="steps (one mini-batch each)")
     rt.add_argument("--mode", choices=("exp", "linear"), default="exp",
-                    help="how the LR rises: exponential (default) or linear (Smith's original)")
+                    help="how the LR rises: exponential or linear (Smith's original)")
     rt.add_argument("--repeats", type=_count(1), default=1, help="seeds to repeat over for a spread")
     rt.add_argument("--json", metavar="FILE|-", help="write lrs, losses, smoothed, suggestions, stop_reason")
     rt.add_argument("--csv", metavar="FILE", help="write the curve: lr, loss, smoothed")
     rt.set_defaults(func=_cmd_range_test)
 
-    tr = sub.add_parser("train", help="train with a fixed LR and print a loss summary")
+    tr = sub.add_parser("train", prog=f"{PROG} train", help="train with a fixed LR and print a loss summary",
+                        description="Train with a fixed learning rate headless and print a loss summary.",
+                        formatter_class=_HelpFormatter, epilog=TRAIN_EXAMPLES)
     _add_run_options(tr)
-    tr.add_argument("--lr", type=_positive_float, default=0.1)
-    tr.add_argument("--steps", type=_count(1), default=500)
+    tr.add_argument("--lr", type=_positive_float, default=0.1, help="learning rate")
+    tr.add_argument("--steps", type=_count(1), default=500, help="mini-batch steps to take")
     tr.add_argument("--json", metavar="FILE|-", help="write the loss history")
     tr.set_defaults(func=_cmd_train)
 
-    sg = sub.add_parser("suggest", help="suggest LRs for a recorded curve (CSV with columns lr, loss, or .gdrange)")
-    sg.add_argument("curve", metavar="FILE", help="curve.csv or a range-test file (.gdrange)")
+    sg = sub.add_parser("suggest", prog=f"{PROG} suggest",
+                        help="suggest LRs for a recorded curve (CSV with columns lr, loss, or .gdrange)",
+                        description="Suggest learning rates for a recorded range-test curve, e.g. from PyTorch.",
+                        formatter_class=_HelpFormatter, epilog=SUGGEST_EXAMPLES)
+    sg.add_argument("curve", metavar="FILE", help="curve.csv (columns lr and loss) or a range-test file (.gdrange)")
     sg.add_argument("--json", metavar="FILE|-", help="write the suggestions as JSON")
     sg.set_defaults(func=_cmd_suggest)
     return parser
@@ -417,11 +511,22 @@ def _check_scenario(path: str, allow_outside_data: bool) -> None:
 
 
 def _open_window(args: argparse.Namespace) -> int:
+    # Before any QApplication: a missing display or X11 library is one line here, not a Qt abort (134).
+    from .preflight import PreflightError, prepare_gui
+
+    try:
+        prepare_gui()
+    except PreflightError as exc:
+        raise CliError(str(exc)) from None
     try:
         from .ui.app import run_app
     except ImportError as exc:
         raise CliError(f"cannot open the window: {exc} (the command-line subcommands still work; "
                        "see 'gd-studio --help')") from None
+    if args.open_files:
+        from .ui import fileopen
+
+        fileopen.open_at_start(*args.open_files)
     return run_app(scenario=args.scenario, presentation=args.presentation)
 
 
@@ -430,7 +535,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = build_parser()
     try:
+        argv, file_argument = split_file_argument(parser, sys.argv[1:] if argv is None else argv)
         args = parser.parse_args(argv)
+        args.open_files = []
+        if file_argument is not None:
+            if args.command is not None:
+                raise CliError(f"{file_argument!r}: a FILE opens the window; it cannot go with '{args.command}'")
+            _take_file(args, file_argument)
         if args.self_test:
             from .selftest import run as self_test
             return self_test()
@@ -457,5 +568,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def main_gui() -> int:
-    """Entry point of the windowed launcher (no console on Windows)."""
-    return main([])
+    """Entry point of the windowed launcher (no console on Windows): takes FILE like the console one."""
+    return main()

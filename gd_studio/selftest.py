@@ -234,6 +234,23 @@ def check_suggestion(result) -> tuple[float, float, float]:
     return steepest, lo, hi
 
 
+def check_licences() -> int:
+    """The licence texts Help → About shows are there (every build must carry them); returns how many."""
+    from gd_studio import licenses
+
+    for name in licenses.PROJECT_FILES:
+        try:
+            licenses.project_text(name)
+        except (OSError, ValueError) as exc:
+            raise SelfTestFailure(f"{name} is missing: {exc}") from None
+    texts = licenses.bundled_texts()
+    components = {t.component for t in texts}
+    needed = {"Qt and PySide6", "NumPy", "pyqtgraph"} | ({"Python"} if getattr(sys, "frozen", False) else set())
+    if not needed <= components:
+        raise SelfTestFailure(f"licence texts missing for {', '.join(sorted(needed - components))}")
+    return len(texts) + len(licenses.PROJECT_FILES)
+
+
 def check_scenarios() -> int:
     """Every bundled scenario loads; returns how many there are."""
     try:
@@ -309,6 +326,8 @@ def run(*, verbose: bool = False, timeout: float = DEFAULT_TIMEOUT) -> int:
 
             dog.stage = "loading the bundled scenarios"
             n_scenarios = check_scenarios()
+            dog.stage = "reading the licence texts"
+            n_licences = check_licences()
         except SelfTestFailure as exc:
             _emit(f"self-test FAILED: {exc}", error=True)
             return CHECK_FAILED
@@ -324,7 +343,7 @@ def run(*, verbose: bool = False, timeout: float = DEFAULT_TIMEOUT) -> int:
     _emit(
         f"self-test ok: gd-studio {version}, window {first_window}, "
         f"steepest lr {_fmt_lr(steepest)} in [{_fmt_lr(lo)}, {_fmt_lr(hi)}] ({path}), "
-        f"{n_scenarios} scenarios, {time.perf_counter() - t0:.2f} s"
+        f"{n_scenarios} scenarios, {n_licences} licence texts, {time.perf_counter() - t0:.2f} s"
     )
     return OK
 

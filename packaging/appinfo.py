@@ -37,6 +37,17 @@ def _pyproject() -> dict:
     return tomllib.loads(text)
 
 
+def urls() -> dict[str, str]:
+    """[project.urls] from pyproject.toml: the one place the project's addresses are written."""
+    return dict(_pyproject()["project"].get("urls", {}))
+
+
+def releases() -> list[tuple[str, str]]:
+    """(version, date) of every dated release in CHANGELOG.md, newest first."""
+    text = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    return re.findall(r"^## \[(\d[^\]]*)\] - (\d{4}-\d\d-\d\d)", text, re.MULTILINE)
+
+
 def version() -> str:
     """The one version number, from pyproject.toml."""
     return str(_pyproject()["project"]["version"])
@@ -103,6 +114,11 @@ def substitutions() -> dict[str, str]:
         "SCENARIO_UTI": SCENARIO_UTI,
         "SCENARIO_DESCRIPTION": SCENARIO_DESCRIPTION,
         "DEB_ARCH": deb_arch(),
+        "HOMEPAGE_URL": urls().get("Homepage", ""),
+        "ISSUES_URL": urls().get("Issues", ""),
+        "SOURCE_URL": urls().get("Source", ""),
+        "METAINFO_ID": BUNDLE_ID,
+        "RELEASES": "\n".join(f'    <release version="{v}" date="{d}"/>' for v, d in releases()),
     }
 
 

@@ -11,6 +11,8 @@ from pathlib import PurePath
 # tests/packaging/test_packaging_files.py opens the window with these blocked to prove it.
 EXCLUDED_MODULES = [
     "tkinter", "_tkinter", "turtle", "turtledemo", "idlelib", "lib2to3", "pydoc_data",
+    # readline: only interactive prompts (pdb, code) use it, and it drags libreadline/libtinfo along.
+    "readline", "_readline",
     "matplotlib", "scipy", "sklearn", "pandas", "PIL", "IPython", "jupyter", "notebook", "cupy", "numba",
     "joblib", "threadpoolctl", "narwhals", "cloudpickle",
     "pytest", "_pytest", "pytestqt", "py", "setuptools", "pkg_resources", "pip", "wheel", "build",
@@ -66,6 +68,9 @@ def plugin_stem(filename: str) -> str:
 def keep_in_bundle(dest: str) -> bool:
     """True if a bundled file (its destination path inside the build) should stay."""
     parts = PurePath(dest.replace("\\", "/")).parts
+    # Qt's .qm translations (7 MB): GD Studio's UI is English and installs no QTranslator, so nothing loads them.
+    if "translations" in parts and any(p.startswith("PySide6") or p == "Qt" for p in parts):
+        return False
     if "plugins" in parts:
         i = parts.index("plugins")
         if i + 2 < len(parts):  # plugins/<folder>/<file>

@@ -37,6 +37,8 @@ def make_app(argv: Sequence[str] | None = None):
         from pyqtgraph.util.garbage_collector import GarbageCollector
 
         make_app.collector = GarbageCollector(interval=1.0)
+    from . import fileopen  # issue 16: catch macOS open-file events that arrive before the window
+    fileopen.install(app)
     app.setOrganizationName(settings.ORGANIZATION)
     app.setApplicationName(settings.APPLICATION)
     app.setApplicationDisplayName("GD Studio")
@@ -80,6 +82,8 @@ def run_app(argv: Sequence[str] | None = None, *, scenario=None, presentation: b
         loaded, problem = _scenario_config(scenario)
     window = MainWindow(config=getattr(loaded, "config", None))  # the default run while it asks
     _restore_layout(window)
+    from . import fileopen  # issue 16: files from Finder (QFileOpenEvent) and the CLI's bare FILE
+    fileopen.install(app, window)
     if loaded is not None:
         window.scenarios.open(scenario)
     if presentation:

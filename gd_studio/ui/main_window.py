@@ -303,11 +303,9 @@ class MainWindow(QMainWindow):
         self.show_message(text, "info")
 
     def _about(self) -> None:
-        from .. import __version__
+        from .about import show_about  # issue 16: versions, licence and third-party notices
 
-        self.show_message(
-            f"GD Studio {__version__}: gradient descent and Leslie Smith's LR range test, live. Descent "
-            "subtracts: w ← w − r·dL/dw (the article's update writes + by mistake).", "info", 12)
+        self.about_dialog = show_about(self)
 
     # ----------------------------------------------------------------------------------- commands
     @property

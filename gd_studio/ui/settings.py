@@ -60,13 +60,15 @@ _migrated: set[str] = set()
 def app_settings() -> QSettings:
     """The QSettings to use: the INI file named by $GD_STUDIO_SETTINGS if set, else the user's INI file
     for organisation and application "GD Studio". Migrated to :data:`SETTINGS_VERSION` on first use."""
+    # issue 16: an OS-appropriate file in a folder without a space, and never one that would block or
+    # break start-up (a FIFO, a folder, a device): see gd_studio/settings_location.py
+    from gd_studio.settings_location import prepared_settings_file, usable_settings_file
+
     override = os.environ.get(SETTINGS_ENV_VAR, "").strip()
-    if override:
-        settings = QSettings(override, QSettings.Format.IniFormat)
-    else:
-        settings = QSettings(
-            QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION
-        )
+    path, problem = usable_settings_file(Path(override) if override else prepared_settings_file())
+    if problem and str(path) not in _migrated:
+        log.warning("settings: %s", problem)
+    settings = QSettings(str(path), QSettings.Format.IniFormat)
     key = settings.fileName()
     if key not in _migrated:
         _migrated.add(key)

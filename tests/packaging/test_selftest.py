@@ -107,3 +107,15 @@ def test_self_test_from_source_in_a_subprocess():
 
     assert gd_studio.__version__ in lines[0]
     assert "scenarios" in lines[0] and "steepest lr" in lines[0]
+
+
+def test_a_missing_licence_fails_the_self_test(monkeypatch):
+    from gd_studio import licenses, selftest
+
+    assert selftest.check_licences() >= 6
+    monkeypatch.setattr(licenses, "bundled_texts", lambda: [])
+    with pytest.raises(selftest.SelfTestFailure, match="licence texts missing for NumPy"):
+        selftest.check_licences()
+    monkeypatch.setattr(licenses, "project_text", lambda name: (_ for _ in ()).throw(FileNotFoundError(name)))
+    with pytest.raises(selftest.SelfTestFailure, match="LICENSE is missing"):
+        selftest.check_licences()
