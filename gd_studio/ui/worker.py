@@ -102,6 +102,9 @@ class Worker(QObject):
         self.stop_at: int | None = None  # a running scenario pauses at this step (written by the UI thread)
         self.shutdown = threading.Event()
         self.cancel_upto = 0  # range tests with a token ≤ this are cancelled (set from the UI thread)
+        # set by a recording (ui/record.py): a range test then sends every step and waits for this event
+        # (set once that frame is taken), so the animation has one frame per step, whatever the timing
+        self.frame_gate: threading.Event | None = None
         self.credit = threading.Event()  # set when the UI has consumed the last snapshot
         self.credit.set()
         # cleared by the UI thread while it draws: the worker waits between steps instead of fighting for
@@ -636,6 +639,13 @@ class Worker(QObject):
                 state["params"] = pp
                 trail.add(int(st.step) + 1, self._watched_value(pp), float(st.loss),
                           pp if self._watch_index is None else None)
+            gate = self.frame_gate
+            if gate is not None:
+                gate.clear()
+                self._emit_range_progress(lrs, losses, state["params"], trail, num_iter, state["repeat"], repeats)
+                while not gate.wait(0.05) and not cancelled():
+                    pass
+                return
             now = time.perf_counter()
             if now - state["last"] >= self._emit_interval and self.credit.is_set():
                 state["last"] = now
@@ -662,8 +672,8 @@ class Worker(QObject):
             self.rangeTestDone.emit(RangeTestOutcome(generation=self.generation, result=None, cancelled=True,
                                                      seconds=time.perf_counter() - t0))
             return
-        # one last frame of the walk, then the result
-        if lrs:
+        # one last frame of the walk (a recording has had every one), then the result
+        if lrs and self.frame_gate is None:
             self._emit_range_progress(lrs, losses, state["params"], trail, num_iter, state["repeat"], repeats)
         self._slice_range = None
         self.rangeTestDone.emit(RangeTestOutcome(generation=self.generation, result=result, repeat=repeat,
