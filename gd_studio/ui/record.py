@@ -230,7 +230,7 @@ def record(out_path, settings: RecordSettings, *, scenario_path=None, scenario=N
     if scenario is None:
         scenario = scenarios.load(scenario_path)
     total = expected_frames(settings, _range_test_iters(scenario))
-    writer = media.open_writer(out_path, settings.fps, fmt)
+    writer = media.ThreadedWriter(media.open_writer(out_path, settings.fps, fmt))
     result = RecordResult(path=writer.path, frames=0, size=(0, 0), last_step=0)
     try:
         with scenario_window(scenario_path, scenario=scenario, size=settings.size,
@@ -243,9 +243,9 @@ def record(out_path, settings: RecordSettings, *, scenario_path=None, scenario=N
                     progress(writer.frames, max(total, writer.frames))
             if cancelled():
                 raise RecordCancelled(f"recording cancelled: {writer.path} was not written")
+        writer.close()
         result.frames = writer.frames
         result.size = writer.size or (0, 0)
-        writer.close()
     except BaseException:
         writer.abort()
         raise
