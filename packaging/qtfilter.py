@@ -11,7 +11,11 @@ from pathlib import PurePath
 # tests/packaging/test_packaging_files.py opens the window with these blocked to prove it.
 EXCLUDED_MODULES = [
     "tkinter", "_tkinter", "turtle", "turtledemo", "idlelib", "lib2to3", "pydoc_data",
-    "matplotlib", "scipy", "sklearn", "pandas", "PIL", "IPython", "jupyter", "notebook", "cupy", "numba",
+    "matplotlib", "scipy", "sklearn", "pandas", "IPython", "jupyter", "notebook", "cupy", "numba",
+    # Pillow ships (GIF and PNG-frame animations, gd_studio/media); its Tk/Qt bridges, colour management
+    # and AVIF/WebP codecs do not (~7 MB: libavif alone is 5 MB)
+    "PIL.ImageTk", "PIL._imagingtk", "PIL.ImageQt", "PIL.ImageCms", "PIL._imagingcms", "PIL.AvifImagePlugin",
+    "PIL._avif", "PIL.WebPImagePlugin", "PIL._webp",
     "joblib", "threadpoolctl", "narwhals", "cloudpickle",
     "pytest", "_pytest", "pytestqt", "py", "setuptools", "pkg_resources", "pip", "wheel", "build",
     "PyQt5", "PyQt6", "PySide2", "OpenGL", "OpenGL_accelerate",

@@ -266,3 +266,37 @@ print('ok')
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
                           cwd=Path(__file__).resolve().parents[2])
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+def test_gif_and_png_work_in_the_frozen_build(tmp_path):
+    """The PyInstaller build leaves some modules out (packaging/qtfilter.py): GIF and PNG must not need them."""
+    root = Path(__file__).resolve().parents[2]
+    sys.path.insert(0, str(root / "packaging"))
+    try:
+        import qtfilter
+    finally:
+        sys.path.pop(0)
+    assert "PIL" not in qtfilter.EXCLUDED_MODULES
+    probe = """
+import sys
+import numpy as np
+blocked = set(sys.argv[2:])
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if any(name == b or name.startswith(b + '.') for b in blocked):
+            raise ImportError('left out of the frozen build: ' + name)
+sys.meta_path.insert(0, Block())
+from gd_studio import media
+out = sys.argv[1]
+for name in ('a.gif', 'frames/'):
+    with media.open_writer(out + '/' + name, 10, media.format_for(out + '/' + name)) as w:
+        for i in range(3):
+            f = np.full((20, 30, 3), 255, np.uint8)
+            f[5, i] = 0
+            w.write(f)
+print('ok')
+"""
+    done = subprocess.run([sys.executable, "-c", probe, str(tmp_path), *qtfilter.EXCLUDED_MODULES], cwd=root,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+    assert (tmp_path / "a.gif").stat().st_size > 0 and len(list((tmp_path / "frames").iterdir())) == 3
