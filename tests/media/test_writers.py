@@ -218,8 +218,10 @@ def test_bad_frames_and_settings_are_clear_errors(tmp_path):
 # ------------------------------------------------------------------------------------------------ memory
 def test_gif_and_png_memory_stays_flat_over_many_frames(tmp_path):
     # 150 frames of 640×360 are ~100 MB if held; streamed, the writer keeps one previous frame (~0.7 MB)
-    for name in ("a.gif", "frames/"):
+    for name in ("a.gif", "frames/", "threaded.gif"):
         w = media.open_writer(tmp_path / name, 30, media.format_for(str(tmp_path / name)))
+        if name.startswith("threaded"):  # the recorder's way: a two-frame queue to an encoder thread
+            w = media.ThreadedWriter(w)
         tracemalloc.start()
         try:
             for f in synthetic(150, 640, 360):
@@ -300,3 +302,24 @@ print('ok')
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
     assert (tmp_path / "a.gif").stat().st_size > 0 and len(list((tmp_path / "frames").iterdir())) == 3
+
+
+def test_threaded_writer_reports_encoder_errors_and_cleans_up(tmp_path):
+    w = media.ThreadedWriter(GifWriter(tmp_path / "a.gif", 10))
+    w.write(np.zeros((10, 12, 3), np.uint8))
+    w.write(np.zeros((10, 14, 3), np.uint8))  # wrong size: fails in the encoder thread
+    with pytest.raises(MediaError, match="first frame was 12x10"):
+        for _ in range(5):
+            w.write(np.zeros((10, 12, 3), np.uint8))
+        w.close()
+    assert list(tmp_path.iterdir()) == []
+    # the caller's buffer may change once write returns: the queued frame is a copy
+    src = list(synthetic(4))
+    buf = np.empty_like(src[0])
+    with media.ThreadedWriter(GifWriter(tmp_path / "b.gif", 10)) as w:
+        for f in src:
+            buf[...] = f
+            w.write(buf)
+            buf[...] = 0
+    for got, want in zip(gif_frames(tmp_path / "b.gif")[0], src):
+        np.testing.assert_array_equal(got, want)
