@@ -169,7 +169,9 @@ def scenario_window(scenario_path=None, *, scenario=None, size=None, presentatio
     from .main_window import MainWindow
 
     before = theme.applied_theme(app)
-    if use_theme:
+    # a style sheet costs about a second: apply the user's theme only if it is not the look already
+    restore = presentation or (use_theme and before != (theme.get_theme(settings.theme_name()), NORMAL_SCALE))
+    if use_theme and restore:
         theme.apply_theme(app, settings.theme_name(), NORMAL_SCALE)
     window = MainWindow(config=scenario.config)
     window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
@@ -203,7 +205,7 @@ def scenario_window(scenario_path=None, *, scenario=None, size=None, presentatio
     finally:
         window.close()
         window.shutdown()
-        if use_theme:
+        if restore:
             theme.apply_theme(app, before[0], before[1])
 
 

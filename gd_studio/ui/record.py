@@ -149,7 +149,7 @@ def _step_frames(sw: ScenarioWindow, settings: RecordSettings, target, result: R
     yield sw.grab(target)
     for _ in range(settings.steps):
         if sw.stop_reason:
-            result.notes.append(f"the run stopped at step {sw.step} ({sw.stop_reason}); the recording ends there")
+            result.notes.append(f"the run stopped ({sw.stop_reason}); the recording ends at step {sw.step}")
             break
         sw.advance(1)
         yield sw.grab(target)

@@ -43,9 +43,9 @@ def leftovers(folder: Path) -> list[str]:
 
 @pytest.fixture
 def short_range_test(tmp_path):
-    """The bundled range-test scenario with 12 steps instead of 100 (the test stays fast)."""
+    """The bundled range-test scenario with 8 steps instead of 100 (the test stays fast)."""
     data = json.loads(RANGE_TEST.read_text(encoding="utf-8"))
-    data["range_test"]["num_iter"] = 12
+    data["range_test"]["num_iter"] = 8
     path = tmp_path / "rt.gdscenario"
     path.write_text(json.dumps(data), encoding="utf-8")
     return path
@@ -115,10 +115,10 @@ def test_range_test_records_one_frame_per_step(qapp, app_look_restored, tmp_path
     out = tmp_path / "rt.gif"
     settings = RecordSettings(size=SMALL, views=("weight", "lr"), range_test=True)
     result = record(out, settings, scenario_path=short_range_test)
-    # before the test, each of its 12 steps, and the finished curve with its steepest-slope marker
-    assert result.frames == 14 and result.last_step == 12
+    # before the test, each of its 8 steps, and the finished curve with its steepest-slope marker
+    assert result.frames == 10 and result.last_step == 8
     got = gif_frames(out)
-    assert got[0].shape == (240, 320, 3) and len(got) == 14
+    assert got[0].shape == (240, 320, 3) and len(got) == 10
     again = tmp_path / "again.gif"
     record(again, settings, scenario_path=short_range_test)
     assert again.read_bytes() == out.read_bytes()
