@@ -62,6 +62,12 @@ def test_png_frames_match_screenshots_of_the_same_steps(qapp, app_look_restored,
         render_screenshot(OVERSHOOT, shot, steps=step, size=SMALL)
         np.testing.assert_array_equal(png(out / name), png(shot))
     assert not np.array_equal(png(out / names[0]), png(out / names[-1]))  # the run moved
+    # from step 2 to 4 (the dialog's "from step"): the same pictures as those steps of the whole recording
+    part = tmp_path / "part"
+    result = record(part, RecordSettings(steps=2, start_step=2, size=SMALL), scenario_path=OVERSHOOT, fmt="png")
+    assert result.frames == 3 and result.last_step == 4
+    for i in range(3):
+        np.testing.assert_array_equal(png(part / f"frame_{i:05d}.png"), png(out / names[2 + i]))
     assert leftovers(tmp_path) == []
 
 
