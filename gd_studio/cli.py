@@ -443,6 +443,45 @@ def _take_file(args: argparse.Namespace, path: str) -> None:
         args.open_files.append(path)
 
 
+def _add_record_options(parser: argparse.ArgumentParser) -> None:
+    rec = parser.add_argument_group("recording (with --scenario)")
+    rec.add_argument("--record", metavar="OUT.gif|OUT.mp4|DIR/",
+                     help="render the run as an animation without showing the window: GIF, MP4 (needs "
+                          "gd-studio[video]) or a folder of numbered PNG frames")
+    rec.add_argument("--fps", type=_positive_float, default=10.0, help="frames (steps) per second (default 10)")
+    rec.add_argument("--views", metavar="LIST", help="record only these views, e.g. weight,step "
+                                                     "(from data, weight, lr, step); default: the whole window")
+    rec.add_argument("--range-test", action="store_true", help="record the LR range test, one frame per step")
+    rec.add_argument("--hold", type=_non_negative_float, default=0.0, metavar="SECONDS",
+                     help="show the last frame this much longer (default 0)")
+
+
+def _record(args: argparse.Namespace) -> int:
+    if not args.scenario:
+        raise CliError("--record needs --scenario FILE")
+    if args.screenshot:
+        raise CliError("--record and --screenshot cannot be combined: one output per run")
+    if args.range_test and args.steps is not None:
+        raise CliError("--steps does not apply to --range-test: its steps are the scenario's range-test steps")
+    from . import media
+
+    media.check_output(args.record, args.fps)  # bad names, frame rates and missing encoders fail at once
+    from .engine import scenarios
+    from .ui.record import RecordSettings, parse_views, record
+
+    views = parse_views(args.views) if args.views is not None else ()
+    scenario = scenarios.load(args.scenario, allow_outside_folder=args.allow_outside_data)
+    steps = args.steps if args.steps is not None else (int(scenario.steps) or 30)
+    settings = RecordSettings(steps=steps, fps=args.fps, size=args.size, presentation=args.presentation,
+                              views=views, range_test=args.range_test, hold=args.hold)
+    result = record(args.record, settings, scenario_path=args.scenario, scenario=scenario)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    w, h = result.size
+    print(f"wrote {result.path}: {result.frames} frames, {w}x{h}, {args.fps:g} fps")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .file_types import describe
 
@@ -457,11 +496,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--presentation", action="store_true", help="start in presentation mode")
     parser.add_argument("--screenshot", metavar="OUT.png",
                         help="with --scenario: render the window to an image without showing it, then exit")
-    parser.add_argument("--steps", type=_count(0), default=0, help="with --screenshot: steps to run first")
+    parser.add_argument("--steps", type=_count(0),
+                        help="with --screenshot: steps to run first (default 0); with --record: steps to record, "
+                             "one frame each (default: the scenario's own, else 30)")
     parser.add_argument("--size", type=_size, metavar="WxH",
-                        help="with --screenshot: the window size (default 1600x1000, 1920x1080 with --presentation)")
+                        help="with --screenshot or --record: the picture size (default 1600x1000, 1920x1080 "
+                             "with --presentation)")
     parser.add_argument("--allow-outside-data", action="store_true",
                         help="with --scenario: let the scenario read a data file outside its own folder")
+    _add_record_options(parser)
     parser.add_argument("--self-test", action="store_true",
                         help="open the window offscreen, run a short range test, load every scenario, exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, title="commands")
@@ -545,12 +588,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.self_test:
             from .selftest import run as self_test
             return self_test()
+        if args.record:
+            return _record(args)
+        if args.views is not None or args.range_test or args.hold or args.fps != 10.0:
+            raise CliError("--fps, --views, --range-test and --hold need --record OUT")
         if args.screenshot:
             if not args.scenario:
                 raise CliError("--screenshot needs --scenario FILE")
             _check_scenario(args.scenario, args.allow_outside_data)
             from .ui.app import render_screenshot
-            return render_screenshot(args.scenario, args.screenshot, steps=args.steps,
+            return render_screenshot(args.scenario, args.screenshot, steps=args.steps or 0,
                                      presentation=args.presentation, size=args.size,
                                      allow_outside_data=args.allow_outside_data)
         if args.command is None:

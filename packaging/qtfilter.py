@@ -13,7 +13,14 @@ EXCLUDED_MODULES = [
     "tkinter", "_tkinter", "turtle", "turtledemo", "idlelib", "lib2to3", "pydoc_data",
     # readline: only interactive prompts (pdb, code) use it, and it drags libreadline/libtinfo along.
     "readline", "_readline",
-    "matplotlib", "scipy", "sklearn", "pandas", "PIL", "IPython", "jupyter", "notebook", "cupy", "numba",
+    "matplotlib", "scipy", "sklearn", "pandas", "IPython", "jupyter", "notebook", "cupy", "numba",
+    # Pillow ships (GIF and PNG-frame animations, gd_studio/media); its Tk/Qt bridges, colour management
+    # and AVIF/WebP codecs do not (~7 MB: libavif alone is 5 MB)
+    "PIL.ImageTk", "PIL._imagingtk", "PIL.ImageQt", "PIL.ImageCms", "PIL._imagingcms", "PIL.AvifImagePlugin",
+    "PIL._avif", "PIL.WebPImagePlugin", "PIL._webp",
+    # av (PyAV, MP4 export): ~105 MB unpacked would push the folder build past its 200 MB budget; packaged
+    # builds export GIF and PNG frames, and say MP4 needs the pip install with the [video] extra.
+    "av",
     "joblib", "threadpoolctl", "narwhals", "cloudpickle",
     "pytest", "_pytest", "pytestqt", "py", "setuptools", "pkg_resources", "pip", "wheel", "build",
     "PyQt5", "PyQt6", "PySide2", "OpenGL", "OpenGL_accelerate",

@@ -588,12 +588,13 @@ class LiveRun:
     # -- the range test ---------------------------------------------------------------------------
     def range_test(self, request: dict, *, progress: Callable[[RangeTestProgress], None] | None = None,
                    cancel: Cancel = never, ready: Callable[[], bool] = lambda: True,
-                   pace: float = 0.0) -> RangeTestOutcome | None:
+                   pace: float = 0.0, lockstep: Callable[[], None] | None = None) -> RangeTestOutcome | None:
         """Leslie Smith's range test from the run's initial weights, walking on the loss-vs-weight view.
 
         ``progress`` receives a RangeTestProgress at most every PROGRESS_EVERY s and only when ``ready()``
-        (the GUI has drawn the last one); ``cancel()`` is polled at every step. Raises on a bug; a cancelled
-        test returns the curve so far.
+        (the GUI has drawn the last one); ``cancel()`` is polled at every step. With ``lockstep`` (a
+        recording) every step is reported and ``lockstep()`` returns once its frame is taken, so an animation
+        has one frame per step whatever the timing. Raises on a bug; a cancelled test returns the curve so far.
         """
         from ..engine import lr_finder
 
@@ -637,6 +638,10 @@ class LiveRun:
                 state["params"] = pp
                 trail.add(int(st.step) + 1, self._watched_value(pp), float(st.loss),
                           pp if self.watch_index is None else None)
+            if lockstep is not None:
+                report()
+                lockstep()
+                return
             now = time.perf_counter()
             if now - state["last"] >= PROGRESS_EVERY and ready():
                 state["last"] = now
@@ -659,7 +664,7 @@ class LiveRun:
                                               cancel=cancel, **kw)
         finally:
             self.slice_range = None
-        if lrs:  # one last frame of the walk, then the result
+        if lrs and lockstep is None:  # one last frame of the walk (a recording has had every one), then the result
             report()
         self.slice_range = None
         return RangeTestOutcome(generation=self.generation, result=result, repeat=repeat,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from typing import Sequence
 
-from ..engine.errors import GDStudioError
+from .offscreen import ScreenshotError  # noqa: F401 - its historical home
 
 NORMAL_SCALE = 1.25  # the everyday font scale: readable from a few metres (presentation mode goes higher)
 
@@ -119,23 +119,6 @@ def _save_layout(window) -> None:
         pass
 
 
-class ScreenshotError(GDStudioError):
-    """--screenshot could not render: the message says which file or which step."""
-
-
-def _wait(app, condition, timeout: float) -> bool:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        app.processEvents()
-        if condition():
-            return True
-        time.sleep(0.003)
-    app.processEvents()
-    return bool(condition())
-
-
 def render_screenshot(scenario_path, out_path, *, steps: int = 0, presentation: bool = False,
                       size: tuple[int, int] | None = None, allow_outside_data: bool = False) -> int:
     """Open ``scenario_path`` in a window that is never shown, take ``steps`` steps through the real worker
@@ -143,70 +126,20 @@ def render_screenshot(scenario_path, out_path, *, steps: int = 0, presentation: 
 
     Problems (the scenario, the output file, a run that does not build) raise a GDStudioError subclass.
     """
-    import os
     from pathlib import Path
 
-    from PySide6.QtCore import Qt
-    from PySide6.QtWidgets import QApplication
-
-    from ..engine import scenarios
-    from . import theme
     from .export import ExportError, _atomic_write, _image_bytes
+    from .offscreen import scenario_window, wait
 
-    # ScenarioError names the file and the place; a data file outside the scenario's folder needs consent
-    scenario = scenarios.load(scenario_path, allow_outside_folder=allow_outside_data)
     out = Path(out_path)
     if not out.parent.is_dir():
         raise ExportError(f"cannot write {out}: the folder {out.parent} does not exist")
-    if QApplication.instance() is None:
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # render without a screen, and never show a window
-    from . import qt_messages
-
-    qt_messages.install()  # before the QApplication: the offscreen plugin talks as soon as it loads
-    app = make_app()
-    from . import settings
-    from .main_window import MainWindow
-
-    before = theme.applied_theme(app)
-    theme.apply_theme(app, settings.theme_name(), NORMAL_SCALE)
-    window = MainWindow(config=scenario.config)
-    window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
-    # a real screen's size: the window's layout must fit it (a taller grab would show what no screen can)
-    wanted = tuple(size) if size else ((1920, 1080) if presentation else (1600, 1000))
-    window.resize(*wanted)
-    try:
-        window.show()
-        applied = []
-        window.scenarios.scenarioApplied.connect(applied.append)
-        errors = []
-        window.messageShown.connect(lambda kind, text: errors.append(text) if kind == "error" else None)
-        window.scenarios.path = Path(scenario_path)
-        window.scenarios.apply(scenario)
-        if not _wait(app, lambda: bool(applied) or bool(errors), 20.0) or not applied:
-            # the window may report one failure more than once (banner and status): say it once
-            raise ScreenshotError(f"{scenario_path}: the run did not build "
-                                  f"({'; '.join(dict.fromkeys(errors)) or 'timed out'})")
-        target = int(scenario.pre_run) + int(steps)
-        _wait(app, lambda: window.step_count >= scenario.pre_run, 60.0)
-        if steps:
-            window.controller.stepRequested.emit(int(steps))
-        if not _wait(app, lambda: window.step_count >= target or (
-                window.last_snapshot is not None and window.last_snapshot.stop_reason), 120.0):
-            raise ScreenshotError(f"{scenario_path}: step {target} was not reached in time")
-        if presentation:
-            window.presentation.set_presentation(True)
-            window.showNormal()  # offscreen "maximised" is the virtual screen's size, not the one asked for
-            window.resize(*wanted)
-        _wait(app, lambda: False, 0.3)  # layouts and the last frame settle
-        if window.banner.kind == "info":
-            window.banner.hide()  # a passing note ("Presentation mode: …") does not belong on a slide
-            _wait(app, lambda: False, 0.1)
-        image = window.grab().toImage()
+    with scenario_window(scenario_path, size=size, presentation=presentation,
+                         allow_outside_data=allow_outside_data) as sw:
+        sw.advance(int(steps))
+        wait(sw.app, lambda: False, 0.3)  # layouts and the last frame settle
+        _rgb, image = sw.grab()
         _atomic_write(out, _image_bytes(image, "PNG", out))
-    finally:
-        window.close()
-        window.shutdown()
-        theme.apply_theme(app, before[0], before[1])
     return 0
 
 

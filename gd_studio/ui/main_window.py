@@ -184,6 +184,8 @@ class MainWindow(QMainWindow):
         self.presentation = presentation.install(self)
         self.scenarios = scenario_io.install(self)
         self.exports = export_ui.install(self)
+        from . import record_dialog  # File → Export animation… (issue 15)
+        self.animation = record_dialog.install(self)
         self.presentation.presentationChanged.connect(self.scenarios.refresh_caption)
         self.presentation.presentationChanged.connect(self.state.set_presentation)  # AppState mirrors the look
         self.presentation.themeChanged.connect(self.state.set_theme)

@@ -89,6 +89,9 @@ class Worker(QObject):
         self.shutdown = threading.Event()
         self.cancel_upto = 0  # requests with an id ≤ this are cancelled (set from the UI thread)
         self.cancel_epoch = 0  # bumped by every cancel: a step loop under way stops (set from the UI thread)
+        # set by a recording (ui/record.py): a range test then sends every step and waits for this event
+        # (set once that frame is taken), so the animation has one frame per step, whatever the timing
+        self.frame_gate: threading.Event | None = None
         self.credit = threading.Event()  # set when the UI has consumed the last snapshot
         self.credit.set()
         # cleared by the UI thread while it draws: the worker waits between steps instead of fighting for
@@ -323,15 +326,23 @@ class Worker(QObject):
         self._stop_running()
         self._emit(force=True)
 
+        gate = self.frame_gate
+        cancel = self._cancelled(int(request.get("token", 0)))
+
         def progress(prog) -> None:
             self.credit.clear()
+            if gate is not None:
+                gate.clear()  # before the emit: the recorder sets it once this frame is taken
             self.rangeTestProgress.emit(prog)
+
+        def lockstep() -> None:
+            while not gate.wait(0.05) and not cancel():
+                pass
 
         t0 = time.perf_counter()
         try:
-            outcome = self.run.range_test(request, progress=progress, ready=self.credit.is_set,
-                                          cancel=self._cancelled(int(request.get("token", 0))),
-                                          pace=self.range_test_pace)
+            outcome = self.run.range_test(request, progress=progress, ready=self.credit.is_set, cancel=cancel,
+                                          pace=self.range_test_pace, lockstep=lockstep if gate is not None else None)
         except Exception as exc:  # noqa: BLE001
             self._fail("range test", exc)
             outcome = RangeTestOutcome(generation=self.run.generation, result=None, cancelled=True,

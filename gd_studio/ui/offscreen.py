@@ -1,0 +1,218 @@
+"""A scenario opened in a main window that is never shown: what screenshots and recordings render from."""
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..engine.errors import GDStudioError
+
+NORMAL_SIZE = (1600, 1000)
+PRESENTATION_SIZE = (1920, 1080)
+
+
+class ScreenshotError(GDStudioError):
+    """A screenshot or recording could not render: the message says which file or which step."""
+
+
+def ensure_app():
+    """The QApplication; without one yet, an offscreen one, so nothing is ever shown on a screen."""
+    from PySide6.QtWidgets import QApplication
+
+    from .app import make_app
+
+    if QApplication.instance() is None:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from . import qt_messages
+
+    qt_messages.install()  # before the QApplication: the offscreen plugin talks as soon as it loads
+    return make_app()
+
+
+def wait(app, condition, timeout: float) -> bool:
+    """Run the event loop until ``condition()`` holds or ``timeout`` seconds pass; returns whether it held."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        app.processEvents()
+        if condition():
+            return True
+        time.sleep(0.002)
+    app.processEvents()
+    return bool(condition())
+
+
+def settle(app) -> None:
+    """Deliver the posted layout and paint requests, so a grab shows the last data in its final layout."""
+    for _ in range(3):
+        app.sendPostedEvents()
+        app.processEvents()
+
+
+class ScenarioWindow:
+    """An unshown MainWindow running ``scenario``, stepped on request; frames come from :meth:`grab`."""
+
+    def __init__(self, app, window, scenario, source: str, out_size: tuple[int, int] | None = None) -> None:
+        self.app, self.window, self.scenario, self.source = app, window, scenario, source
+        self.out_size = out_size  # frames come out this size, whatever the window could shrink to
+        self._snapshots = 0
+        window.snapshotApplied.connect(self._count)
+
+    def _count(self, _snap) -> None:
+        self._snapshots += 1
+
+    @property
+    def step(self) -> int:
+        return self.window.step_count
+
+    @property
+    def stop_reason(self) -> str | None:
+        snap = self.window.last_snapshot
+        return None if snap is None else snap.stop_reason
+
+    def advance(self, n: int, timeout: float = 120.0) -> bool:
+        """Take ``n`` steps through the window's worker (one command) and wait for their snapshot.
+
+        False when the run stopped (diverged) before all of them were taken.
+        """
+        if n <= 0:
+            return True
+        target = self.step + int(n)
+        seen = self._snapshots
+        self.window.controller.stepRequested.emit(int(n))
+        if not wait(self.app, lambda: self._snapshots > seen and (self.step >= target or bool(self.stop_reason)),
+                    timeout):
+            raise ScreenshotError(f"{self.source}: step {target} was not reached in time")
+        return self.step >= target
+
+    def settle_layout(self) -> None:
+        settle(self.app)
+
+    def hide_notes(self) -> None:
+        banner = self.window.banner
+        if banner.kind == "info" and not banner.isHidden():
+            banner.hide()  # a passing note ("Presentation mode: …") does not belong on a slide
+
+    def grab(self, widget=None):
+        """(rgb, image): the widget (default the window) as an RGB array viewing ``image``'s pixels.
+
+        The array shares memory with the QImage, so keep ``image`` while the array is in use.
+        """
+        from PySide6.QtCore import QSize, Qt
+        from PySide6.QtGui import QImage
+
+        self.hide_notes()
+        settle(self.app)
+        image = (widget or self.window).grab().toImage()
+        if self.out_size and (image.width(), image.height()) != tuple(self.out_size):
+            # the layout needed more room than asked (or the screen has a device pixel ratio): scale down
+            image = image.scaled(QSize(*self.out_size), Qt.AspectRatioMode.IgnoreAspectRatio,
+                                 Qt.TransformationMode.SmoothTransformation)
+        image = image.convertToFormat(QImage.Format.Format_RGB888)
+        return qimage_rgb(image), image
+
+    def fit(self, widget, size: tuple[int, int]) -> None:
+        """Resize the window until ``widget`` is ``size``; if the layout cannot shrink that far, to the
+        smallest size of the same shape it can, which :meth:`grab` scales down to ``size``."""
+        w = self.window
+        want = size
+        for _ in range(6):
+            settle(self.app)
+            dw, dh = want[0] - widget.width(), want[1] - widget.height()
+            if not dw and not dh:
+                return
+            w.resize(w.width() + dw, w.height() + dh)
+            settle(self.app)
+            if (widget.width(), widget.height()) == tuple(want):
+                return
+            # not reached: the layout's minimum; keep the shape and grow both sides to clear it
+            s = max(widget.width() / size[0], widget.height() / size[1], 1.0)
+            want = (math.ceil(size[0] * s), math.ceil(size[1] * s))
+
+
+def qimage_rgb(image) -> np.ndarray:
+    """An RGB888 QImage's pixels as a (height, width, 3) uint8 array, without copying them."""
+    w, h, stride = image.width(), image.height(), image.bytesPerLine()
+    buf = np.frombuffer(image.constBits(), np.uint8, count=stride * h)
+    return buf.reshape(h, stride)[:, : 3 * w].reshape(h, w, 3)
+
+
+def _no_time_throttle(window) -> None:
+    # live plots refit their axes at most every 0.3 s so they do not jitter; a rendering is not live, and
+    # its pictures must follow from the data alone, not from how long each frame took
+    from .plots.common import GatedPlotWidget
+
+    for plot in window.findChildren(GatedPlotWidget):
+        for r in getattr(plot, "sticky", ()):
+            r.min_interval = 0.0
+
+
+@contextlib.contextmanager
+def scenario_window(scenario_path=None, *, scenario=None, size=None, presentation: bool = False,
+                    use_theme: bool = True, timeout: float = 60.0, allow_outside_data: bool = False):
+    """Open a scenario (a file, or a loaded Scenario) in a window that is never shown, built and pre-run.
+
+    ``use_theme`` applies the user's saved theme for the time of the rendering (the command line); the
+    window's export dialog renders in the look the app already has, so the visible window is untouched.
+    """
+    from PySide6.QtCore import Qt
+
+    from ..engine import scenarios
+    from . import theme
+
+    if scenario is None:
+        # ScenarioError names the file and the place; a data file outside the scenario's folder needs consent
+        scenario = scenarios.load(scenario_path, allow_outside_folder=allow_outside_data)
+    source = str(scenario_path) if scenario_path is not None else (scenario.title or "the scenario")
+    app = ensure_app()
+    from . import settings
+    from .app import NORMAL_SCALE
+    from .main_window import MainWindow
+
+    before = theme.applied_theme(app)
+    # a style sheet costs about a second: apply the user's theme only if it is not the look already
+    restore = presentation or (use_theme and before != (theme.get_theme(settings.theme_name()), NORMAL_SCALE))
+    if use_theme and restore:
+        theme.apply_theme(app, settings.theme_name(), NORMAL_SCALE)
+    window = MainWindow(config=scenario.config)
+    window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+    # a real screen's size: the window's layout must fit it (a taller grab would show what no screen can)
+    wanted = tuple(size) if size else (PRESENTATION_SIZE if presentation else NORMAL_SIZE)
+    window.resize(*wanted)
+    try:
+        window.show()
+        _no_time_throttle(window)
+        applied = []
+        window.scenarios.scenarioApplied.connect(applied.append)
+        errors = []
+        window.messageShown.connect(lambda kind, text: errors.append(text) if kind == "error" else None)
+        if scenario_path is not None:
+            window.scenarios.path = Path(scenario_path)
+        window.scenarios.apply(scenario)
+        if not wait(app, lambda: bool(applied) or bool(errors), 20.0) or not applied:
+            # the window may report one failure more than once (banner and status): say it once
+            raise ScreenshotError(f"{source}: the run did not build "
+                                  f"({'; '.join(dict.fromkeys(errors)) or 'timed out'})")
+        if not wait(app, lambda: window.step_count >= scenario.pre_run
+                    or bool(window.last_snapshot and window.last_snapshot.stop_reason), timeout):
+            raise ScreenshotError(f"{source}: the scenario's {scenario.pre_run} pre-run steps did not finish")
+        if presentation:
+            window.presentation.set_presentation(True)
+            window.showNormal()  # offscreen "maximised" is the virtual screen's size, not the one asked for
+            window.resize(*wanted)
+        sw = ScenarioWindow(app, window, scenario, source, out_size=wanted if size else None)
+        if size:
+            sw.fit(window, wanted)
+        wait(app, lambda: False, 0.3)  # layouts and the first frame settle
+        yield sw
+    finally:
+        window.close()
+        window.shutdown()
+        if restore:
+            theme.apply_theme(app, before[0], before[1])
+
+
+__all__ = ["ScenarioWindow", "ScreenshotError", "scenario_window", "ensure_app", "wait", "settle", "qimage_rgb"]
