@@ -540,3 +540,44 @@ def display_values(Z, levels) -> np.ndarray:
     bottom = float(np.nanmin(np.where(np.isfinite(Z), Z, np.inf))) if np.any(np.isfinite(Z)) else 0.0
     out = np.nan_to_num(Z, nan=top, posinf=top, neginf=bottom)
     return np.clip(out, min(bottom, float(levels[0])), top)
+
+
+def random_plane(model: Model, p, seed: int = 0) -> Plane:
+    """The plane through p of two filter-normalised random directions (seeds ``seed`` and ``seed + 1``), as in
+    Li et al. 2018's pictures of minima; the second is made orthogonal to the first, its norm kept."""
+    p = np.asarray(p, dtype=np.float64)
+    d1 = random_direction(model, p, seed)
+    d2 = random_direction(model, p, seed + 1)
+    if np.any(d1):
+        norm = float(np.linalg.norm(d2))
+        d2 = d2 - (d2 @ d1) / (d1 @ d1) * d1
+        if np.any(d2):
+            d2 *= norm / float(np.linalg.norm(d2))
+    if not (np.any(d1) and np.any(d2)):  # all weights zero (e.g. a linear model at zero): plain random
+        rng = np.random.default_rng(seed)
+        d1, d2 = np.linalg.qr(rng.standard_normal((model.n_params, 2)))[0].T
+    return Plane(p.copy(), d1, d2, "random",
+                 (f"random direction (filter-normalised, seed {seed})",
+                  f"random direction (filter-normalised, seed {seed + 1})"))
+
+
+def make_plane(kind: str, model: Model, p, X=None, y=None, *, weights=(), seed: int = 0, start=None,
+               end=None) -> Plane:
+    """The plane a view or a scenario names: "weights" (two names), "descent_random" (needs X, y), "random",
+    or "path" (through ``start``, p and ``end``; ``end`` defaults to p, so mid-run it is the start–now line
+    and a seeded random direction)."""
+    if kind == "weights":
+        if len(weights) != 2:
+            raise ValueError(f"the weights plane needs two weight names, got {list(weights)!r}")
+        return weights_plane(model, p, weights[0], weights[1])
+    if kind == "descent_random":
+        if X is None or y is None:
+            raise ValueError("the descent direction needs the data (X and y)")
+        return descent_random_plane(model, p, X, y, seed)
+    if kind == "random":
+        return random_plane(model, p, seed)
+    if kind == "path":
+        if start is None:
+            raise ValueError("the path plane needs the start point of the run")
+        return path_plane(start, p, p if end is None else end, model=model, seed=seed)
+    raise ValueError(f"unknown plane {kind!r}; choose weights, descent_random, random or path")
