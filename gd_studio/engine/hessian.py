@@ -332,9 +332,12 @@ def track_run(runner, steps: int, *, every: int = 10, subset: int | None = None,
     losses_at: list[float] = []
     step_losses: list[float] = []
 
+    adaptive = runner.optimizer.name in ("rmsprop", "adam")
+
     def measure():
         p = runner.params
-        _, g = runner.model.loss_and_grad(p, runner.train.X, runner.train.y)
+        # Adam/RMSProp: the preconditioner of the next step needs the gradient it will use (full batch here)
+        g = runner.model.loss_and_grad(p, runner.train.X, runner.train.y)[1] if adaptive else None
         est = tracker.update(runner.step_count, p, optimizer=runner.optimizer, lr=runner.lr, grad=g)
         if est is not None:
             losses_at.append(runner.full_loss())

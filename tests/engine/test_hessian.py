@@ -321,3 +321,20 @@ def test_edge_of_stability_moons_mlp():
 def test_small_lr_stays_below_its_limit():
     out = _edge_of_stability_run(lr=0.2, steps=300)
     assert np.all(out["sharpness"] < 0.9 * out["limit"])
+
+
+def test_track_run_with_adam_measures_the_preconditioned_sharpness_against_38_over_eta():
+    s = descent.build(RunConfig(dataset="moons", dataset_params={"n_samples": 100, "noise": 0.2}, hidden=(4,),
+                                optimizer="adam", lr=0.01, batch_size=0, val_fraction=0.0, seed=0))
+    r = s.runner
+    out = hessian.track_run(r, 40, every=20, tol=1e-10, max_iter=s.model.n_params)
+    assert list(out["step"]) == [0, 20, 40]
+    np.testing.assert_allclose(out["limit"], 3800.0)
+    # the last estimate is the top eigenvalue of P⁻¹H with the P of the step that comes next
+    p = r.params
+    g = s.model.loss_and_grad(p, r.train.X, r.train.y)[1]
+    P = hessian.preconditioner(r.optimizer, g)
+    H = hessian.hessian(s.model, p, r.train.X, r.train.y)
+    exact = np.max(np.linalg.eigvals(H / P[:, None]).real)
+    assert out["sharpness"][-1] == pytest.approx(exact, rel=1e-7)
+    assert np.all(np.isfinite(out["sharpness"]))
