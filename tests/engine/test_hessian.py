@@ -338,3 +338,26 @@ def test_track_run_with_adam_measures_the_preconditioned_sharpness_against_38_ov
     exact = np.max(np.linalg.eigvals(H / P[:, None]).real)
     assert out["sharpness"][-1] == pytest.approx(exact, rel=1e-7)
     assert np.all(np.isfinite(out["sharpness"]))
+
+
+def test_tracker_survives_diverged_weights():
+    m, p, X, y = _problem("mlp", 3, 3, (5,), "tanh", "cross_entropy")
+    tracker = hessian.SharpnessTracker(m, X, y, every=1)
+    assert tracker.update(1, p, lr=0.1) is not None
+    bad = p.copy()
+    bad[0] = np.nan
+    assert tracker.update(2, bad, lr=0.1) is None
+    assert "no sharpness at step 2" in tracker.problem and tracker.steps == [1]
+    assert tracker.update(3, p, lr=0.1) is not None and tracker.problem is None
+    with pytest.raises(FloatingPointError):
+        hessian.sharpness(m, bad, X, y)
+
+
+def test_huge_weights_give_a_number_or_a_clear_error_never_a_warning():
+    # warnings are errors in this suite: overflow inside the products must not escape as one
+    m, p, X, y = _problem("mlp", 3, 3, (5,), "tanh", "squared_error")
+    saturated = hessian.sharpness(m, p * 1e306, X, y)  # every unit saturated: flat, so λ_max ≈ 0
+    assert np.isfinite(saturated.value) and abs(saturated.value) < 1e-6
+    reg = models.make("linear", 3, 1, loss="mse")
+    with pytest.raises(FloatingPointError, match="diverged"):
+        hessian.sharpness(reg, np.zeros(4), X * 1e160, y)  # curvature beyond the float range

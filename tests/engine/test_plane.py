@@ -227,3 +227,19 @@ def test_make_plane_dispatches_and_random_plane_is_filter_normalised():
         landscape.make_plane("descent_random", m, p)
     with pytest.raises(Exception, match="not a parameter"):
         landscape.make_plane("weights", m, p, weights=("W9[0,0]", "W1[0,0]"))
+
+
+@pytest.mark.parametrize("pair", [False, True])
+def test_float32_preview_is_close(pair):
+    m, p, X, y = _problem("mlp", (6, 5), 3, "cross_entropy", "tanh")
+    if pair:
+        d1, d2 = landscape.weight_direction(m, "W2[0,1]"), landscape.weight_direction(m, "W2[3,2]")
+    else:
+        rng = np.random.default_rng(1)
+        d1, d2 = rng.normal(size=m.n_params), rng.normal(size=m.n_params)
+    exact = landscape.plane(m, p, X, y, d1, d2, ALPHAS, BETAS)
+    quick = landscape.plane(m, p, X, y, d1, d2, ALPHAS, BETAS, precision="float32")
+    assert quick.dtype == np.float64
+    np.testing.assert_allclose(quick, exact, rtol=1e-5)
+    with pytest.raises(ValueError, match="precision"):
+        landscape.plane(m, p, X, y, d1, d2, ALPHAS, BETAS, precision="half")
