@@ -92,7 +92,7 @@ class Worker(QObject):
         self.credit = threading.Event()  # set when the UI has consumed the last snapshot
         self.credit.set()
         # cleared by the UI thread while it draws: the worker waits between steps instead of fighting for
-        # the GIL (see views.GatedPlotWidget); a timeout keeps a forgotten gate from stalling the engine
+        # the GIL (see plots.common.GatedPlotWidget); a timeout keeps a forgotten gate from stalling the engine
         self.ui_gate = threading.Event()
         self.ui_gate.set()
         self.ui_cost = 0.0  # seconds the UI spent on the last frame (written by the UI thread)
@@ -463,7 +463,7 @@ class WorkerController(QObject):
         self.worker.stop_at = None if step is None else int(step)
 
     def validate(self, **request) -> int:
-        """Short trainings at the suggestion's LRs (compare.py); cancelled like a range test."""
+        """Short trainings at the suggestion's LRs (live/validation.py); cancelled like a range test."""
         self._token += 1
         request["token"] = self._token
         self.validateRequested.emit(request)
