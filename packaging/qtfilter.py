@@ -21,7 +21,8 @@ EXCLUDED_MODULES = [
     # av (PyAV, MP4 export): ~105 MB unpacked would push the folder build past its 200 MB budget; packaged
     # builds export GIF and PNG frames, and say MP4 needs the pip install with the [video] extra.
     "av",
-    "joblib", "threadpoolctl", "narwhals", "cloudpickle",
+    # threadpoolctl ships: the window limits BLAS to one thread with it (ui/worker.py)
+    "joblib", "narwhals", "cloudpickle",
     "pytest", "_pytest", "pytestqt", "py", "setuptools", "pkg_resources", "pip", "wheel", "build",
     "PyQt5", "PyQt6", "PySide2", "OpenGL", "OpenGL_accelerate",
     "pyqtgraph.opengl", "pyqtgraph.examples", "pyqtgraph.jupyter", "pyqtgraph.canvas", "pyqtgraph.flowchart",

@@ -35,6 +35,26 @@ BEAT_LATE = 0.010
 MAX_YIELD = 0.025
 SHUTDOWN_MS = 1000  # closing the window ends the worker within this
 
+# The window's process runs BLAS on one thread. With the engine's thread, the GUI thread and OpenBLAS's own
+# pool on a 2-core machine, the pool's threads (which spin after each call) took the cores the GUI needed:
+# bench_ui on the digits MLP, same loaded machine, same run: probe p99 41-42 ms and 8-11 frames/s with one
+# BLAS thread against 91-110 ms and 1-2 frames/s with two; a snapshot's matrices (512 x 64) gain nothing
+# from threads. Headless use (scripts, the command line) keeps the library's default.
+_BLAS_LIMIT = None
+
+
+def limit_blas_threads() -> None:
+    global _BLAS_LIMIT
+    if _BLAS_LIMIT is not None:
+        return
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # an optional speed-up: without it the window still works
+        _BLAS_LIMIT = False
+        return
+    _BLAS_LIMIT = threadpool_limits(limits=1, user_api="blas")
+
+
 # every controller's thread, so a test fixture can fail a test that leaves one running
 _THREADS: "weakref.WeakSet[QThread]" = weakref.WeakSet()
 
@@ -95,7 +115,7 @@ class Worker(QObject):
         self.credit = threading.Event()  # set when the UI has consumed the last snapshot
         self.credit.set()
         # cleared by the UI thread while it draws: the worker waits between steps instead of fighting for
-        # the GIL (see views.GatedPlotWidget); a timeout keeps a forgotten gate from stalling the engine
+        # the GIL (see plots.common.GatedPlotWidget); a timeout keeps a forgotten gate from stalling the engine
         self.ui_gate = threading.Event()
         self.ui_gate.set()
         self.ui_cost = 0.0  # seconds the UI spent on the last frame (written by the UI thread)
@@ -420,6 +440,7 @@ class WorkerController(QObject):
         # default 5 ms switch interval made every hand-back cost up to 5 ms of event-loop latency.
         if sys.getswitchinterval() > SWITCH_INTERVAL:
             sys.setswitchinterval(SWITCH_INTERVAL)
+        limit_blas_threads()
         self._thread = WorkerThread()
         self._thread.setObjectName("gdStudioWorkerThread")
         _THREADS.add(self._thread)
@@ -474,7 +495,7 @@ class WorkerController(QObject):
         self.worker.stop_at = None if step is None else int(step)
 
     def validate(self, **request) -> int:
-        """Short trainings at the suggestion's LRs (compare.py); cancelled like a range test."""
+        """Short trainings at the suggestion's LRs (live/validation.py); cancelled like a range test."""
         self._token += 1
         request["token"] = self._token
         self.validateRequested.emit(request)

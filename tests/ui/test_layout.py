@@ -101,11 +101,12 @@ class _Recorder:
     def setBrush(self, brush):  # noqa: N802
         self._brush = brush
 
-    def drawLine(self, a, b):  # noqa: N802
-        self.lines.append(self._pen.style())
-
-    def drawPolygon(self, poly):  # noqa: N802
-        self.heads.append(self._brush)
+    def drawPath(self, path):  # noqa: N802
+        # shafts are drawn without a brush, heads (closed triangles) with one
+        if self._brush == Qt.BrushStyle.NoBrush:
+            self.lines.append(self._pen.style())
+        else:
+            self.heads.append(self._brush)
 
 
 def test_overshoot_arrows_differ_by_more_than_colour(qtbot):
@@ -113,6 +114,7 @@ def test_overshoot_arrows_differ_by_more_than_colour(qtbot):
     arrows.setArrows(np.array([0.0, 100.0, 200.0]), np.array([0.0, 50.0, 0.0]), np.array([False, True]))
     rec = _Recorder()
     arrows.paint(rec)
+    assert len(rec.lines) == len(rec.heads) == 2  # one path per style and fade level, not per part
     assert rec.lines[0] == Qt.PenStyle.SolidLine and rec.lines[1] != Qt.PenStyle.SolidLine  # dashed shaft
     down, up = (b.color() if hasattr(b, "color") else b for b in rec.heads)
     assert down.name() != "#ffffff" and up.name() == "#ffffff"  # filled head, open head
@@ -122,3 +124,21 @@ def test_weight_legend_names_the_overshoot_style(make_window):
     w = make_window(MOONS)
     labels = [label.text for _sample, label in w.weight_view.legend.items]
     assert any("rose" in t and "dashed" in t for t in labels)
+
+
+def test_arrows_paint_on_a_real_painter_and_reach_their_tips(qtbot):
+    from PySide6.QtGui import QImage, QPainter
+
+    arrows = ArrowsItem()
+    xs, ys = np.array([10.0, 150.0, 60.0]), np.array([20.0, 120.0, 180.0])
+    arrows.setArrows(xs, ys, np.array([False, True]))
+    img = QImage(200, 200, QImage.Format.Format_ARGB32)
+    img.fill(0xFFFFFFFF)
+    p = QPainter(img)
+    arrows.paint(p)
+    p.end()
+    # the head of each arrow sits at its tip: the pixels just before the tips are painted
+    for (x0, y0), (x1, y1) in zip(zip(xs[:-1], ys[:-1]), zip(xs[1:], ys[1:])):
+        d = np.hypot(x1 - x0, y1 - y0)
+        tx, ty = x1 - 4 * (x1 - x0) / d, y1 - 4 * (y1 - y0) / d
+        assert img.pixelColor(int(round(tx)), int(round(ty))).name() != "#ffffff"

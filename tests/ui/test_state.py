@@ -51,3 +51,10 @@ def test_window_config_follows_the_state(make_window):
     assert w.config() is w.state.config and w.config().lr == 0.02
     assert float(w.panel.lr.input.text()) == 0.02  # the box shows the state
     assert w.lr_view.current_lr.value() == pytest.approx(__import__("math").log10(0.02))
+
+
+def test_the_window_runs_blas_on_one_thread(make_window):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    make_window(CFG)
+    blas = [i for i in threadpoolctl.threadpool_info() if i.get("user_api") == "blas"]
+    assert blas and all(i["num_threads"] == 1 for i in blas)

@@ -2,8 +2,8 @@
 
 * Ghosts freeze a run's loss-vs-step curve and its loss-vs-weight trail as labelled overlays.
 * Validation trains briefly from the same start (same weights, seed and batches) at ⅓×, 1× and 3× the
-  range test's steepest-slope LR and at Smith's base_lr and max_lr, in the worker thread
-  (``run_validation``, plain engine code with a cancel callable), so the suggestion is checked, not trusted.
+  range test's steepest-slope LR and at Smith's base_lr and max_lr, in the worker thread (the trainings are
+  live.validation's); here is the view that shows them and their verdicts.
 * Cyclical: two movable lines on the loss-vs-LR view give base_lr and max_lr for Smith's triangular
   policy or one-cycle (``cyclical_config``).
 Every new curve takes a theme series (colour + dash + symbol), so nothing relies on colour alone.

@@ -10,8 +10,8 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen, QPolygonF, QTextLayout, QTextOption
+from PySide6.QtCore import QEvent, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen, QTextLayout, QTextOption
 from PySide6.QtWidgets import QGraphicsItem, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from .. import theme as th
@@ -160,45 +160,65 @@ class ArrowsItem(pg.GraphicsObject):
         m = self.head + 4
         return self._rect.adjusted(-m * px, -m * py, m * px, m * py)
 
+    ALPHA_LEVELS = 6  # older arrows fade in this many steps
+
     def paint(self, painter: QPainter, *args) -> None:
+        """All arrows in a few QPainterPaths (by colour, fade level and style), built with NumPy.
+
+        One Python call into Qt per arrow part made a 200-arrow frame cost ~3,000 transitions, each of
+        which may wait for the GIL while the worker steps; grouped, a frame makes a few dozen.
+        """
         n = self.count()
         if n == 0:
             return
-        tr = painter.transform()
+        tr = painter.transform()  # the view's transform is affine: map every point at once
+        x = tr.m11() * self._x + tr.m21() * self._y + tr.dx()
+        y = tr.m12() * self._x + tr.m22() * self._y + tr.dy()
+        ax, ay, bx, by = x[:-1], y[:-1], x[1:], y[1:]
+        dx, dy = bx - ax, by - ay
+        with np.errstate(invalid="ignore", divide="ignore"):
+            length = np.hypot(dx, dy)
+            ok = np.isfinite(length) & (length >= 1.0)  # a step too small to see: the scatter shows its point
+            ux, uy = dx / length, dy / length
+        head = np.minimum(self.head, 0.6 * length + 4)
+        basex, basey = bx - ux * head, by - uy * head
+        half = head * 0.45
+        k = np.arange(1, n + 1)
+        # older arrows fade so the latest steps stand out (in a few levels, one path each)
+        level = np.ceil(k * self.ALPHA_LEVELS / n).astype(int) if n > 1 else np.full(n, self.ALPHA_LEVELS)
+        up = self._up[:n] if self._up.size >= n else np.zeros(n, bool)
         painter.save()
         painter.resetTransform()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        pts = [tr.map(QPointF(float(a), float(b))) for a, b in zip(self._x, self._y)]
-        for k in range(n):
-            a, b = pts[k], pts[k + 1]
-            dx, dy = b.x() - a.x(), b.y() - a.y()
-            length = math.hypot(dx, dy)
-            # older arrows fade so the latest steps stand out
-            alpha = int(70 + 185 * (k + 1) / n) if n > 1 else 255
-            up = bool(self._up[k])
-            color = QColor(self.up_color if up else self.down_color)
-            color.setAlpha(alpha)
-            pen = QPen(color, self.width)
-            pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-            if length < 1.0:  # a step too small to see: its point is drawn by the scatter anyway
-                continue
-            ux, uy = dx / length, dy / length
-            head = min(self.head, 0.6 * length + 4)
-            base = QPointF(b.x() - ux * head, b.y() - uy * head)
-            # an overshoot (the loss rose) is told by more than its colour: a dashed shaft and an open head
-            shaft = QPen(pen)
-            if up:
-                shaft.setStyle(Qt.PenStyle.CustomDashLine)
-                shaft.setDashPattern([2.2, 1.8])
-                shaft.setCapStyle(Qt.PenCapStyle.FlatCap)
-            painter.setPen(shaft)
-            painter.drawLine(a, base)
-            half = head * 0.45
-            poly = QPolygonF([b, QPointF(base.x() - uy * half, base.y() + ux * half),
-                              QPointF(base.x() + uy * half, base.y() - ux * half)])
-            painter.setPen(pen)
-            painter.setBrush(QColor(255, 255, 255, alpha) if up else color)
-            painter.drawPolygon(poly)
+        for lev in range(1, self.ALPHA_LEVELS + 1):
+            alpha = int(70 + 185 * lev / self.ALPHA_LEVELS) if n > 1 else 255
+            for rose in (False, True):
+                sel = ok & (level == lev) & (up == rose)
+                if not sel.any():
+                    continue
+                color = QColor(self.up_color if rose else self.down_color)
+                color.setAlpha(alpha)
+                pen = QPen(color, self.width)
+                pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+                shaft = QPen(pen)
+                if rose:  # an overshoot (the loss rose) is told by more than its colour: dashed, open head
+                    shaft.setStyle(Qt.PenStyle.CustomDashLine)
+                    shaft.setDashPattern([2.2, 1.8])
+                    shaft.setCapStyle(Qt.PenCapStyle.FlatCap)
+                m = int(sel.sum())
+                sx = np.column_stack([ax[sel], basex[sel]]).ravel()
+                sy = np.column_stack([ay[sel], basey[sel]]).ravel()
+                painter.setPen(shaft)
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.drawPath(pg.arrayToQPath(sx, sy, connect="pairs"))
+                bxs, bys, bsx, bsy = bx[sel], by[sel], basex[sel], basey[sel]
+                uxs, uys, hs = ux[sel], uy[sel], half[sel]
+                hx = np.column_stack([bxs, bsx - uys * hs, bsx + uys * hs, bxs]).ravel()
+                hy = np.column_stack([bys, bsy + uxs * hs, bsy - uxs * hs, bys]).ravel()
+                connect = np.tile(np.array([1, 1, 1, 0], dtype=np.int32), m)  # one closed triangle each
+                painter.setPen(pen)
+                painter.setBrush(QColor(255, 255, 255, alpha) if rose else color)
+                painter.drawPath(pg.arrayToQPath(hx, hy, connect=connect))
         painter.restore()
 
 
