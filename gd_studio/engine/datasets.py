@@ -455,15 +455,14 @@ def check_params(name: str, *, n_samples: int = 200, noise: float = 0.1, seed: i
          n_classes=k, **kw)
 
 
+# (task, features) of each generated and bundled dataset; tests/engine/test_datasets.py checks it against make()
+_SHAPES = {"line": (REGRESSION, 1), "sine": (REGRESSION, 1), "valley": (REGRESSION, 2),
+           "iris": (CLASSIFICATION, 4), "digits": (CLASSIFICATION, 64)}
+
+
 def shape_of(name: str) -> tuple[str, int]:
     """(task, number of features) of a generated or bundled dataset, without making it."""
-    if name in ("line", "sine"):
-        return REGRESSION, 1
-    if name == "iris":
-        return CLASSIFICATION, 4
-    if name == "digits":
-        return CLASSIFICATION, 64
-    return CLASSIFICATION, 2
+    return _SHAPES.get(name, (CLASSIFICATION, 2))
 
 
 def one_hot(y: Any, k: int) -> np.ndarray:

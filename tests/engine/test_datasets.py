@@ -501,3 +501,11 @@ def test_valley_features_are_correlated_and_the_linear_loss_is_a_narrow_valley()
     Xt = np.hstack([ds.X, np.ones((ds.n_samples, 1))])
     eig = np.linalg.eigvalsh(2.0 / ds.n_samples * Xt.T @ Xt)  # the mse Hessian of a linear model
     assert eig[-1] / eig[0] > 30
+
+
+@pytest.mark.parametrize("name", datasets.NAMES)
+def test_shape_of_agrees_with_the_dataset_it_describes(name):
+    # scenarios are checked against shape_of at load: a generator it misdescribes makes good scenarios fail
+    kwargs = {"n_samples": 40} if name in datasets.GENERATORS else {}
+    ds = datasets.make(name, **kwargs)
+    assert datasets.shape_of(name) == (ds.task, ds.n_features)
