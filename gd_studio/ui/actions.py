@@ -159,7 +159,7 @@ class ActionRegistry(QObject):
 def find_menu(window, title: str) -> QMenu | None:
     """``window``'s top-level menu titled ``title`` (mnemonic ampersands ignored).
 
-    Found among the window's QMenu children, never through ``QAction.menu()``: PySide6 6.6–6.11.1 hand back a
+    Found among the window's QMenu children, never through the QAction's menu getter: PySide6 6.6–6.11.1 hand back a
     wrapper of an already deleted object from it."""
     top = set(window.menuBar().actions())
     for m in window.findChildren(QMenu):

@@ -1,6 +1,7 @@
 """The model & data panel: every setting of a run, turned into a validated RunConfig (or a clear message)."""
 from __future__ import annotations
 
+import inspect
 import math
 from pathlib import Path
 
@@ -14,6 +15,10 @@ from ...engine import datasets
 from ...engine.config import DESCENT_DIRECTION, RunConfig, check_lr
 from ...engine.errors import ConfigError
 from ..adapters import fmt_lr
+
+# what datasets.make uses for a parameter a config leaves out
+_MAKE_DEFAULTS = {k: p.default for k, p in inspect.signature(datasets.make).parameters.items()
+                  if p.default is not inspect.Parameter.empty}
 
 MODEL_LABELS = {"one_weight": "one weight (y = w·x)", "linear": "linear", "logistic": "logistic (softmax)",
                 "mlp": "MLP (hidden layers)"}
@@ -464,14 +469,13 @@ class ModelDataPanel(QScrollArea):
             params = datasets.PARAMETERS.get(name, ())
             # parameters the panel does not show (a scenario's line slope) stay as the config has them
             dp = dict(base.dataset_params) if name == base.dataset and not base.data_path else {}
-            if "n_samples" in params:
-                dp["n_samples"] = self.samples.value()
-            if "noise" in params:
-                dp["noise"] = round(self.noise.value(), 4)
-            if "seed" in params:
-                dp["seed"] = self.data_seed.value()
-            if "n_classes" in params:
-                dp["n_classes"] = self.classes.value()
+            shown = {"n_samples": self.samples.value(), "noise": round(self.noise.value(), 4),
+                     "seed": self.data_seed.value(), "n_classes": self.classes.value()}
+            for key, value in shown.items():
+                # a key the config leaves out means the generator's default: reading it back unedited must
+                # give the same config (else a stray edit signal looks like a change and resets the run)
+                if key in params and (key in dp or value != _MAKE_DEFAULTS.get(key)):
+                    dp[key] = value
             data_path, dataset, target = None, name, None
         model = self.model.currentData()
         hidden = parse_hidden(self.hidden.text()) if model == "mlp" else base.hidden
