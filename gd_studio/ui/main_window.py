@@ -458,10 +458,18 @@ class MainWindow(QMainWindow):
                 self.show_message("No suggestion yet: run the range test first (L).", "warning", 6)
             return
         self.set_lr(lr)
-        self.show_message(f"Learning rate set to the steepest-slope suggestion {fmt_lr(lr)}.", "info", 6)
+        rule = self.suggested_rule()
+        from ..engine.lr_finder import EXPLANATIONS
+        self.show_message(f"Learning rate set to the {rule} suggestion {fmt_lr(lr)} ({EXPLANATIONS[rule]}).",
+                          "info", 6)
+
+    def suggested_rule(self) -> str:
+        """The suggestion Enter applies: ``recommended`` (issue 10), or steepest when a result lacks it."""
+        v = self.state.suggestions().get("recommended")
+        return "recommended" if v is not None and math.isfinite(v) and v > 0 else "steepest"
 
     def suggested_lr(self) -> float | None:
-        v = self.state.suggestions().get("steepest")
+        v = self.state.suggestions().get(self.suggested_rule())
         return float(v) if v is not None and math.isfinite(v) and v > 0 else None
 
     def import_csv(self, path) -> None:
@@ -613,8 +621,9 @@ class MainWindow(QMainWindow):
         else:
             lr = self.suggested_lr()
             if lr:
-                self.show_message(f"Range test done in {outcome.seconds:.1f} s ({stop}). Steepest slope at "
-                                  f"lr = {fmt_lr(lr)}: press Enter to use it.", "info", 10)
+                self.show_message(f"Range test done in {outcome.seconds:.1f} s ({stop}). "
+                                  f"{self.suggested_rule().capitalize()} lr = {fmt_lr(lr)}: press Enter to use it.",
+                                  "info", 10)
             else:
                 self.show_message(f"Range test done in {outcome.seconds:.1f} s ({stop}). {NO_DESCENT}",
                                   "warning", 12)

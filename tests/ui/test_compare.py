@@ -124,6 +124,10 @@ def test_cyclical_markers_sit_at_smiths_bounds_and_train_cyclical_uses_them(make
     base_line, max_line = _line(plot, "baseLrMarker"), _line(plot, "maxLrMarker")
     assert not base_line.isVisible() and not w.actionTrainCyclical.isEnabled()
     result = _range_test(w, qtbot)
+    assert w.actionTrainCyclical.isEnabled()
+    # drawn exactly when "Smith's bounds" is ticked (issue 12)
+    assert not base_line.isVisible() and not max_line.isVisible()
+    w.lr_view.show_bounds.setChecked(True)
     assert base_line.isVisible() and max_line.isVisible() and base_line.movable and max_line.movable
     assert base_line.value() == pytest.approx(math.log10(result.suggestions["base_lr"]), abs=1e-12)
     assert max_line.value() == pytest.approx(math.log10(result.suggestions["max_lr"]), abs=1e-12)

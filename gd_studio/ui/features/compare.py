@@ -242,6 +242,8 @@ class CyclicalMarkers:
         pi = lr_plot.getPlotItem()
         self.base = self._line(pi, "baseLrMarker", 2, "base_lr", 0.25)
         self.max = self._line(pi, "maxLrMarker", 3, "max_lr", 0.4)
+        self.has_bounds = False  # a range test placed them (Train cyclical uses them, shown or not)
+        self.shown = False  # "Smith's bounds" is ticked: the one pair of base_lr/max_lr lines on the view
         self.base.sigPositionChanged.connect(lambda *_: self._moved(self.base))
         self.max.sigPositionChanged.connect(lambda *_: self._moved(self.max))
 
@@ -288,10 +290,22 @@ class CyclicalMarkers:
             line.setValue(math.log10(v))
             line.blockSignals(False)
             self._relabel(line)
+        self.has_bounds = True
+        self.set_shown(self.shown)
         return True
 
+    def set_shown(self, on: bool) -> None:
+        """Show the pair exactly when "Smith's bounds" is ticked (and a range test placed them)."""
+        self.shown = bool(on)
+        for line in (self.base, self.max):
+            line.setVisible(self.shown and self.has_bounds)
+
+    def lines(self) -> tuple:
+        return (self.base, self.max)
+
     def visible(self) -> bool:
-        return self.base.isVisible() and self.max.isVisible()
+        """The bounds exist (Train cyclical can use them), whether or not they are drawn."""
+        return self.has_bounds
 
     def values(self) -> tuple[float, float]:
         return float(10.0 ** self.base.value()), float(10.0 ** self.max.value())

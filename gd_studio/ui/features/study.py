@@ -37,6 +37,10 @@ class Study(QObject):
         self._make_widgets()
         self.ghosts = GhostOverlay(window.step_view.plot, window.weight_view.plot)
         self.markers = CyclicalMarkers(window.lr_view.plot)
+        # the draggable pair is the only base_lr/max_lr drawing; "Smith's bounds" shows and hides it
+        self.markers.set_shown(window.lr_view.show_bounds.isChecked())
+        window.lr_view.show_bounds.toggled.connect(self._bounds_toggled)
+        window.lr_view.extra_lines = self.markers.lines()
         c = window.controller
         c.worker.validationProgress.connect(self._on_validation_progress)
         c.worker.validationDone.connect(self._on_validation_done)
@@ -280,9 +284,14 @@ class Study(QObject):
         self.validationFinished.emit(outcome)
 
     # ----------------------------------------------------------------------------- cyclical
+    def _bounds_toggled(self, on: bool) -> None:
+        self.markers.set_shown(on)
+        self.w.lr_view._declutter()
+
     def _on_range_test(self, result) -> None:
         sugg = dict(getattr(result, "suggestions", None) or {})
         ok = self.markers.set_bounds(sugg.get("base_lr"), sugg.get("max_lr"))
+        self.w.lr_view._declutter()
         self.actionTrainCyclical.setEnabled(ok)
         self.actionValidateSuggestion.setEnabled(bool(validation_lrs(sugg)))
 
