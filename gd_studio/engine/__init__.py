@@ -1,4 +1,5 @@
-"""The GD Studio engine: pure NumPy datasets, models, losses, optimizers, schedules, descent, LR finder, slices.
+"""The GD Studio engine: pure NumPy datasets, models, losses, optimizers, schedules, descent, LR finder, slices,
+sharpness (hessian) and loss surfaces (landscape).
 
 It imports no Qt, so scripts, notebooks and the command line use it exactly as the window does::
 

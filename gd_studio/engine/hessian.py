@@ -128,7 +128,8 @@ def sharpness(model: Model, p, X, y, *, v0: np.ndarray | None = None, tol: float
     n_total = X.shape[0]
     rows = subset_rows(n_total, subset, seed)
     if operator is None:
-        operator = model.hessian_operator(p, X if rows is None else X[rows], y if rows is None else y[rows])
+        with np.errstate(all="ignore"):  # diverged weights give non-finite products, reported below
+            operator = model.hessian_operator(p, X if rows is None else X[rows], y if rows is None else y[rows])
     wd = float(weight_decay)
     if preconditioner is None:
         def matvec(v):
@@ -146,7 +147,7 @@ def sharpness(model: Model, p, X, y, *, v0: np.ndarray | None = None, tol: float
             if wd:
                 out = out + wd * u
             return scale * out
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):
         value, vec, its, converged, residual = top_eigen(matvec, model.n_params, v0, tol=tol,
                                                          max_iter=max_iter, seed=seed)
     return Sharpness(value, vec, its, converged, residual, operator.n_samples, n_total,
@@ -267,6 +268,7 @@ class SharpnessTracker:
     values: list = field(default_factory=list)
     thresholds: list = field(default_factory=list)
     last: Sharpness | None = None
+    problem: str | None = None
 
     def __post_init__(self) -> None:
         if int(self.every) < 1:
@@ -297,10 +299,19 @@ class SharpnessTracker:
         return est
 
     def update(self, step: int, p, *, optimizer=None, lr: float | None = None, grad=None) -> Sharpness | None:
-        """Record an estimate if ``step`` is on the cadence (returns it), else None."""
+        """Record an estimate if ``step`` is on the cadence (returns it), else None.
+
+        Weights that have diverged (non-finite Hessian products) record nothing: ``problem`` then says why,
+        and the last good estimate stays the warm start.
+        """
         if not self.due(step):
             return None
-        est = self.measure(p, optimizer=optimizer, grad=grad)
+        try:
+            est = self.measure(p, optimizer=optimizer, grad=grad)
+        except FloatingPointError as exc:
+            self.problem = f"no sharpness at step {int(step)}: {exc}"
+            return None
+        self.problem = None
         self.steps.append(int(step))
         self.values.append(est.value)
         limit = math.nan
@@ -332,9 +343,12 @@ def track_run(runner, steps: int, *, every: int = 10, subset: int | None = None,
     losses_at: list[float] = []
     step_losses: list[float] = []
 
+    adaptive = runner.optimizer.name in ("rmsprop", "adam")
+
     def measure():
         p = runner.params
-        _, g = runner.model.loss_and_grad(p, runner.train.X, runner.train.y)
+        # Adam/RMSProp: the preconditioner of the next step needs the gradient it will use (full batch here)
+        g = runner.model.loss_and_grad(p, runner.train.X, runner.train.y)[1] if adaptive else None
         est = tracker.update(runner.step_count, p, optimizer=runner.optimizer, lr=runner.lr, grad=g)
         if est is not None:
             losses_at.append(runner.full_loss())
@@ -346,9 +360,8 @@ def track_run(runner, steps: int, *, every: int = 10, subset: int | None = None,
             break
         step_losses.append(record.loss)
         if tracker.due(runner.step_count):
-            try:
-                measure()
-            except FloatingPointError:
+            measure()
+            if tracker.problem:
                 break
     out = {k: np.array(v, dtype=np.float64) for k, v in
            (("step", tracker.steps), ("sharpness", tracker.values), ("limit", tracker.thresholds))}

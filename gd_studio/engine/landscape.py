@@ -181,11 +181,11 @@ class Plane:
         """(α, β) of each point's orthogonal projection on the plane: shape (m, 2); exact for points in it."""
         return project(points, self.origin, self.d1, self.d2)
 
-    def surface(self, model: Model, X, y, alphas, betas) -> np.ndarray:
-        return plane(model, self.origin, X, y, self.d1, self.d2, alphas, betas)
+    def surface(self, model: Model, X, y, alphas, betas, *, precision: str = "float64") -> np.ndarray:
+        return plane(model, self.origin, X, y, self.d1, self.d2, alphas, betas, precision=precision)
 
 
-def plane(model: Model, p, X, y, d1, d2, alphas, betas) -> np.ndarray:
+def plane(model: Model, p, X, y, d1, d2, alphas, betas, *, precision: str = "float64") -> np.ndarray:
     """Loss at ``p + α·d1 + β·d2`` for every α in ``alphas`` and β in ``betas``: shape (len(alphas), len(betas)).
 
     Z[i, j] is the loss at alphas[i], betas[j] (``numpy.meshgrid(..., indexing="ij")`` order). Exact up to
@@ -194,6 +194,9 @@ def plane(model: Model, p, X, y, d1, d2, alphas, betas) -> np.ndarray:
     points, with their weights W + α·D1 + β·D2 formed per point only where the directions move them. When
     d1 and d2 are each a single weight of the same layer, only one or two of that layer's units change,
     and the grid costs little more than its size (see ``_two_weights``).
+
+    ``precision="float32"`` computes in single precision, 2–4× faster, for a coarse preview while a run is
+    moving (values then agree with ``model.loss`` to about 1e-5 relative, not to rounding).
     """
     p, X, y = _as_inputs(model, p, X, y)
     d1 = np.asarray(d1, dtype=np.float64)
@@ -204,11 +207,17 @@ def plane(model: Model, p, X, y, d1, d2, alphas, betas) -> np.ndarray:
     betas = np.asarray(betas, dtype=np.float64).ravel()
     if alphas.size == 0 or betas.size == 0:
         return np.empty((alphas.size, betas.size))
+    if precision not in ("float64", "float32"):
+        raise ValueError(f"precision: choose float64 or float32, got {precision!r}")
+    if precision == "float32":
+        p, X, d1, d2, alphas, betas = (a.astype(np.float32) for a in (p, X, d1, d2, alphas, betas))
+        if model.task == "regression":
+            y = y.astype(np.float32)
     with np.errstate(all="ignore"):  # a grid reaching into divergence gives inf losses, not warnings
         single = _two_weights(model, p, X, y, d1, d2, alphas, betas)
-        if single is not None:
-            return single
-        return _dense_plane(model, p, X, y, d1, d2, alphas, betas)
+        if single is None:
+            single = _dense_plane(model, p, X, y, d1, d2, alphas, betas)
+        return np.asarray(single, dtype=np.float64)
 
 
 def _mean_loss(model: Model, z: np.ndarray, y: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
@@ -300,7 +309,7 @@ def _dense_plane(model, p, X, y, d1, d2, alphas, betas):
                 if D1 is not None or D2 is not None:
                     # this layer's weights differ at every grid point: one small product per point (batched
                     # matmul keeps each single-threaded and in cache, unlike one tall product with 3× the columns)
-                    Wab = np.empty((m, *W.shape))
+                    Wab = np.empty((m, *W.shape), dtype=W.dtype)
                     Wab[...] = W
                     if D1 is not None:
                         Wab += a_[:, None, None] * D1
@@ -349,8 +358,8 @@ def _two_weights(model, p, X, y, d1, d2, alphas, betas):
     if b is not None:
         z += b
     n = X.shape[0]
-    s1 = (a_in[:, r1] if part1 == "W" else np.ones(n)) * d1[i1]
-    s2 = (a_in[:, r2] if part2 == "W" else np.ones(n)) * d2[i2]
+    s1 = (a_in[:, r1] if part1 == "W" else np.ones(n, dtype=a_in.dtype)) * d1[i1]
+    s2 = (a_in[:, r2] if part2 == "W" else np.ones(n, dtype=a_in.dtype)) * d2[i2]
     A = alphas[:, None, None]
     B = betas[None, :, None]
     if c1 == c2:
@@ -540,3 +549,44 @@ def display_values(Z, levels) -> np.ndarray:
     bottom = float(np.nanmin(np.where(np.isfinite(Z), Z, np.inf))) if np.any(np.isfinite(Z)) else 0.0
     out = np.nan_to_num(Z, nan=top, posinf=top, neginf=bottom)
     return np.clip(out, min(bottom, float(levels[0])), top)
+
+
+def random_plane(model: Model, p, seed: int = 0) -> Plane:
+    """The plane through p of two filter-normalised random directions (seeds ``seed`` and ``seed + 1``), as in
+    Li et al. 2018's pictures of minima; the second is made orthogonal to the first, its norm kept."""
+    p = np.asarray(p, dtype=np.float64)
+    d1 = random_direction(model, p, seed)
+    d2 = random_direction(model, p, seed + 1)
+    if np.any(d1):
+        norm = float(np.linalg.norm(d2))
+        d2 = d2 - (d2 @ d1) / (d1 @ d1) * d1
+        if np.any(d2):
+            d2 *= norm / float(np.linalg.norm(d2))
+    if not (np.any(d1) and np.any(d2)):  # all weights zero (e.g. a linear model at zero): plain random
+        rng = np.random.default_rng(seed)
+        d1, d2 = np.linalg.qr(rng.standard_normal((model.n_params, 2)))[0].T
+    return Plane(p.copy(), d1, d2, "random",
+                 (f"random direction (filter-normalised, seed {seed})",
+                  f"random direction (filter-normalised, seed {seed + 1})"))
+
+
+def make_plane(kind: str, model: Model, p, X=None, y=None, *, weights=(), seed: int = 0, start=None,
+               end=None) -> Plane:
+    """The plane a view or a scenario names: "weights" (two names), "descent_random" (needs X, y), "random",
+    or "path" (through ``start``, p and ``end``; ``end`` defaults to p, so mid-run it is the start–now line
+    and a seeded random direction)."""
+    if kind == "weights":
+        if len(weights) != 2:
+            raise ValueError(f"the weights plane needs two weight names, got {list(weights)!r}")
+        return weights_plane(model, p, weights[0], weights[1])
+    if kind == "descent_random":
+        if X is None or y is None:
+            raise ValueError("the descent direction needs the data (X and y)")
+        return descent_random_plane(model, p, X, y, seed)
+    if kind == "random":
+        return random_plane(model, p, seed)
+    if kind == "path":
+        if start is None:
+            raise ValueError("the path plane needs the start point of the run")
+        return path_plane(start, p, p if end is None else end, model=model, seed=seed)
+    raise ValueError(f"unknown plane {kind!r}; choose weights, descent_random, random or path")

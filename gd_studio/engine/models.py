@@ -316,14 +316,24 @@ class Model:
 
 
 def _activation_derivatives(name: str, a: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """σ'(z) and σ''(z) in terms of a = σ(z) (σ'' is None where it vanishes: ReLU)."""
+    """σ'(z) and σ''(z) in terms of a = σ(z) (σ'' is None where it vanishes: ReLU).
+
+    Written in place: at these sizes each extra elementwise pass costs about as much as a product.
+    """
     if name == "relu":
         return (a > 0.0).astype(np.float64), None
+    d1 = np.multiply(a, a)
+    d2 = np.empty_like(a)
     if name == "tanh":  # σ' = 1 − a², σ'' = −2a(1 − a²)
-        d1 = 1.0 - a * a
-        return d1, -2.0 * a * d1
-    d1 = a * (1.0 - a)  # sigmoid: σ' = a(1 − a), σ'' = σ'(1 − 2a)
-    return d1, d1 * (1.0 - 2.0 * a)
+        np.subtract(1.0, d1, out=d1)
+        np.multiply(a, d1, out=d2)
+        d2 *= -2.0
+        return d1, d2
+    np.subtract(a, d1, out=d1)  # sigmoid: σ' = a − a² = a(1 − a), σ'' = σ'(1 − 2a)
+    np.multiply(a, -2.0, out=d2)
+    d2 += 1.0
+    d2 *= d1
+    return d1, d2
 
 
 class HessianOperator:
@@ -389,20 +399,29 @@ class HessianOperator:
         # δ of each layer (gradient at its pre-activation) and, for hidden layers, the gradient at its output
         deltas: list = [None] * (last + 1)
         grad_out: list = [None] * (last + 1)
-        grad = np.empty(model.n_params)
         deltas[last] = delta
-        for number in range(last, -1, -1):
+        for number in range(last, 0, -1):
             w0, w1, b1, shape = slices[number]
-            grad[w0:w1] = (inputs[number].T @ delta).ravel()
-            if b1 > w1:
-                grad[w1:b1] = delta.sum(axis=0)
-            if number:
-                g_a = delta @ p[w0:w1].reshape(shape).T
+            g_a = delta @ p[w0:w1].reshape(shape).T
+            delta = g_a * d1s[number]
+            deltas[number - 1] = delta
+            if d2s[number] is not None:  # the σ'' term of R{δ} is (g_a ⊙ σ'') ⊙ R{z}: keep the product
+                g_a *= d2s[number]
                 grad_out[number - 1] = g_a
-                delta = g_a * d1s[number]
-                deltas[number - 1] = delta
         self._deltas, self._grad_out = deltas, grad_out
-        self.grad = grad
+        self._grad: np.ndarray | None = None
+
+    @property
+    def grad(self) -> np.ndarray:
+        """The gradient at p, from the kept δs (built on first use: Lanczos does not need it)."""
+        if self._grad is None:
+            grad = np.empty(self.n_params)
+            for number, (w0, w1, b1, shape) in enumerate(self.model._slices):
+                grad[w0:w1] = (self._inputs[number].T @ self._deltas[number]).ravel()
+                if b1 > w1:
+                    grad[w1:b1] = self._deltas[number].sum(axis=0)
+            self._grad = grad
+        return self._grad.copy()
 
     def _output_r(self, rz: np.ndarray) -> np.ndarray:
         """R{δ} at the output: the loss Hessian with respect to the raw outputs applied to R{z}."""
@@ -449,11 +468,14 @@ class HessianOperator:
             if b1 > w1:
                 out[w1:b1] = r_delta.sum(axis=0)
             if number:
-                r_ga = r_delta @ p[w0:w1].reshape(shape).T + delta @ v[w0:w1].reshape(shape).T
-                r_delta = r_ga * d1s[number]
-                d2 = d2s[number]
-                if d2 is not None:
-                    r_delta += self._grad_out[number - 1] * d2 * r_z[number - 1]
+                r_ga = r_delta @ p[w0:w1].reshape(shape).T
+                r_ga += delta @ v[w0:w1].reshape(shape).T
+                r_ga *= d1s[number]
+                g2 = self._grad_out[number - 1]
+                if g2 is not None:
+                    r_z[number - 1] *= g2  # r_z of that layer is not needed after this
+                    r_ga += r_z[number - 1]
+                r_delta = r_ga
         return out
 
     def matrix(self) -> np.ndarray:

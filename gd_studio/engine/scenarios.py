@@ -16,8 +16,14 @@ setting and replays the same frames even if a later version changes a default)::
       "pre_run": 0,                       # optional: steps run silently when the scenario opens
       "steps": 0,                         # optional: run pauses by itself after this many steps (0 = never)
       "speed": null,                      # optional: steps per second while autoplaying (null = keep the user's)
-      "range_test": null                  # optional: {"start_lr", "end_lr", "num_iter", "mode", "highlight"}
+      "range_test": null,                 # optional: {"start_lr", "end_lr", "num_iter", "mode", "highlight"}
+      "sharpness": {"every": 10, "subset": null},   # optional: show the sharpness view (λ_max against 2/η)
+      "loss_surface": {"plane": "weights", "weights": ["W1[0,0]", "W1[1,0]"], "seed": 0, "span": 1.0,
+                       "grid": 61}                  # optional: show the loss-surface view in this plane
     }
+
+The last two are written only when set (absent means the view is off), so files without them, and the
+files of earlier versions, stay byte for byte as they were.
 
 Axis ranges are in data units (the loss-vs-LR view's x range is in learning rates, not their logarithm);
 a view not named, or named with null, keeps automatic ranging.
@@ -49,7 +55,8 @@ HIGHLIGHTS = ("steepest", "recommended", "valley", "minimum/10", "base_lr", "max
 MAX_FILE_BYTES = 1 << 20  # scenarios are a few kB; refusing huge files keeps a wrong pick from hanging the app
 MAX_STEPS = 10_000_000
 MAX_INT_DIGITS = 30  # no setting needs more; Python refuses to parse integers beyond 4,300 digits anyway
-_TOP_KEYS = ("version", "title", "caption", "config", "panels", "ranges", "pre_run", "steps", "speed", "range_test")
+_TOP_KEYS = ("version", "title", "caption", "config", "panels", "ranges", "pre_run", "steps", "speed", "range_test",
+             "sharpness", "loss_surface")
 _REQUIRED_TOP = ("version", "title", "config")
 _RANGE_TEST_KEYS = ("start_lr", "end_lr", "num_iter", "mode", "highlight")
 # ConfigError messages open with a human name for the setting; map it back to the JSON key.
@@ -91,6 +98,45 @@ class RangeTestSettings:
         return {k: getattr(self, k) for k in _RANGE_TEST_KEYS}
 
 
+SURFACE_PLANES = ("weights", "descent_random", "random", "path")  # see landscape.make_plane
+_SHARPNESS_KEYS = ("every", "subset")
+_SURFACE_KEYS = ("plane", "weights", "seed", "span", "grid")
+
+
+@dataclass(frozen=True)
+class SharpnessSettings:
+    """The sharpness view: λ_max every ``every`` steps, over the training set or a fixed subset of it."""
+
+    every: int = 10
+    subset: int | None = None
+
+    def __post_init__(self) -> None:
+        _check_sharpness(self, "sharpness")
+
+    def to_dict(self) -> dict:
+        return {"every": self.every, "subset": self.subset}
+
+
+@dataclass(frozen=True)
+class SurfaceSettings:
+    """The loss-surface view: which plane (landscape.make_plane), and the grid (``grid`` points a side,
+    ±``span`` along each direction; the path plane sizes itself to the recorded path)."""
+
+    plane: str = "descent_random"
+    weights: tuple[str, ...] = ()
+    seed: int = 0
+    span: float = 1.0
+    grid: int = 61
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "weights", tuple(self.weights))
+        _check_surface(self, "loss_surface")
+
+    def to_dict(self) -> dict:
+        return {"plane": self.plane, "weights": list(self.weights), "seed": self.seed, "span": self.span,
+                "grid": self.grid}
+
+
 @dataclass(frozen=True)
 class Scenario:
     """One lecture scene: the run to build, what the window shows, and the words that go with it.
@@ -108,6 +154,8 @@ class Scenario:
     speed: float | None = None
     range_test: RangeTestSettings | None = None
     version: int = FORMAT_VERSION
+    sharpness: SharpnessSettings | None = None
+    loss_surface: SurfaceSettings | None = None
     # Set by load(): the file it was read from, and whether config.data_path (made absolute against the
     # scenario's folder) points outside that folder. Not part of the file, not compared.
     source: str = field(default="", compare=False)
@@ -132,7 +180,7 @@ class Scenario:
 
     def to_dict(self) -> dict:
         """The JSON object ``dumps`` writes, keys in file order."""
-        return {
+        out = {
             "version": self.version,
             "title": self.title,
             "caption": self.caption,
@@ -144,6 +192,11 @@ class Scenario:
             "speed": self.speed,
             "range_test": None if self.range_test is None else self.range_test.to_dict(),
         }
+        if self.sharpness is not None:
+            out["sharpness"] = self.sharpness.to_dict()
+        if self.loss_surface is not None:
+            out["loss_surface"] = self.loss_surface.to_dict()
+        return out
 
 
 # --------------------------------------------------------------------------------------------------- reading
@@ -358,10 +411,41 @@ def _from_data(data: Any) -> Scenario:
         range_test = _build(RangeTestSettings, start_lr=float(start), end_lr=float(end), num_iter=num_iter,
                             mode=mode, highlight=highlight)
 
+    sharpness = None
+    raw_sh = data.get("sharpness")
+    if raw_sh is not None:
+        if not isinstance(raw_sh, dict):
+            raise _Problem("sharpness", f"expected an object or null, got {_json_type(raw_sh)}")
+        _check_keys(raw_sh, _SHARPNESS_KEYS, (), "sharpness")
+        subset = raw_sh.get("subset")
+        if subset is not None and not _is_int(subset):
+            raise _Problem("sharpness.subset", f"expected a whole number of samples or null, got {_show(subset)}")
+        sharpness = _build(SharpnessSettings, every=_typed(raw_sh, "every", int, "a whole number", "sharpness",
+                                                           default=10), subset=subset)
+
+    loss_surface = None
+    raw_ls = data.get("loss_surface")
+    if raw_ls is not None:
+        if not isinstance(raw_ls, dict):
+            raise _Problem("loss_surface", f"expected an object or null, got {_json_type(raw_ls)}")
+        _check_keys(raw_ls, _SURFACE_KEYS, ("plane",), "loss_surface")
+        names = _typed(raw_ls, "weights", list, "a list of two weight names", "loss_surface", default=[])
+        for i, name in enumerate(names):
+            if not isinstance(name, str):
+                raise _Problem(f"loss_surface.weights[{i}]", f"expected a weight name, got {_show(name)}")
+        loss_surface = _build(
+            SurfaceSettings,
+            plane=_typed(raw_ls, "plane", str, "a string", "loss_surface"),
+            weights=tuple(names),
+            seed=_typed(raw_ls, "seed", int, "a whole number", "loss_surface", default=0),
+            span=float(_typed(raw_ls, "span", (int, float), "a number", "loss_surface", default=1.0)),
+            grid=_typed(raw_ls, "grid", int, "a whole number", "loss_surface", default=61),
+        )
+
     return _build(
         Scenario, version=version, title=title, caption=caption, config=config, panels=tuple(raw_panels),
         ranges=ranges, pre_run=pre_run, steps=steps, speed=None if speed is None else float(speed),
-        range_test=range_test,
+        range_test=range_test, sharpness=sharpness, loss_surface=loss_surface,
     )
 
 
@@ -592,6 +676,41 @@ def _check_scenario(s: Scenario) -> None:
         raise _Problem("speed", f"steps per second must be above 0 and at most 10,000 (or null), got {s.speed!r}")
     if s.range_test is not None and not isinstance(s.range_test, RangeTestSettings):
         raise _Problem("range_test", f"expected RangeTestSettings or None, got {type(s.range_test).__name__}")
+    if s.sharpness is not None and not isinstance(s.sharpness, SharpnessSettings):
+        raise _Problem("sharpness", f"expected SharpnessSettings or None, got {type(s.sharpness).__name__}")
+    if s.loss_surface is not None and not isinstance(s.loss_surface, SurfaceSettings):
+        raise _Problem("loss_surface", f"expected SurfaceSettings or None, got {type(s.loss_surface).__name__}")
+
+
+def _check_sharpness(sh: SharpnessSettings, where: str) -> None:
+    try:
+        if not _is_int(sh.every) or not 1 <= sh.every <= 100_000:
+            raise _Problem(f"{where}.every", f"must be a whole number of steps from 1 to 100,000, got {sh.every!r}")
+        if sh.subset is not None and (not _is_int(sh.subset) or sh.subset < 1):
+            raise _Problem(f"{where}.subset", f"must be a whole number of samples ≥ 1 or null, got {sh.subset!r}")
+    except _Problem as problem:
+        raise ScenarioError(str(problem)) from None
+
+
+def _check_surface(ls: SurfaceSettings, where: str) -> None:
+    try:
+        if ls.plane not in SURFACE_PLANES:
+            raise _Problem(f"{where}.plane", f"unknown plane {ls.plane!r}; choose from {', '.join(SURFACE_PLANES)}")
+        if ls.plane == "weights":
+            if len(ls.weights) != 2 or not all(isinstance(w, str) and w for w in ls.weights):
+                raise _Problem(f"{where}.weights", f"the weights plane needs two weight names, got {list(ls.weights)!r}")
+            if ls.weights[0] == ls.weights[1]:
+                raise _Problem(f"{where}.weights", f"choose two different weights, got {ls.weights[0]!r} twice")
+        elif ls.weights:
+            raise _Problem(f"{where}.weights", f"only the weights plane takes weight names (this is {ls.plane!r})")
+        if not _is_int(ls.seed) or not 0 <= ls.seed < 2**32:
+            raise _Problem(f"{where}.seed", f"must be a whole number from 0 to 2^32−1, got {ls.seed!r}")
+        if not _is_number(ls.span) or ls.span <= 0:
+            raise _Problem(f"{where}.span", f"must be a positive, finite number, got {ls.span!r}")
+        if not _is_int(ls.grid) or not 5 <= ls.grid <= 201:
+            raise _Problem(f"{where}.grid", f"must be a whole number of points from 5 to 201, got {ls.grid!r}")
+    except _Problem as problem:
+        raise ScenarioError(str(problem)) from None
 
 
 def _check_range_test(rt: RangeTestSettings, where: str) -> None:

@@ -73,6 +73,8 @@ CATALOGUE: tuple[ActionSpec, ...] = (
     ActionSpec("actionImportCsv", "Import CSV…", ("Ctrl+I",), "Load a CSV dataset", FILE),  # Ctrl+O: scenarios
     ActionSpec("actionExportRunCsv", "Run history as CSV…", (), "Every recorded step as CSV", FILE),
     ActionSpec("actionExportRangeTestCsv", "Range test as CSV…", (), "The range test's curve as CSV", FILE),
+    ActionSpec("actionExportAnimation", "Export animation…", ("Ctrl+Shift+E",),
+               "Record the run as a GIF, an MP4 video or PNG frames for slides", FILE),
     ActionSpec("actionAbout", "About GD Studio", (), "About GD Studio", FILE),
     ActionSpec("actionQuit", "Quit", (QKeySequence.StandardKey.Quit,), "Quit", FILE),
 )

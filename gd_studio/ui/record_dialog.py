@@ -4,11 +4,9 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
-                               QFormLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox,
-                               QVBoxLayout, QWidget)
+                               QFormLayout, QHBoxLayout, QLabel, QLineEdit, QMenu, QProgressBar, QPushButton,
+                               QSpinBox, QVBoxLayout, QWidget)
 
 from .. import media
 from ..engine.errors import GDStudioError
@@ -283,22 +281,16 @@ class RecordController:
     def __init__(self, window) -> None:
         self.w = window
         self.dialog: RecordDialog | None = None
-        a = QAction("Export animation…", window)
-        a.setObjectName("actionExportAnimation")
-        a.setShortcut(QKeySequence("Ctrl+Shift+E"))
-        a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        a.setToolTip("Record the run as a GIF, an MP4 video or PNG frames for slides (Ctrl+Shift+E)")
-        a.setStatusTip("Record the run as a GIF, an MP4 video or PNG frames for slides")
-        a.triggered.connect(self.open)
-        window.addAction(a)
+        reg = window.action_registry
+        a = reg.add("actionExportAnimation", self.open)
         self.action = a
-        file_menu = next((x.menu() for x in window.menuBar().actions()
-                          if x.menu() is not None and x.text().replace("&", "") == "File"), None)
+        file_menu = reg.menu("File")
         if file_menu is not None:
             # beside the Export submenu (or before Quit): where people look for "save as…"
-            anchor = next((x for x in file_menu.actions() if x.menu() is not None
-                           and x.menu().objectName() == "exportMenu"), None)
-            anchor = anchor or getattr(window, "actionQuit", None)
+            export_menu = window.findChild(QMenu, "exportMenu")
+            anchor = export_menu.menuAction() if export_menu is not None else None
+            if anchor not in file_menu.actions():
+                anchor = reg.get("actionQuit")
             if anchor is not None and anchor in file_menu.actions():
                 file_menu.insertAction(anchor, a)
             else:

@@ -4,7 +4,7 @@ Named bench_*.py so pytest does not collect it. A 61×61 grid of landscape.plane
 with 400 samples (target under 100 ms) and on 2→64→64→2 with 512 samples (target under 500 ms), for three
 planes: the descent direction with a filter-normalised random one (every weight moves), the plane
 through three points of a run (every weight moves), and two weights of the first layer (the rank-one
-path). The reference, measured in the same run, is the naive loop calling model.loss at each grid point; a
+path), each also in float32 (the coarse preview). The reference, measured in the same run, is the naive loop calling model.loss at each grid point; a
 second one is the floor for a plane that moves every weight, one tanh per hidden unit per grid point.
 Set OPENBLAS_NUM_THREADS=1 on a shared or small machine: OpenBLAS's default threading made the
 64-wide products 7× slower on a loaded 2-core box, which swamps everything else.
@@ -74,6 +74,8 @@ def case(hidden, n_samples, target_ms) -> None:
         verdict = "ok" if t * 1e3 < target_ms else "OVER"
         print(f"  {name:33s} {t * 1e3:8.1f} ms  {naive_t / t:6.1f}× faster than the loop, "
               f"{t / floor_t:4.1f}× the floor  [{verdict}]")
+        t32 = best_time(lambda: pl.surface(model, X, y, alphas, betas, precision="float32"))
+        print(f"  {'  the same in float32 (preview)':33s} {t32 * 1e3:8.1f} ms  {t / t32:6.1f}× faster than float64")
 
 
 def main() -> None:

@@ -25,7 +25,8 @@ def test_error_type_is_a_gd_studio_error():
 
 
 def test_names_cover_every_generator_and_bundled_set():
-    assert datasets.NAMES == ("line", "blobs", "moons", "circles", "xor", "spiral", "sine", "iris", "digits")
+    assert datasets.NAMES == ("line", "blobs", "moons", "circles", "xor", "spiral", "sine", "valley", "iris",
+                              "digits")
     assert set(datasets.PARAMETERS) == set(datasets.NAMES) == set(datasets.DESCRIPTIONS)
 
 
@@ -490,3 +491,13 @@ def test_missing_bundled_file_is_a_dataset_error(tmp_path, monkeypatch):
             datasets.make("iris")
     finally:
         datasets._bundled.cache_clear()
+
+
+def test_valley_features_are_correlated_and_the_linear_loss_is_a_narrow_valley():
+    ds = datasets.make("valley", n_samples=4000, noise=0.0, seed=1)
+    assert ds.task == "regression" and ds.feature_names == ("x1", "x2")
+    assert np.corrcoef(ds.X.T)[0, 1] == pytest.approx(0.95, abs=0.01)
+    np.testing.assert_allclose(ds.y, 1.5 * ds.X[:, 0] - ds.X[:, 1])
+    Xt = np.hstack([ds.X, np.ones((ds.n_samples, 1))])
+    eig = np.linalg.eigvalsh(2.0 / ds.n_samples * Xt.T @ Xt)  # the mse Hessian of a linear model
+    assert eig[-1] / eig[0] > 30

@@ -321,3 +321,43 @@ def test_edge_of_stability_moons_mlp():
 def test_small_lr_stays_below_its_limit():
     out = _edge_of_stability_run(lr=0.2, steps=300)
     assert np.all(out["sharpness"] < 0.9 * out["limit"])
+
+
+def test_track_run_with_adam_measures_the_preconditioned_sharpness_against_38_over_eta():
+    s = descent.build(RunConfig(dataset="moons", dataset_params={"n_samples": 100, "noise": 0.2}, hidden=(4,),
+                                optimizer="adam", lr=0.01, batch_size=0, val_fraction=0.0, seed=0))
+    r = s.runner
+    out = hessian.track_run(r, 40, every=20, tol=1e-10, max_iter=s.model.n_params)
+    assert list(out["step"]) == [0, 20, 40]
+    np.testing.assert_allclose(out["limit"], 3800.0)
+    # the last estimate is the top eigenvalue of P⁻¹H with the P of the step that comes next
+    p = r.params
+    g = s.model.loss_and_grad(p, r.train.X, r.train.y)[1]
+    P = hessian.preconditioner(r.optimizer, g)
+    H = hessian.hessian(s.model, p, r.train.X, r.train.y)
+    exact = np.max(np.linalg.eigvals(H / P[:, None]).real)
+    assert out["sharpness"][-1] == pytest.approx(exact, rel=1e-7)
+    assert np.all(np.isfinite(out["sharpness"]))
+
+
+def test_tracker_survives_diverged_weights():
+    m, p, X, y = _problem("mlp", 3, 3, (5,), "tanh", "cross_entropy")
+    tracker = hessian.SharpnessTracker(m, X, y, every=1)
+    assert tracker.update(1, p, lr=0.1) is not None
+    bad = p.copy()
+    bad[0] = np.nan
+    assert tracker.update(2, bad, lr=0.1) is None
+    assert "no sharpness at step 2" in tracker.problem and tracker.steps == [1]
+    assert tracker.update(3, p, lr=0.1) is not None and tracker.problem is None
+    with pytest.raises(FloatingPointError):
+        hessian.sharpness(m, bad, X, y)
+
+
+def test_huge_weights_give_a_number_or_a_clear_error_never_a_warning():
+    # warnings are errors in this suite: overflow inside the products must not escape as one
+    m, p, X, y = _problem("mlp", 3, 3, (5,), "tanh", "squared_error")
+    saturated = hessian.sharpness(m, p * 1e306, X, y)  # every unit saturated: flat, so λ_max ≈ 0
+    assert np.isfinite(saturated.value) and abs(saturated.value) < 1e-6
+    reg = models.make("linear", 3, 1, loss="mse")
+    with pytest.raises(FloatingPointError, match="diverged"):
+        hessian.sharpness(reg, np.zeros(4), X * 1e160, y)  # curvature beyond the float range

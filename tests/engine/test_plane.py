@@ -209,3 +209,37 @@ def test_plane_on_a_bundled_run():
     for i, j in rng.integers(0, 9, size=(6, 2)):
         assert Z[i, j] == pytest.approx(s.model.loss(pl.point(alphas[i], betas[j]), r.train.X, r.train.y),
                                         rel=1e-12)
+
+
+def test_make_plane_dispatches_and_random_plane_is_filter_normalised():
+    m, p, X, y = _problem("mlp", (6, 5), 3, "cross_entropy", "tanh")
+    assert landscape.make_plane("weights", m, p, weights=("W1[0,0]", "b1[2]")).labels == ("W1[0,0]", "b1[2]")
+    assert landscape.make_plane("descent_random", m, p, X, y, seed=2).kind == "descent_random"
+    rp = landscape.make_plane("random", m, p, seed=4)
+    assert abs(rp.d1 @ rp.d2) < 1e-10 * (rp.d1 @ rp.d1)
+    np.testing.assert_array_equal(rp.d1, landscape.random_direction(m, p, 4))
+    q = p + 1.0
+    path = landscape.make_plane("path", m, q, start=p)
+    assert "one line" in path.note
+    with pytest.raises(ValueError, match="unknown plane"):
+        landscape.make_plane("saddle", m, p)
+    with pytest.raises(ValueError, match="needs the data"):
+        landscape.make_plane("descent_random", m, p)
+    with pytest.raises(Exception, match="not a parameter"):
+        landscape.make_plane("weights", m, p, weights=("W9[0,0]", "W1[0,0]"))
+
+
+@pytest.mark.parametrize("pair", [False, True])
+def test_float32_preview_is_close(pair):
+    m, p, X, y = _problem("mlp", (6, 5), 3, "cross_entropy", "tanh")
+    if pair:
+        d1, d2 = landscape.weight_direction(m, "W2[0,1]"), landscape.weight_direction(m, "W2[3,2]")
+    else:
+        rng = np.random.default_rng(1)
+        d1, d2 = rng.normal(size=m.n_params), rng.normal(size=m.n_params)
+    exact = landscape.plane(m, p, X, y, d1, d2, ALPHAS, BETAS)
+    quick = landscape.plane(m, p, X, y, d1, d2, ALPHAS, BETAS, precision="float32")
+    assert quick.dtype == np.float64
+    np.testing.assert_allclose(quick, exact, rtol=1e-5)
+    with pytest.raises(ValueError, match="precision"):
+        landscape.plane(m, p, X, y, d1, d2, ALPHAS, BETAS, precision="half")
