@@ -184,6 +184,8 @@ class MainWindow(QMainWindow):
         self.presentation = presentation.install(self)
         self.scenarios = scenario_io.install(self)
         self.exports = export_ui.install(self)
+        from .features import range_files  # .gdrange files: File → Open, drop, `gd-studio FILE` (issue 13)
+        self.range_files = range_files.install(self)
         from . import record_dialog  # File → Export animation… (issue 15)
         self.animation = record_dialog.install(self)
         self.presentation.presentationChanged.connect(self.scenarios.refresh_caption)
@@ -665,9 +667,10 @@ class MainWindow(QMainWindow):
             return
         path = urls[0].toLocalFile()
         event.acceptProposedAction()
-        from .features.scenarios import is_scenario_file
-        if is_scenario_file(path):
-            self.scenarios.open(path)
+        from ..file_types import file_type_of
+        if file_type_of(path) is not None:  # a scenario, a range test: whatever the app opens, by its type
+            from .fileopen import open_file
+            open_file(self, path)
             return
         self.import_csv(path)
 
