@@ -60,8 +60,9 @@ class ValidationView(QWidget):
         self.setObjectName("validationView")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
-        self.caption = QLabel("After a range test, “Validate suggestion” trains briefly at ⅓×, 1× and 3× the "
-                              "steepest-slope LR and at Smith's bounds, all from the same start.")
+        self.caption = QLabel("After a range test, “Validate suggestion” trains briefly at ¼× … 4× the "
+                              "recommended LR and at the steepest slope, all from the same start, and picks the "
+                              "best on held-out loss.")
         self.caption.setWordWrap(True)
         self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         lay.addWidget(self.caption)
@@ -102,7 +103,11 @@ class ValidationView(QWidget):
         if caption:
             self.caption.setText(caption)
 
-    def show_runs(self, runs, steps: int, final: bool = False, cancelled: bool = False) -> None:
+    expected = 5  # how many runs this validation has (the caption counts them)
+
+    def show_runs(self, runs, steps: int, final: bool = False, cancelled: bool = False,
+                  best_lr: float | None = None) -> None:
+        """``best_lr``: the validated pick (held-out loss), marked instead of the lowest final batch loss."""
         self.runs = tuple(runs)
         pi = self.plot.getPlotItem()
         theme = _theme_name()
@@ -124,13 +129,15 @@ class ValidationView(QWidget):
         self._fit(runs, steps)
         finals = [r.final() for r in runs]
         best = int(np.argmin(finals)) if finals and math.isfinite(min(finals)) and final else -1
+        if best_lr is not None:
+            best = next((i for i, r in enumerate(runs) if math.isclose(r.lr, best_lr, rel_tol=1e-9)), best)
         self.verdicts.setText("\n".join(verdict(r, best=(i == best)) for i, r in enumerate(runs)))
         if final:
             self.caption.setText("Validation cancelled: the runs so far are shown." if cancelled else
                                  f"{len(runs)} short trainings of {steps} steps from the same start "
                                  "(same weights, seed and batches). Check the suggestion, don't trust it.")
         else:
-            self.caption.setText(f"Validating: run {len(runs)} of 5 …")
+            self.caption.setText(f"Validating: run {len(runs)} of {max(self.expected, len(runs))} …")
 
     def _fit(self, runs, steps: int) -> None:
         ys = [r.losses for r in runs if r.losses.size]
