@@ -82,6 +82,13 @@ def test_file_open_shows_curve_band_every_suggestion_and_snippet_and_keeps_the_r
     assert fmt_lr(record.suggestions["steepest"]) in rf.panel.snippet.toPlainText().splitlines()[0]
     rf.panel._picked(0.0123)
     assert "0.0123" in rf.panel.snippet.toPlainText()
+    assert _run_state(w) == before
+    # only "Use in the run" hands the file's LR to the run, which then steps with it
+    rf.panel.use.click()
+    assert w.config().lr == pytest.approx(0.0123)
+    w.actionStep.trigger()
+    qtbot.waitUntil(lambda: w.step_count == 2, timeout=5000)
+    assert w.last_snapshot.history.lr[-1] == pytest.approx(0.0123)
 
 
 def _drop(w, path):
@@ -180,3 +187,13 @@ def test_a_file_written_by_the_pytorch_range_test_opens_in_the_window(make_windo
     assert not rf.watching  # finished: nothing to follow
     assert rf.panel.record.suggestions == r.suggestions
     assert "param_groups" in rf.panel.snippet.toPlainText()
+
+
+def test_a_range_file_from_the_command_line_opens_once_the_window_exists(make_window, saved):
+    from PySide6.QtWidgets import QApplication
+
+    fileopen.open_at_start(saved)  # what `gd-studio FILE.gdrange` does before the window is built
+    w = make_window(SMALL)
+    handler = fileopen.install(QApplication.instance(), w, listen=False)
+    assert saved in handler.opened
+    assert w.range_files.path == saved and w.range_files.dock.isVisible()

@@ -20,6 +20,7 @@ from ...engine.errors import GDStudioError
 from ..adapters import fmt_lr
 from ..plots.common import ORANGE, pen, plot_font
 from ..plots.lr_view import LossVsLrView
+from ..state import RANGE_TEST, VALIDATION
 
 WATCH_INTERVAL_MS = 250  # a live file is rewritten at most four times a second (gd_studio.torch.finder)
 
@@ -80,12 +81,16 @@ class RangeFileView(QWidget):
         mono = QFont("monospace")
         mono.setStyleHint(QFont.StyleHint.Monospace)
         self.snippet.setFont(mono)
+        self.use = QPushButton("Use in the run")
+        self.use.setObjectName("rangeFileUseLr")
+        self.use.setToolTip("Set the run's learning rate to this one (the file and the run stay separate otherwise)")
         row = QWidget()
         rl = QHBoxLayout(row)
         rl.setContentsMargins(0, 0, 0, 0)
         rl.addWidget(QLabel("PyTorch with"))
         rl.addWidget(self.choice, 1)
         rl.addWidget(self.copy)
+        rl.addWidget(self.use)
         lower = QWidget()
         ll = QVBoxLayout(lower)
         ll.setContentsMargins(0, 0, 0, 0)
@@ -198,6 +203,20 @@ class RangeFiles(QObject):
         self.timer = QTimer(self)
         self.timer.setInterval(WATCH_INTERVAL_MS)
         self.timer.timeout.connect(self._poll)
+        self.panel.use.clicked.connect(self.use_chosen_lr)
+
+    def use_chosen_lr(self) -> None:
+        """Only on request does a file change the run: its chosen LR becomes the run's."""
+        chosen = self.panel.chosen_lr()
+        if chosen is None:
+            self.w.show_message("This file has no suggestion: click its curve to pick an LR.", "warning", 6)
+            return
+        label, lr = chosen
+        if self.w.state.busy in (RANGE_TEST, VALIDATION):
+            self.w.show_message("Wait for the range test or the validation to finish (or Esc).", "warning", 5)
+            return
+        self.w.set_lr(lr)
+        self.w.show_message(f"Learning rate set to {fmt_lr(lr)} ({label} from {self.path.name}).", "info", 6)
 
     @property
     def watching(self) -> bool:
