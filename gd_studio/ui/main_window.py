@@ -622,7 +622,11 @@ class MainWindow(QMainWindow):
             self.show_message(f"Range test cancelled ({stop}); the curve so far is shown.", "warning", 6)
         else:
             lr = self.suggested_lr()
-            if lr:
+            if lr and self.state.suggestions().get("steepest") is None:
+                self.show_message(f"Range test done in {outcome.seconds:.1f} s ({stop}). {NO_DESCENT} "
+                                  f"Recommended lr = {fmt_lr(lr)} (from where the loss blows up): press Enter "
+                                  "to use it.", "warning", 12)
+            elif lr:
                 self.show_message(f"Range test done in {outcome.seconds:.1f} s ({stop}). "
                                   f"{self.suggested_rule().capitalize()} lr = {fmt_lr(lr)}: press Enter to use it.",
                                   "info", 10)

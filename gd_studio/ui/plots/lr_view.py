@@ -193,8 +193,12 @@ class LossVsLrView(QWidget):
         for ln in lines:
             w = ln.label.boundingRect().width() + 8  # a little air between neighbours
             spans.append((ln.value(), ln.value() + w * per_px))
-        for ln, row in zip(lines, _place_labels(spans, self.LABEL_ROWS)):
-            pos = self.LABEL_TOP - row * self.LABEL_STEP
+        # a row is at least one label high (plus air), however short the plot is
+        height = max(ln.label.boundingRect().height() for ln in lines) + 4
+        step = max(self.LABEL_STEP, height / max(1.0, vb.height()))
+        rows = max(1, min(self.LABEL_ROWS, int(self.LABEL_TOP / step)))
+        for ln, row in zip(lines, _place_labels(spans, rows)):
+            pos = self.LABEL_TOP - row * step
             if abs(ln.label.orthoPos - pos) > 1e-9:
                 ln.label.setPosition(pos)
 
@@ -337,7 +341,7 @@ class LossVsLrView(QWidget):
         if steepest:
             parts.append(f"Steepest slope lr = {fmt_lr(steepest)}{seeds('steepest')}: "
                          f"{EXPLANATIONS['steepest']}.")
-        if not steepest and not recommended:
+        if not steepest:
             parts.append(NO_DESCENT)
         others = [f"{n} {fmt_lr(sugg.get(n))}" for n in ("valley", "minimum/10") if sugg.get(n)]
         if others:
