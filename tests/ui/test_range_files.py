@@ -192,8 +192,14 @@ def test_a_file_written_by_the_pytorch_range_test_opens_in_the_window(make_windo
 def test_a_range_file_from_the_command_line_opens_once_the_window_exists(make_window, saved):
     from PySide6.QtWidgets import QApplication
 
+    app = QApplication.instance()
+    handler = fileopen.install(app, listen=False)  # the app's one handler, shared by every test
+    seen = len(handler.opened)
     fileopen.open_at_start(saved)  # what `gd-studio FILE.gdrange` does before the window is built
     w = make_window(SMALL)
-    handler = fileopen.install(QApplication.instance(), w, listen=False)
-    assert saved in handler.opened
-    assert w.range_files.path == saved and w.range_files.dock.isVisible()
+    try:
+        fileopen.install(app, w, listen=False)
+        assert handler.opened[seen:] == [saved]
+        assert w.range_files.path == saved and w.range_files.dock.isVisible()
+    finally:
+        del handler.opened[seen:]  # later tests look at what they opened themselves
