@@ -71,7 +71,6 @@ def test_close_suggestion_labels_never_overlap(view, qtbot):
     # and in a short plot (a crowded window, a projector), where fixed row steps were thinner than a label
     view.widget.resize(640, 260)
     qtbot.wait(50)
-    view._declutter()
     for (a, ra), (b, rb) in itertools.combinations(_label_rects(view), 2):
         assert not ra.intersects(rb), f"{a} label runs into {b} in a short plot"
 
