@@ -16,9 +16,20 @@ class FileType:
 def file_types() -> tuple[FileType, ...]:
     """Every type the app opens. A new one (e.g. a saved range test) is one more entry here plus an opener
     in gd_studio.ui.fileopen; the CLI's bare FILE argument and macOS's open-file events then take it too."""
-    from .engine import scenarios
+    from .engine import rangefile, scenarios
 
-    return (FileType("scenario", scenarios.EXTENSION.lower(), "GD Studio scenario", scenarios.MIME_TYPE),)
+    return (FileType("scenario", scenarios.EXTENSION.lower(), "GD Studio scenario", scenarios.MIME_TYPE),
+            FileType("range_test", rangefile.SUFFIX.lower(), "GD Studio range test", RANGE_TEST_MIME_TYPE))
+
+
+RANGE_TEST_MIME_TYPE = "application/x-gd-studio-range-test"
+
+
+def dialog_filter() -> str:
+    """A file dialog's filter: every type the app opens first, then each type, then all files."""
+    every = " ".join(f"*{ft.extension}" for ft in file_types())
+    each = ";;".join(f"{ft.description}s (*{ft.extension})" for ft in file_types())
+    return f"Files GD Studio opens ({every});;{each};;All files (*)"
 
 
 def file_type_of(path) -> FileType | None:

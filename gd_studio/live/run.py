@@ -709,7 +709,14 @@ class LiveRun:
         t0 = time.perf_counter()
         runs, was_cancelled = run_validation(self.session, self.config, lrs, steps, cancel=cancel,
                                              progress=on_step, pace=float(request.get("pace", 0.0)))
-        return ValidationOutcome(gen, tuple(runs), steps, bool(was_cancelled), time.perf_counter() - t0)
+        pick = None
+        if request.get("pick") and not was_cancelled and lrs:
+            # the curves above show how each trained; the pick scores each on held-out loss (engine rule)
+            from .validation import pick_best
+
+            pick = pick_best(self.session, self.config, lrs, steps, request.get("curve_pick"), cancel=cancel)
+            was_cancelled = bool(pick.cancelled)
+        return ValidationOutcome(gen, tuple(runs), steps, bool(was_cancelled), time.perf_counter() - t0, pick)
 
 
 __all__ = ["LiveRun", "Trail", "RateMeter", "AtFirstStep", "fit_loss_to_task", "describe_dataset", "current_lr",

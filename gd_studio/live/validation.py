@@ -1,7 +1,9 @@
 """Validate a range test's suggestion: short trainings from the same start at a few LRs (plain engine code).
 
-Trains briefly from the same weights, seed and batches at ⅓×, 1× and 3× the steepest-slope LR and at
-Smith's base_lr and max_lr, polling ``cancel`` every step, so the suggestion is checked, not trusted.
+Trains briefly from the same weights, seed and batches at the engine's candidates around ``recommended``
+(and the steepest slope), polling ``cancel`` every step, then lets lr_finder.validate_candidates pick the
+best on held-out loss, so the suggestion is checked, not trusted. (validation_lrs: the older ⅓×/1×/3×
+steepest set, kept for scripts.)
 """
 from __future__ import annotations
 
@@ -46,6 +48,46 @@ class ValidationOutcome:
     steps: int
     cancelled: bool
     seconds: float
+    pick: object = None  # lr_finder.ValidationResult: the best candidate on held-out loss (a request with "pick")
+
+
+CANDIDATE_LABELS = {0.25: "¼×", 0.5: "½×", 1.0: "", 2.0: "2×", 4.0: "4×"}
+
+
+def candidate_runs(suggestions: dict) -> list[tuple[str, float]]:
+    """(label, lr) for the engine's candidates around ``recommended`` (lr_finder.candidate_lrs), plus the
+    steepest-slope LR when it is not one of them, so the pick is measured against both curve-only rules."""
+    from ..engine.lr_finder import VALIDATION_FACTORS, candidate_lrs
+
+    rec = suggestions.get("recommended")
+    around = "recommended" if rec is not None and math.isfinite(rec) and rec > 0 else "steepest"
+    lrs = candidate_lrs(suggestions, around=around)
+    if not lrs:
+        return []
+    centre = float(suggestions[around])
+    out = []
+    for lr in lrs:
+        factor = min(VALIDATION_FACTORS, key=lambda f: abs(math.log(lr / (centre * f))))
+        prefix = CANDIDATE_LABELS.get(factor, f"{factor:g}×")
+        out.append(((prefix + " " if prefix else "") + around, float(lr)))
+    steep = suggestions.get("steepest")
+    if (around != "steepest" and steep is not None and math.isfinite(steep) and steep > 0
+            and not any(math.isclose(steep, lr, rel_tol=1e-9) for _, lr in out)):
+        out.append(("steepest", float(steep)))
+    return sorted(out, key=lambda t: t[1])
+
+
+def pick_best(session, config, lrs: list[tuple[str, float]], steps: int, curve_pick: float | None, *,
+              cancel=lambda: False):
+    """The engine's validated pick (lr_finder.validate_candidates) among ``lrs``, from the session's start,
+    scored on its validation data (the training data when it has none)."""
+    from ..engine.lr_finder import validate_candidates
+
+    return validate_candidates(session.model, session.train, session.initial_params, [lr for _, lr in lrs],
+                               steps=int(steps), seeds=(int(config.seed),), val_ds=getattr(session, "val", None),
+                               batch_size=config.batch_size, optimizer=config.optimizer,
+                               optimizer_params=dict(config.optimizer_params), curve_pick=curve_pick,
+                               cancel=cancel)
 
 
 def validation_lrs(suggestions: dict) -> list[tuple[str, float]]:
@@ -109,4 +151,4 @@ def _run(label, lr, losses, runner, done) -> ValidationRun:
 
 
 __all__ = ["ValidationRun", "ValidationProgress", "ValidationOutcome", "validation_lrs", "run_validation",
-           "VALIDATION_STEPS"]
+           "VALIDATION_STEPS", "candidate_runs", "pick_best"]

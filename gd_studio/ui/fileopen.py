@@ -13,6 +13,7 @@ from ..file_types import describe, file_type_of
 # problems in the window (e.g. a corrupt scenario) and returns whether the file was opened.
 OPENERS: dict[str, Callable[[object, Path], bool]] = {
     "scenario": lambda window, path: bool(window.scenarios.open(path)),
+    "range_test": lambda window, path: bool(window.range_files.open(path)),
 }
 
 

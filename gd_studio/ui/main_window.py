@@ -184,6 +184,8 @@ class MainWindow(QMainWindow):
         self.presentation = presentation.install(self)
         self.scenarios = scenario_io.install(self)
         self.exports = export_ui.install(self)
+        from .features import range_files  # .gdrange files: File → Open, drop, `gd-studio FILE` (issue 13)
+        self.range_files = range_files.install(self)
         from . import record_dialog  # File → Export animation… (issue 15)
         self.animation = record_dialog.install(self)
         self.presentation.presentationChanged.connect(self.scenarios.refresh_caption)
@@ -458,10 +460,18 @@ class MainWindow(QMainWindow):
                 self.show_message("No suggestion yet: run the range test first (L).", "warning", 6)
             return
         self.set_lr(lr)
-        self.show_message(f"Learning rate set to the steepest-slope suggestion {fmt_lr(lr)}.", "info", 6)
+        rule = self.suggested_rule()
+        from ..engine.lr_finder import EXPLANATIONS
+        self.show_message(f"Learning rate set to the {rule} suggestion {fmt_lr(lr)} ({EXPLANATIONS[rule]}).",
+                          "info", 6)
+
+    def suggested_rule(self) -> str:
+        """The suggestion Enter applies: ``recommended`` (issue 10), or steepest when a result lacks it."""
+        v = self.state.suggestions().get("recommended")
+        return "recommended" if v is not None and math.isfinite(v) and v > 0 else "steepest"
 
     def suggested_lr(self) -> float | None:
-        v = self.state.suggestions().get("steepest")
+        v = self.state.suggestions().get(self.suggested_rule())
         return float(v) if v is not None and math.isfinite(v) and v > 0 else None
 
     def import_csv(self, path) -> None:
@@ -612,9 +622,14 @@ class MainWindow(QMainWindow):
             self.show_message(f"Range test cancelled ({stop}); the curve so far is shown.", "warning", 6)
         else:
             lr = self.suggested_lr()
-            if lr:
-                self.show_message(f"Range test done in {outcome.seconds:.1f} s ({stop}). Steepest slope at "
-                                  f"lr = {fmt_lr(lr)}: press Enter to use it.", "info", 10)
+            if lr and self.state.suggestions().get("steepest") is None:
+                self.show_message(f"Range test done in {outcome.seconds:.1f} s ({stop}). {NO_DESCENT} "
+                                  f"Recommended lr = {fmt_lr(lr)} (from where the loss blows up): press Enter "
+                                  "to use it.", "warning", 12)
+            elif lr:
+                self.show_message(f"Range test done in {outcome.seconds:.1f} s ({stop}). "
+                                  f"{self.suggested_rule().capitalize()} lr = {fmt_lr(lr)}: press Enter to use it.",
+                                  "info", 10)
             else:
                 self.show_message(f"Range test done in {outcome.seconds:.1f} s ({stop}). {NO_DESCENT}",
                                   "warning", 12)
@@ -656,9 +671,10 @@ class MainWindow(QMainWindow):
             return
         path = urls[0].toLocalFile()
         event.acceptProposedAction()
-        from .features.scenarios import is_scenario_file
-        if is_scenario_file(path):
-            self.scenarios.open(path)
+        from ..file_types import file_type_of
+        if file_type_of(path) is not None:  # a scenario, a range test: whatever the app opens, by its type
+            from .fileopen import open_file
+            open_file(self, path)
             return
         self.import_csv(path)
 

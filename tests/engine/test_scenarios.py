@@ -451,3 +451,11 @@ def test_range_test_scenario_finds_a_steepest_point_inside_its_range():
                                   batch_size=scene.config.batch_size, seed=scene.config.seed)
     steepest = result.suggestions["steepest"]
     assert steepest is not None and rt.start_lr < steepest < rt.end_lr
+
+
+def test_a_scenario_may_highlight_the_recommended_lr(tmp_path):
+    """issue 10: the rate the app proposes can be the one a lesson points at."""
+    doc = _mutated(lambda d: d["range_test"].update(highlight="recommended"))
+    path = tmp_path / "rec.gdscenario"
+    path.write_text(doc)
+    assert scenarios.load(path).range_test.highlight == "recommended"

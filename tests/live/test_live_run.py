@@ -182,3 +182,31 @@ def test_validation_trains_from_the_same_start_and_polls_cancel():
 
     out = run.validate({"lrs": [("a", 0.05)], "steps": 200}, cancel=cancel)
     assert out.cancelled and out.runs[0].losses.size < 200
+
+
+def test_validation_with_pick_is_the_engines_validate_candidates_and_cancels_in_the_pick_too():
+    from gd_studio.engine import lr_finder
+    from gd_studio.live.validation import candidate_runs
+
+    run = _run()
+    rt = run.range_test({"num_iter": 60})
+    lrs = candidate_runs(rt.result.suggestions)
+    assert len(lrs) >= 5
+    curve = rt.result.suggestions["recommended"]
+    out = run.validate({"lrs": lrs, "steps": 30, "pick": True, "curve_pick": curve})
+    s = run.session
+    direct = lr_finder.validate_candidates(s.model, s.train, s.initial_params, [lr for _, lr in lrs], steps=30,
+                                           seeds=(MOONS.seed,), val_ds=s.val, batch_size=MOONS.batch_size,
+                                           optimizer=MOONS.optimizer, optimizer_params=dict(MOONS.optimizer_params),
+                                           curve_pick=curve)
+    assert out.pick.best_lr == direct.best_lr and np.array_equal(out.pick.scores, direct.scores)
+    assert out.pick.gain is not None and out.pick.gain >= 1.0
+    # a cancel that arrives after the curves, during the pick: cancelled, no pick to apply
+    n = [0]
+
+    def cancel():
+        n[0] += 1
+        return n[0] > 30 * len(lrs) + 3
+
+    out = run.validate({"lrs": lrs, "steps": 30, "pick": True, "curve_pick": curve}, cancel=cancel)
+    assert out.cancelled and len(out.runs) == len(lrs) and out.pick.cancelled

@@ -7,9 +7,10 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 
-from gd_studio.engine import descent, schedules
+from gd_studio.engine import descent, lr_finder, schedules
 from gd_studio.engine.config import RunConfig
-from gd_studio.live.validation import run_validation, validation_lrs
+from gd_studio.live.validation import candidate_runs, run_validation, validation_lrs
+from gd_studio.ui.adapters import fmt_lr
 from gd_studio.ui.features.compare import cycle_steps, legend_labels
 
 SMALL = RunConfig(dataset="moons", dataset_params={"n_samples": 160, "noise": 0.2, "seed": 1}, model="mlp",
@@ -78,30 +79,57 @@ def test_validation_trains_from_the_same_start_as_a_plain_run():
     np.testing.assert_array_equal(runs[0].losses, [r.loss for r in ref])
 
 
-def test_validate_suggestion_runs_five_trainings_with_five_labelled_curves(make_window, qtbot):
+def test_validate_suggestion_trains_the_candidates_picks_the_best_and_applies_it(make_window, qtbot):
+    """V after L: the engine's candidates around recommended (and steepest), one labelled curve each; the
+    best on held-out loss is picked, applied to the run, and compared with the curve-only pick."""
     w = make_window(SMALL)
     assert not w.actionValidateSuggestion.isEnabled()
     result = _range_test(w, qtbot)
     assert w.actionValidateSuggestion.isEnabled()
-    with qtbot.waitSignal(w.study.validationFinished, timeout=15000) as blocker:
+    sugg = result.suggestions
+    with qtbot.waitSignal(w.study.validationFinished, timeout=20000) as blocker:
         w.actionValidateSuggestion.trigger()
     outcome = blocker.args[0]
-    assert not outcome.cancelled and len(outcome.runs) == 5
-    steep = result.suggestions["steepest"]
-    assert [r.lr for r in outcome.runs] == pytest.approx(
-        [steep / 3, steep, 3 * steep, result.suggestions["base_lr"], result.suggestions["max_lr"]])
+    assert not outcome.cancelled
+    expected = sorted(set(lr_finder.candidate_lrs(sugg)) | {sugg["steepest"]})
+    assert [r.lr for r in outcome.runs] == pytest.approx(expected)
+    labels = [r.label for r in outcome.runs]
+    assert "recommended" in labels and "steepest" in labels and "4× recommended" in labels
     plot = w.findChild(pg.PlotWidget, "validationPlot")
     assert plot is not None and plot.isVisible()
-    labels = legend_labels(plot)
-    assert len(labels) == 5
-    assert labels[1] == f"steepest (lr {w.study.validation.labels()[1].split('lr ')[1][:-1]})"
-    assert all("lr " in t for t in labels)
+    assert len(legend_labels(plot)) == len(expected)
+    # the pick is the engine's validate_candidates on the same candidates, from the same start
+    s = descent.build(SMALL)
+    direct = lr_finder.validate_candidates(s.model, s.train, s.initial_params, [r.lr for r in outcome.runs],
+                                           steps=outcome.steps, seeds=(SMALL.seed,), val_ds=s.val,
+                                           batch_size=SMALL.batch_size, optimizer="sgd",
+                                           curve_pick=sugg["recommended"])
+    pick = outcome.pick
+    assert pick.best_lr == direct.best_lr and pick.gain == direct.gain
+    assert pick.best_lr == pick.lrs[int(np.argmin(pick.scores))]
+    assert pick.gain is not None and pick.gain >= 1.0
     verdicts = w.study.validation.verdicts.text().splitlines()
-    assert len(verdicts) == 5
-    assert all(("→ final" in v) or ("diverged" in v) for v in verdicts)
     assert sum("← lowest" in v for v in verdicts) == 1
+    lowest = next(v for v in verdicts if "← lowest" in v)
+    assert fmt_lr(pick.best_lr) in lowest
+    assert "Validated pick" in verdicts[-1] and "curve-only pick" in verdicts[-1]
+    # applied: the box, the config the next step uses, and the banner say so
+    assert w.config().lr == pytest.approx(pick.best_lr)
+    assert "Validated pick" in w.banner.text() and fmt_lr(pick.best_lr) in w.banner.text()
     assert w.actionRun.isEnabled() and not w.study.validating
-    assert w.step_count == 0  # the run itself is untouched
+    assert w.step_count == 0  # the run itself is untouched apart from its LR
+    w.actionStep.trigger()
+    qtbot.waitUntil(lambda: w.step_count == 1, timeout=5000)
+    assert w.last_snapshot.history.lr[-1] == pytest.approx(pick.best_lr)
+
+
+def test_candidate_runs_surround_recommended_and_include_steepest():
+    out = candidate_runs({"recommended": 0.1, "steepest": 0.03, "base_lr": 0.01})
+    assert [lr for _, lr in out] == pytest.approx([0.025, 0.03, 0.05, 0.1, 0.2, 0.4])
+    assert [label for label, _ in out] == ["¼× recommended", "steepest", "½× recommended", "recommended",
+                                           "2× recommended", "4× recommended"]
+    assert candidate_runs({"steepest": 0.2})[2] == ("steepest", 0.2)  # old results: around steepest
+    assert candidate_runs({}) == []
 
 
 def test_validation_is_cancellable(make_window, qtbot):
@@ -114,6 +142,8 @@ def test_validation_is_cancellable(make_window, qtbot):
         w.actionCancel.trigger()
     assert blocker.args[0].cancelled
     assert len(blocker.args[0].runs) < 5
+    assert blocker.args[0].pick is None  # nothing picked, nothing applied
+    assert w.config().lr == pytest.approx(SMALL.lr) and "LR is unchanged" in w.banner.text()
     assert w.actionRun.isEnabled()
 
 
@@ -124,6 +154,10 @@ def test_cyclical_markers_sit_at_smiths_bounds_and_train_cyclical_uses_them(make
     base_line, max_line = _line(plot, "baseLrMarker"), _line(plot, "maxLrMarker")
     assert not base_line.isVisible() and not w.actionTrainCyclical.isEnabled()
     result = _range_test(w, qtbot)
+    assert w.actionTrainCyclical.isEnabled()
+    # drawn exactly when "Smith's bounds" is ticked (issue 12)
+    assert not base_line.isVisible() and not max_line.isVisible()
+    w.lr_view.show_bounds.setChecked(True)
     assert base_line.isVisible() and max_line.isVisible() and base_line.movable and max_line.movable
     assert base_line.value() == pytest.approx(math.log10(result.suggestions["base_lr"]), abs=1e-12)
     assert max_line.value() == pytest.approx(math.log10(result.suggestions["max_lr"]), abs=1e-12)

@@ -7,6 +7,8 @@ import time
 import numpy as np
 import pyqtgraph as pg
 import pytest
+
+from gd_studio.ui.adapters import fmt_lr
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QLineEdit
@@ -49,7 +51,7 @@ def test_named_widgets_actions_and_shortcuts(make_window):
     assert QKeySequence("Enter") in w.actionUseSuggestedLr.shortcuts()
 
 
-def test_range_test_marker_sits_at_engine_steepest_and_enter_uses_it(make_window, qtbot):
+def test_range_test_marks_steepest_and_recommended_and_enter_uses_recommended(make_window, qtbot):
     w = make_window(SMALL)
     w.panel.rt_iters.setValue(60)
     with qtbot.waitSignal(w.rangeTestFinished, timeout=15000) as blocker:
@@ -69,12 +71,26 @@ def test_range_test_marker_sits_at_engine_steepest_and_enter_uses_it(make_window
     assert len(markers) == 1 and markers[0].isVisible()
     assert markers[0].value() == pytest.approx(math.log10(steepest), abs=1e-12)
     assert "steepest" in markers[0].label.toPlainText()
+    # recommended beside it (issue 10): its own line, colour, dash and shape, explained in the caption
+    recommended = direct.suggestions["recommended"]
+    assert recommended is not None and result.suggestions["recommended"] == recommended
+    rec = [i for i in plot.getPlotItem().items
+           if isinstance(i, pg.InfiniteLine) and i.objectName() == "recommendedLrMarker"]
+    assert len(rec) == 1 and rec[0].isVisible()
+    assert rec[0].value() == pytest.approx(math.log10(recommended), abs=1e-12)
+    assert "recommended" in rec[0].label.toPlainText()
+    assert rec[0].pen.color() != markers[0].pen.color() and rec[0].pen.style() != markers[0].pen.style()
+    assert [m[0] for m in rec[0].markers] != [m[0] for m in markers[0].markers]
+    caption = w.lr_view.caption.text()
+    assert lr_finder.EXPLANATIONS["recommended"] in caption and lr_finder.EXPLANATIONS["steepest"] in caption
 
     plot.setFocus()
     w.actionUseSuggestedLr.trigger()
     text = w.findChild(QLineEdit, "learningRateInput").text()
-    assert float(text) == pytest.approx(steepest, rel=5e-3)
-    qtbot.waitUntil(lambda: w.last_snapshot.lr == pytest.approx(steepest, rel=1e-12), timeout=3000)
+    assert float(text) == pytest.approx(recommended, rel=5e-3)
+    assert "recommended" in w.banner.text() and fmt_lr(recommended) in w.banner.text()
+    assert w.config().lr == pytest.approx(recommended, rel=1e-12)
+    qtbot.waitUntil(lambda: w.last_snapshot.lr == pytest.approx(recommended, rel=1e-12), timeout=3000)
     assert w.step_count == 0  # the range test leaves the run where it was
 
 
@@ -408,7 +424,27 @@ def test_range_test_without_a_clear_descent_says_what_to_try(make_window, qtbot)
     assert not w.lr_view.marker.isVisible()
     kind, text = w.messages[-1]
     assert kind == "warning" and "No clear descent" in text and "None" not in text
-    lr = w.panel.lr.lr()
+    rec = direct.suggestions["recommended"]
     w.lr_view.plot.setFocus()
-    w.actionUseSuggestedLr.trigger()  # Enter: nothing to use, says so, keeps the LR
-    assert w.panel.lr.lr() == lr and "No clear descent" in w.messages[-1][1]
+    if rec is None:
+        lr = w.panel.lr.lr()
+        w.actionUseSuggestedLr.trigger()  # Enter: nothing to use, says so, keeps the LR
+        assert w.panel.lr.lr() == lr and "No clear descent" in w.messages[-1][1]
+    else:
+        # the loss did blow up: recommended (a twentieth of that LR) still stands, and Enter uses it (issue 10)
+        assert "Recommended lr" in text and w.lr_view.recommended.isVisible()
+        w.actionUseSuggestedLr.trigger()
+        assert w.config().lr == pytest.approx(rec) and "recommended" in w.messages[-1][1]
+
+
+def test_after_enter_the_next_step_runs_at_the_recommended_lr(make_window, qtbot):
+    w = make_window(SMALL)
+    w.panel.rt_iters.setValue(60)
+    with qtbot.waitSignal(w.rangeTestFinished, timeout=15000):
+        w.actionRangeTest.trigger()
+    rec = w.state.suggestions()["recommended"]
+    w.setFocus()
+    w.actionUseSuggestedLr.trigger()
+    w.actionStep.trigger()
+    qtbot.waitUntil(lambda: w.step_count == 1, timeout=5000)
+    assert w.last_snapshot.history.lr[-1] == pytest.approx(rec, rel=1e-12)

@@ -60,8 +60,9 @@ class ValidationView(QWidget):
         self.setObjectName("validationView")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
-        self.caption = QLabel("After a range test, “Validate suggestion” trains briefly at ⅓×, 1× and 3× the "
-                              "steepest-slope LR and at Smith's bounds, all from the same start.")
+        self.caption = QLabel("After a range test, “Validate suggestion” trains briefly at ¼× … 4× the "
+                              "recommended LR and at the steepest slope, all from the same start, and picks the "
+                              "best on held-out loss.")
         self.caption.setWordWrap(True)
         self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         lay.addWidget(self.caption)
@@ -102,7 +103,11 @@ class ValidationView(QWidget):
         if caption:
             self.caption.setText(caption)
 
-    def show_runs(self, runs, steps: int, final: bool = False, cancelled: bool = False) -> None:
+    expected = 5  # how many runs this validation has (the caption counts them)
+
+    def show_runs(self, runs, steps: int, final: bool = False, cancelled: bool = False,
+                  best_lr: float | None = None) -> None:
+        """``best_lr``: the validated pick (held-out loss), marked instead of the lowest final batch loss."""
         self.runs = tuple(runs)
         pi = self.plot.getPlotItem()
         theme = _theme_name()
@@ -124,13 +129,15 @@ class ValidationView(QWidget):
         self._fit(runs, steps)
         finals = [r.final() for r in runs]
         best = int(np.argmin(finals)) if finals and math.isfinite(min(finals)) and final else -1
+        if best_lr is not None:
+            best = next((i for i, r in enumerate(runs) if math.isclose(r.lr, best_lr, rel_tol=1e-9)), best)
         self.verdicts.setText("\n".join(verdict(r, best=(i == best)) for i, r in enumerate(runs)))
         if final:
             self.caption.setText("Validation cancelled: the runs so far are shown." if cancelled else
                                  f"{len(runs)} short trainings of {steps} steps from the same start "
                                  "(same weights, seed and batches). Check the suggestion, don't trust it.")
         else:
-            self.caption.setText(f"Validating: run {len(runs)} of 5 …")
+            self.caption.setText(f"Validating: run {len(runs)} of {max(self.expected, len(runs))} …")
 
     def _fit(self, runs, steps: int) -> None:
         ys = [r.losses for r in runs if r.losses.size]
@@ -242,6 +249,8 @@ class CyclicalMarkers:
         pi = lr_plot.getPlotItem()
         self.base = self._line(pi, "baseLrMarker", 2, "base_lr", 0.25)
         self.max = self._line(pi, "maxLrMarker", 3, "max_lr", 0.4)
+        self.has_bounds = False  # a range test placed them (Train cyclical uses them, shown or not)
+        self.shown = False  # "Smith's bounds" is ticked: the one pair of base_lr/max_lr lines on the view
         self.base.sigPositionChanged.connect(lambda *_: self._moved(self.base))
         self.max.sigPositionChanged.connect(lambda *_: self._moved(self.max))
 
@@ -288,10 +297,22 @@ class CyclicalMarkers:
             line.setValue(math.log10(v))
             line.blockSignals(False)
             self._relabel(line)
+        self.has_bounds = True
+        self.set_shown(self.shown)
         return True
 
+    def set_shown(self, on: bool) -> None:
+        """Show the pair exactly when "Smith's bounds" is ticked (and a range test placed them)."""
+        self.shown = bool(on)
+        for line in (self.base, self.max):
+            line.setVisible(self.shown and self.has_bounds)
+
+    def lines(self) -> tuple:
+        return (self.base, self.max)
+
     def visible(self) -> bool:
-        return self.base.isVisible() and self.max.isVisible()
+        """The bounds exist (Train cyclical can use them), whether or not they are drawn."""
+        return self.has_bounds
 
     def values(self) -> tuple[float, float]:
         return float(10.0 ** self.base.value()), float(10.0 ** self.max.value())

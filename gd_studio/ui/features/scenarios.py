@@ -143,9 +143,13 @@ class ScenarioController(QObject):
     def open_dialog(self) -> None:
         last = settings.last_scenario_path()
         start = str(last.parent) if last is not None and last.parent.is_dir() else ""
-        path, _ = QFileDialog.getOpenFileName(self.w, "Open a scenario", start, FILTER)
+        from ...file_types import dialog_filter
+        from ..fileopen import open_file
+
+        # File → Open takes any file the app understands (a scenario, a saved range test), routed by type
+        path, _ = QFileDialog.getOpenFileName(self.w, "Open a scenario or a range test", start, dialog_filter())
         if path:
-            self.open(path)
+            open_file(self.w, path)
 
     def open(self, path) -> bool:
         """Load and apply a scenario file; its folder becomes the playlist. False (and a message) if unusable."""

@@ -17,6 +17,7 @@ from .compare import (POLICIES, CyclicalMarkers, GhostOverlay, ValidationView, c
                       validation_lrs)
 from ..panels.narration import NarrationPanel
 from ..panels.timeline_bar import TimelineBar
+from ...live.validation import candidate_runs
 from ..state import IDLE, VALIDATION
 
 RUNNING_UPDATE = 0.2  # seconds between timeline/narration updates while running
@@ -37,6 +38,10 @@ class Study(QObject):
         self._make_widgets()
         self.ghosts = GhostOverlay(window.step_view.plot, window.weight_view.plot)
         self.markers = CyclicalMarkers(window.lr_view.plot)
+        # the draggable pair is the only base_lr/max_lr drawing; "Smith's bounds" shows and hides it
+        self.markers.set_shown(window.lr_view.show_bounds.isChecked())
+        window.lr_view.show_bounds.toggled.connect(self._bounds_toggled)
+        window.lr_view.extra_lines = self.markers.lines()
         c = window.controller
         c.worker.validationProgress.connect(self._on_validation_progress)
         c.worker.validationDone.connect(self._on_validation_done)
@@ -236,9 +241,13 @@ class Study(QObject):
         return self.w.state.suggestions()
 
     def validate(self, steps: int | None = None, pace: float | None = None) -> None:
+        """Short trainings at the engine's candidates around ``recommended`` (and steepest), in the worker;
+        the best on held-out loss is picked and applied, with how much it beat the curve-only pick."""
         if self._busy():
             return
-        lrs = validation_lrs(self._suggestions())
+        sugg = self._suggestions()
+        lrs = candidate_runs(sugg)
+        self._curve_pick = sugg.get("recommended") or sugg.get("steepest")
         if not lrs:
             self.w.show_message("No suggestion to validate: run the range test first (L).", "warning", 6)
             return
@@ -248,6 +257,7 @@ class Study(QObject):
         self.actionTrainCyclical.setEnabled(False)
         self.w.actionCancel.setEnabled(True)
         self.validation.clear("Validating the suggestion …")
+        self.validation.expected = len(lrs)
         self._restyle()
         self.validation_dock.show()
         self.validation_dock.raise_()
@@ -255,7 +265,8 @@ class Study(QObject):
             pace = 2.0 if self.w.panel.rt_animate.isChecked() else 0.0
         from .compare import VALIDATION_STEPS
 
-        self.w.controller.validate(lrs=lrs, steps=int(steps or VALIDATION_STEPS), pace=float(pace))
+        self.w.controller.validate(lrs=lrs, steps=int(steps or VALIDATION_STEPS), pace=float(pace), pick=True,
+                                   curve_pick=self._curve_pick)
 
     def _on_validation_progress(self, prog) -> None:
         try:
@@ -271,20 +282,56 @@ class Study(QObject):
             return
         self.actionValidateSuggestion.setEnabled(True)
         self.actionTrainCyclical.setEnabled(self.markers.visible())
-        self.validation.show_runs(outcome.runs, outcome.steps, final=True, cancelled=outcome.cancelled)
+        pick = outcome.pick
+        best = pick.best_lr if pick is not None and not outcome.cancelled else None
+        self.validation.show_runs(outcome.runs, outcome.steps, final=True, cancelled=outcome.cancelled,
+                                  best_lr=best)
         if outcome.cancelled:
-            self.w.show_message("Validation cancelled; the runs so far are shown.", "warning", 6)
+            self.w.show_message("Validation cancelled; the runs so far are shown and the LR is unchanged.",
+                                "warning", 6)
+        elif pick is not None:
+            text = self.pick_text(pick, outcome.steps)
+            self.validation.verdicts.setText(self.validation.verdicts.text() + "\n" + text)
+            if best is not None:
+                self.w.set_lr(best)
+                self.w.show_message(f"Validated {len(outcome.runs)} learning rates in {outcome.seconds:.1f} s. "
+                                    f"{text} The run now uses it.", "info", 10)
+            else:
+                self.w.show_message(f"{text} The learning rate is unchanged.", "warning", 10)
         else:
             self.w.show_message(f"Validated {len(outcome.runs)} learning rates in {outcome.seconds:.1f} s: "
                                 "see the verdicts under the validation plot.", "info", 8)
         self.validationFinished.emit(outcome)
 
+    @staticmethod
+    def pick_text(pick, steps: int) -> str:
+        """One sentence: which LR won on held-out loss, and how much better than the curve-only pick."""
+        if pick.best_lr is None:
+            return f"Every candidate diverged within {steps} steps: no validated pick."
+        k = pick.lrs.index(pick.best_lr)
+        head = (f"Validated pick: lr {fmt_lr(pick.best_lr)} (held-out loss {pick.scores[k]:.4g} after {steps} "
+                "steps)")
+        if pick.gain is None or pick.curve_pick is None:
+            return head + "."
+        if pick.gain == 1.0:
+            return head + ": the curve-only pick itself won."
+        j = next(i for i, v in enumerate(pick.lrs) if math.isclose(v, pick.curve_pick, rel_tol=1e-9))
+        if not math.isfinite(pick.gain):
+            return head + f", while the curve-only pick {fmt_lr(pick.curve_pick)} diverged."
+        return (head + f", {pick.gain:.2f}× lower than the curve-only pick {fmt_lr(pick.curve_pick)} "
+                f"({pick.scores[j]:.4g}).")
+
     # ----------------------------------------------------------------------------- cyclical
+    def _bounds_toggled(self, on: bool) -> None:
+        self.markers.set_shown(on)
+        self.w.lr_view._declutter()
+
     def _on_range_test(self, result) -> None:
         sugg = dict(getattr(result, "suggestions", None) or {})
         ok = self.markers.set_bounds(sugg.get("base_lr"), sugg.get("max_lr"))
+        self.w.lr_view._declutter()
         self.actionTrainCyclical.setEnabled(ok)
-        self.actionValidateSuggestion.setEnabled(bool(validation_lrs(sugg)))
+        self.actionValidateSuggestion.setEnabled(bool(candidate_runs(sugg)))
 
     def policy(self) -> str:
         for key, a in self.policy_actions.items():

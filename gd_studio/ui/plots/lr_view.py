@@ -8,6 +8,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QWidget
 
+from ...engine.lr_finder import EXPLANATIONS
 from ..adapters import fmt_lr
 from .common import (BLUE, VERMILLION, GREEN, ORANGE, PURPLE, SKY, GREY, plot_font, pen, empty, set_xy,
                      HoverReadout, Caption, titled, StickyRange, new_plot)
@@ -17,21 +18,74 @@ NO_DESCENT = ("No clear descent: over this LR range the loss did not clearly fal
               "slope to suggest. Try more steps, a different LR range, or a larger batch (a less noisy curve).")
 
 
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def decade_label(exponent: int) -> str:
+    """10 to an integer power in one style: 10⁻⁶, 10⁰, 10¹."""
+    return "10" + str(int(exponent)).translate(_SUPERSCRIPT)
+
+
+class LogLrAxis(pg.AxisItem):
+    """The log LR axis with ticks at whole decades only, all labelled 10ⁿ: pyqtgraph's own log axis mixes
+    "10¹" with "0.1" and "0.0001" as the span changes, which reads as two different scales."""
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 - pyqtgraph's names
+        if not self.logMode or not (math.isfinite(minVal) and math.isfinite(maxVal)) or maxVal <= minVal:
+            return super().tickValues(minVal, maxVal, size)
+        lo, hi = math.ceil(minVal - 1e-9), math.floor(maxVal + 1e-9)
+        if hi < lo:  # less than a decade in view: still one style, at the nearest decade
+            return [(1.0, [float(round((minVal + maxVal) / 2))])]
+        # about one label per 70 px: every decade, every second, every third …
+        step = max(1, math.ceil((hi - lo + 1) / max(1.0, size / 70.0)))
+        first = lo + (-lo) % step  # keep 10⁰ on the grid when it is in view
+        return [(float(step), [float(v) for v in range(first, hi + 1, step)])]
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph's name
+        if not self.logMode:
+            return super().tickStrings(values, scale, spacing)
+        return [decade_label(round(v)) for v in values]
+
+
+def _place_labels(spans: list[tuple[float, float]], rows: int) -> list[int]:
+    """Row for each label (left, right in any one coordinate): the lowest row where it overlaps no label
+    already placed, so labels of close suggestions stack instead of running into each other."""
+    placed: list[list[tuple[float, float]]] = [[] for _ in range(rows)]
+    out = []
+    for lo, hi in spans:
+        row = next((r for r in range(rows) if all(hi < a or lo > b for a, b in placed[r])), None)
+        if row is None:  # more labels than rows: the least crowded row
+            row = min(range(rows), key=lambda r: len(placed[r]))
+        placed[row].append((lo, hi))
+        out.append(row)
+    return out
+
+
 class LossVsLrView(QWidget):
     """The range test's loss against the LR (log axis), its suggestions, and a click that picks an LR."""
 
     lrPicked = Signal(float)
 
+    # Smith's base_lr and max_lr are drawn once, by the draggable cyclical markers (features/compare.py),
+    # shown exactly when "Smith's bounds" is ticked: a second, fixed pair here drew every bound twice
     SUGGESTION_STYLE = {  # name: (colour, dash, label)
-        "valley": (GREEN, Qt.PenStyle.DashLine, "valley"),
+        "valley": (BLUE, Qt.PenStyle.DashDotDotLine, "valley"),
         "minimum/10": (PURPLE, Qt.PenStyle.DashDotLine, "min/10"),
-        "base_lr": (ORANGE, Qt.PenStyle.DotLine, "Smith base_lr"),
-        "max_lr": (ORANGE, Qt.PenStyle.DotLine, "Smith max_lr"),
     }
+    LABEL_ROWS = 5
+    LABEL_TOP = 0.95  # label positions along the lines, top row first
+    LABEL_STEP = 0.085
 
     def __init__(self) -> None:
         super().__init__()
         self.plot = new_plot("lossVsLrPlot")
+        old_axis = self.plot.getPlotItem().getAxis("bottom")
+        axis = LogLrAxis("bottom")
+        axis.setCacheMode(old_axis.cacheMode())
+        axis.enableAutoSIPrefix(False)
+        axis.setTickFont(plot_font(1.0))
+        axis.label.setFont(plot_font(1.0))
+        self.plot.getPlotItem().setAxisItems({"bottom": axis})
         self.caption = Caption("Press L (or Range test) to sweep the LR from tiny to huge, one step each.")
         self.show_others = QCheckBox("other suggestions")
         self.show_others.setObjectName("showOtherSuggestions")
@@ -60,25 +114,27 @@ class LossVsLrView(QWidget):
         self.legend = pi.addLegend(offset=(8, -8), labelTextSize="11pt")  # bottom left: below the flat start
         self.legend.addItem(self.raw, "raw loss")
         self.legend.addItem(self.smoothed, "smoothed")
-        self.marker = pg.InfiniteLine(angle=90, movable=False, pen=pen(VERMILLION, 3.0),
-                                      label="", labelOpts={"position": 0.93, "color": VERMILLION,
-                                                           "fill": pg.mkBrush(255, 255, 255, 225),
-                                                           "anchors": [(1, 0.5), (1, 0.5)]})
-        self.marker.setObjectName("steepestLrMarker")
-        self.marker.label.setFont(plot_font(1.1, bold=True))
-        self.marker.setZValue(20)
-        self.marker.hide()
-        pi.addItem(self.marker, ignoreBounds=True)
+        # the two suggestions told apart by colour, dash and marker shape (greyscale, projectors, colour vision):
+        # steepest is Smith's rule as the article teaches; recommended is what Enter applies
+        self.marker = self._suggestion_line("steepestLrMarker", VERMILLION, Qt.PenStyle.SolidLine, "v",
+                                            f"steepest: {EXPLANATIONS['steepest']}")
+        self.recommended = self._suggestion_line("recommendedLrMarker", GREEN, Qt.PenStyle.DashLine, "^",
+                                                 f"recommended: {EXPLANATIONS['recommended']}. Enter uses it.")
         self.current_lr = pg.InfiniteLine(angle=90, movable=False, pen=pen(GREY, 2.0, Qt.PenStyle.DashLine),
                                           label="LR in use", labelOpts={"position": 0.06, "color": GREY,
+                                                                       "fill": pg.mkBrush(255, 255, 255, 235),
                                                                        "anchors": [(0, 1), (0, 1)]})
         self.current_lr.setObjectName("currentLrLine")
         self.current_lr.label.setFont(plot_font(0.9))
+        # above every suggestion line and its label: the LR the run uses is what a person looks for first
+        self.current_lr.setZValue(40)
+        self.current_lr.label.setZValue(41)
         pi.addItem(self.current_lr, ignoreBounds=True)
         self.others: dict[str, pg.InfiniteLine] = {}
         for name, (color, dash, label) in self.SUGGESTION_STYLE.items():
             line = pg.InfiniteLine(angle=90, movable=False, pen=pen(color, 2.0, dash), label=label,
-                                   labelOpts={"position": 0.7 if name != "max_lr" else 0.6, "color": color,
+                                   labelOpts={"position": 0.7, "color": color,
+                                              "fill": pg.mkBrush(255, 255, 255, 200),
                                               "anchors": [(0, 0.5), (0, 0.5)]})
             line.label.setFont(plot_font(0.9))
             line.setObjectName(f"suggestion_{name.replace('/', '_')}")
@@ -99,7 +155,52 @@ class LossVsLrView(QWidget):
         self.y_range = StickyRange(pi.vb, "y", pad=0.0, fill=0.5)
         self.plot.sticky = [self.x_range, self.y_range]
         pi.vb.setRange(xRange=(-7.2, 1.2), yRange=(0.0, 1.0), padding=0)  # the default sweep, before any test
+        pi.vb.sigRangeChanged.connect(self._declutter)
+        pi.vb.sigResized.connect(self._declutter)
         self.plot.setToolTip("Click to use that learning rate")
+
+    def _suggestion_line(self, name: str, color: str, dash, symbol: str, tip: str) -> pg.InfiniteLine:
+        line = pg.InfiniteLine(angle=90, movable=False, pen=pen(color, 3.0, dash), label="",
+                               labelOpts={"position": self.LABEL_TOP, "color": color,
+                                          "fill": pg.mkBrush(255, 255, 255, 225), "anchors": [(0, 0.5), (0, 0.5)]})
+        line.addMarker(symbol, position=1.0, size=14.0)
+        line.addMarker(symbol, position=0.0, size=14.0)
+        line.setObjectName(name)
+        line.label.setFont(plot_font(1.1, bold=True))
+        line.setToolTip(tip)
+        line.label.setToolTip(tip)
+        line.setZValue(20)
+        line.label.setZValue(21)
+        line.hide()
+        self.plot.getPlotItem().addItem(line, ignoreBounds=True)
+        return line
+
+    def label_lines(self) -> list[pg.InfiniteLine]:
+        """The visible lines whose labels share the top of the plot (the LR in use has its own, at the bottom)."""
+        lines = [self.marker, self.recommended, *self.others.values(), *getattr(self, "extra_lines", ())]
+        return [ln for ln in lines if ln.isVisible()]
+
+    def _declutter(self, *_) -> None:
+        """Stack the labels of close suggestions in rows so none covers another (left to right by LR)."""
+        lines = sorted(self.label_lines(), key=lambda ln: ln.value())
+        if not lines:
+            return
+        vb = self.plot.getPlotItem().vb
+        width_px = max(1.0, vb.width())
+        (x0, x1), _ = vb.viewRange()
+        per_px = (x1 - x0) / width_px
+        spans = []
+        for ln in lines:
+            w = ln.label.boundingRect().width() + 8  # a little air between neighbours
+            spans.append((ln.value(), ln.value() + w * per_px))
+        # a row is at least one label high (plus air), however short the plot is
+        height = max(ln.label.boundingRect().height() for ln in lines) + 4
+        step = max(self.LABEL_STEP, height / max(1.0, vb.height()))
+        rows = max(1, min(self.LABEL_ROWS, int(self.LABEL_TOP / step)))
+        for ln, row in zip(lines, _place_labels(spans, rows)):
+            pos = self.LABEL_TOP - row * step
+            if abs(ln.label.orthoPos - pos) > 1e-9:
+                ln.label.setPosition(pos)
 
     # -- drawing -------------------------------------------------------------------------------
     def clear(self) -> None:
@@ -112,6 +213,7 @@ class LossVsLrView(QWidget):
         self.band_low.setData([], [])
         self.band_high.setData([], [])
         self.marker.hide()
+        self.recommended.hide()
         for line in self.others.values():
             line.hide()
 
@@ -169,13 +271,15 @@ class LossVsLrView(QWidget):
             set_xy(self.smoothed, self._lrs, self._smoothed)
         sugg = dict(getattr(repeat, "suggestions", None) or result.suggestions) if repeat is not None \
             else dict(result.suggestions)
-        steepest = sugg.get("steepest")
-        if steepest is not None and math.isfinite(steepest) and steepest > 0:
-            self.marker.show()  # first: a hidden line's label ignores new text
-            self.marker.setValue(math.log10(steepest))
-            self.marker.label.setFormat(f"steepest slope: {fmt_lr(steepest)}")
-        else:
-            self.marker.hide()
+        for key, line, text in (("steepest", self.marker, "steepest"), ("recommended", self.recommended,
+                                                                            "recommended")):
+            v = sugg.get(key)
+            if v is not None and math.isfinite(v) and v > 0:
+                line.show()  # first: a hidden line's label ignores new text
+                line.setValue(math.log10(v))
+                line.label.setFormat(f"{text} {fmt_lr(v)}{self._spread(repeat, key)}")
+            else:
+                line.hide()
         for name, line in self.others.items():
             v = sugg.get(name)
             if v is not None and math.isfinite(v) and v > 0:
@@ -188,6 +292,16 @@ class LossVsLrView(QWidget):
         self._apply_toggles()
         self._fit_y()
         self.caption.setText(self.describe(result, repeat, sugg))
+        self._declutter()
+
+    @staticmethod
+    def _spread(repeat, key: str) -> str:
+        """' ×/÷ 1.4' when the test had repeats (the suggestion's spread over seeds), else ''."""
+        spread = getattr(repeat, "spread", None) or {}
+        entry = spread.get(key)
+        if not entry or entry[1] is None or not math.isfinite(entry[1]):
+            return ""
+        return f" ×/÷ {entry[1]:.1f}"
 
     def _fit_y(self) -> None:
         """Keep the interesting part in view: from just below the lowest loss to a little above the start,
@@ -210,16 +324,24 @@ class LossVsLrView(QWidget):
 
     def describe(self, result, repeat, sugg) -> str:
         steepest = sugg.get("steepest")
+        recommended = sugg.get("recommended")
         parts = []
+
+        def seeds(key):
+            if repeat is None:
+                return ""
+            try:
+                return f" ({repeat.describe(key)} over {len(repeat.results)} seeds)"
+            except Exception:  # noqa: BLE001 - a repeat without that key's spread
+                return ""
+
+        if recommended:
+            parts.append(f"Recommended lr = {fmt_lr(recommended)}{seeds('recommended')}: "
+                         f"{EXPLANATIONS['recommended']}. Enter uses it.")
         if steepest:
-            spread = ""
-            if repeat is not None:
-                try:
-                    spread = f" ({repeat.describe('steepest')} over {len(repeat.results)} seeds)"
-                except Exception:  # noqa: BLE001
-                    spread = ""
-            parts.append(f"Steepest descent of the loss at lr = {fmt_lr(steepest)}{spread}: Enter uses it.")
-        else:
+            parts.append(f"Steepest slope lr = {fmt_lr(steepest)}{seeds('steepest')}: "
+                         f"{EXPLANATIONS['steepest']}.")
+        if not steepest:
             parts.append(NO_DESCENT)
         others = [f"{n} {fmt_lr(sugg.get(n))}" for n in ("valley", "minimum/10") if sugg.get(n)]
         if others:
@@ -231,10 +353,9 @@ class LossVsLrView(QWidget):
         return " ".join(parts)
 
     def _apply_toggles(self) -> None:
-        for name, line in self.others.items():
-            bounds = name in ("base_lr", "max_lr")
-            wanted = self.show_bounds.isChecked() if bounds else self.show_others.isChecked()
-            line.setVisible(bool(wanted and line.property("has_value")))
+        for line in self.others.values():
+            line.setVisible(bool(self.show_others.isChecked() and line.property("has_value")))
+        self._declutter()
 
     def set_current_lr(self, lr: float) -> None:
         if lr is not None and math.isfinite(lr) and lr > 0:

@@ -1,0 +1,107 @@
+"""The loss-vs-LR view's display (issue 12): one tick style, labels that never overlap, one pair of bounds."""
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from types import SimpleNamespace
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+
+from gd_studio.engine.config import RunConfig
+from gd_studio.ui.plots.lr_view import LossVsLrView, decade_label
+
+SMALL = RunConfig(dataset="moons", dataset_params={"n_samples": 160, "noise": 0.2, "seed": 1}, model="mlp",
+                  hidden=(8,), activation="tanh", loss="cross_entropy", optimizer="sgd", lr=0.1, batch_size=32,
+                  seed=3, watch="W2[0,0]")
+DECADE = re.compile(r"^10⁻?[⁰¹²³⁴⁵⁶⁷⁸⁹]+$")
+
+
+def _curve(sugg):
+    lrs = np.logspace(-7, 1, 120)
+    x = np.log10(lrs)
+    losses = 1.0 - 0.8 / (1 + np.exp(-(x + 2.5) * 2)) + 0.02 * np.sin(7 * x)
+    return SimpleNamespace(lrs=lrs, losses=losses, smoothed=losses, suggestions=sugg, stop_reason="end of the sweep")
+
+
+@pytest.fixture
+def view(qtbot):
+    v = LossVsLrView()
+    qtbot.addWidget(v.widget)
+    v.widget.resize(640, 420)
+    v.widget.show()
+    qtbot.waitExposed(v.widget)
+    return v
+
+
+@pytest.mark.parametrize("span", [(-7.2, 1.2), (-3.3, -0.6), (-1.4, 0.3), (-6.0, -5.2)])
+def test_log_lr_axis_uses_one_tick_style(view, qtbot, span):
+    view.plot.getPlotItem().vb.setRange(xRange=span, padding=0)
+    axis = view.plot.getPlotItem().getAxis("bottom")
+    levels = axis.tickValues(*span, 600)
+    strings = [s for _, values in levels for s in axis.tickStrings(values, 1.0, levels[0][0])]
+    assert strings, "no ticks at all"
+    assert all(DECADE.match(s) for s in strings), strings
+
+
+def test_decade_label():
+    assert decade_label(-6) == "10⁻⁶" and decade_label(1) == "10¹" and decade_label(0) == "10⁰"
+
+
+def _label_rects(view):
+    return [(ln.objectName(), ln.label.sceneBoundingRect()) for ln in view.label_lines()]
+
+
+def test_close_suggestion_labels_never_overlap(view, qtbot):
+    view.show_others.setChecked(True)
+    view.show_result(_curve({"steepest": 0.0140, "recommended": 0.0481, "valley": 0.0152, "minimum/10": 0.0201,
+                             "base_lr": 0.001, "max_lr": 0.3}))
+    qtbot.wait(50)
+    rects = _label_rects(view)
+    assert len(rects) == 4
+    for (a, ra), (b, rb) in itertools.combinations(rects, 2):
+        assert not ra.intersects(rb), f"{a} label runs into {b}"
+    # and after a zoom out, which squeezes them together
+    view.plot.getPlotItem().vb.setRange(xRange=(-12, 4), padding=0)
+    qtbot.wait(50)
+    for (a, ra), (b, rb) in itertools.combinations(_label_rects(view), 2):
+        assert not ra.intersects(rb), f"{a} label runs into {b} after zooming out"
+    # and in a short plot (a crowded window, a projector), where fixed row steps were thinner than a label
+    view.widget.resize(640, 260)
+    qtbot.wait(50)
+    for (a, ra), (b, rb) in itertools.combinations(_label_rects(view), 2):
+        assert not ra.intersects(rb), f"{a} label runs into {b} in a short plot"
+
+
+def test_lr_in_use_label_sits_above_the_suggestion_lines(view):
+    view.show_others.setChecked(True)
+    view.show_result(_curve({"steepest": 0.0140, "recommended": 0.0481, "valley": 0.0152, "minimum/10": 0.0201}))
+    view.set_current_lr(0.0140)
+    others = [ln for ln in view.label_lines()]
+    assert view.current_lr.zValue() > max(ln.zValue() for ln in others)
+    assert view.current_lr.label.zValue() > max(ln.label.zValue() for ln in others)
+
+
+def _bound_lines(w):
+    return [i for i in w.lr_view.plot.getPlotItem().items if isinstance(i, pg.InfiniteLine) and i.isVisible()
+            and re.search(r"base_lr|max_lr", i.label.toPlainText() if i.label is not None else "")]
+
+
+def test_smiths_bounds_shown_exactly_when_ticked_and_only_once(make_window, qtbot):
+    w = make_window(SMALL)
+    w.panel.rt_iters.setValue(60)
+    with qtbot.waitSignal(w.rangeTestFinished, timeout=15000):
+        w.actionRangeTest.trigger()
+    sugg = w.state.suggestions()
+    assert sugg["base_lr"] and sugg["max_lr"]
+    assert not w.lr_view.show_bounds.isChecked()
+    assert _bound_lines(w) == []
+    w.lr_view.show_bounds.setChecked(True)
+    lines = _bound_lines(w)
+    assert len(lines) == 2
+    assert sorted(10 ** ln.value() for ln in lines) == pytest.approx(sorted((sugg["base_lr"], sugg["max_lr"])))
+    w.actionShowSmithBounds.setChecked(False)
+    assert _bound_lines(w) == []
+    assert w.actionTrainCyclical.isEnabled()  # the bounds still exist for cyclical training
