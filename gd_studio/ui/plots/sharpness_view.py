@@ -8,7 +8,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
-from ...engine.narration import fmt
+from ...engine.narration import fmt, stability_remark
 from .common import BLUE, VERMILLION, pen, set_xy, HoverReadout, Caption, titled, StickyRange, new_plot, strip_legend
 
 
@@ -99,23 +99,17 @@ class SharpnessView(QWidget):
 
     @staticmethod
     def describe(info) -> str:
-        what = "λ_max of P⁻¹H (the preconditioned sharpness)" if info.preconditioned else "λ_max"
+        """The engine's words for where the sharpness stands against the limit (narration.stability_remark)."""
+        what = "λ_max of P⁻¹H (preconditioned sharpness)" if info.preconditioned else "λ_max"
         data = f"Hessian over the {info.data}."
         if info.value is None:
             return f"{info.note or 'No sharpness estimate at this step.'} {data}"
         v, lim = info.value, info.limit
         head = f"Step {info.step}: {what} = {fmt(v)}, limit {info.label} = {fmt(lim)}"
-        if not math.isfinite(lim) or lim <= 0:
+        if not (math.isfinite(lim) and lim > 0):
             return f"{head}. {data}"
-        ratio = v / lim
-        if ratio > 1.1:
-            verdict = "above the limit: along the sharpest direction the steps grow (or the run is leaving it)"
-        elif ratio >= 0.9:
-            verdict = "at the edge of stability: the loss still falls, but not monotonically"
-        else:
-            verdict = f"{ratio:.2g}× the limit: stable along every direction"
-        extra = "" if info.preconditioned else f" (2/λ_max = {fmt(2.0 / v)} against this LR)" if v > 0 else ""
-        return f"{head}{extra}: {verdict}. {data}"
+        remark = stability_remark(2.0 / lim if info.label == "2/η" else math.nan, v, limit=lim, label=info.label)
+        return f"{head}. {remark[0].upper() + remark[1:] if remark else ''}. {data}"
 
     def _hover_points(self):
         info = self.info
