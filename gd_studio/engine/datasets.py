@@ -459,6 +459,8 @@ def shape_of(name: str) -> tuple[str, int]:
     """(task, number of features) of a generated or bundled dataset, without making it."""
     if name in ("line", "sine"):
         return REGRESSION, 1
+    if name == "valley":  # two correlated features, a regression target (issue 11's narrow valley)
+        return REGRESSION, 2
     if name == "iris":
         return CLASSIFICATION, 4
     if name == "digits":

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -18,7 +18,8 @@ from .snapshot import frozen
 COARSE = 25  # grid points a side while running
 FINE = 61  # … and once the run pauses
 MIN_INTERVAL = 0.25  # seconds between surfaces while running, at the least
-BUDGET = 0.25  # share of the worker's time the surface may take while running
+BUDGET = 0.15  # share of the worker's time the surface may take while running
+REFINE_SECONDS = 0.3  # the most a paused refinement may take
 PATH_MAX = 2000  # recorded points kept for the path (older ones thinned)
 PATH_BYTES = 32 << 20
 PLANES = ("weights", "descent_random", "random", "path")
@@ -53,7 +54,7 @@ class SurfaceInfo:
     labels: tuple[str, str]
     kind: str
     exact: bool  # the plane is the whole weight space (a two-parameter model)
-    refined: bool  # the fine grid (paused) rather than the coarse one (running)
+    refined: bool  # computed while paused (as fine as REFINE_SECONDS allows), not the running preview
     step: int
     diverged: bool  # part of the grid is non-finite or far above the rest (levels are log-spaced anyway)
     note: str = ""
@@ -103,10 +104,12 @@ class SurfaceTrack:
         self.last_time = -math.inf
         self.cost = 0.0
         self.error = ""
+        self.point_cost: float | None = None  # seconds per grid point, measured
 
     def reset(self, runner) -> None:
         self.path.clear()
         self.path.add(int(runner.step_count), runner.params)
+        self.point_cost = None
         self.invalidate()
 
     def invalidate(self) -> None:
@@ -135,8 +138,14 @@ class SurfaceTrack:
                 return self.cache
         t0 = time.perf_counter()
         try:
-            info = compute(session.model, runner.params, X, y, self.spec, self.path, step, lr,
-                           size=COARSE if running else FINE)
+            info = None
+            size = COARSE if running else self.fine_size()
+            if not running and self.point_cost is None:  # learn what a point costs on the coarse grid first
+                info = self._compute(session, runner, X, y, step, lr, COARSE)
+                size = self.fine_size()
+            if size > COARSE or info is None:
+                info = self._compute(session, runner, X, y, step, lr, size)
+            info = replace(info, refined=not running)
             self.error = ""
         except Exception as exc:  # noqa: BLE001 - a plane that cannot be drawn here keeps the last picture
             self.error = str(exc)
@@ -145,6 +154,20 @@ class SurfaceTrack:
         self.last_time = time.perf_counter()
         self.cost = self.last_time - t0
         return info
+
+    def _compute(self, session, runner, X, y, step, lr, size) -> SurfaceInfo:
+        t0 = time.perf_counter()
+        info = compute(session.model, runner.params, X, y, self.spec, self.path, step, lr, size=size)
+        self.point_cost = (time.perf_counter() - t0) / (size * size)
+        return info
+
+    def fine_size(self) -> int:
+        """The finest grid (≤ FINE a side) that costs at most REFINE_SECONDS: a big network gets a coarser one,
+        so a paused window's worker never stalls for seconds on the surface."""
+        if self.point_cost is None:
+            return COARSE
+        n = int(math.sqrt(REFINE_SECONDS / max(self.point_cost, 1e-9)))
+        return max(COARSE, min(FINE, n))
 
 
 def make_plane(model, p, X, y, spec: SurfaceSpec, path_params: list[np.ndarray]):
@@ -206,7 +229,7 @@ def compute(model, p, X, y, spec: SurfaceSpec, path: SurfacePath, step: int, lr:
         alphas=frozen(alphas), betas=frozen(betas), values=frozen(values), levels=frozen(levels),
         path=frozen(ab.reshape(-1, 2)), path_steps=frozen(steps, np.int64),
         current=(float(cur[0]), float(cur[1])), next_point=nxt, labels=tuple(plane.labels), kind=plane.kind,
-        exact=exact, refined=size >= FINE, step=int(step), diverged=diverged, note=note,
+        exact=exact, refined=size > COARSE, step=int(step), diverged=diverged, note=note,
         loss_min=float(finite_z.min()) if finite_z.size else math.nan,
         loss_max=float(finite_z.max()) if finite_z.size else math.nan)
 

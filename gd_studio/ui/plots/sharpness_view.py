@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from ...engine.narration import fmt, stability_remark
-from .common import BLUE, VERMILLION, pen, set_xy, HoverReadout, Caption, titled, StickyRange, new_plot, strip_legend
+from .common import BLUE, VERMILLION, pen, set_xy, HoverReadout, Caption, titled, StickyRange, new_plot
 
 
 class SharpnessView(QWidget):
@@ -32,10 +32,11 @@ class SharpnessView(QWidget):
         self.limit = pg.PlotDataItem(pen=pen(VERMILLION, 2.5, Qt.PenStyle.DashLine))
         pi.addItem(self.curve)
         pi.addItem(self.limit)
-        self.legend = strip_legend(pi)  # above the data: the curve climbs to the top-right, where a legend sits
-        self.legend.addItem(self.curve, "λ_max (whole network)")
+        # bottom right: the axis starts at 0 and λ_max stays well above it, so that corner is empty, while the
+        # curve climbing to the limit fills the top
+        self.legend = pi.addLegend(offset=(-8, -4), labelTextSize="10pt", colCount=2)  # one row: little height
+        self.legend.addItem(self.curve, "λ_max")
         self.legend.addItem(self.limit, "limit 2/η")
-        self.legend.fit_row()
         self.info = None
         pi.vb.disableAutoRange()
         self.x_range = StickyRange(pi.vb, "x", pad=0.02, fill=0.0, grow=1.6)
@@ -85,7 +86,6 @@ class SharpnessView(QWidget):
         label = self.legend.items[1][1]
         if label.text != f"limit {info.label}":
             label.setText(f"limit {info.label}")
-            self.legend.fit_row()
         self.x_range.fit(0.0, max(now, float(steps[-1]) if steps.size else 0.0, 10.0))
         ys = np.concatenate([values, np.asarray(ly, dtype=np.float64)])
         ys = ys[np.isfinite(ys)]
@@ -94,7 +94,9 @@ class SharpnessView(QWidget):
             top = float(ys.max())
             if values.size and values.max() > 0:
                 top = min(top, 3.0 * float(values.max()))
-            self.y_range.fit(min(0.0, float(ys.min())), max(top, 1e-9), throttle=live)
+            # from 0, with headroom below the curve for the legend's row
+            lo = min(0.0, float(ys.min()))
+            self.y_range.fit(lo - 0.25 * (top - lo), max(top, 1e-9), throttle=live)
         self.caption.setText(self.describe(info))
 
     @staticmethod
@@ -105,11 +107,15 @@ class SharpnessView(QWidget):
         if info.value is None:
             return f"{info.note or 'No sharpness estimate at this step.'} {data}"
         v, lim = info.value, info.limit
-        head = f"Step {info.step}: {what} = {fmt(v)}, limit {info.label} = {fmt(lim)}"
+        head = f"Step {info.step}: {what} = {fmt(v)}"
         if not (math.isfinite(lim) and lim > 0):
             return f"{head}. {data}"
         remark = stability_remark(2.0 / lim if info.label == "2/η" else math.nan, v, limit=lim, label=info.label)
-        return f"{head}. {remark[0].upper() + remark[1:] if remark else ''}. {data}"
+        if remark and remark.startswith("sharpness ") and not info.preconditioned:
+            return f"Step {info.step}: {remark}. {data}"  # the remark already gives both numbers
+        if remark and "limit" not in remark:
+            head += f", limit {info.label} = {fmt(lim)}"
+        return f"{head}; {remark or ''}. {data}"
 
     def _hover_points(self):
         info = self.info
