@@ -182,6 +182,8 @@ def make_plane(model, p, X, y, spec: SurfaceSpec, path_params: list[np.ndarray])
         if not path_params:
             raise ValueError("no recorded steps yet for the plane through start, now and end")
         return landscape.path_plane(path_params[0], p, path_params[-1], model=model, seed=spec.seed)
+    if spec.plane == "random":  # two filter-normalised random directions: Li et al.'s pictures of a minimum
+        return landscape.random_plane(model, p, seed=spec.seed)
     return landscape.descent_random_plane(model, p, X, y, seed=spec.seed)
 
 

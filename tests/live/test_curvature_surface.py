@@ -116,7 +116,7 @@ def test_range_test_outcome_carries_two_over_lambda_max_at_the_initial_weights()
     assert out.initial_lr_limit == pytest.approx(2.0 / lam, rel=1e-6)
 
 
-@pytest.mark.parametrize("plane", ["weights", "descent_random", "path"])
+@pytest.mark.parametrize("plane", ["weights", "descent_random", "random", "path"])
 def test_surface_is_finite_ordered_and_the_path_is_the_engines_projection(plane):
     r, _ = _run(SMALL, 12)
     spec = SurfaceSpec(plane, ("W1[0,0]", "W2[0,0]") if plane == "weights" else ())
@@ -129,6 +129,7 @@ def test_surface_is_finite_ordered_and_the_path_is_the_engines_projection(plane)
     s = r.session
     pl = {"weights": lambda: landscape.weights_plane(s.model, s.runner.params, "W1[0,0]", "W2[0,0]"),
           "descent_random": lambda: landscape.descent_random_plane(s.model, s.runner.params, r.slice_X, r.slice_y),
+          "random": lambda: landscape.random_plane(s.model, s.runner.params),
           "path": lambda: landscape.path_plane(r.surface.path.params[0], s.runner.params,
                                                r.surface.path.params[-1], model=s.model)}[plane]()
     expected = pl.project(np.asarray(r.surface.path.params))

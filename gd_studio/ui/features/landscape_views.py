@@ -9,7 +9,7 @@ from ..plots.sharpness_view import SharpnessView
 from ..plots.surface_view import LossSurfaceView
 
 PLANE_CHOICES = (("weights", "two weights"), ("descent_random", "descent + random (filter-normalised)"),
-                 ("path", "through start, now and end"))
+                 ("random", "two random directions (filter-normalised)"), ("path", "through start, now and end"))
 
 
 class PlaneChooser(QGroupBox):
@@ -61,7 +61,7 @@ class PlaneChooser(QGroupBox):
     def set_spec(self, spec: SurfaceSpec) -> None:
         for w in (self.kind, self.first, self.second, self.seed):
             w.blockSignals(True)
-        self.kind.setCurrentIndex(max(self.kind.findData("descent_random" if spec.plane == "random" else spec.plane), 0))
+        self.kind.setCurrentIndex(max(self.kind.findData(spec.plane), 0))
         for combo, name in zip((self.first, self.second), spec.weights):
             i = combo.findData(name)
             if i >= 0:

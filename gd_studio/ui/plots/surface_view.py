@@ -119,6 +119,8 @@ class LossSurfaceView(QWidget):
         where = {"weights": f"the plane of {info.labels[0]} and {info.labels[1]} through the current point",
                  "descent_random": "the plane of the descent direction and a filter-normalised random direction "
                                    "(Li et al. 2018) through the current point",
+                 "random": "the plane of two filter-normalised random directions (Li et al. 2018) through the "
+                           "current point",
                  "path": "the plane through the start, the current point and the newest step"}.get(info.kind, info.kind)
         lines = [f"Loss in {where}; contours log-spaced from {fmt(float(info.levels[0]))} to "
                  f"{fmt(float(info.levels[-1]))}; white dots: the steps so far, orange: now, arrow: the next plain "
