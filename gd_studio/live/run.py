@@ -42,6 +42,7 @@ SLICE_SAMPLES = 512
 CURVATURE_EVERY = 0.5  # seconds between curvature estimates while running (it changes slowly)
 REGIONS_EVERY = 0.25  # seconds between decision-region updates while running
 PROGRESS_EVERY = 1.0 / 60.0  # at most ~60 progress reports a second from a range test or a validation
+SHARPNESS_EVERY = 10  # steps between sharpness estimates within a batch of steps
 RATE_WINDOW = 2.0  # seconds of steps the speed readout averages over
 
 Cancel = Callable[[], bool]
@@ -363,6 +364,9 @@ class LiveRun:
         if self.session is None:
             return 0
         done = 0
+        # a batch of steps (a pre-run, "step 600") records the sharpness every few steps as it goes, as a
+        # script's hessian.track_run does; while running, snapshots take it at a steady time budget instead
+        every = 0 if self.running else max(SHARPNESS_EVERY, int(n) // 200)
         for _ in range(max(0, int(n))):
             if cancel():
                 break
@@ -371,6 +375,8 @@ class LiveRun:
             if not self.step_once():
                 break
             done += 1
+            if every and self.step_count % every == 0 and not self.stopped:
+                self.sharpness.measure(self.session.runner, current_lr(self.session.runner, self.config), False)
             if self.stopped:
                 break
             if deadline is not None and time.perf_counter() >= deadline:

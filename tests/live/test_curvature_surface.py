@@ -181,3 +181,11 @@ def test_a_bad_plane_is_a_clear_error():
     r.set_surface({"plane": "weights", "weights": ("W1[0,0]", "nope")})
     snap = r.snapshot()
     assert snap.surface is None and r.surface.error
+
+
+def test_a_batch_of_steps_records_the_sharpness_every_ten_steps_like_track_run():
+    r, (_, snap) = _run(EDGE, 100)
+    assert list(snap.sharpness.steps) == list(range(0, 101, 10))
+    ref = hessian.track_run(__import__("gd_studio.engine.descent", fromlist=["build"]).build(EDGE).runner, 100,
+                            every=10)
+    np.testing.assert_allclose(snap.sharpness.values, ref["sharpness"], rtol=5e-3)

@@ -134,13 +134,27 @@ class LandscapeViews(QObject):
         arrows.update()
 
     # ------------------------------------------------------------------------------------ toggles
+    @staticmethod
+    def _share_row(widget) -> None:
+        """Give the views of the row the new view joined an equal share, so it is not squeezed to a strip."""
+        row = widget.parentWidget()
+        if isinstance(row, QSplitter):
+            shown = [i for i in range(row.count()) if not row.widget(i).isHidden()]
+            total = sum(row.sizes()) or row.width()
+            if shown and total > 0:
+                row.setSizes([total // len(shown) if i in shown else 0 for i in range(row.count())])
+
     def _sharpness_toggled(self, on: bool) -> None:
         self.sharpness_view.widget.setVisible(on)
+        if on:
+            self._share_row(self.sharpness_view.widget)
         if on and self.w.last_snapshot is not None:
             self.sharpness_view.show_sharpness(self.w.last_snapshot.sharpness, self.w.last_snapshot.step)
 
     def _surface_toggled(self, on: bool) -> None:
         self.surface_view.widget.setVisible(on)
+        if on:
+            self._share_row(self.surface_view.widget)
         self.chooser.setVisible(on)
         self._send_plane()
 

@@ -88,8 +88,9 @@ class LossSurfaceView(QWidget):
             self._draw_contours(img, shade(levels, levels))
             pi.setXRange(float(a[0]), float(a[-1]), padding=0)
             pi.setYRange(float(b[0]), float(b[-1]), padding=0)
-        pi.setLabel("bottom", f"α: {info.labels[0]}")
-        pi.setLabel("left", f"β: {info.labels[1]}")
+        # short axis names (the caption says the rest): a long label would be cut in a narrow view
+        pi.setLabel("bottom", f"α: {info.labels[0].split(' (')[0]}")
+        pi.setLabel("left", f"β: {info.labels[1].split(' (')[0]}")
         path = np.asarray(info.path).reshape(-1, 2)
         set_xy(self.path, path[:, 0], path[:, 1])
         cx, cy = info.current
