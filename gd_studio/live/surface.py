@@ -20,6 +20,9 @@ FINE = 61  # … and once the run pauses
 MIN_INTERVAL = 0.25  # seconds between surfaces while running, at the least
 BUDGET = 0.15  # share of the worker's time the surface may take while running
 REFINE_SECONDS = 0.3  # the most a paused refinement may take
+RUNNING_SECONDS = 0.08  # … and a surface while running
+PROBE = 9  # points a side of the first grid, which measures the cost of a point
+WINDOW_ALL = 1000  # paths up to this many points are framed whole
 PATH_MAX = 2000  # recorded points kept for the path (older ones thinned)
 PATH_BYTES = 32 << 20
 PLANES = ("weights", "descent_random", "random", "path")
@@ -139,11 +142,10 @@ class SurfaceTrack:
         t0 = time.perf_counter()
         try:
             info = None
-            size = COARSE if running else self.fine_size()
-            if not running and self.point_cost is None:  # learn what a point costs on the coarse grid first
-                info = self._compute(session, runner, X, y, step, lr, COARSE)
-                size = self.fine_size()
-            if size > COARSE or info is None:
+            if self.point_cost is None:  # learn what a grid point costs on a small probe grid first
+                info = self._compute(session, runner, X, y, step, lr, PROBE)
+            size = self.grid_size(running)
+            if size > PROBE or info is None:
                 info = self._compute(session, runner, X, y, step, lr, size)
             info = replace(info, refined=not running)
             self.error = ""
@@ -161,13 +163,14 @@ class SurfaceTrack:
         self.point_cost = (time.perf_counter() - t0) / (size * size)
         return info
 
-    def fine_size(self) -> int:
-        """The finest grid (≤ FINE a side) that costs at most REFINE_SECONDS: a big network gets a coarser one,
-        so a paused window's worker never stalls for seconds on the surface."""
+    def grid_size(self, running: bool) -> int:
+        """Points a side: as many as RUNNING_SECONDS (running, up to COARSE) or REFINE_SECONDS (paused, up to
+        FINE) allow, so a big network gets a coarser grid and the worker never stalls on the surface."""
         if self.point_cost is None:
-            return COARSE
-        n = int(math.sqrt(REFINE_SECONDS / max(self.point_cost, 1e-9)))
-        return max(COARSE, min(FINE, n))
+            return PROBE
+        seconds, top = (RUNNING_SECONDS, COARSE) if running else (REFINE_SECONDS, FINE)
+        n = int(math.sqrt(seconds / max(self.point_cost, 1e-9)))
+        return max(PROBE, min(top, n))
 
 
 def make_plane(model, p, X, y, spec: SurfaceSpec, path_params: list[np.ndarray]):
@@ -213,8 +216,10 @@ def compute(model, p, X, y, spec: SurfaceSpec, path: SurfacePath, step: int, lr:
             nxt = (float(q[0]), float(q[1]))
     ok = np.all(np.isfinite(ab), axis=1)
     ab, steps = ab[ok], steps[ok]
-    # the window: the path (the recent part when it is long) and the next step, with a margin
-    around = np.vstack([ab[-200:], cur[None, :]] + ([np.array([nxt])] if nxt is not None else []))
+    # a path of up to WINDOW_ALL points is framed whole (the zig-zag of the first steps stays in view); a longer
+    # one by its recent part, so a run that has settled is seen around where it is
+    recent = ab if len(ab) <= WINDOW_ALL else ab[-200:]
+    around = np.vstack([recent, cur[None, :]] + ([np.array([nxt])] if nxt is not None else []))
     if spec.plane == "path":
         around = np.vstack([around, plane.project(np.asarray(path.params[-1:]))])
     alphas, betas = landscape.grid_around(around, margin=0.3, size=size, min_span=_min_span(plane, p))
