@@ -126,7 +126,7 @@ def test_edge_of_stability_run_shows_sharpness_hovering_at_two_over_eta(make_win
     info = w.sharpness_view.info
     assert info.steps.size >= 6
     late = info.values[info.steps >= 400]
-    assert late.size and np.all(np.abs(late - 1.0) < 0.15), late
+    assert late.size and np.all(np.abs(late - 1.0) < 0.2), late  # chaotic in detail, not in band
     assert info.values[0] > 2.0
     # the caption says it in the engine's words for the newest estimate (at the edge it oscillates around 1)
     from gd_studio.engine.narration import stability_remark
