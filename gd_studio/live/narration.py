@@ -36,7 +36,7 @@ def _records(runner, since: int) -> list[Record]:
 
 def narrate_latest(session, runner, *, watch_index: int | None, watch_name: str, since: int, optimizer: str,
                    thresholds: tuple[float, float] | None, p_before: np.ndarray | None = None,
-                   X=None, y=None) -> dict | None:
+                   X=None, y=None, network: dict | None = None) -> dict | None:
     """What the panel shows for the newest step (None before the first step since ``since``).
 
     Full batch: the loss after the step and the slope there are the exact ones the next step would see.
@@ -56,6 +56,8 @@ def narrate_latest(session, runner, *, watch_index: int | None, watch_name: str,
     note = ""
     landed = None  # the loss where the step landed, when it is known
     kw = dict(weight_name=name, optimizer=optimizer, thresholds=thresholds)
+    if network:  # the whole network's λ_max and limit: what divergence statements are judged by
+        kw.update(network)
     with np.errstate(all="ignore"):
         try:
             if full_batch:
@@ -85,6 +87,9 @@ def narrate_latest(session, runner, *, watch_index: int | None, watch_name: str,
     trouble = (narration.OVERSHOOT, narration.DIVERGED, narration.LOSS_UP)
     events = []
     for e in n.events:
+        if e.startswith(narration.WARNING):  # the engine already marked it (the whole network's threshold)
+            events.append(WARN + e[len(narration.WARNING):])
+            continue
         bad = e in trouble or e.startswith("diverging") or "2/λ threshold:" in e
         events.append((WARN if bad else "• ") + e)
     return {"step": step, "equation": n.equation, "loss": n.loss_line, "events": tuple(events), "note": note,

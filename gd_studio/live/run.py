@@ -27,6 +27,8 @@ import numpy as np
 from ..engine.config import DESCENT_DIRECTION, RunConfig
 from ..engine.datasets import DatasetError
 from . import narration as live_narration
+from .curvature import SharpnessTrack, initial_lr_limit
+from .surface import SurfaceSpec, SurfaceTrack
 from .data_plane import DataPlane, history_arrays
 from .snapshot import ConfigInfo, RangeTestOutcome, RangeTestProgress, RunSnapshot, WeightView, finite_xy, frozen
 from .timeline import RunTimeline, rebuild_trail
@@ -40,6 +42,7 @@ SLICE_SAMPLES = 512
 CURVATURE_EVERY = 0.5  # seconds between curvature estimates while running (it changes slowly)
 REGIONS_EVERY = 0.25  # seconds between decision-region updates while running
 PROGRESS_EVERY = 1.0 / 60.0  # at most ~60 progress reports a second from a range test or a validation
+SHARPNESS_EVERY = 10  # steps between sharpness estimates within a batch of steps
 RATE_WINDOW = 2.0  # seconds of steps the speed readout averages over
 
 Cancel = Callable[[], bool]
@@ -173,6 +176,8 @@ class LiveRun:
         self.curv_cache = None
         self.regions_cache = None  # (time, regions, confidence)
         self.narration_cache = None  # (time, key, narration) while running
+        self.sharpness = SharpnessTrack()  # λ_max along the run (live/curvature.py)
+        self.surface = SurfaceTrack()  # the loss surface when its view is shown (live/surface.py)
 
     # -- building -------------------------------------------------------------------------------
     def configure(self, config: RunConfig, reason: str = "configured") -> ConfigInfo:
@@ -265,6 +270,8 @@ class LiveRun:
         self.rate.clear()
         self.timeline.reset(self.session.runner)
         self._record_start()
+        self.sharpness.reset(self.session)
+        self.surface.reset(self.session.runner)
         s = self.session
         val = getattr(s, "val", None)
         return ConfigInfo(
@@ -282,6 +289,14 @@ class LiveRun:
         self.session.runner.set_lr(lr)
         self.config = self.config.replace(lr=float(lr))
         self.timeline.changed(self.session.runner)  # a new LR in the past forks the run here
+        self.sharpness.current_step = None  # re-measure here: the limit (and Adam's P) follow the LR
+        self.surface.invalidate()
+
+    def set_surface(self, spec: SurfaceSpec | dict | None) -> None:
+        """Show the loss surface in this plane from the next snapshot on (None: hidden, nothing computed)."""
+        if isinstance(spec, dict):
+            spec = SurfaceSpec(**spec)
+        self.surface.set_spec(spec)
 
     def set_watch(self, name: str) -> None:
         if self.session is None:
@@ -336,6 +351,7 @@ class LiveRun:
         else:  # the record says where the watched weight went; no copy of the whole vector needed
             self.trail.add(int(rec.step), float(rec.watched_next), float(rec.loss))
         self.timeline.after_step(runner, self.fast)
+        self.surface.after_step(runner)
         self.rate.tick()
         return True
 
@@ -348,6 +364,9 @@ class LiveRun:
         if self.session is None:
             return 0
         done = 0
+        # a batch of steps (a pre-run, "step 600") records the sharpness every few steps as it goes, as a
+        # script's hessian.track_run does; while running, snapshots take it at a steady time budget instead
+        every = 0 if self.running else max(SHARPNESS_EVERY, int(n) // 200)
         for _ in range(max(0, int(n))):
             if cancel():
                 break
@@ -356,6 +375,8 @@ class LiveRun:
             if not self.step_once():
                 break
             done += 1
+            if every and self.step_count % every == 0 and not self.stopped:
+                self.sharpness.measure(self.session.runner, current_lr(self.session.runner, self.config), False)
             if self.stopped:
                 break
             if deadline is not None and time.perf_counter() >= deadline:
@@ -377,6 +398,8 @@ class LiveRun:
         self.slice_range = None
         self.rate.clear()
         rebuild_trail(self.trail, runner, self.watch_index, tl.watch_since, TRAIL_MAX)
+        self.sharpness.truncate(reached)
+        self.surface.invalidate()
         base = float(getattr(runner.schedule, "base_lr", math.nan))
         if self.config is not None and math.isfinite(base) and self.config.lr != base:
             self.config = self.config.replace(lr=base)  # the LR in force at that step is the run's LR again
@@ -415,7 +438,17 @@ class LiveRun:
                 except Exception:  # noqa: BLE001 - a failed data view must not stop a run
                     regions = confidence = None
                 self.regions_cache = (now, regions, confidence)
-        narr = self.narration(weight)
+        sharp = None
+        try:
+            self.sharpness.measure(runner, lr, self.running)
+            sharp = self.sharpness.info(runner, lr)
+        except Exception:  # noqa: BLE001 - the sharpness must never stop a run
+            sharp = None
+        weight = self._with_network_threshold(weight, sharp, lr)
+        surface = None
+        if self.surface.spec is not None:
+            surface = self.surface.info(s, runner, lr, self.slice_X, self.slice_y, self.running)
+        narr = self.narration(weight, sharp)
         return RunSnapshot(
             generation=self.generation, step=int(getattr(runner, "step_count", 0)),
             epoch=int(getattr(runner, "epoch", 0)), lr=lr, loss=float(hist.loss[-1]) if hist.loss.size else None,
@@ -423,7 +456,24 @@ class LiveRun:
             running=self.running, stop_reason=stop, history=hist, weight=weight, regions=regions,
             confidence=confidence, time=time.perf_counter(),
             extra={"timeline": self.timeline.info(runner), "narration": narr},
-            loss_now=self._loss_now(hist, narr, weight))
+            loss_now=self._loss_now(hist, narr, weight), sharpness=sharp, surface=surface)
+
+    @staticmethod
+    def _with_network_threshold(weight, sharp, lr: float):
+        """The weight view with the whole network's 2/λ_max next to the weight's own 2/λ (engine wording)."""
+        from dataclasses import replace
+
+        from ..engine import narration
+
+        if weight is None or sharp is None or sharp.value is None or sharp.preconditioned:
+            return weight
+        lam = weight.curvature if weight.curvature is not None else math.nan
+        name = weight.name if weight.axis_label == weight.name else "the descent direction"
+        try:
+            text = narration.weight_caption(name, lam, sharp.value, lr)
+        except Exception:  # noqa: BLE001
+            return weight
+        return replace(weight, network_caption=text, lr_limit=sharp.lr_limit)
 
     def _loss_now(self, hist, narr, weight) -> float | None:
         """The loss where the run is now (after the last step), as the ball and the narration show it.
@@ -437,11 +487,19 @@ class LiveRun:
             return float(weight.current_loss)
         return float(hist.loss[-1]) if hist.loss.size else None
 
-    def narration(self, weight) -> dict | None:
-        """The narration of the newest step; a few times a second while running."""
+    def narration(self, weight, sharp=None) -> dict | None:
+        """The narration of the newest step; a few times a second while running.
+
+        With ``sharp`` (a SharpnessInfo measured at this step) divergence is judged by the whole network's
+        λ_max against the optimizer's limit, not by the watched weight's own curvature.
+        """
         runner = self.session.runner
         tl = self.timeline
-        key = (self.generation, int(runner.step_count), self.watch_name, tl.watch_since)
+        network = None
+        if sharp is not None and sharp.value is not None and sharp.step == runner.step_count:
+            network = {"sharpness": sharp.value, "limit": sharp.limit, "limit_label": sharp.label}
+        key = (self.generation, int(runner.step_count), self.watch_name, tl.watch_since,
+               None if network is None else (network["sharpness"], network["limit"]))
         cache = self.narration_cache
         now = time.perf_counter()
         if cache is not None and (cache[1] == key or (self.running and now - cache[0] < live_narration.RUNNING_EVERY)):
@@ -451,7 +509,7 @@ class LiveRun:
                 self.session, runner, watch_index=self.watch_index, watch_name=self.watch_name,
                 since=tl.watch_since, optimizer=self.config.optimizer if self.config is not None else "sgd",
                 thresholds=live_narration.thresholds_of(weight), p_before=tl.store.params_at(runner.step_count - 1),
-                X=self.slice_X, y=self.slice_y)
+                X=self.slice_X, y=self.slice_y, network=network)
         except Exception:  # noqa: BLE001 - narration must never stop a run
             data = None
         self.narration_cache = (now, key, data)
@@ -667,8 +725,10 @@ class LiveRun:
         if lrs and lockstep is None:  # one last frame of the walk (a recording has had every one), then the result
             report()
         self.slice_range = None
+        seconds = time.perf_counter() - t0
+        limit = None if cancel() else initial_lr_limit(s)
         return RangeTestOutcome(generation=self.generation, result=result, repeat=repeat,
-                                cancelled=bool(cancel()), seconds=time.perf_counter() - t0)
+                                cancelled=bool(cancel()), seconds=seconds, initial_lr_limit=limit)
 
     def _range_progress(self, lrs, losses, params, trail, num_iter, repeat, repeats) -> RangeTestProgress:
         from ..engine import lr_finder

@@ -79,6 +79,9 @@ class WeightView:
     lr: float
     axis_label: str  # "W1[0,3]" or "α along the descent direction"
     note: str = ""
+    # the whole network's threshold next to this weight's: "along W1[0,0]: 2/λ = 9.4; whole network: …"
+    network_caption: str = ""
+    lr_limit: float | None = None  # 2/λ_max at this point (the whole network's divergence threshold)
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,8 @@ class RunSnapshot:
     # the loss where the run is now, after its last step (what the ball and the narration show); ``loss``
     # is the last step's batch loss, measured before that step's update
     loss_now: float | None = None
+    sharpness: Any = None  # live.curvature.SharpnessInfo: λ_max over the steps and the optimizer's limit
+    surface: Any = None  # live.surface.SurfaceInfo while the loss-surface view is shown
 
 
 @dataclass(frozen=True)
@@ -137,3 +142,5 @@ class RangeTestOutcome:
     repeat: Any = None  # lr_finder.RepeatResult or None
     cancelled: bool = False
     seconds: float = 0.0
+    # 2/λ_max at the initial weights the test starts from: where full-batch descent would start to diverge
+    initial_lr_limit: float | None = None

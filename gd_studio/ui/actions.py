@@ -67,6 +67,12 @@ CATALOGUE: tuple[ActionSpec, ...] = (
                checkable=True),
     ActionSpec("actionShowSmithBounds", "Smith's bounds (base_lr, max_lr)", (), "Show Smith's base_lr and max_lr",
                VIEW, checkable=True),
+    ActionSpec("actionShowSharpness", "Sharpness view (λ_max vs 2/η)", ("K",),
+               "Show the whole network's sharpness λ_max over the steps against the limit 2/η (the edge of "
+               "stability)", VIEW, checkable=True),
+    ActionSpec("actionShowLossSurface", "Loss surface view", ("U",),
+               "Show the loss in a plane through the run, with the path of the steps (choose the plane in the "
+               "panel)", VIEW, checkable=True),
     ActionSpec("actionCopyWindowImage", "Copy image of the window", ("Ctrl+Shift+C",),
                "Copy a picture of the whole window", VIEW),
     ActionSpec("actionUsePyTorch", "Use in PyTorch (copy code)", ("Ctrl+Shift+P",),

@@ -188,6 +188,8 @@ class MainWindow(QMainWindow):
         self.range_files = range_files.install(self)
         from . import record_dialog  # File → Export animation… (issue 15)
         self.animation = record_dialog.install(self)
+        from .features import landscape_views  # sharpness and loss-surface views (issues 11, 14)
+        self.landscape_views = landscape_views.install(self)
         self.presentation.presentationChanged.connect(self.scenarios.refresh_caption)
         self.presentation.presentationChanged.connect(self.state.set_presentation)  # AppState mirrors the look
         self.presentation.themeChanged.connect(self.state.set_theme)

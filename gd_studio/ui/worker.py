@@ -285,6 +285,17 @@ class Worker(QObject):
             return
         self._emit(force=True)
 
+    @Slot(object)
+    def setSurface(self, spec) -> None:
+        """The loss-surface plane (a live.surface.SurfaceSpec or dict), or None when its view is hidden."""
+        try:
+            self.run.set_surface(spec)
+        except Exception as exc:  # noqa: BLE001 - e.g. an unknown weight name: say so, keep the old plane
+            self._fail("loss surface", exc)
+            return
+        if self.run.session is not None:
+            self._emit(force=True)
+
     @Slot()
     def stopAll(self) -> None:
         """Last call before the thread quits: stop the timer from its own thread."""
@@ -433,6 +444,7 @@ class WorkerController(QObject):
     stepBackRequested = Signal()
     jumpRequested = Signal(int)
     validateRequested = Signal(object)
+    surfaceRequested = Signal(object)  # a SurfaceSpec, or None: the loss-surface view is hidden
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -463,6 +475,7 @@ class WorkerController(QObject):
         self.stepBackRequested.connect(w.stepBack)
         self.jumpRequested.connect(w.jumpTo)
         self.validateRequested.connect(w.validate)
+        self.surfaceRequested.connect(w.setSurface)
         self._thread.finished.connect(w.deleteLater)
         self._beat = QTimer(self)  # the GUI thread's heartbeat (see BEAT_MS)
         self._beat.setTimerType(Qt.TimerType.PreciseTimer)

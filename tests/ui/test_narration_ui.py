@@ -55,7 +55,8 @@ def test_narration_names_the_overshoot_and_the_threshold_at_a_large_lr(make_wind
     qtbot.waitUntil(lambda: narration.OVERSHOOT in panel.events.text(), timeout=3000)
     text = panel.events.text()
     assert "⚠ " + narration.OVERSHOOT in text  # marked by a sign, not by colour alone
-    assert "the LR is 1.5× the 2/λ threshold" in text
+    # divergence is judged by the whole network's λ_max (one weight here, so it equals the weight's λ)
+    assert "⚠ the LR is 1.5× the 2/λ_max threshold (2/λ_max = 1.00)" in text
     w.controller.stepRequested.emit(3)
     _wait_step(qtbot, w, 4)
     qtbot.waitUntil(lambda: "diverging: the loss went up" in panel.events.text(), timeout=3000)

@@ -264,6 +264,9 @@ class ScenarioController(QObject):
             action.setChecked(key in s.panels)
         if "narration" not in self.view_actions:
             self.set_panel_visible("narration", "narration" in s.panels)
+        views = getattr(self.w, "landscape_views", None)  # the sharpness / loss-surface views (issues 11, 14)
+        if views is not None:
+            views.apply_scenario(s)
         rt = s.range_test
         if rt is not None:
             p = self.w.panel

@@ -220,6 +220,7 @@ class ModelDataPanel(QScrollArea):
         self.setWidget(inner)
         root = QVBoxLayout(inner)
         root.setContentsMargins(6, 6, 6, 6)
+        self._root = root
         self._config = RunConfig()
         self._csv_path: str | None = None
         self._loading = False
@@ -363,6 +364,10 @@ class ModelDataPanel(QScrollArea):
         self.watch.activated.connect(self._watch_activated)
         self.import_button.clicked.connect(self.importRequested)
         self.set_config(self._config)
+
+    def add_section(self, box: QWidget) -> None:
+        """A feature's own group (e.g. the loss surface's plane), below the others."""
+        self._root.insertWidget(self._root.count() - 1, box)  # above the closing stretch
 
     # -- helpers -----------------------------------------------------------------------------------
     def _spin(self, name: str, lo: int, hi: int, value: int, step: int = 1, emits: bool = True) -> QSpinBox:

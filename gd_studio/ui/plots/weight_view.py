@@ -114,7 +114,20 @@ class LossVsWeightView(QWidget):
         if mode == "range test":
             lines.append(f"Range test: each step uses a larger LR (now {fmt_lr(view.lr)}) — "
                          f"the steps grow until they jump out of the trough.")
-        if view.diverge_lr is not None and view.oscillate_lr is not None and math.isfinite(view.lr):
+        network = getattr(view, "network_caption", "")
+        if network and mode == "run":
+            # divergence is judged by the whole network's 2/λ_max; the weight's own 2/λ only overstates it
+            limit = getattr(view, "lr_limit", None)
+            verdict = ""
+            if limit is not None and math.isfinite(view.lr) and limit > 0:
+                from ...engine.narration import EDGE_BAND
+
+                ratio = view.lr / limit
+                verdict = (": stable along every direction" if ratio < EDGE_BAND[0] else
+                           ": at the edge of stability" if ratio <= EDGE_BAND[1] else
+                           ": along the sharpest direction the steps grow")
+            lines.append(network[0].upper() + network[1:] + verdict + ".")
+        elif view.diverge_lr is not None and view.oscillate_lr is not None and math.isfinite(view.lr):
             ratio = view.lr / view.diverge_lr
             if view.lr > view.diverge_lr:
                 verdict = "steps grow: descent on this weight diverges"

@@ -1,0 +1,210 @@
+"""The sharpness and loss-surface views in the window: their places, View-menu toggles, the plane chooser."""
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QSpinBox, QSplitter
+
+from ...live.surface import SurfaceSpec
+from ..plots.sharpness_view import SharpnessView
+from ..plots.surface_view import LossSurfaceView
+
+PLANE_CHOICES = (("weights", "two weights"), ("descent_random", "descent + random (filter-normalised)"),
+                 ("random", "two random directions (filter-normalised)"), ("path", "through start, now and end"))
+
+
+class PlaneChooser(QGroupBox):
+    """The loss surface's plane: two weights, descent + random, or the plane through the run's start/now/end."""
+
+    def __init__(self) -> None:
+        super().__init__("Loss surface plane")
+        self.setObjectName("surfacePlaneBox")
+        f = QFormLayout(self)
+        self.kind = QComboBox()
+        self.kind.setObjectName("surfacePlaneCombo")
+        for key, label in PLANE_CHOICES:
+            self.kind.addItem(label, key)
+        f.addRow("plane", self.kind)
+        self.first = QComboBox()
+        self.first.setObjectName("surfaceWeight1Combo")
+        self.second = QComboBox()
+        self.second.setObjectName("surfaceWeight2Combo")
+        for c in (self.first, self.second):
+            c.setMaxVisibleItems(20)
+        f.addRow("weight α", self.first)
+        f.addRow("weight β", self.second)
+        self.seed = QSpinBox()
+        self.seed.setObjectName("surfaceSeedInput")
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setToolTip("Seed of the random direction")
+        f.addRow("random seed", self.seed)
+        self.kind.currentIndexChanged.connect(self._enable)
+        self._enable()
+
+    def _enable(self) -> None:
+        weights = self.kind.currentData() == "weights"
+        self.first.setEnabled(weights)
+        self.second.setEnabled(weights)
+        self.seed.setEnabled(not weights)
+
+    def set_weights(self, names) -> None:
+        names = list(names)
+        for combo, default in ((self.first, 0), (self.second, 1)):
+            keep = combo.currentData()
+            combo.blockSignals(True)
+            combo.clear()
+            for n in names:
+                combo.addItem(n, n)
+            i = combo.findData(keep) if keep is not None else -1
+            combo.setCurrentIndex(i if i >= 0 else min(default, len(names) - 1))
+            combo.blockSignals(False)
+
+    def set_spec(self, spec: SurfaceSpec) -> None:
+        for w in (self.kind, self.first, self.second, self.seed):
+            w.blockSignals(True)
+        self.kind.setCurrentIndex(max(self.kind.findData(spec.plane), 0))
+        for combo, name in zip((self.first, self.second), spec.weights):
+            i = combo.findData(name)
+            if i >= 0:
+                combo.setCurrentIndex(i)
+        self.seed.setValue(int(spec.seed))
+        for w in (self.kind, self.first, self.second, self.seed):
+            w.blockSignals(False)
+        self._enable()
+
+    def spec(self) -> SurfaceSpec:
+        kind = self.kind.currentData()
+        weights = (self.first.currentData(), self.second.currentData()) if kind == "weights" else ()
+        return SurfaceSpec(kind, tuple(w for w in weights if w), int(self.seed.value()))
+
+
+class LandscapeViews(QObject):
+    """Owns the two views in the window; the worker computes what they show (live/curvature, live/surface)."""
+
+    def __init__(self, w) -> None:
+        super().__init__(w)
+        self.w = w
+        self.sharpness_view = SharpnessView()
+        self.surface_view = LossSurfaceView()
+        grid: QSplitter = w.views_splitter
+        top, bottom = grid.widget(0), grid.widget(1)
+        top.addWidget(self.surface_view.widget)
+        bottom.addWidget(self.sharpness_view.widget)
+        for view in (self.sharpness_view, self.surface_view):
+            view.widget.hide()
+            view.plot.gate = w.controller.worker.ui_gate
+        reg = w.action_registry
+        self.actionShowSharpness = reg.add("actionShowSharpness")
+        self.actionShowLossSurface = reg.add("actionShowLossSurface")
+        self.actionShowSharpness.toggled.connect(self._sharpness_toggled)
+        self.actionShowLossSurface.toggled.connect(self._surface_toggled)
+        w.view_menu.addSeparator()
+        w.view_menu.addAction(self.actionShowSharpness)
+        w.view_menu.addAction(self.actionShowLossSurface)
+        self.chooser = PlaneChooser()
+        self.chooser.setVisible(False)  # shown with the view it steers
+        add = getattr(w.panel, "add_section", None)
+        if add is not None:
+            add(self.chooser)
+        for c in (self.chooser.kind, self.chooser.first, self.chooser.second):
+            c.currentIndexChanged.connect(self._plane_changed)
+        self.chooser.seed.valueChanged.connect(self._plane_changed)
+        w.snapshotApplied.connect(self._on_snapshot)
+        w.configApplied.connect(self._on_configured)
+        pres = getattr(w, "presentation", None)
+        if pres is not None:  # the theme and presentation scale, as the other views get them
+            pres.presentationChanged.connect(self.restyle)
+            pres.themeChanged.connect(self.restyle)
+        self.restyle()
+
+    def restyle(self, *_) -> None:
+        from .. import theme as th
+        from ..presentation import PRESENTATION_THEME
+
+        pres = getattr(self.w, "presentation", None)
+        if pres is None:
+            return
+        t = th.get_theme(PRESENTATION_THEME if pres.active else pres.theme_name)
+        scale = pres.scale if pres.active else pres.normal_scale
+        for view in (self.sharpness_view, self.surface_view):
+            th.style_plot(view.plot, t, scale)
+        arrows = self.surface_view.arrow
+        base = arrows.__dict__.setdefault("_gd_base", (arrows.width, arrows.head))
+        arrows.width, arrows.head = base[0] * scale, base[1] * scale
+        arrows.prepareGeometryChange()
+        arrows.update()
+
+    # ------------------------------------------------------------------------------------ toggles
+    @staticmethod
+    def _share_row(widget) -> None:
+        """Give the views of the row the new view joined an equal share, so it is not squeezed to a strip."""
+        row = widget.parentWidget()
+        if isinstance(row, QSplitter):
+            shown = [i for i in range(row.count()) if not row.widget(i).isHidden()]
+            total = sum(row.sizes()) or row.width()
+            if shown and total > 0:
+                row.setSizes([total // len(shown) if i in shown else 0 for i in range(row.count())])
+
+    def _sharpness_toggled(self, on: bool) -> None:
+        self.sharpness_view.widget.setVisible(on)
+        if on:
+            self._share_row(self.sharpness_view.widget)
+        if on and self.w.last_snapshot is not None:
+            self.sharpness_view.show_sharpness(self.w.last_snapshot.sharpness, self.w.last_snapshot.step)
+
+    def _surface_toggled(self, on: bool) -> None:
+        self.surface_view.widget.setVisible(on)
+        if on:
+            self._share_row(self.surface_view.widget)
+        self.chooser.setVisible(on)
+        self._send_plane()
+
+    def _plane_changed(self, *_) -> None:
+        if self.actionShowLossSurface.isChecked():
+            self._send_plane()
+
+    def _send_plane(self) -> None:
+        on = self.actionShowLossSurface.isChecked()
+        try:
+            spec = self.chooser.spec() if on else None
+        except Exception as exc:  # noqa: BLE001 - a bad choice: say so, keep the last plane
+            self.w.show_message(str(exc), "error")
+            return
+        self.w.controller.surfaceRequested.emit(spec)
+
+    # ------------------------------------------------------------------------------------ scenarios
+    def apply_scenario(self, s) -> None:
+        """A scene shows these views when its file asks for them (absent: hidden)."""
+        self.actionShowSharpness.setChecked(getattr(s, "sharpness", None) is not None)
+        surface = getattr(s, "loss_surface", None)
+        if surface is not None:
+            try:
+                self.chooser.set_spec(SurfaceSpec(surface.plane, tuple(surface.weights), int(surface.seed)))
+            except Exception:  # noqa: BLE001 - an unknown plane: keep the chooser's own
+                pass
+        self.actionShowLossSurface.setChecked(surface is not None)
+        if surface is not None:
+            self._send_plane()
+
+    # ------------------------------------------------------------------------------------ data
+    def _on_configured(self, info) -> None:
+        self.sharpness_view.clear()
+        self.surface_view.clear()
+        self.chooser.set_weights(info.param_names)
+        if self.actionShowLossSurface.isChecked():
+            self._send_plane()  # the weight names may have changed with the model
+
+    def _on_snapshot(self, snap) -> None:
+        if self.actionShowSharpness.isChecked() and snap.sharpness is not None:
+            self.sharpness_view.show_sharpness(snap.sharpness, snap.step, live=snap.running)
+        if self.actionShowLossSurface.isChecked() and snap.surface is not None:
+            self.surface_view.show_surface(snap.surface)
+
+
+def install(w) -> LandscapeViews:
+    views = LandscapeViews(w)
+    w.sharpness_view = views.sharpness_view
+    w.surface_view = views.surface_view
+    return views
+
+
+__all__ = ["install", "LandscapeViews", "PlaneChooser"]

@@ -1,0 +1,143 @@
+"""The loss-surface view: the loss in a plane through the run, its contours, the path of the steps and the next step."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF
+from PySide6.QtWidgets import QWidget
+
+from ...engine.narration import fmt
+from .common import ORANGE, pen, set_xy, HoverReadout, ArrowsItem, Caption, titled, new_plot
+
+COLORMAP = "cividis"  # perceptually uniform and readable with every common colour-vision deficiency
+
+
+def shade(values: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """log10 of the loss for the shading (finite: the engine's display values are clamped), floored where
+    the loss is 0 so a perfect fit does not become -inf."""
+    v = np.asarray(values, dtype=np.float64)
+    floor = max(float(levels[0]) * 1e-3, 1e-12) if levels.size and levels[0] > 0 else 1e-12
+    return np.log10(np.maximum(v, floor))
+
+
+class LossSurfaceView(QWidget):
+    """A shaded map of the loss with contour lines at log-spaced levels, a colour bar, the projected path."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.plot = new_plot("lossSurfacePlot")
+        self.caption = Caption("")
+        self.widget = titled("Loss surface", self.plot, self.caption)
+        self.widget.setObjectName("lossSurfaceView")
+        pi = self.plot.getPlotItem()
+        self.image = pg.ImageItem(axisOrder="col-major")  # values[i, j]: α = alphas[i] across, β = betas[j] up
+        self.image.setZValue(0)
+        pi.addItem(self.image)
+        self.cmap = pg.colormap.get(COLORMAP)
+        self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=self.cmap, interactive=False,
+                                        label="log₁₀ loss", width=16)
+        self.colorbar.setImageItem(self.image, insert_in=pi)
+        self.contours: list[pg.IsocurveItem] = []
+        self.path = pg.PlotDataItem(pen=pen("#FFFFFF", 1.5), symbol="o", symbolSize=5,
+                                    symbolBrush=pg.mkBrush("#FFFFFF"), symbolPen=pg.mkPen("#000000", width=0.8))
+        self.path.setZValue(5)
+        pi.addItem(self.path)
+        self.arrow = ArrowsItem()
+        self.arrow.setZValue(6)
+        pi.addItem(self.arrow)
+        self.current = pg.ScatterPlotItem(size=15, symbol="o", brush=pg.mkBrush(ORANGE),
+                                          pen=pg.mkPen("#000000", width=2))
+        self.current.setZValue(7)
+        pi.addItem(self.current)
+        self.info = None
+        self.levels = np.zeros(0)
+        self.hover = HoverReadout(self.plot, self._hover_points)
+
+    def clear(self) -> None:
+        self.info = None
+        self.levels = np.zeros(0)
+        self.image.clear()
+        for c in self.contours:
+            c.setData(None)
+        self.path.setData([], [])
+        self.current.setData([], [])
+        self.arrow.setArrows(np.zeros(0), np.zeros(0), np.zeros(0, bool))
+        self.caption.setText("")
+
+    def show_surface(self, info) -> None:
+        if info is None:
+            return
+        same_grid = self.info is not None and self.info.values is info.values
+        self.info = info
+        a, b = np.asarray(info.alphas), np.asarray(info.betas)
+        levels = np.asarray(info.levels, dtype=np.float64)
+        self.levels = levels
+        pi = self.plot.getPlotItem()
+        if not same_grid and a.size >= 2 and b.size >= 2:
+            img = shade(info.values, levels)
+            lo, hi = float(img.min()), float(img.max())
+            if not hi > lo:
+                hi = lo + 1.0
+            self.image.setImage(img, levels=(lo, hi), autoLevels=False)
+            da, db = (a[-1] - a[0]) / (a.size - 1), (b[-1] - b[0]) / (b.size - 1)
+            # pixel centres on the grid points
+            self.image.setRect(QRectF(a[0] - da / 2, b[0] - db / 2, a[-1] - a[0] + da, b[-1] - b[0] + db))
+            self.colorbar.setLevels((lo, hi))
+            self._draw_contours(img, shade(levels, levels))
+            pi.setXRange(float(a[0]), float(a[-1]), padding=0)
+            pi.setYRange(float(b[0]), float(b[-1]), padding=0)
+        # short axis names (the caption says the rest): a long label would be cut in a narrow view
+        pi.setLabel("bottom", f"α: {info.labels[0].split(' (')[0]}")
+        pi.setLabel("left", f"β: {info.labels[1].split(' (')[0]}")
+        path = np.asarray(info.path).reshape(-1, 2)
+        set_xy(self.path, path[:, 0], path[:, 1])
+        cx, cy = info.current
+        self.current.setData([cx], [cy])
+        if info.next_point is not None and all(math.isfinite(v) for v in info.next_point):
+            self.arrow.setArrows(np.array([cx, info.next_point[0]]), np.array([cy, info.next_point[1]]),
+                                 np.zeros(1, bool))
+        else:
+            self.arrow.setArrows(np.zeros(0), np.zeros(0), np.zeros(0, bool))
+        self.caption.setText(self.describe(info))
+
+    def _draw_contours(self, img: np.ndarray, levels: np.ndarray) -> None:
+        while len(self.contours) < len(levels):
+            c = pg.IsocurveItem(pen=pen("#FFFFFF", 1.0))
+            c.setParentItem(self.image)  # in the image's pixel coordinates, so it follows its rect
+            c.setZValue(2)
+            self.contours.append(c)
+        for i, c in enumerate(self.contours):
+            if i < len(levels):
+                c.setPen(pg.mkPen(255, 255, 255, 150, width=1.0))
+                c.setData(img, float(levels[i]))
+            else:
+                c.setData(None)
+
+    @staticmethod
+    def describe(info) -> str:
+        where = {"weights": f"the plane of {info.labels[0]} and {info.labels[1]} through the current point",
+                 "descent_random": "the plane of the descent direction and a filter-normalised random direction "
+                                   "(Li et al. 2018) through the current point",
+                 "random": "the plane of two filter-normalised random directions (Li et al. 2018) through the "
+                           "current point",
+                 "path": "the plane through the start, the current point and the newest step"}.get(info.kind, info.kind)
+        lines = [f"Loss in {where}; contours log-spaced from {fmt(float(info.levels[0]))} to "
+                 f"{fmt(float(info.levels[-1]))}; white dots: the steps so far, orange: now, arrow: the next plain "
+                 f"step −η·∇L."]
+        if info.diverged:
+            lines.append("Part of this plane has blown up: the colours are clamped past the top level.")
+        if not info.refined:
+            lines.append("Coarse grid while running; finer when paused.")
+        if info.note:
+            lines.append(info.note)
+        return "  ".join(lines)
+
+    def _hover_points(self):
+        info = self.info
+        if info is None:
+            return []
+        path, steps = np.asarray(info.path).reshape(-1, 2), np.asarray(info.path_steps)
+        return [(path[:, 0], path[:, 1],
+                 lambda i: f"step {int(steps[i]) if i < len(steps) else '?'}\nα = {path[i, 0]:.4g}, β = {path[i, 1]:.4g}")]

@@ -1,0 +1,191 @@
+"""The live sharpness and loss surface (live/curvature.py, live/surface.py) against the engine, without Qt."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from gd_studio.engine import hessian, landscape, narration
+from gd_studio.engine.config import RunConfig
+from gd_studio.engine.errors import GDStudioError
+from gd_studio.live.run import LiveRun
+from gd_studio.live.surface import SurfaceSpec
+
+# the edge-of-stability run of issue 11 (scenario 08): full-batch descent at η = 2 on the moons MLP
+EDGE = RunConfig(dataset="moons", dataset_params={"n_samples": 400, "noise": 0.2}, model="mlp", hidden=(16,),
+                 activation="tanh", loss="cross_entropy", optimizer="sgd", lr=2.0, batch_size=0, seed=0,
+                 watch="W1[0,0]", val_fraction=0.0)
+SMALL = RunConfig(dataset="moons", dataset_params={"n_samples": 120, "noise": 0.2, "seed": 1}, model="mlp",
+                  hidden=(6,), activation="tanh", loss="cross_entropy", optimizer="sgd", lr=0.3, batch_size=0,
+                  seed=2, watch="W2[0,0]")
+# one feature, linear model: two parameters (W1[0,0], b1[0]), so the plane of the two is the whole space
+TWO = RunConfig(dataset="line", dataset_params={"n_samples": 60, "noise": 0.1}, model="linear", loss="mse",
+                optimizer="sgd", lr=0.3, batch_size=0, seed=0, watch="W1[0,0]")
+
+
+def _run(config, steps=0, every=None):
+    r = LiveRun()
+    r.configure(config)
+    snaps = [r.snapshot()]
+    done = 0
+    while done < steps:
+        n = min(every or steps, steps - done)
+        r.step(n)
+        done += n
+        snaps.append(r.snapshot())
+    return r, snaps
+
+
+def test_sharpness_in_the_snapshot_is_the_engines_lambda_max_on_the_full_set():
+    r, (snap,) = _run(SMALL)
+    s = r.session
+    H = hessian.hessian(s.model, s.runner.params, s.train.X, s.train.y)
+    exact = float(np.linalg.eigvalsh(H)[-1])
+    info = snap.sharpness
+    assert info.value == pytest.approx(exact, rel=2e-3)
+    assert info.data.startswith("full training set")
+    assert info.limit == pytest.approx(2.0 / SMALL.lr)
+    assert np.all(np.isfinite(info.steps)) and np.all(np.isfinite(info.values)) and np.all(np.isfinite(info.limits))
+
+
+def test_a_big_training_set_uses_a_fixed_subset_and_says_so():
+    big = SMALL.replace(dataset_params={"n_samples": 900, "noise": 0.2, "seed": 1})
+    _, (snap,) = _run(big)
+    assert "subset of 512" in snap.sharpness.data
+
+
+def test_edge_of_stability_sharpness_hovers_at_two_over_eta():
+    r, snaps = _run(EDGE, 600, every=25)
+    values = np.array([s.sharpness.value for s in snaps])
+    assert values[0] > 2.0  # starts above the limit 2/η = 1 …
+    late = values[-8:]  # … then after a few hundred steps hovers at it
+    assert np.all((late > 0.8) & (late < 1.2)), late  # chaotic in detail (BLAS summation order), not in band
+    assert snaps[-1].sharpness.limit == pytest.approx(1.0)
+    loss = np.asarray(snaps[-1].history.loss)
+    assert loss[-1] < 0.5 * loss[0]  # while the loss keeps falling
+
+
+def test_the_limit_follows_the_lr_and_the_optimizer():
+    r, _ = _run(SMALL, 5)
+    r.set_lr(0.05)
+    snap = r.snapshot()
+    assert snap.sharpness.limit == pytest.approx(2.0 / 0.05)
+    assert snap.sharpness.step == 5 and snap.sharpness.value is not None
+    mom = SMALL.replace(optimizer="momentum", optimizer_params={"momentum": 0.9})
+    r2, (s2,) = _run(mom)
+    assert s2.sharpness.limit == pytest.approx(hessian.stability_threshold(r2.session.runner.optimizer, mom.lr))
+    assert s2.sharpness.limit == pytest.approx(3.8 / mom.lr)
+
+
+def test_step_back_forgets_the_sharpness_of_the_future():
+    r, _ = _run(SMALL, 10, every=2)
+    r.step_back()
+    snap = r.snapshot()
+    assert snap.step == 9
+    assert snap.sharpness.steps.max() == 9 and snap.sharpness.step == 9
+
+
+def test_weight_caption_and_narration_use_the_whole_network_threshold():
+    r, (snap,) = _run(EDGE)
+    s = r.session
+    lam_max = hessian.sharpness(s.model, s.runner.params, s.train.X, s.train.y).value
+    w = snap.weight
+    assert w.network_caption == narration.weight_caption("W1[0,0]", w.curvature, snap.sharpness.value, EDGE.lr)
+    assert f"2/λ_max = {narration.fmt(2.0 / lam_max)}" in w.network_caption
+    r.step(1)
+    after = r.snapshot()
+    events = after.extra["narration"]["events"]
+    said = narration.stability_remark(EDGE.lr, after.sharpness.value, limit=after.sharpness.limit)
+    assert any(e.endswith(said.replace(narration.WARNING, "")) for e in events), events
+    # on a quadratic (two weights, squared error) λ_max stays put: an LR 1.5× 2/λ_max is warned about
+    q, (s0,) = _run(TWO)
+    lr = 1.5 * 2.0 / s0.sharpness.value
+    q.set_lr(lr)
+    q.step(1)
+    events = q.snapshot().extra["narration"]["events"]
+    warned = [e for e in events if "2/λ_max threshold" in e]
+    assert warned and warned[0].startswith("⚠ the LR is 1.5× the 2/λ_max threshold"), events
+
+
+def test_range_test_outcome_carries_two_over_lambda_max_at_the_initial_weights():
+    r, _ = _run(SMALL, 3)
+    out = r.range_test({"num_iter": 20, "start_lr": 1e-4, "end_lr": 1.0})
+    s = r.session
+    lam = hessian.sharpness(s.model, s.initial_params, s.train.X, s.train.y).value
+    assert out.initial_lr_limit == pytest.approx(2.0 / lam, rel=1e-6)
+
+
+@pytest.mark.parametrize("plane", ["weights", "descent_random", "random", "path"])
+def test_surface_is_finite_ordered_and_the_path_is_the_engines_projection(plane):
+    r, _ = _run(SMALL, 12)
+    spec = SurfaceSpec(plane, ("W1[0,0]", "W2[0,0]") if plane == "weights" else ())
+    r.set_surface(spec)
+    info = r.snapshot().surface
+    assert np.all(np.isfinite(info.values)) and np.all(np.isfinite(info.levels))
+    assert np.all(np.diff(info.levels) > 0)
+    assert info.values.shape == (info.alphas.size, info.betas.size) and info.refined
+    # the path shown is the engine's projection of the recorded weights on the engine's plane
+    s = r.session
+    pl = {"weights": lambda: landscape.weights_plane(s.model, s.runner.params, "W1[0,0]", "W2[0,0]"),
+          "descent_random": lambda: landscape.descent_random_plane(s.model, s.runner.params, r.slice_X, r.slice_y),
+          "random": lambda: landscape.random_plane(s.model, s.runner.params),
+          "path": lambda: landscape.path_plane(r.surface.path.params[0], s.runner.params,
+                                               r.surface.path.params[-1], model=s.model)}[plane]()
+    expected = pl.project(np.asarray(r.surface.path.params))
+    np.testing.assert_allclose(info.path, expected, atol=1e-12)
+    assert list(info.path_steps) == list(range(13))
+    np.testing.assert_allclose(info.current, pl.project(s.runner.params[None])[0], atol=1e-12)
+    # the grid values are the model's loss at those points
+    i, j = 3, info.betas.size - 2
+    p = pl.point(info.alphas[i], info.betas[j])
+    assert info.values[i, j] == pytest.approx(s.model.loss(p, r.slice_X, r.slice_y), rel=1e-9)
+
+
+def test_two_weight_model_surface_is_exact_and_the_next_arrow_is_a_plain_step():
+    r, _ = _run(TWO, 4)
+    r.set_surface({"plane": "weights", "weights": ("W1[0,0]", "b1[0]")})
+    info = r.snapshot().surface
+    assert info.exact and "exactly" in info.note
+    s = r.session
+    p = s.runner.params
+    _, g = s.model.loss_and_grad(p, r.slice_X, r.slice_y)
+    np.testing.assert_allclose(info.next_point, -TWO.lr * g, atol=1e-12)  # α, β are the weights' changes
+    for i, j in ((0, 0), (10, 40), (60, 60)):
+        q = p + np.array([info.alphas[i], info.betas[j]])
+        assert info.values[i, j] == pytest.approx(s.model.loss(q, s.train.X, s.train.y), rel=1e-9)
+
+
+def test_surface_stays_finite_during_divergence_and_follows_step_back():
+    r, _ = _run(SMALL.replace(lr=60.0), 0)
+    r.set_surface(SurfaceSpec("descent_random"))
+    r.step(30)
+    info = r.snapshot().surface
+    if info is not None:  # weights that overflowed keep the last finite picture
+        assert np.all(np.isfinite(info.values)) and np.all(np.isfinite(info.levels))
+        assert np.all(np.diff(info.levels) > 0)
+    r2, _ = _run(SMALL, 8)
+    r2.set_surface(SurfaceSpec("path"))
+    assert r2.snapshot().surface.step == 8
+    r2.step_back()
+    info = r2.snapshot().surface
+    assert info.step == 7 and list(info.path_steps) == list(range(8))
+    r2.step(1)  # a fork: the old step 8 is replaced
+    assert r2.surface.path.steps[-1] == 8 and len(r2.surface.path.steps) == 9
+
+
+def test_a_bad_plane_is_a_clear_error():
+    r, _ = _run(SMALL)
+    with pytest.raises(GDStudioError, match="unknown plane"):
+        r.set_surface({"plane": "sideways"})
+    r.set_surface({"plane": "weights", "weights": ("W1[0,0]", "nope")})
+    snap = r.snapshot()
+    assert snap.surface is None and r.surface.error
+
+
+def test_a_batch_of_steps_records_the_sharpness_every_ten_steps_like_track_run():
+    r, (_, snap) = _run(EDGE, 100)
+    assert list(snap.sharpness.steps) == list(range(0, 101, 10))
+    ref = hessian.track_run(__import__("gd_studio.engine.descent", fromlist=["build"]).build(EDGE).runner, 100,
+                            every=10)
+    np.testing.assert_allclose(snap.sharpness.values, ref["sharpness"], rtol=5e-3)
