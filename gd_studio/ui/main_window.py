@@ -618,6 +618,7 @@ class MainWindow(QMainWindow):
             return
         self.state.set_range_test(outcome.result, outcome.repeat)
         self.lr_view.show_result(outcome.result, outcome.repeat)
+        self.lr_view.set_stability_limit(outcome.initial_lr_limit)
         stop = outcome.result.stop_reason
         self.status["stop"].setText(f"range test: {stop}")
         if outcome.cancelled:

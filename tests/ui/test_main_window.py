@@ -13,7 +13,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QLineEdit
 
-from gd_studio.engine import descent, lr_finder
+from gd_studio.engine import descent, hessian, lr_finder
 from gd_studio.engine.config import RunConfig
 
 SMALL = RunConfig(dataset="moons", dataset_params={"n_samples": 160, "noise": 0.2, "seed": 1}, model="mlp",
@@ -83,6 +83,13 @@ def test_range_test_marks_steepest_and_recommended_and_enter_uses_recommended(ma
     assert [m[0] for m in rec[0].markers] != [m[0] for m in markers[0].markers]
     caption = w.lr_view.caption.text()
     assert lr_finder.EXPLANATIONS["recommended"] in caption and lr_finder.EXPLANATIONS["steepest"] in caption
+    # 2/λ_max of the whole network at the test's initial weights (issue 11): where full-batch descent diverges
+    lam = hessian.sharpness(s.model, s.initial_params, s.train.X, s.train.y, tol=1e-10, max_iter=300).value
+    limit = [i for i in plot.getPlotItem().items
+             if isinstance(i, pg.InfiniteLine) and i.objectName() == "stabilityLimitMarker"]
+    assert len(limit) == 1 and limit[0].isVisible()
+    assert 10 ** limit[0].value() == pytest.approx(2 / lam, rel=1e-4)
+    assert fmt_lr(2 / lam) in limit[0].label.toPlainText()
 
     plot.setFocus()
     w.actionUseSuggestedLr.trigger()

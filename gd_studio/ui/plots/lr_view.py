@@ -130,6 +130,20 @@ class LossVsLrView(QWidget):
         self.current_lr.setZValue(40)
         self.current_lr.label.setZValue(41)
         pi.addItem(self.current_lr, ignoreBounds=True)
+        # where full-batch descent from the same start would begin to diverge (2/λ_max at the initial weights):
+        # to compare with where the mini-batch range test blows up
+        self.stability_limit = pg.InfiniteLine(angle=90, movable=False, pen=pen(ORANGE, 2.0, Qt.PenStyle.DotLine),
+                                               label="", labelOpts={"position": 0.22, "color": ORANGE,
+                                                                    "fill": pg.mkBrush(255, 255, 255, 225),
+                                                                    "anchors": [(0, 0.5), (0, 0.5)]})
+        self.stability_limit.setObjectName("stabilityLimitMarker")
+        self.stability_limit.label.setFont(plot_font(0.9))
+        tip = ("2/λ_max at the start: above this LR, full-batch gradient descent from these initial weights "
+               "diverges (λ_max is the whole network's sharpness)")
+        self.stability_limit.setToolTip(tip)
+        self.stability_limit.label.setToolTip(tip)
+        self.stability_limit.hide()
+        pi.addItem(self.stability_limit, ignoreBounds=True)
         self.others: dict[str, pg.InfiniteLine] = {}
         for name, (color, dash, label) in self.SUGGESTION_STYLE.items():
             line = pg.InfiniteLine(angle=90, movable=False, pen=pen(color, 2.0, dash), label=label,
@@ -214,6 +228,7 @@ class LossVsLrView(QWidget):
         self.band_high.setData([], [])
         self.marker.hide()
         self.recommended.hide()
+        self.stability_limit.hide()
         for line in self.others.values():
             line.hide()
 
@@ -356,6 +371,15 @@ class LossVsLrView(QWidget):
         for line in self.others.values():
             line.setVisible(bool(self.show_others.isChecked() and line.property("has_value")))
         self._declutter()
+
+    def set_stability_limit(self, lr_limit: float | None) -> None:
+        """Mark 2/λ_max at the range test's initial weights (None: not known, the marker hides)."""
+        if lr_limit is None or not math.isfinite(lr_limit) or lr_limit <= 0:
+            self.stability_limit.hide()
+            return
+        self.stability_limit.show()  # first: a hidden line's label ignores format and value changes
+        self.stability_limit.setValue(math.log10(lr_limit))
+        self.stability_limit.label.setFormat(f"2/λ_max at start {fmt_lr(lr_limit)}")
 
     def set_current_lr(self, lr: float) -> None:
         if lr is not None and math.isfinite(lr) and lr > 0:
