@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-import textwrap
 from pathlib import Path
 
 PACKAGING = Path(__file__).resolve().parent
@@ -15,17 +14,25 @@ if str(ROOT) not in sys.path:
 import appinfo  # noqa: E402
 
 
+def _escape(word: str) -> str:
+    return word.replace("\\", "\\e").replace("-", "\\-")
+
+
 def roff(text: str, width: int = 78) -> str:
     """Escape plain text for roff (backslashes, option dashes, lines that would read as requests), wrapped
-    to short source lines as man-page linters ask."""
-    lines = []
-    for paragraph in text.splitlines():
-        lines += textwrap.wrap(paragraph, width, break_on_hyphens=False, break_long_words=False) or [""]
+    to short source lines as man-page linters ask: the width counts the escaped bytes, since escapes
+    lengthen a line ("--size" is 8 bytes in roff)."""
     out = []
-    for line in lines:
-        line = line.replace("\\", "\\e").replace("-", "\\-")
-        out.append("\\&" + line if line.startswith((".", "'")) else line)
-    return "\n".join(out)
+    for paragraph in text.splitlines():
+        line = ""
+        for word in (_escape(w) for w in paragraph.split()):
+            if line and len((line + " " + word).encode()) > width:
+                out.append(line)
+                line = word
+            else:
+                line = f"{line} {word}" if line else word
+        out.append(line)
+    return "\n".join("\\&" + line if line.startswith((".", "'")) else line for line in out)
 
 
 def _help(parser: argparse.ArgumentParser, action: argparse.Action) -> str:
