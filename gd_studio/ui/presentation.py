@@ -41,7 +41,7 @@ _SERIES = (("step_view", "train", 0, False), ("step_view", "val", 1, True), ("st
 CHEAT_SHEET_SECTIONS = (
     ("Run", ("actionRun", "actionStep", "actionStepBack", "actionReset", "actionReseed", "actionCancel")),
     ("Learning rate", ("actionLrUp", "actionLrDown", "actionRangeTest", "actionUseSuggestedLr")),
-    ("Speed", ("actionSlower", "actionFaster")),
+    ("Speed", ("actionSlower", "actionFaster", "actionFullSpeed")),
     ("Compare", ("actionKeepGhost", "actionClearGhosts", "actionValidateSuggestion", "actionTrainCyclical")),
     ("Scenarios", ("actionOpenScenario", "actionSaveScenario", "actionScenarioKeys", "actionPreviousScenario",
                    "actionNextScenario")),
@@ -133,6 +133,8 @@ class Presentation(QObject):
                                        "Fewer steps per second (down to 0.5 steps/s)")
         self.actionFaster = add_action(w, "actionFaster", "Faster", "]", self.faster,
                                        "More steps per second (up to unthrottled)")
+        self.actionFullSpeed = add_action(w, "actionFullSpeed", "Full speed", "F", self.toggle_full_speed,
+                                          "Full speed, or back to the speed before (one key either way)")
         self.theme_group = QActionGroup(self)
         self.theme_actions: dict[str, QAction] = {}
         for name, t in th.THEMES.items():
@@ -170,7 +172,8 @@ class Presentation(QObject):
         run = getattr(w, "run_menu", None)
         if run is not None:
             run.addSeparator()
-            for a in (self.actionLrUp, self.actionLrDown, self.actionSlower, self.actionFaster):
+            for a in (self.actionLrUp, self.actionLrDown, self.actionSlower, self.actionFaster,
+                      self.actionFullSpeed):
                 run.addAction(a)
         hm = menu(w, "Help")
         if hm is not None:
@@ -232,8 +235,8 @@ class Presentation(QObject):
             self.w.show_message("Presentation mode: F5 or P returns to the normal view, ? lists the keys.", "info", 4)
 
     def _set_compact(self, on: bool, saved: dict | None = None) -> dict:
-        """Presentation mode's layout, so the plots get the height: each view's caption one line on its title's
-        row (elided, the whole text in the tooltip); the compact narration (equation, loss, one line of events)
+        """Presentation mode's layout, so the plots get the height: no toolbars; each view's caption one line on
+        its title's row (elided, the whole text in the tooltip); the compact narration (equation, loss, one line of events)
         without the timeline bar and the dock's title (← → and Back still step); no status bar (the narration
         says the step, the LR and the loss); the menu bar at the normal size (for the lecturer, not the room).
         Returns what was there, for the way back."""
@@ -248,8 +251,13 @@ class Presentation(QObject):
         before = {"lines": [(v.caption, v.caption.lines()) for v in views],
                   "narration": (narration.compact, narration.events.lines()) if narration is not None else None,
                   "timeline": timeline is not None and not timeline.isHidden(),
-                  "status": not w.statusBar().isHidden()}
+                  "status": not w.statusBar().isHidden(),
+                  "toolbars": [(b, not b.isHidden()) for b in getattr(w, "toolbars", ())]}
         if on:
+            # the room reads plots, not buttons: the lecturer drives by keys (? lists them) and the menus,
+            # and toolbars at the projector's font size would take two rows of the plots' height
+            for b in getattr(w, "toolbars", ()):
+                b.hide()
             for v in views:
                 v.caption.set_lines(PRESENTATION_CAPTION_LINES)
                 set_caption_inline(v.widget, True)
@@ -259,6 +267,8 @@ class Presentation(QObject):
                 timeline.hide()
             if dock is not None:
                 dock.setTitleBarWidget(QWidget())
+                if not dock.isFloating():  # the plots take the height the compact narration leaves
+                    w.resizeDocks([dock], [dock.minimumSizeHint().height()], Qt.Orientation.Vertical)
             w.statusBar().hide()
         elif saved:
             for v in views:
@@ -272,6 +282,8 @@ class Presentation(QObject):
             if dock is not None:
                 dock.setTitleBarWidget(None)
             w.statusBar().setVisible(saved["status"])
+            for b, shown in saved.get("toolbars", ()):
+                b.setVisible(shown)
         return before
 
     def fit_density(self) -> None:
@@ -297,6 +309,11 @@ class Presentation(QObject):
         narration = getattr(getattr(self.w, "study", None), "narration", None)
         if narration is not None:
             narration.set_compact(events is not None, events or 1)
+        dock = getattr(getattr(self.w, "study", None), "dock", None)
+        if dock is not None and events is not None and not dock.isFloating():
+            # a short window: the step-by-step dock shrinks to what its compact narration needs, so the plots
+            # keep the height (a restored layout may have given it a third of the window)
+            self.w.resizeDocks([dock], [dock.minimumSizeHint().height()], Qt.Orientation.Vertical)
         scenarios = getattr(self.w, "scenarios", None)
         if scenarios is not None:
             scenarios.refresh_caption()
@@ -419,6 +436,17 @@ class Presentation(QObject):
         combo = self.w.speed
         i = min(max(combo.currentIndex() + delta, 0), combo.count() - 1)
         combo.setCurrentIndex(i)
+        self.w.show_message(f"Speed: {combo.currentText()}", "info", 2)
+
+    def toggle_full_speed(self) -> None:
+        """Full speed from any rung; pressed again, back to the rung it came from (10 steps/s at first)."""
+        combo = self.w.speed
+        if combo.currentIndex() != 0:
+            self._speed_before_full = combo.currentIndex()
+            combo.setCurrentIndex(0)
+        else:
+            back = getattr(self, "_speed_before_full", None)
+            combo.setCurrentIndex(back if back is not None else combo.findData(10.0))
         self.w.show_message(f"Speed: {combo.currentText()}", "info", 2)
 
     def slower(self) -> None:
