@@ -120,6 +120,7 @@ class MainWindow(QMainWindow):
         self._closing = False
         self._stepping_since: float | None = None  # a many-step command is under way (Esc can stop it)
         self._draw_times: list[float] = []
+        self._shown_once = False
 
         # -- views -------------------------------------------------------------------------------
         self.data_view = DataView()
@@ -208,6 +209,9 @@ class MainWindow(QMainWindow):
         self.panel.set_config(self.state.config)
         self.controller.reconfigureRequested.emit(self.state.config)
         self.fit_to_screen()
+        # the short-screen layout now, before the first show: shown first, the full layout's minimum height
+        # (taller than a 720p screen) would stretch the window past the screen's bottom edge
+        self.presentation.fit_density()
 
     # ------------------------------------------------------------------------------------- actions
     def __getattr__(self, name: str):
@@ -699,6 +703,30 @@ class MainWindow(QMainWindow):
                     self.insertToolBarBreak(bar)
                 else:
                     self.removeToolBarBreak(bar)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        if not self._shown_once:
+            self._shown_once = True
+            self._size_at_show = self.size()
+            # dock sizes set before the first show are only hints: once laid out, shrink back into the screen
+            QTimer.singleShot(0, self._fit_after_show)
+            QTimer.singleShot(150, self._fit_after_show)  # after the docks' own deferred layout
+
+    def _fit_after_show(self) -> None:
+        # only the size the first show's layout gave: a size someone set since (a user, a test) is theirs
+        if self.isMaximized() or self.isFullScreen() or self._closing or self.size() != self._size_at_show:
+            return
+        screen = self.screen()
+        if screen is None:
+            return
+        avail = screen.availableGeometry()
+        want = fitted_size((self.width(), self.height()), (avail.width(), avail.height()))
+        if (self.width(), self.height()) != want:
+            p = getattr(self, "presentation", None)
+            if p is not None:
+                p.narrow_docks()
+            self.resize(*want)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)

@@ -14,7 +14,7 @@ import math
 import re
 
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QFont, QKeySequence, QPalette
 from PySide6.QtWidgets import QApplication, QMenu, QWidget
 
@@ -309,14 +309,54 @@ class Presentation(QObject):
         narration = getattr(getattr(self.w, "study", None), "narration", None)
         if narration is not None:
             narration.set_compact(events is not None, events or 1)
-        dock = getattr(getattr(self.w, "study", None), "dock", None)
-        if dock is not None and events is not None and not dock.isFloating():
-            # a short window: the step-by-step dock shrinks to what its compact narration needs, so the plots
-            # keep the height (a restored layout may have given it a third of the window)
-            self.w.resizeDocks([dock], [dock.minimumSizeHint().height()], Qt.Orientation.Vertical)
+        self._place_step_dock(level == len(DENSITIES) - 1)
         scenarios = getattr(self.w, "scenarios", None)
         if scenarios is not None:
             scenarios.refresh_caption()
+
+    def _place_step_dock(self, short: bool) -> None:
+        """On a short screen (a 1280×720 projector) the step-by-step dock moves under the model-and-data panel
+        (which scrolls), so the four views get the window's whole height; back to the bottom when it grows.
+        A dock the user placed elsewhere (floating, right) stays where it is."""
+        w = self.w
+        dock = getattr(getattr(w, "study", None), "dock", None)
+        if dock is None or dock.isFloating():
+            return
+        area = w.dockWidgetArea(dock)
+        if short and area == Qt.DockWidgetArea.BottomDockWidgetArea:
+            self._narrow_step_dock(True)  # first: the column takes the dock's width hint as it moves
+            size = w.size()
+            w.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+            if w.dockWidgetArea(w.dock) == Qt.DockWidgetArea.LeftDockWidgetArea and not w.dock.isFloating():
+                w.splitDockWidget(w.dock, dock, Qt.Orientation.Vertical)
+            self.step_dock_moved = True
+
+            self.narrow_docks(size)
+            QTimer.singleShot(0, lambda: self.narrow_docks(size, grown_only=True))  # and once laid out
+        elif not short and getattr(self, "step_dock_moved", False):
+            if area == Qt.DockWidgetArea.LeftDockWidgetArea:
+                w.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+            self.step_dock_moved = False
+            self._narrow_step_dock(False)
+
+    def narrow_docks(self, size=None, grown_only: bool = False) -> None:
+        """The left column at the panel's width (QMainWindow gives a moved dock the bottom area's width), and the
+        window back to ``size`` if the move stretched it."""
+        w = self.w
+        dock = getattr(getattr(w, "study", None), "dock", None)
+        if not getattr(self, "step_dock_moved", False) or dock is None:
+            return
+        width = max(w.dock.minimumSizeHint().width(), dock.minimumSizeHint().width())
+        w.resizeDocks([w.dock, dock], [width, width], Qt.Orientation.Horizontal)
+        if size is None or w.isMaximized() or w.isFullScreen() or w.size() == size:
+            return
+        if not grown_only or w.width() > size.width() or w.height() > size.height():
+            w.resize(size)  # the move stretched it (a size set since, smaller, is left alone)
+
+    def _narrow_step_dock(self, on: bool) -> None:
+        study = self.w.study
+        study.timeline.set_narrow(on)
+        study.narration.set_narrow(on)
 
     def scenario_caption_lines(self) -> int:
         return DENSITIES[self.density][2]
@@ -537,6 +577,8 @@ def apply_presentation(p: Presentation, scale: float) -> None:
         base = th.get_theme(PRESENTATION_THEME).base_font_pt
         th.apply_theme(app, PRESENTATION_THEME, scale * before / base if before > 0 else scale)
     p.active = True
+    p._saved["step_dock"] = getattr(p, "step_dock_moved", False)
+    p._place_step_dock(False)  # full width under the plots while presenting
     p._saved["compact"] = p._set_compact(True)
     w.menuBar().setFont(QFont(p._saved["font"]))
     w.dock.hide()
@@ -569,6 +611,8 @@ def remove_presentation(p: Presentation) -> None:
             w.setWindowState(s["state"])
     p._saved = None
     p.restyle()
+    if s.get("step_dock"):
+        p._place_step_dock(True)  # back in the column it was in
 
 
 def install(window) -> Presentation:

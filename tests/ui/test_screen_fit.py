@@ -21,14 +21,11 @@ def test_fitted_size_leaves_room_for_the_frame(screen):
         assert (w, h) == PREFERRED_SIZE  # a big screen keeps the designed size, not a full-screen sprawl
 
 
-def test_the_first_window_is_no_larger_than_its_screen(make_window):
+def test_the_first_window_fits_the_screen_it_opens_on(make_window):
     w = make_window(SMALL)
-    avail = w.screen().availableGeometry()
-    # the offscreen test screen (800×800) is smaller than the layout's minimum: the window asks no more than
-    # the screen, so only the layout's own minimum can make it larger
-    want = fitted_size(PREFERRED_SIZE, (avail.width(), avail.height()))
-    assert want[0] < PREFERRED_SIZE[0] and want[1] < PREFERRED_SIZE[1]
-    assert w.width() < PREFERRED_SIZE[0] and w.height() < PREFERRED_SIZE[1]
+    avail = w.screen().availableGeometry()  # the tests' 1920×1080 offscreen screen (tests/conftest.py)
+    assert (w.width(), w.height()) == fitted_size(PREFERRED_SIZE, (avail.width(), avail.height()))
+    assert w.fits_screen()
 
 
 def _reachable(w) -> dict[str, bool]:
@@ -74,11 +71,11 @@ def test_a_saved_geometry_larger_than_the_screen_is_not_restored(make_window, qt
     w.resize(avail.width() + 900, avail.height() + 700)  # as saved on a 4K monitor
     settings.save_window(w)
     w2 = make_window(SMALL)
-    assert not settings.restore_window(w2) or not w2.fits_screen()  # as saved, it would not fit
+    settings.restore_window(w2)
+    assert not w2.fits_screen()  # as saved, it would not fit: the old code kept it so
     app_mod._restore_layout(w2)
-    want = fitted_size(PREFERRED_SIZE, (avail.width(), avail.height()))
-    least = w2.minimumSizeHint()
-    assert w2.width() <= max(want[0], least.width()) and w2.height() <= max(want[1], least.height())
+    assert w2.fits_screen()
+    assert (w2.width(), w2.height()) == fitted_size(PREFERRED_SIZE, (avail.width(), avail.height()))
 
 
 def test_full_speed_is_one_key_away_and_back(make_window):
