@@ -200,6 +200,7 @@ class MainWindow(QMainWindow):
         from . import record_dialog  # File → Export animation… (issue 15)
         self.animation = record_dialog.install(self)
         self.presentation.presentationChanged.connect(self.scenarios.refresh_caption)
+        self.scenarios.scenarioApplied.connect(self.presentation._scene_changed)  # after its views are set
         self.presentation.presentationChanged.connect(self.state.set_presentation)  # AppState mirrors the look
         self.presentation.themeChanged.connect(self.state.set_theme)
         self.presentation.name_widgets()

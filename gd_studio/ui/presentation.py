@@ -28,6 +28,7 @@ PRESENTATION_KEYS = ("F5", "P")
 PRESENTATION_THEME = "high_contrast"
 SQRT10 = math.sqrt(10.0)
 SCALE_CHOICES = (1.5, 2.0, 2.5)
+REFERENCE_SCREEN_HEIGHT = 1080  # the presentation scale the user picks is for a screen this high
 # the normal view in shorter windows (or on shorter screens) gives the plots the height: (window height below,
 # view caption lines, scenario caption lines under its title, narration events lines or None for the full panel)
 DENSITIES = ((None, 3, 3, None), (1050, 2, 2, 2), (820, 2, 1, 1))
@@ -46,9 +47,14 @@ CHEAT_SHEET_SECTIONS = (
     ("Scenarios", ("actionOpenScenario", "actionSaveScenario", "actionScenarioKeys", "actionPreviousScenario",
                    "actionNextScenario")),
     ("File", ("actionImportCsv",)),
-    ("View", ("actionPresentation", "actionFullScreen", "actionCheatSheet", "actionCopyWindowImage",
+    ("View", ("actionPresentation", "actionLectureLayout", "actionFullScreen", "actionCheatSheet", "actionCopyWindowImage",
               "actionUsePyTorch", "actionQuit")),
 )
+# presentation mode's lecture layout: the views each scene is about, large (O shows every view of the scene)
+LECTURE_VIEWS = {"descent": ("weight_view", "step_view"), "range_test": ("weight_view", "lr_view")}
+VIEW_NAMES = ("data_view", "weight_view", "lr_view", "step_view")
+_VIEW_PANEL = {"data_view": "data", "weight_view": "loss_vs_weight", "lr_view": "loss_vs_lr",
+               "step_view": "loss_vs_step"}
 _SECTION_OF = {name: section for section, names in CHEAT_SHEET_SECTIONS for name in names}
 
 
@@ -133,6 +139,11 @@ class Presentation(QObject):
                                        "Fewer steps per second (down to 0.5 steps/s)")
         self.actionFaster = add_action(w, "actionFaster", "Faster", "]", self.faster,
                                        "More steps per second (up to unthrottled)")
+        self.actionLectureLayout = add_action(
+            w, "actionLectureLayout", "Lecture layout", "O", self.toggle_lecture_layout,
+            "Presentation mode: only the views the scene is about (loss vs weight and vs step while descending, "
+            "loss vs weight and vs LR in a range test), or every view of the scene", checkable=True)
+        self.actionLectureLayout.setChecked(True)
         self.actionFullSpeed = add_action(w, "actionFullSpeed", "Full speed", "F", self.toggle_full_speed,
                                           "Full speed, or back to the speed before (one key either way)")
         self.theme_group = QActionGroup(self)
@@ -227,7 +238,7 @@ class Presentation(QObject):
         if on == self.active:
             return
         if on:
-            apply_presentation(self, self.scale)
+            apply_presentation(self, self.screen_scale())
         else:
             remove_presentation(self)
         self.presentationChanged.emit(on)
@@ -374,6 +385,16 @@ class Presentation(QObject):
     def toggle_presentation(self) -> None:
         self.set_presentation(not self.active)
 
+    def screen_scale(self) -> float:
+        """The chosen scale is for a 1080-pixel-high screen; other screens scale it by their height, so a
+        720p projector gets type that still fits (1.33× at the default 2×) and a 4K screen at DPR 1 type that
+        is as large in the room; never below the normal view's size."""
+        screen = self.w.screen() or QApplication.primaryScreen()
+        if screen is None:
+            return self.scale
+        h = screen.geometry().height()  # the whole screen: a task bar must not change the type size
+        return max(1.0, min(self.scale * 2.0, self.scale * h / REFERENCE_SCREEN_HEIGHT))
+
     def set_scale(self, scale: float) -> None:
         self.scale = th.presentation_scale(scale)
         settings.set_presentation_scale(self.scale)
@@ -478,6 +499,50 @@ class Presentation(QObject):
         combo.setCurrentIndex(i)
         self.w.show_message(f"Speed: {combo.currentText()}", "info", 2)
 
+    # ---------------------------------------------------------------------------- lecture layout
+    def lecture_scene(self) -> str:
+        """"range_test" while a range test runs or its result is shown, else "descent"."""
+        from .state import RANGE_TEST
+
+        st = self.w.state
+        return "range_test" if st.busy == RANGE_TEST or st.range_test is not None else "descent"
+
+    def scene_views(self) -> tuple[str, ...]:
+        """The views shown now, by attribute name: in the lecture layout the scene's, else the scenario's."""
+        actions = getattr(getattr(self.w, "scenarios", None), "view_actions", {})
+        chosen = tuple(n for n in VIEW_NAMES if actions.get(_VIEW_PANEL[n]) is None
+                       or actions[_VIEW_PANEL[n]].isChecked())
+        if self.active and self.actionLectureLayout.isChecked():
+            return LECTURE_VIEWS[self.lecture_scene()]
+        return chosen
+
+    def apply_views(self, *_args) -> None:
+        """Show exactly :meth:`scene_views` (a row whose views are all hidden gives its height to the other)."""
+        w = self.w
+        shown = set(self.scene_views())
+        rows = set()
+        for name in VIEW_NAMES:
+            widget = getattr(w, name).widget
+            if widget.isHidden() == (name in shown):
+                widget.setVisible(name in shown)
+            if widget.parentWidget() is not None:
+                rows.add(widget.parentWidget())
+        for row in rows:
+            if row is not getattr(w, "views_splitter", None) and hasattr(row, "count"):
+                row.setVisible(any(not row.widget(i).isHidden() for i in range(row.count())))
+
+    def toggle_lecture_layout(self, on: bool | None = None) -> None:
+        if on is not None and self.actionLectureLayout.isChecked() != bool(on):
+            self.actionLectureLayout.setChecked(bool(on))
+        if self.active:
+            self.apply_views()
+            self.w.show_message("Lecture layout: the scene's views" if self.actionLectureLayout.isChecked()
+                                else "Every view of the scene", "info", 2)
+
+    def _scene_changed(self, *_args) -> None:
+        if self.active and self.actionLectureLayout.isChecked():
+            self.apply_views()
+
     def toggle_full_speed(self) -> None:
         """Full speed from any rung; pressed again, back to the rung it came from (10 steps/s at first)."""
         combo = self.w.speed
@@ -578,6 +643,7 @@ def apply_presentation(p: Presentation, scale: float) -> None:
         th.apply_theme(app, PRESENTATION_THEME, scale * before / base if before > 0 else scale)
     p.active = True
     p._saved["step_dock"] = getattr(p, "step_dock_moved", False)
+    p.apply_views()  # the lecture layout: the scene's views get the screen
     p._place_step_dock(False)  # full width under the plots while presenting
     p._saved["compact"] = p._set_compact(True)
     w.menuBar().setFont(QFont(p._saved["font"]))
@@ -611,12 +677,17 @@ def remove_presentation(p: Presentation) -> None:
             w.setWindowState(s["state"])
     p._saved = None
     p.restyle()
+    p.apply_views()  # the scenario's views again
     if s.get("step_dock"):
         p._place_step_dock(True)  # back in the column it was in
 
 
 def install(window) -> Presentation:
-    return Presentation(window)
+    p = Presentation(window)
+    # a scene changes (a range test starts or ends, another scenario opens): the lecture layout follows
+    window.state.busyChanged.connect(p._scene_changed)
+    window.state.rangeTestChanged.connect(p._scene_changed)
+    return p
 
 
 __all__ = ["Presentation", "install", "menu", "add_action", "snap_lr", "PRESENTATION_KEYS",

@@ -86,3 +86,19 @@ def test_full_speed_is_one_key_away_and_back(make_window):
     assert w.speed.currentData() is None
     w.actionFullSpeed.trigger()
     assert w.speed.currentData() == 10.0
+
+
+def test_presentation_lecture_layout_follows_the_scene_and_o_shows_every_view(make_window, qtbot):
+    w = make_window(SMALL)
+    w.presentation.set_presentation(True)
+    shown = lambda: {n for n in ("data_view", "weight_view", "lr_view", "step_view")  # noqa: E731
+                     if getattr(w, n).widget.isVisible()}
+    assert shown() == {"weight_view", "step_view"}  # a descent
+    w.state.set_range_test(object())  # a range test's result is shown: its scene
+    assert shown() == {"weight_view", "lr_view"}
+    w.state.set_range_test(None)
+    w.actionLectureLayout.trigger()  # O: every view of the scene
+    assert shown() == {"data_view", "weight_view", "lr_view", "step_view"}
+    w.actionLectureLayout.trigger()
+    w.presentation.set_presentation(False)
+    assert shown() == {"data_view", "weight_view", "lr_view", "step_view"}
