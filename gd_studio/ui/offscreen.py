@@ -44,14 +44,15 @@ def offscreen_platform(width: int, height: int, dpr: float = 1.0) -> str:
     return f"offscreen:configfile={path}"
 
 
-def ensure_app():
-    """The QApplication; without one yet, an offscreen one, so nothing is ever shown on a screen."""
+def ensure_app(screen: tuple[int, int] | None = None):
+    """The QApplication; without one yet, an offscreen one (with a ``screen``-sized screen: the window's layout
+    and presentation scale follow the screen), so nothing is ever shown on a screen."""
     from PySide6.QtWidgets import QApplication
 
     from .app import make_app
 
     if QApplication.instance() is None:
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        os.environ["QT_QPA_PLATFORM"] = offscreen_platform(*screen) if screen else "offscreen"
     from . import qt_messages
 
     qt_messages.install()  # before the QApplication: the offscreen plugin talks as soon as it loads
@@ -192,7 +193,8 @@ def scenario_window(scenario_path=None, *, scenario=None, size=None, presentatio
         # ScenarioError names the file and the place; a data file outside the scenario's folder needs consent
         scenario = scenarios.load(scenario_path, allow_outside_folder=allow_outside_data)
     source = str(scenario_path) if scenario_path is not None else (scenario.title or "the scenario")
-    app = ensure_app()
+    wanted = tuple(size) if size else (PRESENTATION_SIZE if presentation else NORMAL_SIZE)
+    app = ensure_app(wanted)
     from . import settings
     from .app import NORMAL_SCALE
     from .main_window import MainWindow
