@@ -12,7 +12,11 @@ import sys
 import pytest
 
 if os.environ.get("GD_STUDIO_TEST_DISPLAY") != "1":
-    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    # a 1920×1080 screen (the offscreen plugin's own is 800×800, smaller than any screen the app supports, so
+    # the window would open squeezed below its layout's minimum); tests/screens/ use other sizes in subprocesses
+    from gd_studio.ui.offscreen import offscreen_platform
+
+    os.environ["QT_QPA_PLATFORM"] = offscreen_platform(1920, 1080)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -63,6 +63,9 @@ def _scenario_config(path):
         return None, f"Scenario {path}: {exc}"
 
 
+FIRST_RUN_SPEED = 10.0  # steps per second until the user or a scenario picks another
+
+
 def run_app(argv: Sequence[str] | None = None, *, scenario=None, presentation: bool = False) -> int:
     """Open the window and run the event loop; returns the exit code."""
     from . import theme
@@ -81,6 +84,8 @@ def run_app(argv: Sequence[str] | None = None, *, scenario=None, presentation: b
     if scenario is not None:
         loaded, problem = _scenario_config(scenario)
     window = MainWindow(config=getattr(loaded, "config", None))  # the default run while it asks
+    # a first run a person can follow (F: full speed); a scenario's own speed, opened below, wins
+    window.scenarios.set_speed(FIRST_RUN_SPEED)
     _restore_layout(window)
     from . import fileopen  # issue 16: files from Finder (QFileOpenEvent) and the CLI's bare FILE
     fileopen.install(app, window)
@@ -99,12 +104,16 @@ def run_app(argv: Sequence[str] | None = None, *, scenario=None, presentation: b
 
 
 def _restore_layout(window) -> None:
+    """The saved geometry and layout, if the window then fits a screen; else the size fitted to this screen
+    (a layout saved on a 4K monitor must not open off the edges of a 720p projector)."""
     from . import settings
 
     try:
         settings.restore_window(window)
     except Exception:  # noqa: BLE001 - a damaged layout must not stop the app from opening
         pass
+    if not window.fits_screen():
+        window.fit_to_screen()
 
 
 def _save_layout(window) -> None:

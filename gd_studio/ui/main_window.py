@@ -33,6 +33,18 @@ SPEEDS = [("full speed", None), ("500 steps/s", 500.0), ("200 steps/s", 200.0), 
           ("2 steps/s", 2.0), ("1 step/s", 1.0), ("0.5 steps/s", 0.5)]
 
 
+# the window's size on a screen with room for it; smaller screens get their available area (fit_to_screen)
+PREFERRED_SIZE = (1500, 940)
+# what a window manager adds around the client area (title bar, borders), before the window is framed
+FRAME_ALLOWANCE = (8, 36)
+
+
+def fitted_size(preferred: tuple[int, int], available: tuple[int, int]) -> tuple[int, int]:
+    """``preferred`` shrunk to fit ``available`` with room for the window manager's frame."""
+    return (max(640, min(preferred[0], available[0] - FRAME_ALLOWANCE[0])),
+            max(480, min(preferred[1], available[1] - FRAME_ALLOWANCE[1])))
+
+
 class MessageBanner(QFrame):
     """A non-modal message strip above the views: errors stay until dismissed or replaced, notes fade."""
 
@@ -108,6 +120,7 @@ class MainWindow(QMainWindow):
         self._closing = False
         self._stepping_since: float | None = None  # a many-step command is under way (Esc can stop it)
         self._draw_times: list[float] = []
+        self._shown_once = False
 
         # -- views -------------------------------------------------------------------------------
         self.data_view = DataView()
@@ -191,6 +204,7 @@ class MainWindow(QMainWindow):
         from .features import landscape_views  # sharpness and loss-surface views (issues 11, 14)
         self.landscape_views = landscape_views.install(self)
         self.presentation.presentationChanged.connect(self.scenarios.refresh_caption)
+        self.scenarios.scenarioApplied.connect(self.presentation._scene_changed)  # after its views are set
         self.presentation.presentationChanged.connect(self.state.set_presentation)  # AppState mirrors the look
         self.presentation.themeChanged.connect(self.state.set_theme)
         self.presentation.name_widgets()
@@ -199,7 +213,10 @@ class MainWindow(QMainWindow):
 
         self.panel.set_config(self.state.config)
         self.controller.reconfigureRequested.emit(self.state.config)
-        self.resize(1500, 940)
+        self.fit_to_screen()
+        # the short-screen layout now, before the first show: shown first, the full layout's minimum height
+        # (taller than a 720p screen) would stretch the window past the screen's bottom edge
+        self.presentation.fit_density()
 
     # ------------------------------------------------------------------------------------- actions
     def __getattr__(self, name: str):
@@ -254,17 +271,30 @@ class MainWindow(QMainWindow):
         self.help_menu = m = mb.addMenu("&Help")
         m.addAction(self.actionAbout)
 
-        tb = QToolBar("Controls")
-        tb.setObjectName("mainToolBar")
-        tb.setMovable(False)
-        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        # three toolbars, not one: on a narrow screen (1280 px, large fonts) they wrap onto a second row
+        # (_wrap_toolbars) instead of hiding Validate, Train cyclical and the speed behind an overflow arrow
+        f = QFont(self.font())
+        f.setPointSizeF(f.pointSizeF() * 1.1)
+        f.setBold(True)
+
+        def toolbar(title: str, name: str) -> QToolBar:
+            bar = QToolBar(title)
+            bar.setObjectName(name)
+            bar.setMovable(False)
+            bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            bar.setFont(f)
+            self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+            return bar
+
+        self.toolbar = tb = toolbar("Controls", "mainToolBar")
         for a in (self.actionRun, self.actionStep, self.actionReset, self.actionReseed):
             tb.addAction(a)
         tb.addSeparator()
         for a in (self.actionRangeTest, self.actionUseSuggestedLr, self.actionCancel):
             tb.addAction(a)
-        tb.addSeparator()
-        tb.addWidget(QLabel(" speed "))
+        self.compare_toolbar = toolbar("Compare", "compareToolBar")  # features/study.py fills it
+        self.speed_toolbar = sb = toolbar("Speed", "speedToolBar")
+        sb.addWidget(QLabel(" speed "))
         self.speed = QComboBox()
         self.speed.setObjectName("speedCombo")
         self.speed.setToolTip("Steps per second while running (slow enough to narrate, or as fast as it goes)")
@@ -272,13 +302,8 @@ class MainWindow(QMainWindow):
             self.speed.addItem(label, value)
         self.speed.currentIndexChanged.connect(self._speed_changed)
         self.speed.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        tb.addWidget(self.speed)
-        f = QFont(tb.font())
-        f.setPointSizeF(f.pointSizeF() * 1.1)
-        f.setBold(True)
-        tb.setFont(f)
-        self.toolbar = tb
-        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
+        sb.addWidget(self.speed)
+        self.toolbars = [self.toolbar, self.compare_toolbar, self.speed_toolbar]
         self.actionCancel.setEnabled(False)
         self.actionUseSuggestedLr.setEnabled(True)
 
@@ -654,8 +679,77 @@ class MainWindow(QMainWindow):
                 self.state.set_busy(IDLE)
             self.show_message(f"{what}: {message}", "error")
 
+    # ------------------------------------------------------------------------------------ geometry
+    def fit_to_screen(self, preferred: tuple[int, int] = PREFERRED_SIZE) -> None:
+        """Size the window to ``preferred``, shrunk to the screen's available area (a 1280×720 projector, a
+        1366×768 laptop) and centred on it, so no edge starts off-screen."""
+        screen = self.screen() or QApplication.primaryScreen()
+        if screen is None:
+            self.resize(*preferred)
+            return
+        avail = screen.availableGeometry()
+        w, h = fitted_size(preferred, (avail.width(), avail.height()))
+        self.resize(w, h)
+        self.move(avail.x() + max(0, (avail.width() - w - FRAME_ALLOWANCE[0]) // 2),
+                  avail.y() + max(0, (avail.height() - h - FRAME_ALLOWANCE[1]) // 2))
+        self._wrap_toolbars()
+
+    def fits_screen(self) -> bool:
+        """Whether the whole window (frame included) lies within one screen's available area."""
+        frame = self.frameGeometry()
+        if frame.width() <= self.width():  # not shown yet: the window manager has not framed it
+            frame = frame.adjusted(0, 0, FRAME_ALLOWANCE[0], FRAME_ALLOWANCE[1])
+        return any(s.availableGeometry().contains(frame) for s in QApplication.screens())
+
+    def _wrap_toolbars(self) -> None:
+        """Put the toolbars on as many rows as the window's width needs: each fits whole, none overflows."""
+        bars = [b for b in getattr(self, "toolbars", ()) if not b.isHidden() or not self.isVisible()]
+        if not bars:
+            return
+        room = self.width() - 8
+        wanted, used = [], 0
+        for i, bar in enumerate(bars):
+            need = bar.sizeHint().width()
+            if i and used + need > room:
+                wanted.append(bar)
+                used = 0
+            used += need
+        # ask the window, not a memory of it: restoreState() redraws the rows and drops earlier breaks
+        for bar in bars[1:]:
+            want = bar in wanted
+            if self.toolBarBreak(bar) != want:
+                if want:
+                    self.insertToolBarBreak(bar)
+                else:
+                    self.removeToolBarBreak(bar)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        if not self._shown_once:
+            self._shown_once = True
+            self._size_at_show = self.size()
+            # dock sizes set before the first show are only hints: once laid out, shrink back into the screen
+            QTimer.singleShot(0, self._fit_after_show)
+            QTimer.singleShot(150, self._fit_after_show)  # after the docks' own deferred layout
+
+    def _fit_after_show(self) -> None:
+        # only the size the first show's layout gave: a size someone set since (a user, a test) is theirs
+        if self.isMaximized() or self.isFullScreen() or self._closing or self.size() != self._size_at_show:
+            return
+        screen = self.screen()
+        if screen is None:
+            return
+        avail = screen.availableGeometry()
+        want = fitted_size((self.width(), self.height()), (avail.width(), avail.height()))
+        if (self.width(), self.height()) != want:
+            p = getattr(self, "presentation", None)
+            if p is not None:
+                p.narrow_docks()
+            self.resize(*want)
+
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)
+        self._wrap_toolbars()
         p = getattr(self, "presentation", None)
         if p is not None:
             p.fit_density()  # a short window gets compact captions and narration
@@ -692,4 +786,4 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
-__all__ = ["MainWindow", "MessageBanner", "DEFAULT_CONFIG"]
+__all__ = ["MainWindow", "MessageBanner", "DEFAULT_CONFIG", "fitted_size", "PREFERRED_SIZE"]

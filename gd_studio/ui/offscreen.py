@@ -19,14 +19,40 @@ class ScreenshotError(GDStudioError):
     """A screenshot or recording could not render: the message says which file or which step."""
 
 
-def ensure_app():
-    """The QApplication; without one yet, an offscreen one, so nothing is ever shown on a screen."""
+def offscreen_platform(width: int, height: int, dpr: float = 1.0) -> str:
+    """A QT_QPA_PLATFORM value: the offscreen plugin with one ``width``×``height`` screen (logical pixels) at
+    device pixel ratio ``dpr`` (the plugin's own screen is 800×800, smaller than any screen the app supports)."""
+    import json
+    import tempfile
+
+    folder = os.path.join(tempfile.gettempdir(), "gd-studio-screens")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, f"screen-{width}x{height}@{dpr:g}.json")
+    screen = {"name": f"screen{width}x{height}", "x": 0, "y": 0, "width": int(width), "height": int(height),
+              "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": float(dpr)}
+    text = json.dumps({"screens": [screen]})
+    try:
+        with open(path, encoding="utf-8") as f:
+            same = f.read() == text
+    except OSError:
+        same = False
+    if not same:  # written once, atomically: parallel processes may ask for the same screen
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    return f"offscreen:configfile={path}"
+
+
+def ensure_app(screen: tuple[int, int] | None = None):
+    """The QApplication; without one yet, an offscreen one (with a ``screen``-sized screen: the window's layout
+    and presentation scale follow the screen), so nothing is ever shown on a screen."""
     from PySide6.QtWidgets import QApplication
 
     from .app import make_app
 
     if QApplication.instance() is None:
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        os.environ["QT_QPA_PLATFORM"] = offscreen_platform(*screen) if screen else "offscreen"
     from . import qt_messages
 
     qt_messages.install()  # before the QApplication: the offscreen plugin talks as soon as it loads
@@ -167,7 +193,8 @@ def scenario_window(scenario_path=None, *, scenario=None, size=None, presentatio
         # ScenarioError names the file and the place; a data file outside the scenario's folder needs consent
         scenario = scenarios.load(scenario_path, allow_outside_folder=allow_outside_data)
     source = str(scenario_path) if scenario_path is not None else (scenario.title or "the scenario")
-    app = ensure_app()
+    wanted = tuple(size) if size else (PRESENTATION_SIZE if presentation else NORMAL_SIZE)
+    app = ensure_app(wanted)
     from . import settings
     from .app import NORMAL_SCALE
     from .main_window import MainWindow
@@ -215,4 +242,4 @@ def scenario_window(scenario_path=None, *, scenario=None, size=None, presentatio
             theme.apply_theme(app, before[0], before[1])
 
 
-__all__ = ["ScenarioWindow", "ScreenshotError", "scenario_window", "ensure_app", "wait", "settle", "qimage_rgb"]
+__all__ = ["offscreen_platform", "ScenarioWindow", "ScreenshotError", "scenario_window", "ensure_app", "wait", "settle", "qimage_rgb"]

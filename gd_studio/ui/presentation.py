@@ -14,7 +14,7 @@ import math
 import re
 
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QFont, QKeySequence, QPalette
 from PySide6.QtWidgets import QApplication, QMenu, QWidget
 
@@ -28,6 +28,7 @@ PRESENTATION_KEYS = ("F5", "P")
 PRESENTATION_THEME = "high_contrast"
 SQRT10 = math.sqrt(10.0)
 SCALE_CHOICES = (1.5, 2.0, 2.5)
+REFERENCE_SCREEN_HEIGHT = 1080  # the presentation scale the user picks is for a screen this high
 # the normal view in shorter windows (or on shorter screens) gives the plots the height: (window height below,
 # view caption lines, scenario caption lines under its title, narration events lines or None for the full panel)
 DENSITIES = ((None, 3, 3, None), (1050, 2, 2, 2), (820, 2, 1, 1))
@@ -41,14 +42,19 @@ _SERIES = (("step_view", "train", 0, False), ("step_view", "val", 1, True), ("st
 CHEAT_SHEET_SECTIONS = (
     ("Run", ("actionRun", "actionStep", "actionStepBack", "actionReset", "actionReseed", "actionCancel")),
     ("Learning rate", ("actionLrUp", "actionLrDown", "actionRangeTest", "actionUseSuggestedLr")),
-    ("Speed", ("actionSlower", "actionFaster")),
+    ("Speed", ("actionSlower", "actionFaster", "actionFullSpeed")),
     ("Compare", ("actionKeepGhost", "actionClearGhosts", "actionValidateSuggestion", "actionTrainCyclical")),
     ("Scenarios", ("actionOpenScenario", "actionSaveScenario", "actionScenarioKeys", "actionPreviousScenario",
                    "actionNextScenario")),
     ("File", ("actionImportCsv",)),
-    ("View", ("actionPresentation", "actionFullScreen", "actionCheatSheet", "actionCopyWindowImage",
+    ("View", ("actionPresentation", "actionLectureLayout", "actionFullScreen", "actionCheatSheet", "actionCopyWindowImage",
               "actionUsePyTorch", "actionQuit")),
 )
+# presentation mode's lecture layout: the views each scene is about, large (O shows every view of the scene)
+LECTURE_VIEWS = {"descent": ("weight_view", "step_view"), "range_test": ("weight_view", "lr_view")}
+VIEW_NAMES = ("data_view", "weight_view", "lr_view", "step_view")
+_VIEW_PANEL = {"data_view": "data", "weight_view": "loss_vs_weight", "lr_view": "loss_vs_lr",
+               "step_view": "loss_vs_step"}
 _SECTION_OF = {name: section for section, names in CHEAT_SHEET_SECTIONS for name in names}
 
 
@@ -133,6 +139,13 @@ class Presentation(QObject):
                                        "Fewer steps per second (down to 0.5 steps/s)")
         self.actionFaster = add_action(w, "actionFaster", "Faster", "]", self.faster,
                                        "More steps per second (up to unthrottled)")
+        self.actionLectureLayout = add_action(
+            w, "actionLectureLayout", "Lecture layout", "O", self.toggle_lecture_layout,
+            "Presentation mode: only the views the scene is about (loss vs weight and vs step while descending, "
+            "loss vs weight and vs LR in a range test), or every view of the scene", checkable=True)
+        self.actionLectureLayout.setChecked(True)
+        self.actionFullSpeed = add_action(w, "actionFullSpeed", "Full speed", "F", self.toggle_full_speed,
+                                          "Full speed, or back to the speed before (one key either way)")
         self.theme_group = QActionGroup(self)
         self.theme_actions: dict[str, QAction] = {}
         for name, t in th.THEMES.items():
@@ -170,7 +183,8 @@ class Presentation(QObject):
         run = getattr(w, "run_menu", None)
         if run is not None:
             run.addSeparator()
-            for a in (self.actionLrUp, self.actionLrDown, self.actionSlower, self.actionFaster):
+            for a in (self.actionLrUp, self.actionLrDown, self.actionSlower, self.actionFaster,
+                      self.actionFullSpeed):
                 run.addAction(a)
         hm = menu(w, "Help")
         if hm is not None:
@@ -224,7 +238,7 @@ class Presentation(QObject):
         if on == self.active:
             return
         if on:
-            apply_presentation(self, self.scale)
+            apply_presentation(self, self.screen_scale())
         else:
             remove_presentation(self)
         self.presentationChanged.emit(on)
@@ -232,8 +246,8 @@ class Presentation(QObject):
             self.w.show_message("Presentation mode: F5 or P returns to the normal view, ? lists the keys.", "info", 4)
 
     def _set_compact(self, on: bool, saved: dict | None = None) -> dict:
-        """Presentation mode's layout, so the plots get the height: each view's caption one line on its title's
-        row (elided, the whole text in the tooltip); the compact narration (equation, loss, one line of events)
+        """Presentation mode's layout, so the plots get the height: no toolbars; each view's caption one line on
+        its title's row (elided, the whole text in the tooltip); the compact narration (equation, loss, one line of events)
         without the timeline bar and the dock's title (← → and Back still step); no status bar (the narration
         says the step, the LR and the loss); the menu bar at the normal size (for the lecturer, not the room).
         Returns what was there, for the way back."""
@@ -248,8 +262,13 @@ class Presentation(QObject):
         before = {"lines": [(v.caption, v.caption.lines()) for v in views],
                   "narration": (narration.compact, narration.events.lines()) if narration is not None else None,
                   "timeline": timeline is not None and not timeline.isHidden(),
-                  "status": not w.statusBar().isHidden()}
+                  "status": not w.statusBar().isHidden(),
+                  "toolbars": [(b, not b.isHidden()) for b in getattr(w, "toolbars", ())]}
         if on:
+            # the room reads plots, not buttons: the lecturer drives by keys (? lists them) and the menus,
+            # and toolbars at the projector's font size would take two rows of the plots' height
+            for b in getattr(w, "toolbars", ()):
+                b.hide()
             for v in views:
                 v.caption.set_lines(PRESENTATION_CAPTION_LINES)
                 set_caption_inline(v.widget, True)
@@ -259,6 +278,8 @@ class Presentation(QObject):
                 timeline.hide()
             if dock is not None:
                 dock.setTitleBarWidget(QWidget())
+                if not dock.isFloating():  # the plots take the height the compact narration leaves
+                    w.resizeDocks([dock], [dock.minimumSizeHint().height()], Qt.Orientation.Vertical)
             w.statusBar().hide()
         elif saved:
             for v in views:
@@ -272,6 +293,8 @@ class Presentation(QObject):
             if dock is not None:
                 dock.setTitleBarWidget(None)
             w.statusBar().setVisible(saved["status"])
+            for b, shown in saved.get("toolbars", ()):
+                b.setVisible(shown)
         return before
 
     def fit_density(self) -> None:
@@ -297,9 +320,54 @@ class Presentation(QObject):
         narration = getattr(getattr(self.w, "study", None), "narration", None)
         if narration is not None:
             narration.set_compact(events is not None, events or 1)
+        self._place_step_dock(level == len(DENSITIES) - 1)
         scenarios = getattr(self.w, "scenarios", None)
         if scenarios is not None:
             scenarios.refresh_caption()
+
+    def _place_step_dock(self, short: bool) -> None:
+        """On a short screen (a 1280×720 projector) the step-by-step dock moves under the model-and-data panel
+        (which scrolls), so the four views get the window's whole height; back to the bottom when it grows.
+        A dock the user placed elsewhere (floating, right) stays where it is."""
+        w = self.w
+        dock = getattr(getattr(w, "study", None), "dock", None)
+        if dock is None or dock.isFloating():
+            return
+        area = w.dockWidgetArea(dock)
+        if short and area == Qt.DockWidgetArea.BottomDockWidgetArea:
+            self._narrow_step_dock(True)  # first: the column takes the dock's width hint as it moves
+            size = w.size()
+            w.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+            if w.dockWidgetArea(w.dock) == Qt.DockWidgetArea.LeftDockWidgetArea and not w.dock.isFloating():
+                w.splitDockWidget(w.dock, dock, Qt.Orientation.Vertical)
+            self.step_dock_moved = True
+
+            self.narrow_docks(size)
+            QTimer.singleShot(0, lambda: self.narrow_docks(size, grown_only=True))  # and once laid out
+        elif not short and getattr(self, "step_dock_moved", False):
+            if area == Qt.DockWidgetArea.LeftDockWidgetArea:
+                w.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+            self.step_dock_moved = False
+            self._narrow_step_dock(False)
+
+    def narrow_docks(self, size=None, grown_only: bool = False) -> None:
+        """The left column at the panel's width (QMainWindow gives a moved dock the bottom area's width), and the
+        window back to ``size`` if the move stretched it."""
+        w = self.w
+        dock = getattr(getattr(w, "study", None), "dock", None)
+        if not getattr(self, "step_dock_moved", False) or dock is None:
+            return
+        width = max(w.dock.minimumSizeHint().width(), dock.minimumSizeHint().width())
+        w.resizeDocks([w.dock, dock], [width, width], Qt.Orientation.Horizontal)
+        if size is None or w.isMaximized() or w.isFullScreen() or w.size() == size:
+            return
+        if not grown_only or w.width() > size.width() or w.height() > size.height():
+            w.resize(size)  # the move stretched it (a size set since, smaller, is left alone)
+
+    def _narrow_step_dock(self, on: bool) -> None:
+        study = self.w.study
+        study.timeline.set_narrow(on)
+        study.narration.set_narrow(on)
 
     def scenario_caption_lines(self) -> int:
         return DENSITIES[self.density][2]
@@ -316,6 +384,16 @@ class Presentation(QObject):
 
     def toggle_presentation(self) -> None:
         self.set_presentation(not self.active)
+
+    def screen_scale(self) -> float:
+        """The chosen scale is for a 1080-pixel-high screen; other screens scale it by their height, so a
+        720p projector gets type that still fits (1.33× at the default 2×) and a 4K screen at DPR 1 type that
+        is as large in the room; never below the normal view's size."""
+        screen = self.w.screen() or QApplication.primaryScreen()
+        if screen is None:
+            return self.scale
+        h = screen.geometry().height()  # the whole screen: a task bar must not change the type size
+        return max(1.0, min(self.scale * 2.0, self.scale * h / REFERENCE_SCREEN_HEIGHT))
 
     def set_scale(self, scale: float) -> None:
         self.scale = th.presentation_scale(scale)
@@ -421,6 +499,61 @@ class Presentation(QObject):
         combo.setCurrentIndex(i)
         self.w.show_message(f"Speed: {combo.currentText()}", "info", 2)
 
+    # ---------------------------------------------------------------------------- lecture layout
+    def lecture_scene(self) -> str:
+        """"range_test" while a range test runs or its result is shown, else "descent"."""
+        from .state import RANGE_TEST
+
+        st = self.w.state
+        return "range_test" if st.busy == RANGE_TEST or st.range_test is not None else "descent"
+
+    def scene_views(self) -> tuple[str, ...]:
+        """The views shown now, by attribute name: in the lecture layout the scene's, else the scenario's."""
+        actions = getattr(getattr(self.w, "scenarios", None), "view_actions", {})
+        chosen = tuple(n for n in VIEW_NAMES if actions.get(_VIEW_PANEL[n]) is None
+                       or actions[_VIEW_PANEL[n]].isChecked())
+        if self.active and self.actionLectureLayout.isChecked():
+            return LECTURE_VIEWS[self.lecture_scene()]
+        return chosen
+
+    def apply_views(self, *_args) -> None:
+        """Show exactly :meth:`scene_views` (a row whose views are all hidden gives its height to the other)."""
+        w = self.w
+        shown = set(self.scene_views())
+        rows = set()
+        for name in VIEW_NAMES:
+            widget = getattr(w, name).widget
+            if widget.isHidden() == (name in shown):
+                widget.setVisible(name in shown)
+            if widget.parentWidget() is not None:
+                rows.add(widget.parentWidget())
+        for row in rows:
+            if row is not getattr(w, "views_splitter", None) and hasattr(row, "count"):
+                row.setVisible(any(not row.widget(i).isHidden() for i in range(row.count())))
+
+    def toggle_lecture_layout(self, on: bool | None = None) -> None:
+        if on is not None and self.actionLectureLayout.isChecked() != bool(on):
+            self.actionLectureLayout.setChecked(bool(on))
+        if self.active:
+            self.apply_views()
+            self.w.show_message("Lecture layout: the scene's views" if self.actionLectureLayout.isChecked()
+                                else "Every view of the scene", "info", 2)
+
+    def _scene_changed(self, *_args) -> None:
+        if self.active and self.actionLectureLayout.isChecked():
+            self.apply_views()
+
+    def toggle_full_speed(self) -> None:
+        """Full speed from any rung; pressed again, back to the rung it came from (10 steps/s at first)."""
+        combo = self.w.speed
+        if combo.currentIndex() != 0:
+            self._speed_before_full = combo.currentIndex()
+            combo.setCurrentIndex(0)
+        else:
+            back = getattr(self, "_speed_before_full", None)
+            combo.setCurrentIndex(back if back is not None else combo.findData(10.0))
+        self.w.show_message(f"Speed: {combo.currentText()}", "info", 2)
+
     def slower(self) -> None:
         self._speed_step(+1)  # the ladder runs from "full speed" (index 0) down to 0.5 steps/s
 
@@ -509,6 +642,9 @@ def apply_presentation(p: Presentation, scale: float) -> None:
         base = th.get_theme(PRESENTATION_THEME).base_font_pt
         th.apply_theme(app, PRESENTATION_THEME, scale * before / base if before > 0 else scale)
     p.active = True
+    p._saved["step_dock"] = getattr(p, "step_dock_moved", False)
+    p.apply_views()  # the lecture layout: the scene's views get the screen
+    p._place_step_dock(False)  # full width under the plots while presenting
     p._saved["compact"] = p._set_compact(True)
     w.menuBar().setFont(QFont(p._saved["font"]))
     w.dock.hide()
@@ -541,10 +677,17 @@ def remove_presentation(p: Presentation) -> None:
             w.setWindowState(s["state"])
     p._saved = None
     p.restyle()
+    p.apply_views()  # the scenario's views again
+    if s.get("step_dock"):
+        p._place_step_dock(True)  # back in the column it was in
 
 
 def install(window) -> Presentation:
-    return Presentation(window)
+    p = Presentation(window)
+    # a scene changes (a range test starts or ends, another scenario opens): the lecture layout follows
+    window.state.busyChanged.connect(p._scene_changed)
+    window.state.rangeTestChanged.connect(p._scene_changed)
+    return p
 
 
 __all__ = ["Presentation", "install", "menu", "add_action", "snap_lr", "PRESENTATION_KEYS",

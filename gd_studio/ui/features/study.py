@@ -107,17 +107,9 @@ class Study(QObject):
 
         tb = w.toolbar
         tb.insertAction(w.actionStep, self.actionStepBack)
-        after = w.actionCancel
-        acts = [a for a in tb.actions()]
-        idx = acts.index(after) + 1 if after in acts else len(acts)
-        before = acts[idx] if idx < len(acts) else None
-        sep = tb.insertSeparator(before) if before is not None else tb.addSeparator()
+        tb = w.compare_toolbar
         for a in (self.actionKeepGhost, self.actionValidateSuggestion, self.actionTrainCyclical):
-            if before is not None:
-                tb.insertAction(before, a)
-            else:
-                tb.addAction(a)
-        del sep
+            tb.addAction(a)
         button = tb.widgetForAction(self.actionTrainCyclical)
         if isinstance(button, QToolButton):  # the policy is one click away, on the button's arrow
             policy_menu = _menu(w, "Cyclical policy")

@@ -38,6 +38,7 @@ class NarrationPanel(QFrame):
         self.events = Caption("", lines=3)
         self.events.setObjectName("narrationEvents")
         self.compact = False
+        self.narrow = False  # a narrow column (short screens): the equation and the loss wrap
         self._event_lines = FULL_EVENT_LINES
         self._set_fonts()
         # compact mode has no title row: the step number sits at the right of the loss line instead
@@ -78,8 +79,15 @@ class NarrationPanel(QFrame):
             self.step_tag.setFont(self.loss.font())
             self.step_tag.setVisible(self.compact)
 
+        self._fit_heights()
+
+    def _fit_heights(self) -> None:
         # fixed heights: new text must not re-layout (and so repaint) the whole window while running
-        for lab, lines in ((self.title, 1), (self.equation, 1), (self.loss, 1), (self.events, self.events.lines())):
+        wrap = 3 if self.narrow else 1
+        for lab in (self.equation, self.loss):
+            lab.setWordWrap(self.narrow)
+        for lab, lines in ((self.title, 1), (self.equation, wrap), (self.loss, min(wrap, 2)),
+                           (self.events, self.events.lines())):
             lab.setFixedHeight(lab.fontMetrics().lineSpacing() * lines + 4)
 
     def set_compact(self, on: bool, event_lines: int = 1) -> None:
@@ -90,6 +98,12 @@ class NarrationPanel(QFrame):
             self._event_lines = lines
             self._set_fonts()
             self._render()
+
+    def set_narrow(self, on: bool) -> None:
+        """In a narrow column the equation and the loss wrap onto more lines instead of being cut."""
+        if bool(on) != self.narrow:
+            self.narrow = bool(on)
+            self._fit_heights()  # the fonts are not touched: they follow the app font (presentation.py)
 
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.FontChange:

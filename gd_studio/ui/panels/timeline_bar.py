@@ -19,7 +19,8 @@ class TimelineBar(QWidget):
         self.setObjectName("timelineBar")
         lay = QHBoxLayout(self)
         lay.setContentsMargins(4, 0, 4, 0)
-        title = QLabel("Timeline")
+        self.narrow = False  # a narrow column (short screens): a shorter label, no title
+        title = self.title = QLabel("Timeline")
         f = QFont(title.font())
         f.setBold(True)
         f.setPointSizeF(f.pointSizeF() * 1.1)
@@ -42,7 +43,7 @@ class TimelineBar(QWidget):
         self.label = QLabel("step 0")
         self.label.setObjectName("timelineLabel")
         # a fixed box: new text every frame must not re-layout (and so repaint) the window
-        self.label.setFixedWidth(self.label.fontMetrics().horizontalAdvance("M") * 34)
+        self._fit_label()
         self.label.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         lay.addWidget(self.label)
         self._timer = QTimer(self)  # coalesce a drag into a few jumps a second
@@ -55,10 +56,24 @@ class TimelineBar(QWidget):
         self._sent_at = 0.0
         self.info: dict | None = None
 
+    def _fit_label(self) -> None:
+        self.label.setFixedWidth(self.label.fontMetrics().horizontalAdvance("M") * (9 if self.narrow else 34))
+
+    def set_narrow(self, on: bool) -> None:
+        """For a narrow column: "12 / 300" instead of the sentence (which stays in the tooltip), no title."""
+        if bool(on) == self.narrow:
+            return
+        self.narrow = bool(on)
+        self.title.setVisible(not self.narrow)
+        self._fit_label()
+        self.label.setText("")
+        if self.info is not None:
+            self.set_info(self.info)
+
     def _moved(self, value: int) -> None:
         self._timer.start()
         end = self.info["end"] if self.info else value
-        self.label.setText(f"go to step {value} of {end}")
+        self.label.setText(f"→ {value} / {end}" if self.narrow else f"go to step {value} of {end}")
 
     def _send(self) -> None:
         self._timer.stop()
@@ -89,8 +104,10 @@ class TimelineBar(QWidget):
         tail = (f" — {ahead} step{'s' if ahead != 1 else ''} ahead (→ replays; a new LR forks)"
                 if ahead > 0 else "")
         text = f"step {info['step']} of {info['end']}{tail}"
-        if text != self.label.text():
-            self.label.setText(text)
+        shown = f"{info['step']} / {info['end']}" if self.narrow else text
+        if shown != self.label.text():
+            self.label.setText(shown)
+            self.label.setToolTip(text)
 
     def clear(self) -> None:
         self._sent = None

@@ -497,9 +497,10 @@ def strip_legend(pi: pg.PlotItem, columns: int = 5) -> pg.LegendItem:
                         break
                 if legend.columnCount != cols:
                     legend.setColumnCount(cols)
-            # the share of the plot's height the strip would take (the plot's own height does not depend on it)
+            # the share of the plot's height the strip would take (the plot's own height does not depend on it,
+            # so no hysteresis is needed): a function of the size alone, whatever size the plot had before
             share = legend.height() / max(pi.height(), 1.0)
-            place(bool(state["inside"]) and share > 0.16 or share > 0.2)
+            place(share > 0.2)
             h = int(math.ceil(legend.height())) + 2 if n and not state["inside"] else 0
             if state["h"] != h:
                 state["h"] = h

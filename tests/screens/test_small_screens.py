@@ -1,0 +1,72 @@
+"""The window on real screen sizes (each in its own process: the offscreen screen's size is fixed at start):
+it opens inside the screen, every toolbar control is reachable, and each plot keeps a readable height."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIO = ROOT / "resources" / "scenarios" / "01-a-good-learning-rate.gdscenario"
+
+PROBE = r"""
+import json, sys, time
+from gd_studio.ui.app import make_app, NORMAL_SCALE
+app = make_app([])
+from gd_studio.ui import theme
+theme.apply_theme(app, "light", NORMAL_SCALE)
+from gd_studio.ui.main_window import MainWindow
+from PySide6.QtWidgets import QToolBar
+w = MainWindow()
+if sys.argv[1]:
+    w.scenarios.open(sys.argv[1])
+w.show()
+t = time.monotonic()
+while time.monotonic() - t < 1.5:
+    app.processEvents()
+    time.sleep(0.01)
+avail = w.screen().availableGeometry()
+buttons = {}
+for bar in w.findChildren(QToolBar):
+    if bar.isHidden():
+        continue
+    for a in bar.actions():
+        if a.objectName().startswith("action"):
+            b = bar.widgetForAction(a)
+            buttons[a.objectName()] = bool(b is not None and b.isVisible() and bar.rect().contains(b.geometry())
+                                           and b.mapTo(w, b.rect().bottomRight()).x() <= w.width())
+plots = {n: getattr(w, n).plot.height() for n in ("data_view", "weight_view", "lr_view", "step_view")
+         if getattr(w, n).plot.isVisible()}
+speed = w.speed.isVisible() and w.speed.mapTo(w, w.speed.rect().bottomRight()).x() <= w.width()
+print(json.dumps({"size": [w.width(), w.height()], "avail": [avail.width(), avail.height()],
+                  "buttons": buttons, "plots": plots, "speed": speed, "panel": w.dock.isVisible()}))
+w.shutdown()
+"""
+
+
+def probe(width: int, height: int, scenario: str = "") -> dict:
+    from gd_studio.ui.offscreen import offscreen_platform
+
+    env = dict(os.environ, QT_QPA_PLATFORM=offscreen_platform(width, height),
+               XDG_CONFIG_HOME=str(Path(os.environ.get("PYTEST_TMP", "/tmp")) / f"gd-studio-probe-{os.getpid()}"))
+    out = subprocess.run([sys.executable, "-c", PROBE, scenario], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=120)
+    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+    assert lines, out.stderr[-2000:]
+    return json.loads(lines[-1])
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1366, 768)])
+def test_small_screen_window_fits_with_readable_plots_and_every_control(size):
+    r = probe(*size, str(SCENARIO))
+    # the frame (title bar, borders) fits too: the window manager adds it around this size
+    assert r["size"][0] + 8 <= r["avail"][0] and r["size"][1] + 36 <= r["avail"][1], r
+    assert r["panel"]
+    assert all(r["buttons"].values()), r["buttons"]
+    assert {"actionValidateSuggestion", "actionTrainCyclical", "actionRangeTest"} <= set(r["buttons"])
+    assert r["speed"]
+    assert min(r["plots"].values()) >= 160, r["plots"]
