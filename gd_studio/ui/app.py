@@ -91,9 +91,10 @@ def run_app(argv: Sequence[str] | None = None, *, scenario=None, presentation: b
     fileopen.install(app, window)
     if loaded is not None:
         window.scenarios.open(scenario)
-    if presentation:
-        window.presentation.set_presentation(True)
     window.show()
+    if presentation:
+        # once shown: a window manager maximises a mapped window, and presentation mode fills the screen
+        window.presentation.set_presentation(True)
     if problem:
         window.show_message(problem + ". Opened the default run instead.", "error")
     try:
