@@ -176,6 +176,17 @@ def _check_int(what: str, value: Any, low: int, high: int | None = None) -> int:
     return int(value)
 
 
+def check_diverge_factor(diverge_factor) -> float:
+    """The divergence stop's factor as a positive finite float; ConfigError otherwise (shared with the torch finder)."""
+    try:
+        factor = float(diverge_factor)
+    except (TypeError, ValueError):
+        factor = math.nan
+    if not (math.isfinite(factor) and factor > 0):
+        raise ConfigError(f"range test: diverge_factor must be positive and finite, got {diverge_factor!r}")
+    return factor
+
+
 def range_test(model, ds, params, start_lr: float = 1e-7, end_lr: float = 10.0, num_iter: int = 100, *,
                mode: str = "exp", batch_size: int = 32, optimizer: str = "sgd",
                optimizer_params: dict | None = None, seed: int = 0, val_ds=None,
@@ -215,12 +226,7 @@ def range_test(model, ds, params, start_lr: float = 1e-7, end_lr: float = 10.0, 
     batch_size = _check_int("batch size", batch_size, 0)
     seed = _check_int("seed", seed, 0, 2**32 - 1)
     patience = _check_int("patience", patience, 1, n_iter)
-    try:
-        factor = float(diverge_factor)
-    except (TypeError, ValueError):
-        factor = math.nan
-    if not (math.isfinite(factor) and factor > 0):
-        raise ConfigError(f"range test: diverge_factor must be positive and finite, got {diverge_factor!r}")
+    factor = check_diverge_factor(diverge_factor)
     if callback is not None and not callable(callback):
         raise ConfigError("range test: callback must be callable")
     if cancel is not None and not callable(cancel):

@@ -280,12 +280,7 @@ def range_test(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loss_fn
     accum = _check_int("accumulation_steps", accumulation_steps, 1)
     seed = _check_int("seed", seed, 0, 2**32 - 1 - repeats)
     patience = _check_int("patience", patience, 1, n_iter)
-    try:
-        factor = float(diverge_factor)
-    except (TypeError, ValueError):
-        factor = math.nan
-    if not (math.isfinite(factor) and factor > 0):
-        raise ConfigError(f"range test: diverge_factor must be positive and finite, got {diverge_factor!r}")
+    factor = lr_finder.check_diverge_factor(diverge_factor)
 
     params = [p for p in model.parameters()]
     owned = {id(p) for p in params}
