@@ -51,7 +51,7 @@ def test_decade_label():
 
 
 def _label_rects(view):
-    return [(ln.objectName(), ln.label.sceneBoundingRect()) for ln in view.label_lines()]
+    return [(ln.objectName(), ln.label.sceneBoundingRect()) for ln in view.label_lines() if ln.label.isVisible()]
 
 
 def test_close_suggestion_labels_never_overlap(view, qtbot):
@@ -73,6 +73,19 @@ def test_close_suggestion_labels_never_overlap(view, qtbot):
     qtbot.wait(50)
     for (a, ra), (b, rb) in itertools.combinations(_label_rects(view), 2):
         assert not ra.intersects(rb), f"{a} label runs into {b} in a short plot"
+    # and with presentation-sized type, where fewer rows fit than there are labels: the rest hide,
+    # recommended (what Enter applies) keeps its label first
+    for ln in view.label_lines():
+        font = ln.label.textItem.font()
+        font.setPointSizeF(font.pointSizeF() * 3)
+        ln.label.textItem.setFont(font)
+    view.widget.resize(640, 200)
+    qtbot.wait(50)
+    shown = _label_rects(view)
+    for (a, ra), (b, rb) in itertools.combinations(shown, 2):
+        assert not ra.intersects(rb), f"{a} label runs into {b} with large type"
+    names = {name for name, _ in shown}
+    assert "recommendedLrMarker" in names and len(shown) < 4
 
 
 def test_lr_in_use_label_sits_above_the_suggestion_lines(view):

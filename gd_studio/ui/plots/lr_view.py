@@ -47,15 +47,17 @@ class LogLrAxis(pg.AxisItem):
         return [decade_label(round(v)) for v in values]
 
 
-def _place_labels(spans: list[tuple[float, float]], rows: int) -> list[int]:
+def _place_labels(spans: list[tuple[float, float]], rows: int) -> list[int | None]:
     """Row for each label (left, right in any one coordinate): the lowest row where it overlaps no label
-    already placed, so labels of close suggestions stack instead of running into each other."""
+    already placed, so labels of close suggestions stack instead of running into each other; None for a
+    label that fits in no row (earlier labels win, so pass the important ones first)."""
     placed: list[list[tuple[float, float]]] = [[] for _ in range(rows)]
     out = []
     for lo, hi in spans:
         row = next((r for r in range(rows) if all(hi < a or lo > b for a, b in placed[r])), None)
-        if row is None:  # more labels than rows: the least crowded row
-            row = min(range(rows), key=lambda r: len(placed[r]))
+        if row is None:  # no room left (a short plot, large type): this label is not drawn, never overlapped
+            out.append(None)
+            continue
         placed[row].append((lo, hi))
         out.append(row)
     return out
@@ -195,8 +197,11 @@ class LossVsLrView(QWidget):
         return [ln for ln in lines if ln.isVisible()]
 
     def _declutter(self, *_) -> None:
-        """Stack the labels of close suggestions in rows so none covers another (left to right by LR)."""
-        lines = sorted(self.label_lines(), key=lambda ln: ln.value())
+        """Stack the labels of close suggestions in rows so none covers another: recommended (what Enter applies)
+        and steepest first, then the others left to right by LR; a label with no free row hides (its line and
+        tooltip stay)."""
+        first = [ln for ln in (self.recommended, self.marker) if ln.isVisible()]
+        lines = first + sorted((ln for ln in self.label_lines() if ln not in first), key=lambda ln: ln.value())
         if not lines:
             return
         vb = self.plot.getPlotItem().vb
@@ -212,6 +217,9 @@ class LossVsLrView(QWidget):
         step = max(self.LABEL_STEP, height / max(1.0, vb.height()))
         rows = max(1, min(self.LABEL_ROWS, int(self.LABEL_TOP / step)))
         for ln, row in zip(lines, _place_labels(spans, rows)):
+            ln.label.setVisible(row is not None)
+            if row is None:
+                continue
             pos = self.LABEL_TOP - row * step
             if abs(ln.label.orthoPos - pos) > 1e-9:
                 ln.label.setPosition(pos)
