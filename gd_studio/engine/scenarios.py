@@ -773,11 +773,13 @@ def save(scenario: Scenario, path: str | os.PathLike) -> Path:
     path = Path(path)
     data_path = scenario.config.data_path
     if data_path and Path(data_path).is_absolute():
-        folder = Path(os.path.realpath(path)).parent
-        data = Path(os.path.abspath(data_path))
-        if _inside(data, folder):
-            scenario = dataclasses_replace(
-                scenario, config=scenario.config.replace(data_path=data.relative_to(folder).as_posix()))
+        # as written, then with symlinks resolved (a temp folder may itself be a link, as on macOS)
+        for resolve in (os.path.abspath, os.path.realpath):
+            folder, data = Path(resolve(path)).parent, Path(resolve(data_path))
+            if _inside(data, folder):
+                scenario = dataclasses_replace(
+                    scenario, config=scenario.config.replace(data_path=data.relative_to(folder).as_posix()))
+                break
     text = dumps(scenario)
     fileio.atomic_write(path, text, error=ScenarioError)
     return path
