@@ -446,11 +446,11 @@ def _longest_run(mask: np.ndarray) -> int:
 
 
 def _robust_smooth(y: np.ndarray, x: np.ndarray | None, span: float) -> np.ndarray:
-    """``smooth`` after clipping outliers (one freak mini-batch) to 3 robust standard deviations.
+    """``smooth`` after replacing outliers (one or two freak mini-batches) by a running median of 5.
 
     One batch far above the rest otherwise becomes a hump as wide as the smoothing, whose falling side
-    can be steeper than the real descent. The clip is relative to a first smoothing, so a real descent
-    (which the smoother follows) is kept.
+    can be steeper than the real descent. A point is an outlier when it is more than 4 robust standard
+    deviations from the running median and at most one neighbour is too; longer runs are real features.
     """
     if y.size < MIN_POINTS:
         return smooth(y, x, span=span)
@@ -470,28 +470,10 @@ def _robust_smooth(y: np.ndarray, x: np.ndarray | None, span: float) -> np.ndarr
         if hi - lo <= 2:
             isolated[lo:hi] = True
     return smooth(np.where(isolated, med, y), x, span=span)
-    for _ in range(2):
-        r = y - s
-        sigma = 1.4826 * float(np.median(np.abs(r - np.median(r))))
-        if not sigma > 0:
-            break
-        # only isolated points (runs of one or two) are outliers; a run of them is a real feature (a
-        # jump, the start of a blow-up) that the smoother must keep
-        wild = np.abs(r) > 3 * sigma
-        edges = np.diff(np.concatenate([[0], wild.astype(np.int8), [0]]))
-        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-        isolated = np.zeros_like(wild)
-        for a, b in zip(starts, ends):
-            if b - a <= 2:
-                isolated[a:b] = True
-        if not isolated.any():
-            break
-        s = smooth(np.where(isolated, np.clip(y, s - 3 * sigma, s + 3 * sigma), y), x, span=span)
-    return s
 
 
 def smooth_curve(losses, lrs=None, *, span: float = DEFAULT_SPAN) -> np.ndarray:
-    """A robust ``smooth`` (outlier batches clipped) of the descent only; the blow-up (see
+    """A robust ``smooth`` (outlier batches replaced) of the descent only; the blow-up (see
     ``blowup_start``) is kept as measured."""
     y = np.asarray(losses, dtype=np.float64).ravel()
     if y.size == 0:

@@ -552,11 +552,9 @@ TORCH_TASKS = (
 
 
 def torch_available() -> bool:
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    import importlib.util
+
+    return importlib.util.find_spec("torch") is not None
 
 
 def _torch_setup(t: TorchTask):
