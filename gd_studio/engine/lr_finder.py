@@ -474,11 +474,11 @@ def _longest_run(mask: np.ndarray) -> int:
 
 
 def _robust_smooth(y: np.ndarray, x: np.ndarray | None, span: float) -> np.ndarray:
-    """``smooth`` after clipping outliers (one freak mini-batch) to 3 robust standard deviations.
+    """``smooth`` after replacing outliers (one or two freak mini-batches) by a running median of 5.
 
     One batch far above the rest otherwise becomes a hump as wide as the smoothing, whose falling side
-    can be steeper than the real descent. The clip is relative to a first smoothing, so a real descent
-    (which the smoother follows) is kept.
+    can be steeper than the real descent. A point is an outlier when it is more than 4 robust standard
+    deviations from the running median and at most one neighbour is too; longer runs are real features.
     """
     if y.size < MIN_POINTS:
         return smooth(y, x, span=span)
@@ -501,7 +501,7 @@ def _robust_smooth(y: np.ndarray, x: np.ndarray | None, span: float) -> np.ndarr
 
 
 def smooth_curve(losses, lrs=None, *, span: float = DEFAULT_SPAN) -> np.ndarray:
-    """A robust ``smooth`` (outlier batches clipped) of the descent only; the blow-up (see
+    """A robust ``smooth`` (outlier batches replaced) of the descent only; the blow-up (see
     ``blowup_start``) is kept as measured."""
     y = np.asarray(losses, dtype=np.float64).ravel()
     if y.size == 0:

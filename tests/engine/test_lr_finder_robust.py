@@ -304,3 +304,15 @@ def test_two_outlier_batches_after_the_descent_do_not_put_base_lr_above_max_lr()
     assert log_err(s["base_lr"], -4.0 - 0.3 * math.atanh(0.8)) < 0.2
     assert log_err(s["max_lr"], -4.0 + 0.3 * math.atanh(0.8)) < 0.2
     assert log_err(s["steepest"], -4.0) < 0.15
+
+
+def test_a_saved_result_that_stopped_on_nan_keeps_its_recommendation():
+    ds, _, _ = datasets.standardize(datasets.make("moons", n_samples=200, noise=0.2, seed=0))
+    m = models.make("mlp", 2, 2, hidden=(16,))
+    d = lr_finder.range_test(m, ds, m.init_params(0), seed=0).to_dict()
+    # as if the run had produced NaN at its 61st step: that step is not recorded, only the stop kind says so
+    d.update(lrs=d["lrs"][:60], losses=d["losses"][:60], smoothed=d["smoothed"][:60], stop_kind="non_finite")
+    back = lr_finder.RangeTestResult.from_dict(d)
+    grid = lr_finder.lr_grid(d["start_lr"], d["end_lr"], d["num_iter"], d["mode"])
+    assert lr_finder.blowup_start(back.losses) == 60
+    assert back.suggestions["recommended"] == pytest.approx(grid[60] / lr_finder.RECOMMENDED_BLOWUP_DIVISOR)
