@@ -238,6 +238,12 @@ def scenario_window(scenario_path=None, *, scenario=None, size=None, presentatio
     finally:
         window.close()
         window.shutdown()
+        # delete it now: an export from the running app (and every recording) would otherwise leave its
+        # ~1,200 widgets alive, and each later font or palette change polishes them all again
+        from PySide6.QtCore import QCoreApplication, QEvent
+
+        window.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         if restore:
             theme.apply_theme(app, before[0], before[1])
 

@@ -1,6 +1,7 @@
 """Recording scenarios: frames match screenshots, replays are identical, views, range test, cancel, CLI, dialog."""
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -267,3 +268,13 @@ def test_dialog_offers_mp4_only_with_its_encoder(qtbot, make_window, monkeypatch
     assert not item.isEnabled() and "gd-studio[video]" in item.toolTip()
     d.format.setCurrentIndex(2)
     assert d.path.text().endswith("/")
+
+
+def test_a_recording_leaves_no_window_behind(qapp, app_look_restored, tmp_path):
+    """Each recording or screenshot builds a hidden window of ~1,200 widgets; the app's Export animation
+    made one per export and never freed it, so every later theme or presentation change slowed down."""
+    before = len(qapp.allWidgets())
+    record(str(tmp_path / "f") + "/", RecordSettings(steps=1, size=SMALL), scenario_path=OVERSHOOT)
+    gc.collect()  # the parentless pieces (pyqtgraph's menus) go with their Python owners
+    left = [w for w in qapp.allWidgets() if w.objectName() or type(w).__name__ != "QWidget"]
+    assert len(qapp.allWidgets()) <= before, f"{len(left)} widgets left, e.g. {left[:5]}"
