@@ -941,6 +941,15 @@ class ValidationResult:
             return None
         return budget_lr(self.best_lr, self.steps, self.budget) if self.budget else self.best_lr
 
+    @property
+    def at_edge(self) -> str | None:
+        """"lowest" or "highest" when the winner is the end of the candidates (the best LR may lie beyond)."""
+        if self.best_lr is None or len(self.lrs) < 2:
+            return None
+        if self.best_lr == min(self.lrs):
+            return "lowest"
+        return "highest" if self.best_lr == max(self.lrs) else None
+
     def describe(self) -> str:
         if self.best_lr is None:
             return "every candidate diverged" if not self.cancelled else "cancelled"
@@ -961,7 +970,7 @@ class ValidationResult:
             "steps": int(self.steps), "seeds": list(self.seeds), "budget": self.budget,
             "best_candidate": self.best_lr, "recommended": self.recommended,
             "curve_pick": self.curve_pick, "gain": _json_float(self.gain) if self.gain is not None else None,
-            "cancelled": bool(self.cancelled),
+            "at_edge": self.at_edge, "cancelled": bool(self.cancelled),
         }
 
 

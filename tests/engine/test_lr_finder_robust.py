@@ -363,3 +363,13 @@ def test_validated_recommendation_refuses_what_it_cannot_do():
     json.dumps(d, allow_nan=False)
     assert d["losses"][1] == [None] and d["scores"][1] is None
     assert r.best_lr == 0.1 and r.recommended == pytest.approx(0.05)
+
+
+def test_validation_says_when_the_winner_is_the_end_of_the_candidates():
+    m, train, val, p0 = _moons()
+    low = lr_finder.validate_candidates(m, train, p0, [0.3, 30.0, 300.0], steps=30, val_ds=val)
+    assert low.best_lr == 0.3 and low.at_edge == "lowest" and low.to_dict()["at_edge"] == "lowest"
+    high = lr_finder.validate_candidates(m, train, p0, [1e-4, 1e-3, 0.3], steps=30, val_ds=val)
+    assert high.best_lr == 0.3 and high.at_edge == "highest"
+    mid = lr_finder.validate_candidates(m, train, p0, [1e-4, 0.3, 300.0], steps=30, val_ds=val)
+    assert mid.best_lr == 0.3 and mid.at_edge is None
