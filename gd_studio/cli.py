@@ -284,9 +284,11 @@ def _validate(args: argparse.Namespace, session, suggestions: dict, out) -> dict
                   if v.recommended != v.best_lr else "")
         print(f"  recommended_validated {_fmt(v.recommended)}: best after {v.steps} steps {_fmt(v.best_lr)}"
               f"{than}{scaled}", file=out)
-        if v.at_edge:
-            print(f"  note: the {v.at_edge} candidate won, so the best LR may lie beyond it: "
-                  f"{'lower' if v.at_edge == 'lowest' else 'higher'} LRs are worth a try", file=out)
+        # only downwards: the highest often wins a short run (and is carried over for that), and going
+        # higher still diverged later in the benchmark
+        if v.at_edge == "lowest":
+            print("  note: the lowest candidate won, so the best LR may be lower still: lower LRs are worth a try",
+                  file=out)
     return {"recommended_validated": _json_num(v.recommended), "validation": v.to_dict()}
 
 
