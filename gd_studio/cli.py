@@ -585,8 +585,9 @@ def build_parser() -> argparse.ArgumentParser:
     rt.add_argument("--repeats", type=_count(1), default=1, help="seeds to repeat over for a spread")
     rt.add_argument("--validate", metavar="BUDGET", type=_count(4, 100_000), nargs="?",
                     const=VALIDATE_BUDGET,
-                    help="also pick among recommended × ¼…4 by short trainings (a quarter of BUDGET steps "
-                         f"each, default {VALIDATE_BUDGET}) for a BUDGET-step training: recommended_validated")
+                    help="also validate for a BUDGET-step training (default %(const)s): recommended times 1/4, "
+                         "1/2, 1, 2, 4, each trained a quarter of BUDGET, the best carried over to BUDGET "
+                         "(recommended_validated)")
     rt.add_argument("--json", metavar="FILE|-", help="write lrs, losses, smoothed, suggestions, stop_reason"
                                                      " (and recommended, recommended_validated)")
     rt.add_argument("--csv", metavar="FILE", help="write the curve: lr, loss, smoothed")
