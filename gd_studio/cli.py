@@ -54,7 +54,7 @@ def _non_negative_float(text: str) -> float:
     return value
 
 
-def _count(low: int):
+def _count(low: int, high: int | None = None):
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -62,6 +62,8 @@ def _count(low: int):
             raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
         if value < low:
             raise argparse.ArgumentTypeError(f"{text!r} must be at least {low}")
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"{text!r} must be at most {high}")
         return value
     return parse
 
@@ -181,6 +183,7 @@ def _fmt(value) -> str:
     return numfmt.fmt_lr(value)
 
 
+VALIDATE_BUDGET = 500  # what `train` runs by default
 SUGGESTION_ORDER = ("recommended", "steepest", "valley", "minimum/10", "base_lr", "max_lr")
 
 
@@ -227,6 +230,9 @@ def _cmd_range_test(args: argparse.Namespace) -> int:
         print(f"stopped: {result.stop_reason}", file=out)
         _print_suggestions(out, result.suggestions)
         payload = result.to_dict()
+    payload["recommended"] = _json_num(result.suggestions.get("recommended"))
+    if args.validate is not None:
+        payload.update(_validate(args, session, result.suggestions, out))
     if args.json:
         _write_json(payload, args.json)
     if args.csv:
@@ -234,6 +240,62 @@ def _cmd_range_test(args: argparse.Namespace) -> int:
                    ((repr(float(a)), repr(float(b)), repr(float(c)))
                     for a, b, c in zip(result.lrs, result.losses, result.smoothed)))
     return 0
+
+
+def _json_num(v):
+    import math as _math
+
+    return float(v) if v is not None and _math.isfinite(v) else None
+
+
+def _validate(args: argparse.Namespace, session, suggestions: dict, out) -> dict:
+    """--validate BUDGET: the validated recommendation for a BUDGET-step training, printed; its JSON keys."""
+    from .engine import lr_finder
+
+    try:
+        v = lr_finder.validated_recommendation(
+            session.model, session.train, session.initial_params, suggestions, args.validate,
+            val_ds=session.val, seed=args.seed, batch_size=args.batch_size, optimizer=args.optimizer,
+            optimizer_params=session.config.optimizer_params)
+    except lr_finder.ConfigError as exc:
+        print(f"validate: {exc}; recommended_validated is unset", file=out)
+        return {"recommended_validated": None, "validation": None}
+    on = "held-out" if session.val is not None else "training"
+    n = len(v.lrs)
+    print(f"validated for a {v.budget}-step training: {n} trainings of {v.steps} steps from the same start "
+          f"(seed {args.seed}), {n * v.steps / v.budget:.3g}× the budget; {on} loss:", file=out)
+    for lr, score in zip(v.lrs, v.scores):
+        mark = ("  ← curve-only pick" if v.curve_pick is not None and _math_close(lr, v.curve_pick) else "")
+        mark += "  ← best" if lr == v.best_lr else ""
+        loss = f"{score:.4g}" if score < float("inf") else "diverged"
+        print(f"  lr {_fmt(lr):<10} {loss}{mark}", file=out)
+    if v.best_lr is None:
+        print("  every candidate diverged: recommended_validated is unset", file=out)
+    else:
+        if v.gain is None:
+            than = ""
+        elif v.gain == 1.0:
+            than = ", the curve-only pick itself"
+        elif v.gain == float("inf"):
+            than = ", while the curve-only pick diverged"
+        else:
+            than = f", {v.gain:.2f}× lower {on} loss than the curve-only pick"
+        scaled = (f"; × √({v.steps}/{v.budget}) for the whole budget (a short run's best LR sits higher)"
+                  if v.recommended != v.best_lr else "")
+        print(f"  recommended_validated {_fmt(v.recommended)}: best after {v.steps} steps {_fmt(v.best_lr)}"
+              f"{than}{scaled}", file=out)
+        # only downwards: the highest often wins a short run (and is carried over for that), and going
+        # higher still diverged later in the benchmark
+        if v.at_edge == "lowest":
+            print("  note: the lowest candidate won, so the best LR may be lower still: lower LRs are worth a try",
+                  file=out)
+    return {"recommended_validated": _json_num(v.recommended), "validation": v.to_dict()}
+
+
+def _math_close(a: float, b: float) -> bool:
+    import math as _math
+
+    return _math.isclose(a, b, rel_tol=1e-9)
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -384,6 +446,7 @@ MAIN_EXAMPLES = f"""examples:
 RANGE_TEST_EXAMPLES = f"""examples:
   {PROG} range-test --dataset moons --model mlp --hidden 16,16 --start-lr 1e-7 --end-lr 10 --iters 100
   {PROG} range-test --data my.csv --target label --repeats 5 --json result.json --csv curve.csv
+  {PROG} range-test --dataset digits --model logistic --optimizer adam --validate 2000 --json -
 """
 TRAIN_EXAMPLES = f"""examples:
   {PROG} train --dataset spiral --classes 3 --hidden 32,32 --lr 0.1 --steps 500
@@ -520,7 +583,13 @@ def build_parser() -> argparse.ArgumentParser:
     rt.add_argument("--mode", choices=("exp", "linear"), default="exp",
                     help="how the LR rises: exponential or linear (Smith's original)")
     rt.add_argument("--repeats", type=_count(1), default=1, help="seeds to repeat over for a spread")
-    rt.add_argument("--json", metavar="FILE|-", help="write lrs, losses, smoothed, suggestions, stop_reason")
+    rt.add_argument("--validate", metavar="BUDGET", type=_count(4, 100_000), nargs="?",
+                    const=VALIDATE_BUDGET,
+                    help="also validate for a BUDGET-step training (default %(const)s): recommended times 1/4, "
+                         "1/2, 1, 2, 4, each trained a quarter of BUDGET, the best carried over to BUDGET "
+                         "(recommended_validated)")
+    rt.add_argument("--json", metavar="FILE|-", help="write lrs, losses, smoothed, suggestions, stop_reason"
+                                                     " (and recommended, recommended_validated)")
     rt.add_argument("--csv", metavar="FILE", help="write the curve: lr, loss, smoothed")
     rt.set_defaults(func=_cmd_range_test)
 

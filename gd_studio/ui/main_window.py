@@ -479,6 +479,8 @@ class MainWindow(QMainWindow):
         if isinstance(fw, QAbstractSpinBox):
             fw.interpretText()
             return
+        if self.study.apply_validated():  # "Validate suggestion" ran since the range test
+            return
         lr = self.suggested_lr()
         if lr is None:
             if self.range_test_result is not None:

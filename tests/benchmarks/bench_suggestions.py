@@ -2,7 +2,7 @@
 
     python tests/benchmarks/bench_suggestions.py            # score every rule (seconds; uses the cache)
     python tests/benchmarks/bench_suggestions.py --build    # rebuild the ground truth (~30 s on one core)
-    python tests/benchmarks/bench_suggestions.py --validate # also measure validate_candidates budgets
+    python tests/benchmarks/bench_suggestions.py --validate # also what validated_recommendation buys (~2 min)
     python tests/benchmarks/bench_suggestions.py --torch    # also the PyTorch tasks (needs torch; --build: ~5 min)
     python tests/benchmarks/bench_suggestions.py --cv       # recommended's family and leave-one-task-out
 
@@ -12,8 +12,10 @@ Protocol. Each task is a dataset (standardised, split 75/25 into training and va
 seed), a model with fixed initial weights, an optimizer, a batch size and a training budget (steps).
 
 - Ground truth: constant-LR training from those weights for the budget at every LR of a log grid
-  (8 per decade, 1e-5 … 10^1.5), with 3 data-order seeds; the final validation loss, averaged over the
-  seeds (a diverged run, NaN/inf, counts as infinite). Cached in data/suggestions_ground_truth.json.
+  (8 per decade, 1e-5 … 10^1.5), with 10 data-order seeds (3 for the PyTorch tasks); the final
+  validation loss, averaged over the seeds (a diverged run, NaN/inf, counts as infinite). Cached in
+  data/suggestions_ground_truth.json. (It had 3 seeds at first; the best grid LR re-measured with fresh
+  seeds then scored ~1.02 against it, the size of the margins being compared.)
 - Range tests: the engine's ``range_test`` (1e-7 … 10, 100 steps, exponential) from the same weights
   with 5 data-order seeds (0-4, disjoint from the ground truth's 100-102). They are cheap, so they
   are rerun on every scoring, always with the current engine.
@@ -29,6 +31,13 @@ seed), a model with fixed initial weights, an optimizer, a batch size and a trai
 - Per rule: median regret over all (task, seed) pairs (failures count as infinite regret), the share
   within 20 % of the best (regret ≤ 1.2), failures, and the seed spread: the geometric standard
   deviation of the suggested LR over the 5 seeds (×/÷), median over tasks.
+
+Validated recommendation (``--validate``): lr_finder.validated_recommendation on every range test, at
+shares of the task's budget from 5 % to 100 %, with data-order seeds 7 (and 8) disjoint from both the
+range tests' and the ground truth's, picked on the same validation split the ground truth scores (as a
+user would pick); its floor (the whole grid trained with fresh seeds), the carry-over exponent's
+sensitivity and leave-one-task-out. ``--cv`` adds the curve-only ceiling: every rule times the constant
+that suits it best with hindsight, and the same search left-one-task-out.
 
 Held-out tasks and cross-validation. ``recommended`` was first designed on the DEV tasks only; the
 HELD-OUT ones were fixed in this file before any rule was tuned and are reported separately. Its
@@ -58,7 +67,10 @@ from gd_studio.engine.sampling import BatchSampler  # noqa: E402
 
 CACHE = Path(__file__).resolve().parent / "data" / "suggestions_ground_truth.json"
 GRID = 10 ** np.linspace(-5.0, 1.5, 53)  # 8 per decade
-GT_SEEDS = (100, 101, 102)
+# 10 seeds: with 3, the ground truth's own noise set a floor of ~1.02 on median regret (the best grid LR
+# re-measured with 3 fresh seeds scored 1.021 against it), larger than the margin the target asks about
+GT_SEEDS = tuple(range(100, 110))
+TORCH_GT_SEEDS = (100, 101, 102)  # a PyTorch task's grid takes minutes per seed
 RT_SEEDS = (0, 1, 2, 3, 4)
 RT_KW = dict(start_lr=1e-7, end_lr=10.0, num_iter=100, mode="exp")
 BAND = 1.2
@@ -492,44 +504,166 @@ def cross_validate(cache, with_torch):
     print(f"leave-one-task-out over {len(tasks)} tasks (chosen: {'; '.join(sorted(set(chosen)))}):")
     print(f"  median regret {np.median(r):.2f}, within 20 % {np.mean(r <= BAND) * 100:.0f} %, "
           f"failures {int(np.sum(~np.isfinite(r)))}/{r.size}")
+    curve_only_ceiling(tasks, records, cache, with_torch)
 
 
-def validation_section(cache):
-    """Regret of validate_candidates' pick (recommended × ¼, ½, 1, 2, 4; one seed) at a few budgets."""
-    grid = np.array(cache["grid"])
+def curve_only_ceiling(tasks, records, cache, with_torch):
+    """How far any one-constant curve-only rule gets with hindsight: each rule's LR times the constant
+    (a quarter-octave grid, 1/32 … 32) with the lowest median regret over all tasks, chosen on the very
+    tasks it is scored on (optimistic by construction)."""
+    bases = {"blow-up LR": {n: [b for b, _ in recs] for n, recs in records.items()},
+             "LR at the smoothed minimum": {n: [m for _, m in recs] for n, recs in records.items()}}
+    engine = collect(TASKS, cache)
+    extra = {}
+    if with_torch:
+        for t in TORCH_TASKS:
+            for _, _, sug, ref in torch_records(t):
+                for k, v in list(sug.items()) + list(ref.items()):
+                    extra.setdefault(k, {}).setdefault(t.name, []).append(v)
+    for rule in ("recommended", "steepest", "valley", "max_lr", "fastai minimum", "fastai valley", "fastai slide",
+                 "torch-lr-finder", "Lightning"):
+        bases[rule] = {**engine[rule], **extra.get(rule, {})}
+    consts = 2.0 ** (np.arange(-20, 21) / 4)
+    print(f"curve-only ceiling on {len(tasks)} tasks: each rule × its best constant, chosen with hindsight")
+    best_overall = None
+    regrets = {}  # (rule, c) -> {task: regrets}
+    for name, per_task in bases.items():
+        rows = []
+        for c in consts:
+            picks = {t.name: [None if v is None else v * c for v in per_task[t.name]] for t in tasks}
+            row = score({"r": picks}, tasks, cache)["r"]
+            rows.append((row["median"], -row["band"], row["failures"], c))
+            regrets[(name, c)] = {t.name: score({"r": {t.name: picks[t.name]}}, [t], cache)["r"]["regrets"]
+                                  for t in tasks}
+        med, band, fails, c = min(rows)
+        print(f"  {name:<28} × {c:<7.3g} median {med:.3f}, within 20 % {-band * 100:.0f} %, failures {fails}")
+        if best_overall is None or med < best_overall[0]:
+            best_overall = (med, name, c)
+    print(f"  best: {best_overall[1]} × {best_overall[2]:.3g}, median {best_overall[0]:.3f}")
+    # the honest version of that search: rule and constant chosen on the other tasks (lowest median regret,
+    # no failures), scored on the task left out
+    out_r, chosen = [], []
+    for out in tasks:
+        rest = [t.name for t in tasks if t is not out]
+
+        def crit(key):
+            r = np.concatenate([regrets[key][n] for n in rest])
+            return (int(np.sum(~np.isfinite(r))), float(np.median(r)))
+
+        key = min(regrets, key=crit)
+        chosen.append(f"{key[0]} × {key[1]:.3g}")
+        out_r.extend(regrets[key][out.name])
+    r = np.array(out_r)
+    print(f"  leave-one-task-out (chosen: {'; '.join(sorted(set(chosen)))}): median {np.median(r):.3f}, "
+          f"within 20 % {np.mean(r <= BAND) * 100:.0f} %, failures {int(np.sum(~np.isfinite(r)))}/{r.size}")
+
+
+def _regret(t, lr, cache) -> float:
+    entry = cache["tasks"][t.name]
+    curve = gt_curve(entry)
+    v = loss_at(lr, np.array(cache["grid"]), curve)
+    return math.inf if not math.isfinite(v) or v >= entry["initial_val"] else v / float(np.min(curve))
+
+
+def _row(label, per_task, tasks, extra="", keep=None):
+    if keep is not None:
+        keep[label] = per_task
+    r = np.concatenate([per_task[t.name] for t in tasks])
+    dev = np.concatenate([per_task[t.name] for t in tasks if not t.heldout])
+    held = np.concatenate([per_task[t.name] for t in tasks if t.heldout])
+    print(f"  {label:<40} {np.median(r):>6.3f} {np.mean(r <= BAND) * 100:>5.0f}% "
+          f"{int(np.sum(~np.isfinite(r))):>3}/{r.size:<3} {np.median(dev):>6.3f} {np.median(held):>6.3f}  {extra}")
+    return float(np.median(r))
+
+
+VALIDATION_SEEDS = (7, 8)  # disjoint from the range tests' (0-4) and the ground truth's (100-109)
+
+
+def validation_section(cache, tasks=TASKS):
+    """What lr_finder.validated_recommendation buys: recommended × ¼ … 4, each trained a share of the
+    task's budget from the same start (one data-order seed), the lowest validation loss carried over to
+    the budget by √(share). Scored on the ground truth like the curve-only rules."""
     factors = lr_finder.VALIDATION_FACTORS
-    print(f"\nvalidated recommendation: best of recommended × {factors}, one data-order seed, "
-          "scored on the ground truth")
-    print(f"  {'training per candidate':<26} {'median regret':>13} {'within 20 %':>11} {'failures':>9} "
-          f"{'extra steps':>12}")
-    for frac in (0.0, 0.1, 0.25, 0.5):
-        regrets = []
-        extra = []
-        for t in TASKS:
-            entry = cache["tasks"][t.name]
-            curve = gt_curve(entry)
-            best = float(np.min(curve))
-            model, train, val, p0 = setup(t)
-            ours, _ = curves_for(t)
-            for res in ours:
-                rec = res.suggestions["recommended"]
-                pick = rec
-                if frac and rec is not None:
-                    steps = max(1, int(frac * t.budget))
-                    cands = lr_finder.candidate_lrs(res.suggestions)
-                    v = lr_finder.validate_candidates(model, train, p0, cands, steps=steps, seeds=(7,),
-                                                      val_ds=val, batch_size=t.batch_size,
-                                                      optimizer=t.optimizer, curve_pick=rec)
-                    pick = v.best_lr
-                    extra.append(steps * len(cands) / t.budget)
-                lv = loss_at(pick, grid, curve)
-                bad = not math.isfinite(lv) or lv >= entry["initial_val"]
-                regrets.append(math.inf if bad else lv / best)
-        r = np.array(regrets)
-        label = "none (curve only)" if not frac else f"{frac:.0%} of the budget"
-        cost = "—" if not extra else f"{np.mean(extra):.1f}× budget"
-        print(f"  {label:<26} {np.median(r):>13.2f} {np.mean(r <= BAND) * 100:>10.0f}% "
-              f"{int(np.sum(~np.isfinite(r))):>4}/{r.size:<4} {cost:>12}")
+    anchors = score(collect(tasks, cache), tasks, cache)
+    best_anchor = min(ANCHORS, key=lambda a: anchors[a]["median"])
+    target = 0.9 * anchors[best_anchor]["median"]
+    print(f"\nvalidated recommendation on {len(tasks)} tasks: best of recommended × {factors} after a share of "
+          f"the budget, carried over by share^{lr_finder.BUDGET_EXPONENT}")
+    print(f"  target: median regret ≤ 0.9 × {best_anchor}'s {anchors[best_anchor]['median']:.3f} = {target:.3f}, "
+          f"within 20 % ≥ {anchors[best_anchor]['band'] * 100:.0f} %, no failures")
+    print(f"  {'pick':<40} {'median':>6} {'band':>6} {'fail':>7} {'dev':>6} {'held':>6}  cost (trainings)")
+    curve_only = {t.name: [] for t in tasks}
+    runs = {}  # (share, seed) -> {task: [ValidationResult per range-test seed]}
+    for t in tasks:
+        model, train, val, p0 = setup(t)
+        ours, _ = curves_for(t)
+        for res in ours:
+            curve_only[t.name].append(_regret(t, res.suggestions["recommended"], cache))
+            for share in (0.05, 0.1, 0.25, 0.5, 1.0):
+                for seed in (VALIDATION_SEEDS if share in (0.25, 0.5) else VALIDATION_SEEDS[:1]):
+                    v = lr_finder.validated_recommendation(model, train, p0, res.suggestions, t.budget, val_ds=val,
+                                                           share=share, seed=seed, batch_size=t.batch_size,
+                                                           optimizer=t.optimizer)
+                    runs.setdefault((share, seed), {}).setdefault(t.name, []).append(v)
+    kept: dict = {}
+    _row("curve only (recommended)", curve_only, tasks, "—", kept)
+    n = len(factors)
+    s0 = VALIDATION_SEEDS[0]
+    for share in (0.05, 0.1, 0.25, 0.5, 1.0):
+        got = runs[(share, s0)]
+        plain = {t.name: [_regret(t, v.best_lr, cache) for v in got[t.name]] for t in tasks}
+        carried = {t.name: [_regret(t, v.recommended, cache) for v in got[t.name]] for t in tasks}
+        _row(f"{share:.0%} each, best as is", plain, tasks, f"{n * share:.3g}×", kept)
+        _row(f"{share:.0%} each, carried over (validated)", carried, tasks, f"{n * share:.3g}×", kept)
+    print("  two data-order seeds per candidate (mean loss):")
+    for share in (0.25, 0.5):
+        a, b = runs[(share, VALIDATION_SEEDS[0])], runs[(share, VALIDATION_SEEDS[1])]
+        two = {}
+        for t in tasks:
+            two[t.name] = []
+            for va, vb in zip(a[t.name], b[t.name]):
+                sc = (np.asarray(va.scores) + np.asarray(vb.scores)) / 2
+                k = int(np.argmin(sc))
+                lr = va.lrs[k] if np.isfinite(sc[k]) else va.curve_pick
+                two[t.name].append(_regret(t, lr_finder.budget_lr(lr, va.steps, t.budget), cache))
+        _row(f"{share:.0%} each × 2 seeds, carried over", two, tasks, f"{2 * n * share:.3g}×")
+    print("  the carry-over exponent (fixed at ½ by SGD theory, not fitted), at 25 % each:")
+    got = runs[(0.25, s0)]
+    for alpha in (0.0, 0.25, 0.5, 0.75, 1.0):
+        per = {t.name: [_regret(t, v.best_lr * 0.25 ** alpha if v.best_lr else None, cache) for v in got[t.name]]
+               for t in tasks}
+        _row(f"exponent {alpha}", per, tasks)
+    # leave one task out: the exponent a tuner would fit on the other tasks, scored on the one left out
+    alphas = (0.0, 0.25, 0.5, 0.75, 1.0)
+    per_alpha = {al: {t.name: [_regret(t, v.best_lr * 0.25 ** al if v.best_lr else None, cache)
+                               for v in got[t.name]] for t in tasks} for al in alphas}
+    loto, chosen = [], []
+    for out in tasks:
+        rest = [t for t in tasks if t is not out]
+
+        def crit(al):
+            meds = [np.median(per_alpha[al][t.name]) for t in rest]
+            return float(np.exp(np.mean(np.log(meds)))) if np.isfinite(meds).all() else math.inf
+
+        al = min(alphas, key=crit)
+        chosen.append(al)
+        loto.extend(per_alpha[al][out.name])
+    r = np.array(loto)
+    print(f"  leave-one-task-out fitted exponent (chosen {sorted(set(chosen))}): median {np.median(r):.3f}, "
+          f"within 20 % {np.mean(r <= BAND) * 100:.0f} %, failures {int(np.sum(~np.isfinite(r)))}/{r.size}")
+    print("  the floor: every grid LR trained the whole budget with fresh seeds, the lowest mean validation loss:")
+    fresh = {t.name: [] for t in tasks}
+    for t in tasks:
+        model, train, val, p0 = setup(t)
+        fresh[t.name] = np.array([[train_final_val(model, train, val, p0, t.optimizer, float(lr), t.budget,
+                                                   t.batch_size, seed) for lr in cache["grid"]]
+                                  for seed in (7, 8, 9)])
+    for k in (1, 3):
+        per = {t.name: [_regret(t, cache["grid"][int(np.argmin(fresh[t.name][:k].mean(axis=0)))], cache)]
+               * len(RT_SEEDS) for t in tasks}
+        _row(f"best of all {len(cache['grid'])} grid LRs, {k} seed{'s' * (k > 1)}", per, tasks,
+             f"{len(cache['grid']) * k}×")
+    return kept
 
 
 # -- optional: the same protocol on small PyTorch models --------------------------------------------------
@@ -596,7 +730,7 @@ def _torch_opt(net, name, lr):
     return torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9 if name == "momentum" else 0.0)
 
 
-def _torch_train(t, net, init, train, val, lossf, lr, seed):
+def _torch_train(t, net, init, train, val, lossf, lr, seed, steps=None):
     import torch
 
     net.load_state_dict(init)
@@ -604,7 +738,7 @@ def _torch_train(t, net, init, train, val, lossf, lr, seed):
     X, y = train
     sampler = BatchSampler(X.shape[0], t.batch_size, seed)
     with np.errstate(all="ignore"):
-        for _ in range(t.budget):
+        for _ in range(t.budget if steps is None else steps):
             idx = torch.from_numpy(sampler.next())
             opt.zero_grad()
             loss = lossf(net(X[idx]), y[idx])
@@ -653,14 +787,14 @@ def torch_section(build_missing: bool):
     tasks = cache.setdefault("tasks", {})
     for t in TORCH_TASKS:
         key = hashlib.sha256((json.dumps(asdict(t), sort_keys=True) + torch.__version__
-                              + json.dumps([GRID[0], GRID[-1], GRID.size, GT_SEEDS])).encode()).hexdigest()[:16]
+                              + json.dumps([GRID[0], GRID[-1], GRID.size, TORCH_GT_SEEDS])).encode()).hexdigest()[:16]
         if tasks.get(t.name, {}).get("key") == key:
             continue
         if not build_missing:
             sys.exit(f"torch ground truth missing or stale for {t.name}: run with --torch --build")
         t0 = time.perf_counter()
         net, init, train, val, lossf = _torch_setup(t)
-        vals = [[_torch_train(t, net, init, train, val, lossf, float(lr), s) for lr in GRID] for s in GT_SEEDS]
+        vals = [[_torch_train(t, net, init, train, val, lossf, float(lr), s) for lr in GRID] for s in TORCH_GT_SEEDS]
         net.load_state_dict(init)
         with torch.no_grad():
             initial = float(lossf(net(val[0]), val[1]))
@@ -677,6 +811,33 @@ def torch_section(build_missing: bool):
     print_table(score(picks, TORCH_TASKS, cache), f"PyTorch ({len(TORCH_TASKS)} tasks, torch {torch.__version__}), "
                 f"{len(RT_SEEDS)} range-test seeds each", order)
     return picks, cache
+
+
+def torch_validation_section(cache):
+    """The validated recommendation on the PyTorch tasks: the same candidates, shares and carry-over as
+    lr_finder.validated_recommendation, trained with torch."""
+    print(f"\nvalidated recommendation on the {len(TORCH_TASKS)} PyTorch tasks (one seed)")
+    print(f"  {'pick':<40} {'median':>6} {'band':>6} {'fail':>7}")
+    rows = {"curve only (recommended)": []}
+    for t in TORCH_TASKS:
+        net, init, train, val, lossf = _torch_setup(t)
+        for _, _, sug, _ in torch_records(t):
+            rec = sug["recommended"]
+            rows["curve only (recommended)"].append(_regret(t, rec, cache))
+            for share in (0.25, 0.5):
+                cands = lr_finder.candidate_lrs(sug)
+                steps = max(1, int(round(share * t.budget)))
+                sc = [_torch_train(t, net, init, train, val, lossf, lr, VALIDATION_SEEDS[0], steps) for lr in cands]
+                k = int(np.argmin(sc))
+                best = cands[k] if math.isfinite(sc[k]) else rec
+                rows.setdefault(f"{share:.0%} each, best as is", []).append(_regret(t, best, cache))
+                rows.setdefault(f"{share:.0%} each, carried over (validated)", []).append(
+                    _regret(t, lr_finder.budget_lr(best, steps, t.budget), cache))
+    for label, regrets in rows.items():
+        r = np.array(regrets)
+        print(f"  {label:<40} {np.median(r):>6.3f} {np.mean(r <= BAND) * 100:>5.0f}% "
+              f"{int(np.sum(~np.isfinite(r))):>3}/{r.size:<3}")
+    return rows
 
 
 OURS = ("recommended", "steepest", "valley", "minimum/10", "base_lr", "max_lr")
@@ -696,6 +857,7 @@ def main(argv=None):
     if stale:
         sys.exit(f"ground truth missing or stale for {', '.join(stale)}: run with --build")
     t0 = time.perf_counter()
+    both_table = None
     dev = [t for t in TASKS if not t.heldout]
     held = [t for t in TASKS if t.heldout]
     picks = collect(TASKS, cache, with_extra=args.extra)
@@ -707,7 +869,8 @@ def main(argv=None):
         if torch_available():
             tpicks, tcache = torch_section(build_missing=args.build)
             both = {r: {**picks[r], **tpicks[r]} for r in order if r in picks and r in tpicks}
-            print_table(score(both, list(TASKS) + list(TORCH_TASKS), tcache),
+            both_table = score(both, list(TASKS) + list(TORCH_TASKS), tcache)
+            print_table(both_table,
                         f"all {len(TASKS) + len(TORCH_TASKS)} tasks (engine and PyTorch), "
                         f"{len(RT_SEEDS)} range-test seeds each", order)
         else:
@@ -715,7 +878,18 @@ def main(argv=None):
     if args.cv:
         cross_validate(load_cache(), with_torch=args.torch and torch_available())
     if args.validate:
-        validation_section(cache)
+        kept = validation_section(cache)
+        if both_table is not None:
+            trows = torch_validation_section(load_cache())
+            anchor = min(ANCHORS, key=lambda a: both_table[a]["median"])
+            print(f"\nall {len(TASKS) + len(TORCH_TASKS)} tasks: the validated recommendation against the curve-only "
+                  f"rules; target: median ≤ 0.9 × {anchor}'s {both_table[anchor]['median']:.3f} = "
+                  f"{0.9 * both_table[anchor]['median']:.3f}, within 20 % ≥ {both_table[anchor]['band'] * 100:.0f} %")
+            for label in ("curve only (recommended)", "25% each, carried over (validated)",
+                          "50% each, carried over (validated)"):
+                r = np.concatenate([np.concatenate(list(kept[label].values())), np.array(trows[label])])
+                print(f"  {label:<40} median {np.median(r):.3f}, within 20 % {np.mean(r <= BAND) * 100:.0f} %, "
+                      f"failures {int(np.sum(~np.isfinite(r)))}/{r.size}")
     if args.per_task:
         print("\nmedian regret per task")
         names = [r for r in order if r in picks]

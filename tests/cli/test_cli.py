@@ -98,6 +98,8 @@ def test_suggest_on_a_recorded_curve(tmp_path, capsys):
     (["range-test", "--start-lr", "-1"], "--start-lr"),
     (["range-test", "--start-lr", "1", "--end-lr", "0.1"], "must be above --start-lr"),
     (["range-test", "--hidden", ""], "hidden layer sizes"),
+    (["range-test", "--validate", "2"], "--validate: '2' must be at least 4"),
+    (["range-test", "--validate", "lots"], "--validate: 'lots' is not a whole number"),
     (["train", "--lr", "inf"], "finite"),
     (["train", "--data", "/no/such/file.csv"], "file.csv"),
     (["train", "--dataset", "moons", "--loss", "mse"], "mse is for regression"),
@@ -126,3 +128,30 @@ def test_version():
     done = subprocess.run([sys.executable, "-m", "gd_studio", "--version"], capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 0 and done.stdout.strip() == f"gd-studio {__version__}"
+
+
+def test_range_test_validate_prints_and_writes_both_recommendations(tmp_path, capsys):
+    out = tmp_path / "rt.json"
+    assert main([*RT, "--validate", "80", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    data = json.loads(out.read_text())
+    assert data["recommended"] == data["suggestions"]["recommended"]
+    v = data["validation"]
+    assert v["budget"] == 80 and v["steps"] == 20 and v["curve_pick"] == data["recommended"]
+    assert v["candidates"] == pytest.approx([data["recommended"] * f for f in lr_finder.VALIDATION_FACTORS])
+    # the pick is the engine's, from the CLI's own session (same start, seed, held-out split)
+    cfg = RunConfig(dataset="moons", dataset_params={"n_samples": 200, "noise": 0.2, "seed": 0, "n_classes": 3},
+                    hidden=(16, 16), batch_size=32, seed=0)
+    s = descent.build(cfg)
+    direct = lr_finder.validated_recommendation(s.model, s.train, s.initial_params, data["suggestions"], 80,
+                                                val_ds=s.val, seed=0, batch_size=32)
+    assert data["recommended_validated"] == direct.recommended == pytest.approx(direct.best_lr / 2)
+    assert v["scores"] == direct.scores.tolist()
+    assert "recommended_validated" in text and "5 trainings of 20 steps" in text and "← best" in text
+
+
+def test_range_test_validate_defaults_to_the_train_commands_budget(capsys):
+    assert main([*RT, "--validate", "--json", "-"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["validation"]["budget"] == 500 and data["validation"]["steps"] == 125
+    assert data["recommended_validated"] is not None

@@ -1,6 +1,7 @@
 """Suggestions on hostile curves: noise, outlier batches, huge or NaN tails, end effects, short curves."""
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -9,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gd_studio.engine import datasets, lr_finder, models
+from gd_studio.engine.errors import ConfigError
 
 X = np.linspace(-7.0, 1.0, 100)  # log10 lr of the default exponential range test
 LRS = 10**X
@@ -316,3 +318,58 @@ def test_a_saved_result_that_stopped_on_nan_keeps_its_recommendation():
     grid = lr_finder.lr_grid(d["start_lr"], d["end_lr"], d["num_iter"], d["mode"])
     assert lr_finder.blowup_start(back.losses) == 60
     assert back.suggestions["recommended"] == pytest.approx(grid[60] / lr_finder.RECOMMENDED_BLOWUP_DIVISOR)
+
+
+def test_budget_lr_carries_a_short_runs_best_lr_over_to_the_budget_by_a_square_root():
+    assert lr_finder.budget_lr(0.4, 100, 400) == pytest.approx(0.2)  # a quarter of the budget: ½×
+    assert lr_finder.budget_lr(0.4, 10, 1000) == pytest.approx(0.04)
+    # never raised: no budget, or one no longer than the trial, keeps the trial's LR
+    assert lr_finder.budget_lr(0.4, 100, None) == 0.4 and lr_finder.budget_lr(0.4, 100, 50) == 0.4
+
+
+def test_validated_recommendation_trains_a_quarter_of_the_budget_and_carries_the_winner_over():
+    m, train, val, p0 = _moons()
+    sugg = {"recommended": 0.2, "steepest": 0.05}
+    a = lr_finder.validated_recommendation(m, train, p0, sugg, 160, val_ds=val, seed=3)
+    b = lr_finder.validated_recommendation(m, train, p0, sugg, 160, val_ds=val, seed=3)
+    assert np.array_equal(a.losses, b.losses) and a.recommended == b.recommended  # bit-identical
+    assert a.lrs == tuple(lr_finder.candidate_lrs(sugg)) and a.steps == 40 and a.seeds == (3,)
+    assert a.budget == 160 and a.curve_pick == 0.2
+    # the same trainings by hand: validate_candidates at 40 steps, then × √(40/160)
+    direct = lr_finder.validate_candidates(m, train, p0, a.lrs, steps=40, seeds=(3,), val_ds=val, curve_pick=0.2)
+    assert np.array_equal(direct.scores, a.scores) and direct.best_lr == a.best_lr
+    assert a.recommended == pytest.approx(a.best_lr / 2) and direct.recommended == direct.best_lr
+    k = a.lrs.index(0.2)
+    assert a.gain == pytest.approx(a.scores[k] / a.scores.min())
+    assert "for 160 steps" in a.describe() or a.recommended == a.best_lr
+    d = a.to_dict()
+    json.dumps(d, allow_nan=False)
+    assert d["recommended"] == a.recommended and d["best_candidate"] == a.best_lr and d["steps"] == 40
+
+
+def test_validated_recommendation_refuses_what_it_cannot_do():
+    m, train, val, p0 = _moons()
+    with pytest.raises(ConfigError, match="no learning rate"):
+        lr_finder.validated_recommendation(m, train, p0, {"recommended": None, "steepest": None}, 100)
+    with pytest.raises(ConfigError, match="share"):
+        lr_finder.validated_recommendation(m, train, p0, {"recommended": 0.1}, 100, share=0.0)
+    with pytest.raises(ConfigError, match="budget"):
+        lr_finder.validate_candidates(m, train, p0, [0.1], steps=50, budget=20)  # a budget below the trial
+    # a candidate that diverges (least squares at lr 1e3) is a None in the JSON, not NaN/inf
+    ds, _, _ = datasets.standardize(datasets.make("line", n_samples=100, noise=0.5, seed=0))
+    lin = models.make("linear", 1, 1)
+    r = lr_finder.validate_candidates(lin, ds, lin.init_params(0), [0.1, 1e3], steps=60, budget=240)
+    d = r.to_dict()
+    json.dumps(d, allow_nan=False)
+    assert d["losses"][1] == [None] and d["scores"][1] is None
+    assert r.best_lr == 0.1 and r.recommended == pytest.approx(0.05)
+
+
+def test_validation_says_when_the_winner_is_the_end_of_the_candidates():
+    m, train, val, p0 = _moons()
+    low = lr_finder.validate_candidates(m, train, p0, [0.3, 30.0, 300.0], steps=30, val_ds=val)
+    assert low.best_lr == 0.3 and low.at_edge == "lowest" and low.to_dict()["at_edge"] == "lowest"
+    high = lr_finder.validate_candidates(m, train, p0, [1e-4, 1e-3, 0.3], steps=30, val_ds=val)
+    assert high.best_lr == 0.3 and high.at_edge == "highest"
+    mid = lr_finder.validate_candidates(m, train, p0, [1e-4, 0.3, 300.0], steps=30, val_ds=val)
+    assert mid.best_lr == 0.3 and mid.at_edge is None

@@ -121,6 +121,18 @@ def test_validate_suggestion_trains_the_candidates_picks_the_best_and_applies_it
     w.actionStep.trigger()
     qtbot.waitUntil(lambda: w.step_count == 1, timeout=5000)
     assert w.last_snapshot.history.lr[-1] == pytest.approx(pick.best_lr)
+    # Enter now applies the validated pick, not the curve-only one, even after the LR was changed by hand
+    w.set_lr(0.0123)
+    w.step_view.setFocus()
+    w.actionUseSuggestedLr.trigger()
+    assert w.config().lr == pytest.approx(pick.best_lr)
+    assert "validated pick" in w.banner.text()
+    # until a new range test: then Enter takes that curve's recommendation again
+    again = _range_test(w, qtbot)
+    w.step_view.setFocus()
+    w.actionUseSuggestedLr.trigger()
+    assert w.config().lr == pytest.approx(again.suggestions["recommended"])
+    assert "recommended suggestion" in w.banner.text()
 
 
 def test_candidate_runs_surround_recommended_and_include_steepest():

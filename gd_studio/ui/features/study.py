@@ -32,6 +32,8 @@ class Study(QObject):
         super().__init__(window)
         self.w = window
         self._start_after_config = False
+        # (lr, sentence) of the last validated pick: Enter applies it until a new range test or configuration
+        self._validated: tuple[float, str] | None = None
         self._jumps_seen = 0
         self._shown_at = 0.0
         self._make_actions()
@@ -190,6 +192,7 @@ class Study(QObject):
         self.narration.show_narration(extra.get("narration"))
 
     def _on_configured(self, info) -> None:
+        self._validated = None
         self.narration.clear()
         self.timeline.clear()
         self.actionValidateSuggestion.setEnabled(self.w.range_test_result is not None and not self.validating)
@@ -285,9 +288,10 @@ class Study(QObject):
             text = self.pick_text(pick, outcome.steps)
             self.validation.verdicts.setText(self.validation.verdicts.text() + "\n" + text)
             if best is not None:
+                self._validated = (float(best), text)
                 self.w.set_lr(best)
                 self.w.show_message(f"Validated {len(outcome.runs)} learning rates in {outcome.seconds:.1f} s. "
-                                    f"{text} The run now uses it.", "info", 10)
+                                    f"{text} The run now uses it, and Enter applies it.", "info", 10)
             else:
                 self.w.show_message(f"{text} The learning rate is unchanged.", "warning", 10)
         else:
@@ -318,7 +322,17 @@ class Study(QObject):
         self.markers.set_shown(on)
         self.w.lr_view._declutter()
 
+    def apply_validated(self) -> bool:
+        """Enter after a validation: the validated pick, not the curve-only one. False when there is none."""
+        if self._validated is None:
+            return False
+        lr, text = self._validated
+        self.w.set_lr(lr)
+        self.w.show_message(f"Learning rate set to the validated pick {fmt_lr(lr)}. {text}", "info", 8)
+        return True
+
     def _on_range_test(self, result) -> None:
+        self._validated = None  # a new curve: Enter takes its recommendation again
         sugg = dict(getattr(result, "suggestions", None) or {})
         ok = self.markers.set_bounds(sugg.get("base_lr"), sugg.get("max_lr"))
         self.w.lr_view._declutter()
