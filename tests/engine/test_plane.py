@@ -74,7 +74,7 @@ def test_plane_chunks_agree_with_one_piece(monkeypatch):
     whole = landscape.plane(m, p, X, y, d1, d2, a, a)
     e1, e2 = landscape.weight_direction(m, "W1[0,0]"), landscape.weight_direction(m, "W1[2,4]")
     pair = landscape.plane(m, p, X, y, e1, e2, a, a)
-    monkeypatch.setattr(landscape, "_PLANE_CHUNK_ELEMENTS", 7)
+    monkeypatch.setattr(landscape, "_PLANE_CHUNK_BYTES", 7 * 8)
     np.testing.assert_allclose(landscape.plane(m, p, X, y, d1, d2, a, a), whole, rtol=1e-14)
     np.testing.assert_allclose(landscape.plane(m, p, X, y, e1, e2, a, a), pair, rtol=1e-14)
 
