@@ -81,12 +81,14 @@ def case(hidden, n_samples, target_ms) -> None:
                 print(f"  reference: naive loop of model.loss, CPU {naive * 1e3:8.1f} ms")
             w32, c32 = timed(lambda: pl.surface(model, X, y, alphas, betas, precision="float32"))
             w64, c64 = timed(lambda: pl.surface(model, X, y, alphas, betas), repeats=3)
-        wmt, cmt = timed(lambda: pl.surface(model, X, y, alphas, betas, precision="float32"))
+        # default threads: a loaded machine makes OpenBLAS's threads wait on each other, so only three runs
+        wmt, cmt = timed(lambda: pl.surface(model, X, y, alphas, betas, precision="float32"), repeats=3)
         z64 = pl.surface(model, X, y, alphas, betas)
         z32 = pl.surface(model, X, y, alphas, betas, precision="float32")
         gap = float(np.min(np.diff(landscape.contour_levels(z64, n=12, log=True))))
         err = float(np.max(np.abs(z32 - z64)))
-        verdict = "ok" if w32 * 1e3 < target_ms else "OVER"
+        # CPU time is what the grid costs an idle core; wall time adds the waits of a shared machine
+        verdict = f"CPU {'ok' if c32 * 1e3 < target_ms else 'OVER'}, wall {'ok' if w32 * 1e3 < target_ms else 'OVER'}"
         print(f"  {name}")
         print(f"    float32, 1 thread   wall {w32 * 1e3:7.1f} ms  CPU {c32 * 1e3:7.1f} ms  "
               f"{naive / c32:5.1f}× the naive loop  [{verdict}]")
