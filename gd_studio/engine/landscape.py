@@ -241,7 +241,7 @@ def _mean_loss_cols(model: Model, cols: list, y: np.ndarray) -> np.ndarray:
     """Mean loss over the last axis (samples) from the raw outputs given column by column, each (m, n).
 
     model.per_sample_loss's formulas, written column by column (NumPy handles a short last axis slowly,
-    and each column is contiguous), overwriting the columns as it goes.
+    and each column's samples are contiguous), overwriting the columns as it goes.
     """
     k = len(cols)
     if model.task == "regression":
@@ -382,8 +382,7 @@ def _dense_plane(model, p, X, y, d1, d2, alphas, betas):
             out[s:s + c.shape[0]] = _mean_loss_cols(model, cols, y)
         return out.reshape(shape)
     # the first moved layer's pre-activation Z0 + α·U + β·V for a chunk of points, samples along the last
-    # axis (see _forward_loss): one product with ≤ 3 rows
-    # with a row of ones under them, for the next layer's bias (_forward_loss)
+    # axis and a row of ones under it for the next layer's bias (see _forward_loss): one product with ≤ 3 rows
     blocks = [np.concatenate([parts[r].T, np.full((1, n), 1.0 if r == 0 else 0.0, dtype=p.dtype)]) for r in rows]
     S = np.stack([block.ravel() for block in blocks])
     above = _above(layers[first + 1:])
