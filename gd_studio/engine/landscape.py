@@ -38,9 +38,7 @@ def weight_slice(model: Model, p, X, y, index: int, offsets) -> np.ndarray:
     params = model.unpack(p)
     W, b = params[number]
     a_in = inputs[number]
-    z = a_in @ W
-    if b is not None:
-        z += b
+    z = _affine(a_in, W, b)
     column = z[:, j]
     # how the chosen weight moves column j: z_j + offset·a_i (weight) or z_j + offset (bias)
     step = a_in[:, i] if part == "W" else np.ones(X.shape[0])
@@ -57,9 +55,7 @@ def weight_slice(model: Model, p, X, y, index: int, offsets) -> np.ndarray:
         return out
     a = inputs[number + 1]  # this layer's activation at offset 0
     W_next, b_next = params[number + 1]
-    base = a @ W_next
-    if b_next is not None:
-        base += b_next
+    base = _affine(a, W_next, b_next)
     width = max(w.shape[1] for w, _ in params[number + 1:])
     chunk = max(1, _CHUNK_ELEMENTS // max(1, n * width))
     for start in range(0, offsets.size, chunk):
@@ -70,9 +66,7 @@ def weight_slice(model: Model, p, X, y, index: int, offsets) -> np.ndarray:
         zz = aj[:, :, None] * W_next[j][None, None, :]
         zz += base
         for W_k, b_k in params[number + 2:]:
-            zz = model._act(zz) @ W_k
-            if b_k is not None:
-                zz += b_k
+            zz = _affine(model._act(zz), W_k, b_k)
         out[start:start + off.size] = model.per_sample_loss(zz, y).mean(axis=-1)
     return out
 
@@ -153,9 +147,15 @@ def describe_lr(lr: float, curv: float) -> str:
 # ------------------------------------------------------------------------------------------------
 # The loss surface in two dimensions: the loss on a grid in a plane through the weights (issue 14).
 
-# Grid points are evaluated in chunks so the (points, n, width) arrays stay near a few MB: cache-sized
-# pieces run faster than one huge broadcast, and memory stays bounded for big grids.
-_PLANE_CHUNK_ELEMENTS = 1 << 17
+# Grid points are evaluated in chunks whose (points, width, n) arrays are about this size: cache-sized pieces
+# run faster than one huge broadcast (0.5-1 MB ran fastest of 0.5-4 MB on both benchmark networks, float32
+# and float64; 4 MB was 10-60% slower), and memory stays bounded for big grids.
+_PLANE_CHUNK_BYTES = 1 << 20
+
+
+def _chunk_points(dtype, per_point: int) -> int:
+    """Grid points per chunk when each point needs ``per_point`` numbers of ``dtype``."""
+    return max(1, _PLANE_CHUNK_BYTES // (np.dtype(dtype).itemsize * max(1, per_point)))
 
 
 @dataclass(frozen=True)
@@ -189,14 +189,16 @@ def plane(model: Model, p, X, y, d1, d2, alphas, betas, *, precision: str = "flo
     """Loss at ``p + α·d1 + β·d2`` for every α in ``alphas`` and β in ``betas``: shape (len(alphas), len(betas)).
 
     Z[i, j] is the loss at alphas[i], betas[j] (``numpy.meshgrid(..., indexing="ij")`` order). Exact up to
-    rounding against ``model.loss`` at each point, and vectorised: the first layer's pre-activation is
-    affine in (α, β), so it is three products for the whole grid; deeper layers run batched over grid
-    points, with their weights W + α·D1 + β·D2 formed per point only where the directions move them. When
-    d1 and d2 are each a single weight of the same layer, only one or two of that layer's units change,
-    and the grid costs little more than its size (see ``_two_weights``).
+    rounding against ``model.loss`` at each point, and vectorised: every layer's weights are affine in
+    (α, β), W + α·D1 + β·D2, so the first moved layer's pre-activation is Z0 + α·U + β·V for the whole grid
+    (one product with three rows), and each layer above forms its weights per grid point from a stack
+    [W; D1; D2] and runs as a batched product over a chunk of grid points. Layers the directions leave
+    alone are computed once. When d1 and d2 are each a single weight of the same layer, only one or two of
+    that layer's units change, and the grid costs little more than its size (see ``_two_weights``).
 
-    ``precision="float32"`` computes in single precision, 2–4× faster, for a coarse preview while a run is
-    moving (values then agree with ``model.loss`` to about 1e-5 relative, not to rounding).
+    ``precision="float32"`` computes in single precision, 2–4× faster: what the loss-surface view uses (a
+    picture: values agree with ``model.loss`` to about 1e-6 relative, far below the spacing of its contour
+    levels); the default float64 agrees to rounding.
     """
     p, X, y = _as_inputs(model, p, X, y)
     d1 = np.asarray(d1, dtype=np.float64)
@@ -220,114 +222,175 @@ def plane(model: Model, p, X, y, d1, d2, alphas, betas, *, precision: str = "flo
         return np.asarray(single, dtype=np.float64)
 
 
-def _mean_loss(model: Model, z: np.ndarray, y: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
-    """Mean loss over samples from raw outputs z of shape (m, n, k) plus a per-point output bias (m, k):
-    model.per_sample_loss's formulas.
+def _affine(a: np.ndarray, W: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+    """A layer's pre-activation a·W + b (no bias: a·W), for 2-D or stacked inputs: the one place it is formed.
 
-    Everything goes column by column: NumPy handles a short last axis slowly (a max or a bias add over 2
-    outputs cost more than the tanh layer before it), and each column comes out contiguous.
+    Stacked inputs (m, n, fan_in) go through one tall product: matmul would otherwise call BLAS once per
+    item of the stack with the same W.
     """
-    k = z.shape[-1]
-    if bias is None:
-        cols = [z[..., c] for c in range(k)]
+    if a.ndim > 2:
+        z = (a.reshape(-1, a.shape[-1]) @ W).reshape(*a.shape[:-1], W.shape[1])
     else:
-        cols = [z[..., c] + bias[:, c, None] for c in range(k)]
-    return _mean_loss_cols(model, cols, y)
+        z = a @ W
+    if b is not None:
+        z += b
+    return z
 
 
 def _mean_loss_cols(model: Model, cols: list, y: np.ndarray) -> np.ndarray:
-    """Mean loss over the last axis (samples) from the raw outputs given column by column."""
+    """Mean loss over the last axis (samples) from the raw outputs given column by column, each (m, n).
+
+    model.per_sample_loss's formulas, written column by column (NumPy handles a short last axis slowly,
+    and each column's samples are contiguous), overwriting the columns as it goes.
+    """
     k = len(cols)
     if model.task == "regression":
-        diff = cols[0] - y
+        diff = cols[0]
+        diff -= y
         diff *= diff
         return diff.mean(axis=-1)
     top = cols[0].copy()
     for c in cols[1:]:
         np.maximum(top, c, out=top)
-    exps = [np.exp(c - top) for c in cols]
-    total = exps[0].copy()
-    for e in exps[1:]:
-        total += e
     picked = cols[0].copy()  # the true class's output, z_y
     for c in range(1, k):
         np.copyto(picked, cols[c], where=(y == c))
+    exps = cols
+    for e in exps:
+        e -= top
+        np.exp(e, out=e)
+    total = exps[0].copy()
+    for e in exps[1:]:
+        total += e
     if model.loss_name == "cross_entropy":
         picked -= top
-        loss = np.log(total)
+        loss = np.log(total, out=total)
         loss -= picked
         return loss.mean(axis=-1)
     # Σ_c (p_c − t_c)² = Σ_c p_c² − 2 p_y + 1, with p_c = e_c / total
     sq = exps[0] * exps[0]
     for e in exps[1:]:
         sq += e * e
-    true = np.exp(picked - top)
+    picked -= top
+    true = np.exp(picked, out=picked)
     loss = (sq / total - 2.0 * true) / total + 1.0
     return loss.mean(axis=-1)
 
 
+def _moves(D: np.ndarray, e: np.ndarray | None) -> bool:
+    return bool(np.any(D)) or (e is not None and bool(np.any(e)))
+
+
+@dataclass
+class _Above:
+    """A layer above the first moved one, ready for a chunk of grid points: the rows of ``S`` are the layer's
+    [Wᵀ | b] (fan_out × fan_in + 1, flattened) at p and, where the directions move it, along D1 and D2; a
+    grid point's (1, α, β), restricted to ``rows``, combines them into its own weights."""
+
+    fan_in: int
+    fan_out: int
+    rows: list[int]  # which of (1, α, β) this layer depends on; [0]: it does not move
+    S: np.ndarray  # (len(rows), fan_out · (fan_in + 1))
+
+
+def _above(layers) -> list[_Above]:
+    """The _Above specs of (W, b, D1, e1, D2, e2) per layer.
+
+    The bias rides in the product as an extra input column: the activations carry a row of ones
+    (_forward_loss), which costs 1/fan_in more multiplications and saves a pass over every pre-activation.
+    """
+    out = []
+    for W, b, D1, e1, D2, e2 in layers:
+        rows = [0] + [r for r, (D, e) in ((1, (D1, e1)), (2, (D2, e2))) if _moves(D, e)]
+        pairs = ((W, b), (D1, e1), (D2, e2))
+        blocks = []
+        for r in rows:
+            D, e = pairs[r]
+            block = np.zeros((W.shape[1], W.shape[0] + 1), dtype=W.dtype)
+            block[:, :-1] = D.T
+            if e is not None:
+                block[:, -1] = e
+            blocks.append(block.ravel())
+        out.append(_Above(W.shape[0], W.shape[1], rows, np.stack(blocks)))
+    return out
+
+
+def _forward_loss(model: Model, z: np.ndarray, layers: list[_Above], cc: np.ndarray | None,
+                  y: np.ndarray) -> np.ndarray:
+    """Mean loss per grid point from the transposed pre-activations z (m, width + 1, n) of a hidden layer, whose
+    last row is ones (for the next layer's bias), through ``layers`` (those above it, the output last), at the
+    grid points whose (1, α, β) are the rows of cc (m, 3).
+
+    Samples run along the last axis throughout: each layer is [W | b](α, β)ᵀ·[a | 1]ᵀ, a batched product
+    per grid point that BLAS takes contiguous, and each output class comes out as a contiguous (m, n)
+    block for the loss (a tall product with only k columns, or BLAS reading a transposed view, ran 3-6×
+    slower).
+    """
+    m, n = z.shape[0], z.shape[2]
+    for number, spec in enumerate(layers):
+        model._act(z[:, :-1])  # in place; the row of ones stays
+        if len(spec.rows) == 1:
+            Wt = spec.S[0].reshape(spec.fan_out, spec.fan_in + 1)  # the same weights at every point
+        else:
+            # weights differ at every grid point: one small product per point (a batched matmul keeps each in
+            # cache and does a third of the work of one tall product against [W | D1 | D2])
+            Wt = (cc[:, spec.rows] @ spec.S).reshape(m, spec.fan_out, spec.fan_in + 1)
+        if number == len(layers) - 1:
+            z = np.matmul(Wt, z)
+        else:
+            nxt = np.empty((m, spec.fan_out + 1, n), dtype=z.dtype)
+            nxt[:, -1] = 1.0
+            np.matmul(Wt, z, out=nxt[:, :-1])
+            z = nxt
+    return _mean_loss_cols(model, [z[:, c] for c in range(z.shape[1])], y)
+
+
+def _grid_coefficients(alphas: np.ndarray, betas: np.ndarray) -> np.ndarray:
+    """(1, α, β) of every grid point in meshgrid "ij" order: shape (len(alphas)·len(betas), 3)."""
+    cc = np.empty((alphas.size, betas.size, 3), dtype=alphas.dtype)
+    cc[..., 0] = 1.0
+    cc[..., 1] = alphas[:, None]
+    cc[..., 2] = betas[None, :]
+    return cc.reshape(-1, 3)
+
+
 def _dense_plane(model, p, X, y, d1, d2, alphas, betas):
     params, dir1, dir2 = model.unpack(p), model.unpack(d1), model.unpack(d2)
+    layers = [(W, b, D1, e1, D2, e2) for (W, b), (D1, e1), (D2, e2) in zip(params, dir1, dir2)]
+    moved = [_moves(D1, e1) or _moves(D2, e2) for _, _, D1, e1, D2, e2 in layers]
+    shape = (alphas.size, betas.size)
+    if not any(moved):
+        return np.full(shape, model.loss(p, X, y))
+    first = moved.index(True)
+    # the layers below the first moved one are the same at every grid point: computed once
+    a_in = X if first == 0 else model.hidden_activations(p, X)[0][first]
     n = X.shape[0]
-    last = len(params) - 1
-
-    def moves(D, e):
-        return bool(np.any(D)) or (e is not None and bool(np.any(e)))
-
-    # first layer: z = X(W + αD1 + βD2) + (b + αe1 + βe2) = (Z0 + αU) + βV; on a product grid the
-    # α part and the β part are formed once per grid line, and each point costs one addition
-    (W, b), (D1, e1), (D2, e2) = params[0], dir1[0], dir2[0]
-    Z0 = X @ W
-    if b is not None:
-        Z0 += b
-    U = X @ D1 + (e1 if e1 is not None else 0.0) if moves(D1, e1) else np.zeros_like(Z0)
-    V = X @ D2 + (e2 if e2 is not None else 0.0) if moves(D2, e2) else np.zeros_like(Z0)
-    Za = Z0 + alphas[:, None, None] * U  # (ma, n, h)
-    A, Bg = np.meshgrid(alphas, betas, indexing="ij")
-    Vb = betas[:, None, None] * V  # (mb, n, h)
-    layers = []
-    for number in range(1, last + 1):
-        (W, b), (D1, e1), (D2, e2) = params[number], dir1[number], dir2[number]
-        layers.append((W, b, D1 if moves(D1, e1) else None, D2 if moves(D2, e2) else None,
-                       e1 if e1 is not None and np.any(e1) else None, e2 if e2 is not None and np.any(e2) else None))
-    width = max(W_.shape[1] for W_, _ in params)
-    per_point = max(1, n * width)
-    mb = min(betas.size, max(1, _PLANE_CHUNK_ELEMENTS // per_point))
-    ma = min(alphas.size, max(1, _PLANE_CHUNK_ELEMENTS // (per_point * mb)))
-    out = np.empty((alphas.size, betas.size))
-    for i0 in range(0, alphas.size, ma):
-        i1 = min(alphas.size, i0 + ma)
-        for j0 in range(0, betas.size, mb):
-            j1 = min(betas.size, j0 + mb)
-            z = np.add(Za[i0:i1, None], Vb[None, j0:j1]).reshape(-1, n, Z0.shape[1])
-            a_ = A[i0:i1, j0:j1].ravel()
-            b_ = Bg[i0:i1, j0:j1].ravel()
-            m = a_.size
-            bias = None
-            for W, b, D1, D2, e1, e2 in layers:
-                act = model._act(z)
-                if D1 is not None or D2 is not None:
-                    # this layer's weights differ at every grid point: one small product per point (batched
-                    # matmul keeps each single-threaded and in cache, unlike one tall product with 3× the columns)
-                    Wab = np.empty((m, *W.shape), dtype=W.dtype)
-                    Wab[...] = W
-                    if D1 is not None:
-                        Wab += a_[:, None, None] * D1
-                    if D2 is not None:
-                        Wab += b_[:, None, None] * D2
-                    z = np.matmul(act, Wab)
-                else:
-                    z = np.matmul(act, W)
-                if b is not None:
-                    bias = np.broadcast_to(b, (m, b.size))
-                    if e1 is not None:
-                        bias = bias + a_[:, None] * e1
-                    if e2 is not None:
-                        bias = bias + b_[:, None] * e2
-                    if W is not layers[-1][0]:  # the output layer's bias goes in with the loss, column-wise
-                        z += bias[:, None, :]
-            out[i0:i1, j0:j1] = _mean_loss(model, z, y, bias).reshape(i1 - i0, j1 - j0)
-    return out
+    W, b, D1, e1, D2, e2 = layers[first]
+    rows = [0] + [r for r, (D, e) in ((1, (D1, e1)), (2, (D2, e2))) if _moves(D, e)]
+    parts = [_affine(a_in, *pair) for pair in ((W, b), (D1, e1), (D2, e2))]
+    cc = _grid_coefficients(alphas, betas)
+    out = np.empty(cc.shape[0], dtype=p.dtype)
+    width = max(W_.shape[1] for W_, _ in params[first:])
+    chunk = _chunk_points(p.dtype, n * width)
+    if first == len(layers) - 1:
+        # only the output layer moves: its columns are affine in (α, β), the loss follows directly
+        k = W.shape[1]
+        S = np.stack([parts[r].T for r in rows])  # (rows, k, n)
+        for s in range(0, cc.shape[0], chunk):
+            c = cc[s:s + chunk]
+            cols = [c[:, rows] @ S[:, j] for j in range(k)]
+            out[s:s + c.shape[0]] = _mean_loss_cols(model, cols, y)
+        return out.reshape(shape)
+    # the first moved layer's pre-activation Z0 + α·U + β·V for a chunk of points, samples along the last
+    # axis and a row of ones under it for the next layer's bias (see _forward_loss): one product with ≤ 3 rows
+    blocks = [np.concatenate([parts[r].T, np.full((1, n), 1.0 if r == 0 else 0.0, dtype=p.dtype)]) for r in rows]
+    S = np.stack([block.ravel() for block in blocks])
+    above = _above(layers[first + 1:])
+    for s in range(0, cc.shape[0], chunk):
+        c = cc[s:s + chunk]
+        z = (c[:, rows] @ S).reshape(c.shape[0], W.shape[1] + 1, n)
+        out[s:s + c.shape[0]] = _forward_loss(model, z, above, c, y)
+    return out.reshape(shape)
 
 
 def _single_weight(d: np.ndarray) -> int | None:
@@ -352,11 +415,8 @@ def _two_weights(model, p, X, y, d1, d2, alphas, betas):
     number = l1
     inputs, _ = model.hidden_activations(p, X)
     params = model.unpack(p)
-    W, b = params[number]
     a_in = inputs[number]
-    z = a_in @ W
-    if b is not None:
-        z += b
+    z = _affine(a_in, *params[number])
     n = X.shape[0]
     s1 = (a_in[:, r1] if part1 == "W" else np.ones(n, dtype=a_in.dtype)) * d1[i1]
     s2 = (a_in[:, r2] if part2 == "W" else np.ones(n, dtype=a_in.dtype)) * d2[i2]
@@ -371,9 +431,7 @@ def _two_weights(model, p, X, y, d1, d2, alphas, betas):
         return np.broadcast_to(model.loss_from_columns(cols, y).mean(axis=-1), (alphas.size, betas.size)).copy()
     a = inputs[number + 1]
     W_next, b_next = params[number + 1]
-    base = a @ W_next
-    if b_next is not None:
-        base += b_next
+    base = _affine(a, W_next, b_next)
     # the changes of each moved unit's activation, entering the next layer as rank-one updates
     changes = {c: model._act(col) - a[:, c] for c, col in moved.items()}
     if number + 1 == len(params) - 1:  # the next layer is the output: build its few columns directly
@@ -384,20 +442,40 @@ def _two_weights(model, p, X, y, d1, d2, alphas, betas):
                 col += dc * W_next[c, k]
             cols.append(col)
         return _mean_loss_cols(model, cols, y)
-    width = max(w.shape[1] for w, _ in params[number + 1:])
-    out = np.empty((alphas.size, betas.size))
-    chunk = max(1, _PLANE_CHUNK_ELEMENTS // max(1, n * width * betas.size))
-    for start in range(0, alphas.size, chunk):
-        stop = min(alphas.size, start + chunk)
-        zz = np.broadcast_to(base, (stop - start, betas.size, *base.shape)).copy()
-        for c, dc in changes.items():
-            piece = dc[start:stop] if dc.shape[0] > 1 else dc
-            zz += piece[..., None] * W_next[c]
-        for W_k, b_k in params[number + 2:]:
-            zz = model._act(zz) @ W_k
-            if b_k is not None:
-                zz += b_k
-        out[start:stop] = _mean_loss(model, zz, y)
+    above = _above([(W_k, b_k, None, None, None, None) for W_k, b_k in params[number + 2:]])
+    # base + Σ_c Δa_c ⊗ W_next[c], transposed (samples last, see _forward_loss): the changes that depend on β
+    # only are added once, the one that depends on α (or on both, when the two weights feed one unit) per
+    # block of grid points, into the block's buffer
+    fixed = base.T[None]  # (1, width, n)
+    moving = None
+    for c, dc in changes.items():
+        if dc.shape[0] == 1:
+            fixed = fixed + W_next[c][None, :, None] * dc[0][:, None, :]  # (mb or 1, width, n)
+        else:
+            moving = (dc, W_next[c][:, None])
+    width = base.shape[1]
+    na, nb = alphas.size, betas.size
+    out = np.empty((na, nb), dtype=p.dtype)
+    chunk = _chunk_points(p.dtype, n * max(w.shape[1] for w, _ in params[number + 1:]))
+    # blocks of whole grid rows when a row fits in a chunk (small grids: few calls), else pieces of one row
+    if chunk >= nb:
+        blocks = [(i0, min(na, i0 + chunk // nb), 0, nb) for i0 in range(0, na, chunk // nb)]
+    else:
+        blocks = [(i, i + 1, j0, min(nb, j0 + chunk)) for i in range(na) for j0 in range(0, nb, chunk)]
+    for i0, i1, j0, j1 in blocks:
+        buf = np.empty((i1 - i0, j1 - j0, width + 1, n), dtype=base.dtype)
+        buf[:, :, -1] = 1.0  # the row of ones for the next layer's bias (_forward_loss)
+        zz = buf[:, :, :-1]
+        part = fixed[j0:j1] if fixed.shape[0] > 1 else fixed
+        if moving is None:
+            zz[...] = part
+        else:
+            dc, w_col = moving  # dc: (na, nb or 1, n)
+            rows = dc[i0:i1, j0:j1] if dc.shape[1] > 1 else dc[i0:i1]
+            np.multiply(w_col, rows[:, :, None, :], out=zz)
+            zz += part
+        m = (i1 - i0) * (j1 - j0)
+        out[i0:i1, j0:j1] = _forward_loss(model, buf.reshape(m, width + 1, n), above, None, y).reshape(i1 - i0, -1)
     return out
 
 

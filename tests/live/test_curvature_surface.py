@@ -136,10 +136,10 @@ def test_surface_is_finite_ordered_and_the_path_is_the_engines_projection(plane)
     np.testing.assert_allclose(info.path, expected, atol=1e-12)
     assert list(info.path_steps) == list(range(13))
     np.testing.assert_allclose(info.current, pl.project(s.runner.params[None])[0], atol=1e-12)
-    # the grid values are the model's loss at those points
+    # the grid values are the model's loss at those points (computed in float32: a few ulps of it)
     i, j = 3, info.betas.size - 2
     p = pl.point(info.alphas[i], info.betas[j])
-    assert info.values[i, j] == pytest.approx(s.model.loss(p, r.slice_X, r.slice_y), rel=1e-9)
+    assert info.values[i, j] == pytest.approx(s.model.loss(p, r.slice_X, r.slice_y), rel=2e-6)
 
 
 def test_two_weight_model_surface_is_exact_and_the_next_arrow_is_a_plain_step():
@@ -151,9 +151,35 @@ def test_two_weight_model_surface_is_exact_and_the_next_arrow_is_a_plain_step():
     p = s.runner.params
     _, g = s.model.loss_and_grad(p, r.slice_X, r.slice_y)
     np.testing.assert_allclose(info.next_point, -TWO.lr * g, atol=1e-12)  # α, β are the weights' changes
-    for i, j in ((0, 0), (10, 40), (60, 60)):
+    last = info.alphas.size - 1  # the paused grid is as fine as its time budget allows: 61 a side, fewer under load
+    for i, j in ((0, 0), (last // 6, 2 * last // 3), (last, last)):
         q = p + np.array([info.alphas[i], info.betas[j]])
         assert info.values[i, j] == pytest.approx(s.model.loss(q, s.train.X, s.train.y), rel=1e-9)
+
+
+def test_surface_values_are_float32_well_under_a_level_gap_and_float64_when_flat():
+    from gd_studio.live.surface import surface_values
+
+    r, _ = _run(SMALL, 12)
+    s = r.session
+    m, X, y = s.model, r.slice_X, r.slice_y
+    pl = landscape.descent_random_plane(m, s.runner.params, X, y)
+    a = np.linspace(-1.0, 1.0, 21)
+    exact = pl.surface(m, X, y, a, a)
+    shown = surface_values(pl, m, X, y, a, a)
+    assert not np.array_equal(shown, exact)  # single precision ran
+    gap = np.min(np.diff(landscape.contour_levels(exact, n=12, log=True)))
+    assert np.max(np.abs(shown - exact)) < 1e-2 * gap  # invisible in the picture
+    # a patch so small the loss barely changes: float32 rounding would be a sizeable part of the range
+    tiny = a * 1e-6
+    flat = surface_values(pl, m, X, y, tiny, tiny)
+    np.testing.assert_array_equal(flat, pl.surface(m, X, y, tiny, tiny))
+    assert np.ptp(flat) > 0
+    # the exact surface of a two-weight model stays float64
+    r2, _ = _run(TWO, 2)
+    wp = landscape.weights_plane(r2.session.model, r2.session.runner.params, "W1[0,0]", "b1[0]")
+    np.testing.assert_array_equal(surface_values(wp, r2.session.model, r2.slice_X, r2.slice_y, a, a, exact=True),
+                                  wp.surface(r2.session.model, r2.slice_X, r2.slice_y, a, a))
 
 
 def test_surface_stays_finite_during_divergence_and_follows_step_back():
