@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 import time
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QComboBox, QDockWidget, QFileDialog, QFrame,
                                QHBoxLayout, QLabel, QLineEdit, QMainWindow, QSplitter, QToolBar, QToolButton,
@@ -46,7 +46,8 @@ def fitted_size(preferred: tuple[int, int], available: tuple[int, int]) -> tuple
 
 
 class MessageBanner(QFrame):
-    """A non-modal message strip above the views: errors stay until dismissed or replaced, notes fade."""
+    """A non-modal message strip laid over the top of the views (an overlay, not a row of the layout, so a
+    message never moves a plot): errors stay until dismissed or replaced, notes fade."""
 
     STYLES = {
         "error": "background:#FBE3D6; color:#5A1E00; border:2px solid #D55E00;",
@@ -71,6 +72,7 @@ class MessageBanner(QFrame):
         close.setAutoRaise(True)
         close.setToolTip("Dismiss")
         close.clicked.connect(self.hide)
+        self.close_button = close
         lay.addWidget(self.label, 1)
         lay.addWidget(close)
         self.kind = "info"
@@ -84,6 +86,7 @@ class MessageBanner(QFrame):
         self.setStyleSheet(f"QFrame#messageBanner {{{self.STYLES.get(kind, self.STYLES['info'])}}}")
         self.label.setText(text)
         self.show()
+        self.place()
         if seconds is None:
             seconds = 0 if kind == "error" else 8
         if seconds:
@@ -93,6 +96,30 @@ class MessageBanner(QFrame):
 
     def text(self) -> str:
         return self.label.text()
+
+    def place(self) -> None:
+        """Over the top of the parent (the central widget), its full width, as tall as the wrapped text needs."""
+        host = self.parentWidget()
+        if host is None:
+            return
+        margin = 4
+        width = max(100, host.width() - 2 * margin)
+        m = self.layout().contentsMargins()
+        close = self.close_button.sizeHint()
+        room = width - m.left() - m.right() - self.layout().spacing() - close.width()
+        height = max(self.label.heightForWidth(room), close.height()) + m.top() + m.bottom()
+        self.setGeometry(margin, margin, width, min(height, max(40, host.height() // 2)))
+        self.raise_()
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+        if obj is self.parentWidget() and event.type() == QEvent.Type.Resize and not self.isHidden():
+            self.place()
+        return False
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange and not self.isHidden():
+            self.place()
 
 
 class MainWindow(QMainWindow):
@@ -144,10 +171,13 @@ class MainWindow(QMainWindow):
         cl = QVBoxLayout(central)
         cl.setContentsMargins(4, 4, 4, 4)
         cl.setSpacing(4)
-        self.banner = MessageBanner()
-        cl.addWidget(self.banner)
         cl.addWidget(grid, 1)
         self.setCentralWidget(central)
+        # laid over the views, not in the layout: a message that comes and goes never moves a plot
+        self.banner = MessageBanner()
+        self.banner.setParent(central)
+        self.banner.hide()
+        central.installEventFilter(self.banner)
 
         # -- panel -------------------------------------------------------------------------------
         self.panel = ModelDataPanel()

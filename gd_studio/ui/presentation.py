@@ -246,12 +246,13 @@ class Presentation(QObject):
             self.w.show_message("Presentation mode: F5 or P returns to the normal view, ? lists the keys.", "info", 4)
 
     def _set_compact(self, on: bool, saved: dict | None = None) -> dict:
-        """Presentation mode's layout, so the plots get the height: no toolbars; each view's caption one line on
-        its title's row (elided, the whole text in the tooltip); the compact narration (equation, loss, one line of events)
-        without the timeline bar and the dock's title (← → and Back still step); no status bar (the narration
-        says the step, the LR and the loss); the menu bar at the normal size (for the lecturer, not the room).
-        Returns what was there, for the way back."""
-        from .views import PRESENTATION_CAPTION_LINES, set_caption_inline
+        """Presentation mode's layout, so the plots get the screen: no toolbars; the scene's views side by side on a
+        landscape screen (stacked on a portrait one), each view's caption wrapped under its title (one line kept, more
+        when its text needs them); the compact narration (equation, loss, one line of events) without the timeline
+        bar and the dock's title (← → and Back still step); no status bar (the narration says the step, the LR and
+        the loss); the menu bar at the normal size (for the lecturer, not the room). Returns what was there, for
+        the way back."""
+        from .views import PRESENTATION_CAPTION_LINES
 
         w = self.w
         views = [w.data_view, w.weight_view, w.lr_view, w.step_view]
@@ -271,7 +272,7 @@ class Presentation(QObject):
                 b.hide()
             for v in views:
                 v.caption.set_lines(PRESENTATION_CAPTION_LINES)
-                set_caption_inline(v.widget, True)
+            self._arrange_views(side_by_side=self._landscape())
             if narration is not None:
                 narration.set_compact(True, 1)
             if timeline is not None:
@@ -282,8 +283,6 @@ class Presentation(QObject):
                     w.resizeDocks([dock], [dock.minimumSizeHint().height()], Qt.Orientation.Vertical)
             w.statusBar().hide()
         elif saved:
-            for v in views:
-                set_caption_inline(v.widget, False)
             for c, lines in saved["lines"]:
                 c.set_lines(lines)
             if narration is not None and saved["narration"] is not None:
@@ -296,6 +295,43 @@ class Presentation(QObject):
             for b, shown in saved.get("toolbars", ()):
                 b.setVisible(shown)
         return before
+
+    def _splitters(self) -> tuple:
+        grid = getattr(self.w, "views_splitter", None)
+        if grid is None:
+            return ()
+        return (grid, *(grid.widget(i) for i in range(grid.count()) if hasattr(grid.widget(i), "orientation")))
+
+    def _splitter_state(self) -> list:
+        return [(sp, sp.orientation(), sp.sizes()) for sp in self._splitters()]
+
+    def _restore_splitters(self, state) -> None:
+        for sp, orientation, sizes in state or ():
+            sp.setOrientation(orientation)
+            sp.setSizes(sizes)
+
+    def _landscape(self) -> bool:
+        screen = self.w.screen() or QApplication.primaryScreen()
+        if screen is None:
+            return True
+        g = screen.availableGeometry()
+        return g.width() >= g.height()
+
+    def _arrange_views(self, side_by_side: bool) -> None:
+        """The scene's two views side by side (a 16:9 projector: each gets the full height, about twice the data
+        area of two stacked strips) or stacked (a portrait screen). The grid's rows become its columns; with every
+        view shown this is still a 2×2 grid."""
+        sps = self._splitters()
+        if not sps:
+            return
+        grid, *rows = sps
+        outer, inner = (Qt.Orientation.Horizontal, Qt.Orientation.Vertical) if side_by_side else \
+            (Qt.Orientation.Vertical, Qt.Orientation.Horizontal)
+        grid.setOrientation(outer)
+        for row in rows:
+            row.setOrientation(inner)
+            row.setSizes([1000] * row.count())
+        grid.setSizes([1000] * grid.count())
 
     def fit_density(self) -> None:
         """The normal view in a short window (1600×1000, a 1366×768 laptop): fewer caption lines and the compact
@@ -643,6 +679,7 @@ def apply_presentation(p: Presentation, scale: float) -> None:
         th.apply_theme(app, PRESENTATION_THEME, scale * before / base if before > 0 else scale)
     p.active = True
     p._saved["step_dock"] = getattr(p, "step_dock_moved", False)
+    p._saved["splitters"] = p._splitter_state()  # before the lecture layout hides views (a hidden one has no size)
     p.apply_views()  # the lecture layout: the scene's views get the screen
     p._place_step_dock(False)  # full width under the plots while presenting
     p._saved["compact"] = p._set_compact(True)
@@ -678,6 +715,11 @@ def remove_presentation(p: Presentation) -> None:
     p._saved = None
     p.restyle()
     p.apply_views()  # the scenario's views again
+    # the grid back to rows, at the sizes it had: after apply_views, as a hidden view's size would be lost
+    splitters = s.get("splitters")
+    p._restore_splitters(splitters)
+    # and again once the re-shown views' deferred layout requests have run (they hand out sizes of their own)
+    QTimer.singleShot(0, lambda: p._restore_splitters(splitters) if not p.active else None)
     if s.get("step_dock"):
         p._place_step_dock(True)  # back in the column it was in
 

@@ -50,14 +50,21 @@ class NarrationPanel(QFrame):
             lab.setTextFormat(Qt.TextFormat.PlainText)
             lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             lab.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-            if lab is self.loss:
-                row = QHBoxLayout()
+            if lab is self.equation:
+                # compact and wide (presentation mode): the loss joins the equation's row, one line fewer
+                self._equation_row = QHBoxLayout()
+                self._equation_row.setSpacing(24)
+                self._equation_row.addWidget(lab, 3)
+                lay.addLayout(self._equation_row)
+            elif lab is self.loss:
+                self._loss_row = row = QHBoxLayout()
                 row.setSpacing(12)
                 row.addWidget(lab, 1)
                 row.addWidget(self.step_tag)
                 lay.addLayout(row)
             else:
                 lay.addWidget(lab)
+        self._one_row = False
         lay.addStretch(1)
         self.data: dict | None = None
 
@@ -81,8 +88,20 @@ class NarrationPanel(QFrame):
 
         self._fit_heights()
 
+    def _place_loss(self) -> None:
+        one_row = self.compact and not self.narrow
+        if one_row == self._one_row:
+            return
+        self._one_row = one_row
+        src, dst = (self._loss_row, self._equation_row) if one_row else (self._equation_row, self._loss_row)
+        for lab, stretch in ((self.loss, 2), (self.step_tag, 0)):
+            src.removeWidget(lab)
+            dst.addWidget(lab, stretch)
+
     def _fit_heights(self) -> None:
         # fixed heights: new text must not re-layout (and so repaint) the whole window while running
+        if hasattr(self, "_loss_row"):
+            self._place_loss()
         wrap = 3 if self.narrow else 1
         for lab in (self.equation, self.loss):
             lab.setWordWrap(self.narrow)
