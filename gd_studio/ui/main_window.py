@@ -304,8 +304,7 @@ class MainWindow(QMainWindow):
         # three toolbars, not one: on a narrow screen (1280 px, large fonts) they wrap onto a second row
         # (_wrap_toolbars) instead of hiding Validate, Train cyclical and the speed behind an overflow arrow
         f = QFont(self.font())
-        f.setPointSizeF(f.pointSizeF() * 1.1)
-        f.setBold(True)
+        f.setBold(True)  # bold at the normal size: the two bars fit one row at 1280 px (a row is a plot's height)
 
         def toolbar(title: str, name: str) -> QToolBar:
             bar = QToolBar(title)
@@ -333,6 +332,10 @@ class MainWindow(QMainWindow):
         self.speed.currentIndexChanged.connect(self._speed_changed)
         self.speed.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         sb.addWidget(self.speed)
+        # the speed sits at the right of the menu bar, which has the room: one toolbar row fewer on a 720p screen
+        self.removeToolBar(sb)
+        self.menuBar().setCornerWidget(sb, Qt.Corner.TopRightCorner)
+        sb.show()
         self.toolbars = [self.toolbar, self.compare_toolbar, self.speed_toolbar]
         self.actionCancel.setEnabled(False)
         self.actionUseSuggestedLr.setEnabled(True)
@@ -733,7 +736,8 @@ class MainWindow(QMainWindow):
 
     def _wrap_toolbars(self) -> None:
         """Put the toolbars on as many rows as the window's width needs: each fits whole, none overflows."""
-        bars = [b for b in getattr(self, "toolbars", ()) if not b.isHidden() or not self.isVisible()]
+        bars = [b for b in getattr(self, "toolbars", ()) if (not b.isHidden() or not self.isVisible())
+                and self.toolBarArea(b) != Qt.ToolBarArea.NoToolBarArea]
         if not bars:
             return
         room = self.width() - 8

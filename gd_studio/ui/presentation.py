@@ -31,7 +31,7 @@ SCALE_CHOICES = (1.5, 2.0, 2.5)
 REFERENCE_SCREEN_HEIGHT = 1080  # the presentation scale the user picks is for a screen this high
 # the normal view in shorter windows (or on shorter screens) gives the plots the height: (window height below,
 # view caption lines, scenario caption lines under its title, narration events lines or None for the full panel)
-DENSITIES = ((None, 3, 3, None), (1050, 2, 2, 2), (820, 2, 1, 1))
+DENSITIES = ((None, 3, 3, None), (1050, 2, 2, 2), (820, 1, 1, 1))
 
 # scenes the plots' series take from theme.py: (view attribute, item attribute, series index, symbols)
 _SERIES = (("step_view", "train", 0, False), ("step_view", "val", 1, True), ("step_view", "lr_curve", 2, False),
@@ -367,6 +367,7 @@ class Presentation(QObject):
         A dock the user placed elsewhere (floating, right) stays where it is."""
         w = self.w
         dock = getattr(getattr(w, "study", None), "dock", None)
+        self._place_scenario_caption(short)
         if dock is None or dock.isFloating():
             return
         area = w.dockWidgetArea(dock)
@@ -385,6 +386,39 @@ class Presentation(QObject):
                 w.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
             self.step_dock_moved = False
             self._narrow_step_dock(False)
+
+    def _place_scenario_caption(self, in_column: bool) -> None:
+        """On a short screen the scenario's caption goes to the top of the step-by-step dock in the left column
+        (wrapped there, the panel above scrolls), so the views keep their height (≥ 200 px per plot at 1280×720 with
+        the panel shown); above the views again otherwise."""
+        w = self.w
+        cap = getattr(getattr(w, "scenarios", None), "caption", None)
+        box = getattr(getattr(getattr(w, "study", None), "dock", None), "widget", lambda: None)()
+        central = w.centralWidget().layout() if w.centralWidget() is not None else None
+        if cap is None or box is None or box.layout() is None or central is None:
+            return
+        target = box.layout() if in_column else central
+        if target.indexOf(cap) < 0:
+            hidden = cap.isHidden()
+            (central if in_column else box.layout()).removeWidget(cap)
+            target.insertWidget(0, cap)
+            cap.setVisible(not hidden)
+        self.fit_scenario_caption()
+
+    def fit_scenario_caption(self) -> None:
+        """In the column the dock must give the caption every line its text wraps to (a dock's layout does not
+        ask heightForWidth by itself): its minimum height is set from the column's width."""
+        w = self.w
+        cap = getattr(getattr(w, "scenarios", None), "caption", None)
+        box = getattr(getattr(getattr(w, "study", None), "dock", None), "widget", lambda: None)()
+        if cap is None:
+            return
+        if box is not None and box.layout() is not None and box.layout().indexOf(cap) >= 0:
+            m = box.layout().contentsMargins()
+            width = max(box.width(), w.dock.width(), 200) - m.left() - m.right()
+            cap.setMinimumHeight(cap.heightForWidth(width) if cap.text() else 0)
+        else:
+            cap.setMinimumHeight(0)
 
     def narrow_docks(self, size=None, grown_only: bool = False) -> None:
         """The left column at the panel's width (QMainWindow gives a moved dock the bottom area's width), and the

@@ -297,12 +297,18 @@ class ScenarioController(QObject):
             end = body.find(". ")
             body = body[: end + 1] if 0 < end < 220 else body
             if body and s.title:
-                self.caption.setText(f"<b>{html.escape(s.title + ' — ')}</b>{html.escape(body)}")
+                self._set_caption_text(f"<b>{html.escape(s.title + ' — ')}</b>{html.escape(body)}")
                 return
         text = f"<b>{title}</b>"
         if body:
             text += "<br>" + html.escape(body)
+        self._set_caption_text(text)
+
+    def _set_caption_text(self, text: str) -> None:
         self.caption.setText(text)
+        fit = getattr(getattr(self.w, "presentation", None), "fit_scenario_caption", None)
+        if fit is not None:
+            fit()  # in the left column (short screens) its dock gives it the lines it wraps to
 
     def refresh_caption(self, *_) -> None:
         if self.current is not None and not self.caption.isHidden():
