@@ -765,8 +765,10 @@ class MainWindow(QMainWindow):
             # dock sizes set before the first show are only hints: once laid out, shrink back into the screen
             QTimer.singleShot(0, self._fit_after_show)
             QTimer.singleShot(150, self._fit_after_show)  # after the docks' own deferred layout
+            QTimer.singleShot(700, self._frame_on_screen)  # the window manager frames it late (its title bar)
 
     def _fit_after_show(self) -> None:
+        self._frame_on_screen()
         # only the size the first show's layout gave: a size someone set since (a user, a test) is theirs
         if self.isMaximized() or self.isFullScreen() or self._closing or self.size() != self._size_at_show:
             return
@@ -780,6 +782,21 @@ class MainWindow(QMainWindow):
             if p is not None:
                 p.narrow_docks()
             self.resize(*want)
+
+    def _frame_on_screen(self) -> None:
+        """Once the window manager has framed the window, move it so the frame (title bar included) lies on the
+        available area: placed before it was framed, openbox put the title bar above a 720p screen's top edge."""
+        if self.isMaximized() or self.isFullScreen() or self._closing or not self.isVisible():
+            return
+        screen = self.screen()
+        frame = self.frameGeometry()
+        if screen is None or frame.height() <= self.height():  # not framed (yet, or ever: offscreen)
+            return
+        avail = screen.availableGeometry()
+        x = min(max(frame.x(), avail.x()), max(avail.x(), avail.right() + 1 - frame.width()))
+        y = min(max(frame.y(), avail.y()), max(avail.y(), avail.bottom() + 1 - frame.height()))
+        if (x, y) != (frame.x(), frame.y()):
+            self.move(x, y)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)

@@ -205,7 +205,9 @@ class Presentation(QObject):
     def restyle(self) -> None:
         """Give every view the current theme and scale (theme.py's pens, fonts, legends; exact on return)."""
         t = th.get_theme(PRESENTATION_THEME if self.active else self.theme_name)
-        scale = self.scale if self.active else self.normal_scale
+        # presenting: the scale the screen's height gave (screen_scale), the same as the app font's, so a 720p
+        # projector's tick labels are not 1.5× its text
+        scale = getattr(self, "active_scale", self.scale) if self.active else self.normal_scale
         if not self._marked:
             # the main series take their pens (colour + dash + marker) from theme.py's Okabe–Ito series
             for view, item, i, symbols in _SERIES:
@@ -269,7 +271,8 @@ class Presentation(QObject):
             # the room reads plots, not buttons: the lecturer drives by keys (? lists them) and the menus,
             # and toolbars at the projector's font size would take two rows of the plots' height
             for b in getattr(w, "toolbars", ()):
-                b.hide()
+                if w.toolBarArea(b) != Qt.ToolBarArea.NoToolBarArea:  # the menu bar's speed box stays
+                    b.hide()
             for v in views:
                 v.caption.set_lines(PRESENTATION_CAPTION_LINES)
             self._arrange_views(side_by_side=self._landscape())
@@ -645,9 +648,12 @@ def _font_widgets(root, skip) -> list:
     from PySide6.QtWidgets import QMenu, QMenuBar
 
     out = []
+    bars = [b for b in root.findChildren(QMenuBar)] + ([root] if isinstance(root, QMenuBar) else [])
     for x in [root, *root.findChildren(QWidget)]:
         if isinstance(x, (QMenu, QMenuBar)) or x.font().pointSizeF() <= 0:
             continue  # menus stay the lecturer's size; pixel-sized fonts are not ours
+        if any(b.isAncestorOf(x) for b in bars):
+            continue  # so does what sits in the menu bar (the speed box in its corner)
         if any(s is not None and (s is x or s.isAncestorOf(x)) for s in skip):
             continue
         out.append(x)
@@ -695,6 +701,18 @@ def follow_app_font(root, skip=(), trust: bool = False, before_pt: float | None 
     return _follow()
 
 
+def _menu_bar_fonts(w, font: QFont) -> None:
+    """What sits in the menu bar (the speed box in its corner) at the menu bar's size: under the application's
+    style sheet it would keep the size it was first polished with."""
+    corner = w.menuBar().cornerWidget(Qt.Corner.TopRightCorner)
+    if corner is None:
+        return
+    for x in [corner, *corner.findChildren(QWidget)]:
+        f = QFont(font)
+        f.setBold(x is corner or x.font().bold())
+        x.setFont(f)
+
+
 def apply_presentation(p: Presentation, scale: float) -> None:
     """Presentation look at ``scale`` for ``p``'s window: high-contrast theme, app font × scale and every widget's
     font with it, compact layout, panel hidden, maximised. Records what it replaces for remove_presentation."""
@@ -712,12 +730,14 @@ def apply_presentation(p: Presentation, scale: float) -> None:
         base = th.get_theme(PRESENTATION_THEME).base_font_pt
         th.apply_theme(app, PRESENTATION_THEME, scale * before / base if before > 0 else scale)
     p.active = True
+    p.active_scale = scale
     p._saved["step_dock"] = getattr(p, "step_dock_moved", False)
     p._saved["splitters"] = p._splitter_state()  # before the lecture layout hides views (a hidden one has no size)
     p.apply_views()  # the lecture layout: the scene's views get the screen
     p._place_step_dock(False)  # full width under the plots while presenting
     p._saved["compact"] = p._set_compact(True)
     w.menuBar().setFont(QFont(p._saved["font"]))
+    _menu_bar_fonts(w, p._saved["font"])
     w.dock.hide()
     if w.isVisible() and not w.isFullScreen():
         w.showMaximized()
@@ -743,6 +763,7 @@ def remove_presentation(p: Presentation) -> None:
             pg.setConfigOptions(background=s["pg"][0], foreground=s["pg"][1])
     if s:
         w.menuBar().setFont(QFont())  # inherits again, as before
+        _menu_bar_fonts(w, app.font())
         w.dock.setVisible(s["dock"])
         if w.isVisible() and not w.isFullScreen():
             w.setWindowState(s["state"])

@@ -296,6 +296,9 @@ class ScenarioController(QObject):
         if presenting or lines < CAPTION_BODY_LINES:
             end = body.find(". ")
             body = body[: end + 1] if 0 < end < 220 else body
+            colon = body.find(": ")
+            if presenting and len(body) > 120 and 20 <= colon < 120:
+                body = body[:colon] + "."  # on a projector the claim, not its explanation (all in the tooltip)
             if body and s.title:
                 self._set_caption_text(f"<b>{html.escape(s.title + ' — ')}</b>{html.escape(body)}")
                 return
