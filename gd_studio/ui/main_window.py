@@ -108,7 +108,12 @@ class MessageBanner(QFrame):
         close = self.close_button.sizeHint()
         room = width - m.left() - m.right() - self.layout().spacing() - close.width()
         height = max(self.label.heightForWidth(room), close.height()) + m.top() + m.bottom()
-        self.setGeometry(margin, margin, width, min(height, max(40, host.height() // 2)))
+        cap = max(40, host.height() // 2)
+        self.setGeometry(margin, margin, width, min(height, cap))
+        self.layout().activate()
+        short = self.label.heightForWidth(self.label.width()) - self.label.height()
+        if short > 0:  # the label got less width than estimated: the lines it wraps to decide
+            self.setGeometry(margin, margin, width, min(self.height() + short, cap))
         self.raise_()
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
@@ -362,6 +367,7 @@ class MainWindow(QMainWindow):
         self.messages.append((kind, text))
         self.banner.show_message(text, kind, seconds)
         self.messageShown.emit(kind, text)
+        self.banner.place()  # again: the message's font is put back by messageShown's handler
 
     def _on_worker_message(self, text: str) -> None:
         self.show_message(text, "info")
@@ -782,6 +788,20 @@ class MainWindow(QMainWindow):
             if p is not None:
                 p.narrow_docks()
             self.resize(*want)
+
+    def keep_on_screen(self) -> None:
+        """A normal (not maximised) window that a layout change stretched past its screen's available area (the
+        panel coming back after presentation mode) shrinks back into it."""
+        if self.isMaximized() or self.isFullScreen() or self._closing:
+            return
+        screen = self.screen()
+        if screen is None:
+            return
+        avail = screen.availableGeometry()
+        want = fitted_size((self.width(), self.height()), (avail.width(), avail.height()))
+        if (self.width(), self.height()) != want:
+            self.resize(*want)
+        self._frame_on_screen()
 
     def _frame_on_screen(self) -> None:
         """Once the window manager has framed the window, move it so the frame (title bar included) lies on the

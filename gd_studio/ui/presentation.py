@@ -28,6 +28,7 @@ PRESENTATION_KEYS = ("F5", "P")
 PRESENTATION_THEME = "high_contrast"
 SQRT10 = math.sqrt(10.0)
 SCALE_CHOICES = (1.5, 2.0, 2.5)
+PRESENTATION_CAPTION_FONT = 0.8  # presentation mode: a view's caption × the presentation text size
 REFERENCE_SCREEN_HEIGHT = 1080  # the presentation scale the user picks is for a screen this high
 # the normal view in shorter windows (or on shorter screens) gives the plots the height: (window height below,
 # view caption lines, scenario caption lines under its title, narration events lines or None for the full panel)
@@ -275,6 +276,13 @@ class Presentation(QObject):
                     b.hide()
             for v in views:
                 v.caption.set_lines(PRESENTATION_CAPTION_LINES)
+            # a view's caption explains, the room reads the plot: its text a step smaller than the rest (still larger
+            # than in the normal view), so a long one leaves the plot its 40 % of the screen; the scenario's caption
+            # at the presentation text size (1.15× it in the normal view)
+            for c, k in self._smaller_on_projector():
+                f = QFont(c.font())
+                f.setPointSizeF(f.pointSizeF() * k)
+                c.setFont(f)
             self._arrange_views(side_by_side=self._landscape())
             if narration is not None:
                 narration.set_compact(True, 1)
@@ -288,6 +296,12 @@ class Presentation(QObject):
         elif saved:
             for c, lines in saved["lines"]:
                 c.set_lines(lines)
+            for c, _k in self._smaller_on_projector():  # the size it was given, before the app font returns
+                given = c.property("gdStudioGivenPt")
+                if given is not None:
+                    f = QFont(c.font())
+                    f.setPointSizeF(float(given))
+                    c.setFont(f)
             if narration is not None and saved["narration"] is not None:
                 narration.set_compact(*saved["narration"])
             if timeline is not None:
@@ -298,6 +312,20 @@ class Presentation(QObject):
             for b, shown in saved.get("toolbars", ()):
                 b.setVisible(shown)
         return before
+
+    def _smaller_on_projector(self) -> list:
+        w = self.w
+        out = [(v.caption, PRESENTATION_CAPTION_FONT) for v in (w.data_view, w.weight_view, w.lr_view, w.step_view)]
+        cap = getattr(getattr(w, "scenarios", None), "caption", None)
+        if cap is not None:
+            out.append((cap, 1 / 1.15))
+        from PySide6.QtWidgets import QLabel
+
+        for v in (w.data_view, w.weight_view, w.lr_view, w.step_view):
+            title = v.widget.findChild(QLabel, "viewTitle")
+            if title is not None:  # the views' names at the presentation text size (1.15× it in the normal view)
+                out.append((title, 1 / 1.15))
+        return out
 
     def _splitters(self) -> tuple:
         grid = getattr(self.w, "views_splitter", None)
@@ -363,6 +391,7 @@ class Presentation(QObject):
         scenarios = getattr(self.w, "scenarios", None)
         if scenarios is not None:
             scenarios.refresh_caption()
+        self._caption_resized()
 
     def _place_step_dock(self, short: bool) -> None:
         """On a short screen (a 1280×720 projector) the step-by-step dock moves under the model-and-data panel
@@ -389,6 +418,57 @@ class Presentation(QObject):
                 w.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
             self.step_dock_moved = False
             self._narrow_step_dock(False)
+
+    def balance_rows(self) -> None:
+        """On a short screen, the grid's two rows sized so their shortest plots are equally tall: a row whose
+        captions wrap to more lines gets that much more height (at 1280×720 the loss-vs-weight row kept 181 px
+        while the row below had 240). Called when a caption's height changes and when the window is resized."""
+        grid = getattr(self.w, "views_splitter", None)
+        if grid is None or self.active or self.density != len(DENSITIES) - 1 or grid.count() != 2:
+            return
+        if grid.orientation() != Qt.Orientation.Vertical:
+            return
+        rows = [grid.widget(i) for i in range(2)]
+        if any(r.isHidden() for r in rows):
+            return
+        over = []
+        for row in rows:
+            boxes = [row.widget(i) for i in range(row.count()) if not row.widget(i).isHidden()] \
+                if hasattr(row, "count") else [row]
+            plots = [v.plot for v in (self.w.data_view, self.w.weight_view, self.w.lr_view, self.w.step_view)
+                     if any(b is v.widget for b in boxes)]
+            if not plots:
+                return
+            # what each row spends on titles and captions above its shortest plot
+            over.append(max(row.height() - p.height() for p in plots))
+        total = sum(grid.sizes())
+        top = int(round((total + over[0] - over[1]) / 2))
+        top = min(max(top, rows[0].minimumSizeHint().height()), total - rows[1].minimumSizeHint().height())
+        if abs(grid.sizes()[0] - top) > 2:
+            grid.setSizes([top, total - top])
+
+    def _caption_resized(self) -> None:
+        if not getattr(self, "_balance_due", False):
+            self._balance_due = True
+            QTimer.singleShot(0, self._balance_now)
+
+    def _balance_now(self) -> None:
+        self._balance_due = False
+        self.balance_rows()
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+        from PySide6.QtCore import QEvent
+
+        if event.type() == QEvent.Type.Resize and event.size().height() != event.oldSize().height():
+            self._caption_resized()
+        return False
+
+    def watch_captions(self) -> None:
+        for v in (self.w.data_view, self.w.weight_view, self.w.lr_view, self.w.step_view):
+            v.caption.installEventFilter(self)
+        grid = getattr(self.w, "views_splitter", None)
+        if grid is not None:
+            grid.installEventFilter(self)
 
     def _place_scenario_caption(self, in_column: bool) -> None:
         """On a short screen the scenario's caption goes to the top of the step-by-step dock in the left column
@@ -723,18 +803,21 @@ def apply_presentation(p: Presentation, scale: float) -> None:
         "font": QFont(app.font()), "palette": QPalette(app.palette()), "sheet": app.styleSheet(),
         "props": (app.property("gdStudioTheme"), app.property("gdStudioScale")),
         "pg": (pg.getConfigOption("background"), pg.getConfigOption("foreground")),
-        "dock": not w.dock.isHidden(), "state": w.windowState(),
+        "dock": not w.dock.isHidden(), "state": w.windowState(), "geometry": w.normalGeometry(),
     }
+    p._saved["step_dock"] = getattr(p, "step_dock_moved", False)
+    p._saved["splitters"] = p._splitter_state()  # before the lecture layout hides views (a hidden one has no size)
+    # the panel and the left column go first: at the projector's type size their minimum height would stretch
+    # the window past the screen
+    w.dock.hide()
+    p._place_step_dock(False)  # full width under the plots while presenting
     with follow_app_font(w, p._own_font_widgets()):
         # the app font becomes exactly the normal one × the scale (the plots get theme.py's sizes × scale)
         base = th.get_theme(PRESENTATION_THEME).base_font_pt
         th.apply_theme(app, PRESENTATION_THEME, scale * before / base if before > 0 else scale)
     p.active = True
     p.active_scale = scale
-    p._saved["step_dock"] = getattr(p, "step_dock_moved", False)
-    p._saved["splitters"] = p._splitter_state()  # before the lecture layout hides views (a hidden one has no size)
     p.apply_views()  # the lecture layout: the scene's views get the screen
-    p._place_step_dock(False)  # full width under the plots while presenting
     p._saved["compact"] = p._set_compact(True)
     w.menuBar().setFont(QFont(p._saved["font"]))
     _menu_bar_fonts(w, p._saved["font"])
@@ -761,26 +844,38 @@ def remove_presentation(p: Presentation) -> None:
             app.setProperty("gdStudioTheme", s["props"][0])
             app.setProperty("gdStudioScale", s["props"][1])
             pg.setConfigOptions(background=s["pg"][0], foreground=s["pg"][1])
+    # the scenario's views again, and the grid back to rows at the sizes it had (after apply_views: a hidden view's
+    # size would be lost), before the panel comes back: side by side, the views' minimum width plus the panel's
+    # would stretch the window past a 1280-px screen
+    p.apply_views()
+    splitters = s.get("splitters")
+    p._restore_splitters(splitters)
+    if s.get("step_dock"):
+        p._place_step_dock(True)  # back in the column it was in, before the panel: its minimum height is the column's
     if s:
         w.menuBar().setFont(QFont())  # inherits again, as before
         _menu_bar_fonts(w, app.font())
         w.dock.setVisible(s["dock"])
         if w.isVisible() and not w.isFullScreen():
             w.setWindowState(s["state"])
+            if not (s["state"] & (Qt.WindowState.WindowMaximized | Qt.WindowState.WindowFullScreen)) \
+                    and s["geometry"].isValid():
+                # the size it had: entering, the projector-sized layout may have stretched the window before it
+                # was maximised, and that stretched size is what a window manager would restore
+                w.setGeometry(s["geometry"])
     p._saved = None
     p.restyle()
-    p.apply_views()  # the scenario's views again
-    # the grid back to rows, at the sizes it had: after apply_views, as a hidden view's size would be lost
-    splitters = s.get("splitters")
     p._restore_splitters(splitters)
+    keep = getattr(w, "keep_on_screen", None)
+    if keep is not None:
+        keep()
     # and again once the re-shown views' deferred layout requests have run (they hand out sizes of their own)
     QTimer.singleShot(0, lambda: p._restore_splitters(splitters) if not p.active else None)
-    if s.get("step_dock"):
-        p._place_step_dock(True)  # back in the column it was in
 
 
 def install(window) -> Presentation:
     p = Presentation(window)
+    p.watch_captions()  # short screens: the rows follow their captions' heights (balance_rows)
     # a scene changes (a range test starts or ends, another scenario opens): the lecture layout follows
     window.state.busyChanged.connect(p._scene_changed)
     window.state.rangeTestChanged.connect(p._scene_changed)

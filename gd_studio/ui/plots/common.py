@@ -26,7 +26,7 @@ SKY = th.OKABE_ITO["sky_blue"]
 GREY = "#6E6E6E"
 CAPTION_LINES = 3  # a view's caption in the normal view
 PRESENTATION_CAPTION_LINES = 1  # on a projector: the plots keep the room (a longer text still wraps)
-MAX_CAPTION_LINES = 6  # a caption longer than this (never one the app writes) is elided, the rest in its tooltip
+MAX_CAPTION_LINES = 10  # a caption longer than this (never one the app writes) is elided, the rest in its tooltip
 
 
 def plot_font(scale: float = 1.0, bold: bool = False) -> QFont:
@@ -254,11 +254,12 @@ class Caption(QLabel):
     ``lines`` lines of height and grows to the lines its text needs; it shrinks back only when its width, font or
     line count changes, so new text every frame does not re-lay out the window. ``text()`` is the whole text."""
 
-    def __init__(self, text: str = "", lines: int = CAPTION_LINES) -> None:
+    def __init__(self, text: str = "", lines: int = CAPTION_LINES, max_lines: int | None = None) -> None:
         super().__init__()
         self._full = ""
         self._lines = lines
         self._shown_lines = lines
+        self.max_lines = max_lines or MAX_CAPTION_LINES
         self.elided = False
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setWordWrap(False)
@@ -282,6 +283,13 @@ class Caption(QLabel):
             self._fix_height()
             self._layout_text()
 
+    def set_max_lines(self, lines: int) -> None:
+        """The most lines the text wraps to before the last one is elided (the whole text then in the tooltip)."""
+        lines = max(1, int(lines))
+        if lines != self.max_lines:
+            self.max_lines = lines
+            self._refit()
+
     def _fix_height(self) -> None:
         self.setFixedHeight(math.ceil(QFontMetricsF(self.font()).lineSpacing() * self._shown_lines) + 4)
 
@@ -297,8 +305,8 @@ class Caption(QLabel):
 
     def _layout_text(self) -> None:
         width = self.contentsRect().width() - 2
-        shown, cut = elide_lines(self._full, self.font(), width, MAX_CAPTION_LINES)
-        need = max(self._lines, min(MAX_CAPTION_LINES, shown.count("\n") + 1 if shown else 1))
+        shown, cut = elide_lines(self._full, self.font(), width, self.max_lines)
+        need = max(self._lines, min(self.max_lines, shown.count("\n") + 1 if shown else 1))
         if need > self._shown_lines:  # grow to the text (never shrink on new text: no jitter while running)
             self._shown_lines = need
             self._fix_height()
