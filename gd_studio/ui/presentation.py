@@ -500,6 +500,11 @@ class Presentation(QObject):
             m = box.layout().contentsMargins()
             width = max(box.width(), w.dock.width(), 200) - m.left() - m.right()
             cap.setMinimumHeight(cap.heightForWidth(width) if cap.text() else 0)
+            dock = w.study.dock
+            if not dock.isFloating() and w.dockWidgetArea(dock) == Qt.DockWidgetArea.LeftDockWidgetArea:
+                # the step-by-step dock as short as its text allows: the panel above (which scrolls) gets the rest
+                QTimer.singleShot(0, lambda: w.resizeDocks([dock], [dock.minimumSizeHint().height()],
+                                                           Qt.Orientation.Vertical))
         else:
             cap.setMinimumHeight(0)
 

@@ -108,9 +108,10 @@ class NarrationPanel(QFrame):
         # fixed heights: new text must not re-layout (and so repaint) the whole window while running
         if hasattr(self, "_loss_row"):
             self._place_loss()
-        # compact and wide (presentation mode): the events keep their lines, the rest in the tooltip, so the plots
-        # keep 40 % of a 720p screen each; elsewhere they wrap onto up to 4 lines
-        self.events.set_max_lines(self._event_lines if self.compact and not self.narrow else 4)
+        # compact, wide and one line (presentation mode): the events keep their line, the rest in the tooltip, so
+        # the plots keep 40 % of a 720p screen each; elsewhere they wrap onto up to 4 lines
+        one = self.compact and not self.narrow and self._event_lines == 1
+        self.events.set_max_lines(1 if one else 4)
         wrap = 3 if self.narrow else 1
         for lab in (self.equation, self.loss):
             lab.setWordWrap(self.narrow)
