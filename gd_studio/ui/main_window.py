@@ -327,8 +327,15 @@ class MainWindow(QMainWindow):
         for a in (self.actionRangeTest, self.actionUseSuggestedLr, self.actionCancel):
             tb.addAction(a)
         self.compare_toolbar = toolbar("Compare", "compareToolBar")  # features/study.py fills it
-        self.speed_toolbar = sb = toolbar("Speed", "speedToolBar")
-        sb.addWidget(QLabel(" speed "))
+        # the speed sits at the right of the menu bar, which has the room: one toolbar row fewer on a 720p screen.
+        # A plain widget, not a QToolBar: restoring an older saved layout would claim a toolbar of the same name
+        self.speed_toolbar = sb = QWidget()
+        sb.setObjectName("speedBox")
+        sb.setFont(f)
+        row = QHBoxLayout(sb)
+        row.setContentsMargins(6, 0, 4, 0)
+        row.setSpacing(4)
+        row.addWidget(QLabel("speed"))
         self.speed = QComboBox()
         self.speed.setObjectName("speedCombo")
         self.speed.setToolTip("Steps per second while running (slow enough to narrate, or as fast as it goes)")
@@ -336,12 +343,10 @@ class MainWindow(QMainWindow):
             self.speed.addItem(label, value)
         self.speed.currentIndexChanged.connect(self._speed_changed)
         self.speed.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        sb.addWidget(self.speed)
-        # the speed sits at the right of the menu bar, which has the room: one toolbar row fewer on a 720p screen
-        self.removeToolBar(sb)
+        row.addWidget(self.speed)
         self.menuBar().setCornerWidget(sb, Qt.Corner.TopRightCorner)
         sb.show()
-        self.toolbars = [self.toolbar, self.compare_toolbar, self.speed_toolbar]
+        self.toolbars = [self.toolbar, self.compare_toolbar]
         self.actionCancel.setEnabled(False)
         self.actionUseSuggestedLr.setEnabled(True)
 
@@ -742,8 +747,7 @@ class MainWindow(QMainWindow):
 
     def _wrap_toolbars(self) -> None:
         """Put the toolbars on as many rows as the window's width needs: each fits whole, none overflows."""
-        bars = [b for b in getattr(self, "toolbars", ()) if (not b.isHidden() or not self.isVisible())
-                and self.toolBarArea(b) != Qt.ToolBarArea.NoToolBarArea]
+        bars = [b for b in getattr(self, "toolbars", ()) if not b.isHidden() or not self.isVisible()]
         if not bars:
             return
         room = self.width() - 8

@@ -271,9 +271,8 @@ class Presentation(QObject):
         if on:
             # the room reads plots, not buttons: the lecturer drives by keys (? lists them) and the menus,
             # and toolbars at the projector's font size would take two rows of the plots' height
-            for b in getattr(w, "toolbars", ()):
-                if w.toolBarArea(b) != Qt.ToolBarArea.NoToolBarArea:  # the menu bar's speed box stays
-                    b.hide()
+            for b in getattr(w, "toolbars", ()):  # (the speed box in the menu bar's corner stays)
+                b.hide()
             for v in views:
                 v.caption.set_lines(PRESENTATION_CAPTION_LINES)
             # a view's caption explains, the room reads the plot: its text a step smaller than the rest (still larger
@@ -419,42 +418,57 @@ class Presentation(QObject):
             self.step_dock_moved = False
             self._narrow_step_dock(False)
 
-    def balance_rows(self) -> None:
+    def balance_rows(self) -> bool:
         """On a short screen, the grid's two rows sized so their shortest plots are equally tall: a row whose
         captions wrap to more lines gets that much more height (at 1280×720 the loss-vs-weight row kept 181 px
         while the row below had 240). Called when a caption's height changes and when the window is resized."""
         grid = getattr(self.w, "views_splitter", None)
         if grid is None or self.active or self.density != len(DENSITIES) - 1 or grid.count() != 2:
-            return
+            return False
         if grid.orientation() != Qt.Orientation.Vertical:
-            return
+            return False
         rows = [grid.widget(i) for i in range(2)]
         if any(r.isHidden() for r in rows):
-            return
+            return False
         over = []
         for row in rows:
             boxes = [row.widget(i) for i in range(row.count()) if not row.widget(i).isHidden()] \
                 if hasattr(row, "count") else [row]
-            plots = [v.plot for v in (self.w.data_view, self.w.weight_view, self.w.lr_view, self.w.step_view)
-                     if any(b is v.widget for b in boxes)]
-            if not plots:
-                return
-            # what each row spends on titles and captions above its shortest plot
-            over.append(max(row.height() - p.height() for p in plots))
+            if not boxes:
+                return False
+            # what each row spends on titles and captions above its shortest plot, from the layouts' own numbers
+            # (a caption's new height is known at once; the geometry only once laid out)
+            over.append(max(self._overhead(b) for b in boxes))
         total = sum(grid.sizes())
         top = int(round((total + over[0] - over[1]) / 2))
         top = min(max(top, rows[0].minimumSizeHint().height()), total - rows[1].minimumSizeHint().height())
         if abs(grid.sizes()[0] - top) > 2:
             grid.setSizes([top, total - top])
+            return True
+        return False
 
-    def _caption_resized(self) -> None:
+    @staticmethod
+    def _overhead(box) -> int:
+        rows = getattr(box, "_gd_rows", None)
+        if rows is None:
+            return 0
+        lay, head, caption = rows
+        m = lay.contentsMargins()
+        return m.top() + m.bottom() + head.sizeHint().height() + caption.maximumHeight() + 2 * lay.spacing()
+
+    def _caption_resized(self, *_args) -> None:
+        self._balance_rounds = 0
         if not getattr(self, "_balance_due", False):
             self._balance_due = True
             QTimer.singleShot(0, self._balance_now)
 
     def _balance_now(self) -> None:
         self._balance_due = False
-        self.balance_rows()
+        # again once the new sizes are laid out (the captions re-wrap): a few rounds converge
+        if self.balance_rows() and getattr(self, "_balance_rounds", 0) < 3:
+            self._balance_rounds = getattr(self, "_balance_rounds", 0) + 1
+            self._balance_due = True
+            QTimer.singleShot(30, self._balance_now)
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
         from PySide6.QtCore import QEvent
@@ -881,6 +895,10 @@ def remove_presentation(p: Presentation) -> None:
 def install(window) -> Presentation:
     p = Presentation(window)
     p.watch_captions()  # short screens: the rows follow their captions' heights (balance_rows)
+    window.configApplied.connect(p._caption_resized)
+    # and after each frame: a caption's new height is not always seen by the filter (laid out while hidden); the
+    # check is a few geometry reads, and the sizes change only when a row's captions did
+    window.snapshotApplied.connect(p._caption_resized)
     # a scene changes (a range test starts or ends, another scenario opens): the lecture layout follows
     window.state.busyChanged.connect(p._scene_changed)
     window.state.rangeTestChanged.connect(p._scene_changed)
