@@ -442,7 +442,7 @@ class Presentation(QObject):
         total = sum(grid.sizes())
         top = int(round((total + over[0] - over[1]) / 2))
         top = min(max(top, rows[0].minimumSizeHint().height()), total - rows[1].minimumSizeHint().height())
-        if abs(grid.sizes()[0] - top) > 2:
+        if grid.sizes()[0] != top:  # exactly: the sizes are a function of the captions now, not of earlier sizes
             grid.setSizes([top, total - top])
             return True
         return False
@@ -457,18 +457,9 @@ class Presentation(QObject):
         return m.top() + m.bottom() + head.sizeHint().height() + caption.maximumHeight() + 2 * lay.spacing()
 
     def _caption_resized(self, *_args) -> None:
-        self._balance_rounds = 0
-        if not getattr(self, "_balance_due", False):
-            self._balance_due = True
-            QTimer.singleShot(0, self._balance_now)
-
-    def _balance_now(self) -> None:
-        self._balance_due = False
-        # again once the new sizes are laid out (the captions re-wrap): a few rounds converge
-        if self.balance_rows() and getattr(self, "_balance_rounds", 0) < 3:
-            self._balance_rounds = getattr(self, "_balance_rounds", 0) + 1
-            self._balance_due = True
-            QTimer.singleShot(30, self._balance_now)
+        # at once, never from a timer: the same captions give the same rows however and whenever they came
+        # (a recording's frame and a screenshot of the same step are the same picture)
+        self.balance_rows()
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
         from PySide6.QtCore import QEvent

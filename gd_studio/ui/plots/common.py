@@ -250,9 +250,9 @@ def elide_lines(text: str, font: QFont, width: float, lines: int) -> tuple[str, 
 
 
 class Caption(QLabel):
-    """A view's caption: word-wrapped, never elided while the text fits in ``MAX_CAPTION_LINES``. It keeps at least
-    ``lines`` lines of height and grows to the lines its text needs; it shrinks back only when its width, font or
-    line count changes, so new text every frame does not re-lay out the window. ``text()`` is the whole text."""
+    """A view's caption: word-wrapped, never elided while the text fits in ``max_lines``. It keeps at least ``lines``
+    lines of height and is as tall as its text needs; new text of the same number of lines (every frame while
+    running) does not re-lay out the window. ``text()`` is the whole text."""
 
     def __init__(self, text: str = "", lines: int = CAPTION_LINES, max_lines: int | None = None) -> None:
         super().__init__()
@@ -307,7 +307,9 @@ class Caption(QLabel):
         width = self.contentsRect().width() - 2
         shown, cut = elide_lines(self._full, self.font(), width, self.max_lines)
         need = max(self._lines, min(self.max_lines, shown.count("\n") + 1 if shown else 1))
-        if need > self._shown_lines:  # grow to the text (never shrink on new text: no jitter while running)
+        # exactly the lines this text needs (at least ``lines``): the layout follows the text shown, not the
+        # texts shown before it, so the same step renders the same picture however it was reached
+        if need != self._shown_lines:
             self._shown_lines = need
             self._fix_height()
         self.elided = cut
