@@ -485,13 +485,28 @@ class Presentation(QObject):
         central = w.centralWidget().layout() if w.centralWidget() is not None else None
         if cap is None or box is None or box.layout() is None or central is None:
             return
-        target = box.layout() if in_column else central
+        dock = w.study.dock
+        self._caption_in_column = bool(in_column)
+        target = central
+        if in_column:
+            if dock.isHidden() or dock.isFloating() or w.dockWidgetArea(dock) != Qt.DockWidgetArea.LeftDockWidgetArea:
+                # no step-by-step dock in the column (a scenario hid it): the top of the panel, which scrolls
+                panel_root = getattr(w.panel, "_root", None)
+                target = panel_root if panel_root is not None else central
+            else:
+                target = box.layout()
         if target.indexOf(cap) < 0:
             hidden = cap.isHidden()
-            (central if in_column else box.layout()).removeWidget(cap)
+            for lay in (central, box.layout(), getattr(w.panel, "_root", None)):
+                if lay is not None and lay.indexOf(cap) >= 0:
+                    lay.removeWidget(cap)
             target.insertWidget(0, cap)
             cap.setVisible(not hidden)
         self.fit_scenario_caption()
+
+    def _step_dock_shown(self, *_args) -> None:
+        if getattr(self, "_caption_in_column", False):
+            self._place_scenario_caption(True)  # follows the dock: hidden by a scenario, it takes the caption along
 
     def fit_scenario_caption(self) -> None:
         """In the column the dock must give the caption every line its text wraps to (a dock's layout does not
@@ -501,7 +516,12 @@ class Presentation(QObject):
         box = getattr(getattr(getattr(w, "study", None), "dock", None), "widget", lambda: None)()
         if cap is None:
             return
-        if box is not None and box.layout() is not None and box.layout().indexOf(cap) >= 0:
+        panel_root = getattr(w.panel, "_root", None)
+        if panel_root is not None and panel_root.indexOf(cap) >= 0:
+            m = panel_root.contentsMargins()
+            width = max(w.panel.viewport().width(), 200) - m.left() - m.right()
+            cap.setMinimumHeight(cap.heightForWidth(width) if cap.text() else 0)
+        elif box is not None and box.layout() is not None and box.layout().indexOf(cap) >= 0:
             m = box.layout().contentsMargins()
             width = max(box.width(), w.dock.width(), 200) - m.left() - m.right()
             cap.setMinimumHeight(cap.heightForWidth(width) if cap.text() else 0)
@@ -887,6 +907,9 @@ def install(window) -> Presentation:
     p = Presentation(window)
     p.watch_captions()  # short screens: the rows follow their captions' heights (balance_rows)
     window.configApplied.connect(p._caption_resized)
+    study_dock = getattr(getattr(window, "study", None), "dock", None)
+    if study_dock is not None:
+        study_dock.visibilityChanged.connect(p._step_dock_shown)
     # and after each frame: a caption's new height is not always seen by the filter (laid out while hidden); the
     # check is a few geometry reads, and the sizes change only when a row's captions did
     window.snapshotApplied.connect(p._caption_resized)
