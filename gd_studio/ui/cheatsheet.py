@@ -165,7 +165,7 @@ class CheatSheet(QWidget):
 
     def _font(self, factor: float, bold: bool = False) -> QFont:
         font = QFont(self.font())
-        font.setPointSizeF(self._theme.base_font_pt * self._scale * factor)
+        font.setPointSizeF(self._theme.base_font_pt * self._scale * factor * self._fit)
         font.setBold(bold)
         return font
 
@@ -178,48 +178,79 @@ class CheatSheet(QWidget):
         self._labels.append(label)
         return label
 
+    _fit = 1.0  # the type's share of its full size: below 1 only when no column count makes the sheet fit
+
+    def _room(self):
+        parent = self.parentWidget()
+        return None if parent is None else parent.rect().adjusted(8, 8, -8, -8).size()
+
     def _rebuild(self) -> None:
+        """Lay the sections out in as few columns as fit the window (one on a tall screen, two or three on a 720p
+        projector at presentation size); only if no column count fits does the type shrink, never clipped."""
+        room = self._room()
+        self._fit = 1.0
+        for _attempt in range(16):
+            for columns in range(1, 5):
+                self._build(columns)
+                hint = self._panel.sizeHint()
+                if room is None or (hint.height() <= room.height() and hint.width() <= room.width()):
+                    return
+                if hint.width() > room.width():
+                    break  # more columns only get wider
+            self._fit *= 0.93
+
+    def _build(self, columns: int) -> None:
         for label in self._labels:
             self._grid.removeWidget(label)
             label.setParent(None)  # out of findChildren and the accessibility tree at once
             label.deleteLater()
         self._labels = []
         t = self._theme
-        pad = round(16 * self._scale)
+        sc = self._scale * self._fit
+        pad = round(16 * sc)
         self._grid.setContentsMargins(pad, pad, pad, pad)
-        self._grid.setHorizontalSpacing(round(24 * self._scale))
-        self._grid.setVerticalSpacing(round(4 * self._scale))
+        self._grid.setHorizontalSpacing(round(24 * sc))
+        self._grid.setVerticalSpacing(round(4 * sc))
         border = max(1, round(2 * self._scale))
         self._panel.setStyleSheet(
             f"#cheatSheetPanel {{ background-color: {t.surface}; border: {border}px solid {t.foreground}; "
             f"border-radius: {round(8 * self._scale)}px; }}"
         )
-        row = 0
-        self._grid.addWidget(self._label(self._title, 1.6, bold=True), row, 0, 1, 2)
-        row += 1
+        span = 2 * columns
+        self._grid.addWidget(self._label(self._title, 1.6, bold=True), 0, 0, 1, span)
         entries = self.entries()
         if not entries:
-            self._grid.addWidget(self._label("No shortcuts defined.", 1.2), row, 0, 1, 2)
-            row += 1
+            self._grid.addWidget(self._label("No shortcuts defined.", 1.2), 1, 0, 1, span)
+        # sections in order, a new column when this one holds its share of the rows
+        total = sum(1 + len(rows) for _s, rows in entries)
+        share = -(-total // columns)
+        col, row, used, last = 0, 1, 0, 1
         for section, rows in entries:
+            if used and used + (1 + len(rows)) / 2 > share and col < columns - 1:
+                col, row, used = col + 1, 1, 0
             heading = self._label(section, 1.3, bold=True, color=t.accent)
-            heading.setContentsMargins(0, round(10 * self._scale), 0, 0)
-            self._grid.addWidget(heading, row, 0, 1, 2)
+            heading.setContentsMargins(0, round(10 * sc), 0, 0)
+            self._grid.addWidget(heading, row, 2 * col, 1, 2)
             row += 1
             for text, keys in rows:
                 key_label = self._label(keys, 1.3, bold=True)
                 key_label.setAccessibleName(f"{text}: {keys}")
-                self._grid.addWidget(key_label, row, 0, Qt.AlignmentFlag.AlignRight)
-                self._grid.addWidget(self._label(text, 1.3), row, 1)
+                self._grid.addWidget(key_label, row, 2 * col, Qt.AlignmentFlag.AlignRight)
+                self._grid.addWidget(self._label(text, 1.3), row, 2 * col + 1)
                 row += 1
+            used += 1 + len(rows)
+            last = max(last, row)
         hint = self._label("Press any key or click to close", 1.0)
-        hint.setContentsMargins(0, round(10 * self._scale), 0, 0)
-        self._grid.addWidget(hint, row, 0, 1, 2, Qt.AlignmentFlag.AlignHCenter)
+        hint.setContentsMargins(0, round(10 * sc), 0, 0)
+        self._grid.addWidget(hint, last, 0, 1, span, Qt.AlignmentFlag.AlignHCenter)
+        self._grid.invalidate()
+        self._grid.activate()
 
     # ---------------------------------------------------------------------------------- events
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.parentWidget() and event.type() == QEvent.Type.Resize and self.isVisible():
+            self._rebuild()  # the columns (and if need be the type) for the new size
             self.setGeometry(self.parentWidget().rect())
         return False
 

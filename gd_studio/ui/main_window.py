@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 import time
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QComboBox, QDockWidget, QFileDialog, QFrame,
                                QHBoxLayout, QLabel, QLineEdit, QMainWindow, QSplitter, QToolBar, QToolButton,
@@ -46,7 +46,8 @@ def fitted_size(preferred: tuple[int, int], available: tuple[int, int]) -> tuple
 
 
 class MessageBanner(QFrame):
-    """A non-modal message strip above the views: errors stay until dismissed or replaced, notes fade."""
+    """A non-modal message strip laid over the top of the views (an overlay, not a row of the layout, so a
+    message never moves a plot): errors stay until dismissed or replaced, notes fade."""
 
     STYLES = {
         "error": "background:#FBE3D6; color:#5A1E00; border:2px solid #D55E00;",
@@ -71,6 +72,7 @@ class MessageBanner(QFrame):
         close.setAutoRaise(True)
         close.setToolTip("Dismiss")
         close.clicked.connect(self.hide)
+        self.close_button = close
         lay.addWidget(self.label, 1)
         lay.addWidget(close)
         self.kind = "info"
@@ -84,6 +86,7 @@ class MessageBanner(QFrame):
         self.setStyleSheet(f"QFrame#messageBanner {{{self.STYLES.get(kind, self.STYLES['info'])}}}")
         self.label.setText(text)
         self.show()
+        self.place()
         if seconds is None:
             seconds = 0 if kind == "error" else 8
         if seconds:
@@ -93,6 +96,35 @@ class MessageBanner(QFrame):
 
     def text(self) -> str:
         return self.label.text()
+
+    def place(self) -> None:
+        """Over the top of the parent (the central widget), its full width, as tall as the wrapped text needs."""
+        host = self.parentWidget()
+        if host is None:
+            return
+        margin = 4
+        width = max(100, host.width() - 2 * margin)
+        m = self.layout().contentsMargins()
+        close = self.close_button.sizeHint()
+        room = width - m.left() - m.right() - self.layout().spacing() - close.width()
+        height = max(self.label.heightForWidth(room), close.height()) + m.top() + m.bottom()
+        cap = max(40, host.height() // 2)
+        self.setGeometry(margin, margin, width, min(height, cap))
+        self.layout().activate()
+        short = self.label.heightForWidth(self.label.width()) - self.label.height()
+        if short > 0:  # the label got less width than estimated: the lines it wraps to decide
+            self.setGeometry(margin, margin, width, min(self.height() + short, cap))
+        self.raise_()
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+        if obj is self.parentWidget() and event.type() == QEvent.Type.Resize and not self.isHidden():
+            self.place()
+        return False
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange and not self.isHidden():
+            self.place()
 
 
 class MainWindow(QMainWindow):
@@ -144,10 +176,13 @@ class MainWindow(QMainWindow):
         cl = QVBoxLayout(central)
         cl.setContentsMargins(4, 4, 4, 4)
         cl.setSpacing(4)
-        self.banner = MessageBanner()
-        cl.addWidget(self.banner)
         cl.addWidget(grid, 1)
         self.setCentralWidget(central)
+        # laid over the views, not in the layout: a message that comes and goes never moves a plot
+        self.banner = MessageBanner()
+        self.banner.setParent(central)
+        self.banner.hide()
+        central.installEventFilter(self.banner)
 
         # -- panel -------------------------------------------------------------------------------
         self.panel = ModelDataPanel()
@@ -274,8 +309,7 @@ class MainWindow(QMainWindow):
         # three toolbars, not one: on a narrow screen (1280 px, large fonts) they wrap onto a second row
         # (_wrap_toolbars) instead of hiding Validate, Train cyclical and the speed behind an overflow arrow
         f = QFont(self.font())
-        f.setPointSizeF(f.pointSizeF() * 1.1)
-        f.setBold(True)
+        f.setBold(True)  # bold at the normal size: the two bars fit one row at 1280 px (a row is a plot's height)
 
         def toolbar(title: str, name: str) -> QToolBar:
             bar = QToolBar(title)
@@ -293,8 +327,15 @@ class MainWindow(QMainWindow):
         for a in (self.actionRangeTest, self.actionUseSuggestedLr, self.actionCancel):
             tb.addAction(a)
         self.compare_toolbar = toolbar("Compare", "compareToolBar")  # features/study.py fills it
-        self.speed_toolbar = sb = toolbar("Speed", "speedToolBar")
-        sb.addWidget(QLabel(" speed "))
+        # the speed sits at the right of the menu bar, which has the room: one toolbar row fewer on a 720p screen.
+        # A plain widget, not a QToolBar: restoring an older saved layout would claim a toolbar of the same name
+        self.speed_toolbar = sb = QWidget()
+        sb.setObjectName("speedBox")
+        sb.setFont(f)
+        row = QHBoxLayout(sb)
+        row.setContentsMargins(6, 0, 4, 0)
+        row.setSpacing(4)
+        row.addWidget(QLabel("speed"))
         self.speed = QComboBox()
         self.speed.setObjectName("speedCombo")
         self.speed.setToolTip("Steps per second while running (slow enough to narrate, or as fast as it goes)")
@@ -302,8 +343,10 @@ class MainWindow(QMainWindow):
             self.speed.addItem(label, value)
         self.speed.currentIndexChanged.connect(self._speed_changed)
         self.speed.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        sb.addWidget(self.speed)
-        self.toolbars = [self.toolbar, self.compare_toolbar, self.speed_toolbar]
+        row.addWidget(self.speed)
+        self.menuBar().setCornerWidget(sb, Qt.Corner.TopRightCorner)
+        sb.show()
+        self.toolbars = [self.toolbar, self.compare_toolbar]
         self.actionCancel.setEnabled(False)
         self.actionUseSuggestedLr.setEnabled(True)
 
@@ -329,6 +372,7 @@ class MainWindow(QMainWindow):
         self.messages.append((kind, text))
         self.banner.show_message(text, kind, seconds)
         self.messageShown.emit(kind, text)
+        self.banner.place()  # again: the message's font is put back by messageShown's handler
 
     def _on_worker_message(self, text: str) -> None:
         self.show_message(text, "info")
@@ -733,8 +777,10 @@ class MainWindow(QMainWindow):
             # dock sizes set before the first show are only hints: once laid out, shrink back into the screen
             QTimer.singleShot(0, self._fit_after_show)
             QTimer.singleShot(150, self._fit_after_show)  # after the docks' own deferred layout
+            QTimer.singleShot(700, self._frame_on_screen)  # the window manager frames it late (its title bar)
 
     def _fit_after_show(self) -> None:
+        self._frame_on_screen()
         # only the size the first show's layout gave: a size someone set since (a user, a test) is theirs
         if self.isMaximized() or self.isFullScreen() or self._closing or self.size() != self._size_at_show:
             return
@@ -748,6 +794,35 @@ class MainWindow(QMainWindow):
             if p is not None:
                 p.narrow_docks()
             self.resize(*want)
+
+    def keep_on_screen(self) -> None:
+        """A normal (not maximised) window that a layout change stretched past its screen's available area (the
+        panel coming back after presentation mode) shrinks back into it."""
+        if self.isMaximized() or self.isFullScreen() or self._closing:
+            return
+        screen = self.screen()
+        if screen is None:
+            return
+        avail = screen.availableGeometry()
+        want = fitted_size((self.width(), self.height()), (avail.width(), avail.height()))
+        if (self.width(), self.height()) != want:
+            self.resize(*want)
+        self._frame_on_screen()
+
+    def _frame_on_screen(self) -> None:
+        """Once the window manager has framed the window, move it so the frame (title bar included) lies on the
+        available area: placed before it was framed, openbox put the title bar above a 720p screen's top edge."""
+        if self.isMaximized() or self.isFullScreen() or self._closing or not self.isVisible():
+            return
+        screen = self.screen()
+        frame = self.frameGeometry()
+        if screen is None or frame.height() <= self.height():  # not framed (yet, or ever: offscreen)
+            return
+        avail = screen.availableGeometry()
+        x = min(max(frame.x(), avail.x()), max(avail.x(), avail.right() + 1 - frame.width()))
+        y = min(max(frame.y(), avail.y()), max(avail.y(), avail.bottom() + 1 - frame.height()))
+        if (x, y) != (frame.x(), frame.y()):
+            self.move(x, y)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)

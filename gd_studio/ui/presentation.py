@@ -28,10 +28,11 @@ PRESENTATION_KEYS = ("F5", "P")
 PRESENTATION_THEME = "high_contrast"
 SQRT10 = math.sqrt(10.0)
 SCALE_CHOICES = (1.5, 2.0, 2.5)
+PRESENTATION_CAPTION_FONT = 0.8  # presentation mode: a view's caption × the presentation text size
 REFERENCE_SCREEN_HEIGHT = 1080  # the presentation scale the user picks is for a screen this high
 # the normal view in shorter windows (or on shorter screens) gives the plots the height: (window height below,
 # view caption lines, scenario caption lines under its title, narration events lines or None for the full panel)
-DENSITIES = ((None, 3, 3, None), (1050, 2, 2, 2), (820, 2, 1, 1))
+DENSITIES = ((None, 3, 3, None), (1050, 2, 2, 2), (820, 1, 1, 1))
 
 # scenes the plots' series take from theme.py: (view attribute, item attribute, series index, symbols)
 _SERIES = (("step_view", "train", 0, False), ("step_view", "val", 1, True), ("step_view", "lr_curve", 2, False),
@@ -205,7 +206,9 @@ class Presentation(QObject):
     def restyle(self) -> None:
         """Give every view the current theme and scale (theme.py's pens, fonts, legends; exact on return)."""
         t = th.get_theme(PRESENTATION_THEME if self.active else self.theme_name)
-        scale = self.scale if self.active else self.normal_scale
+        # presenting: the scale the screen's height gave (screen_scale), the same as the app font's, so a 720p
+        # projector's tick labels are not 1.5× its text
+        scale = getattr(self, "active_scale", self.scale) if self.active else self.normal_scale
         if not self._marked:
             # the main series take their pens (colour + dash + marker) from theme.py's Okabe–Ito series
             for view, item, i, symbols in _SERIES:
@@ -246,12 +249,13 @@ class Presentation(QObject):
             self.w.show_message("Presentation mode: F5 or P returns to the normal view, ? lists the keys.", "info", 4)
 
     def _set_compact(self, on: bool, saved: dict | None = None) -> dict:
-        """Presentation mode's layout, so the plots get the height: no toolbars; each view's caption one line on
-        its title's row (elided, the whole text in the tooltip); the compact narration (equation, loss, one line of events)
-        without the timeline bar and the dock's title (← → and Back still step); no status bar (the narration
-        says the step, the LR and the loss); the menu bar at the normal size (for the lecturer, not the room).
-        Returns what was there, for the way back."""
-        from .views import PRESENTATION_CAPTION_LINES, set_caption_inline
+        """Presentation mode's layout, so the plots get the screen: no toolbars; the scene's views side by side on a
+        landscape screen (stacked on a portrait one), each view's caption wrapped under its title (one line kept, more
+        when its text needs them); the compact narration (equation, loss, one line of events) without the timeline
+        bar and the dock's title (← → and Back still step); no status bar (the narration says the step, the LR and
+        the loss); the menu bar at the normal size (for the lecturer, not the room). Returns what was there, for
+        the way back."""
+        from .views import PRESENTATION_CAPTION_LINES
 
         w = self.w
         views = [w.data_view, w.weight_view, w.lr_view, w.step_view]
@@ -267,11 +271,18 @@ class Presentation(QObject):
         if on:
             # the room reads plots, not buttons: the lecturer drives by keys (? lists them) and the menus,
             # and toolbars at the projector's font size would take two rows of the plots' height
-            for b in getattr(w, "toolbars", ()):
+            for b in getattr(w, "toolbars", ()):  # (the speed box in the menu bar's corner stays)
                 b.hide()
             for v in views:
                 v.caption.set_lines(PRESENTATION_CAPTION_LINES)
-                set_caption_inline(v.widget, True)
+            # a view's caption explains, the room reads the plot: its text a step smaller than the rest (still larger
+            # than in the normal view), so a long one leaves the plot its 40 % of the screen; the scenario's caption
+            # at the presentation text size (1.15× it in the normal view)
+            for c, k in self._smaller_on_projector():
+                f = QFont(c.font())
+                f.setPointSizeF(f.pointSizeF() * k)
+                c.setFont(f)
+            self._arrange_views(side_by_side=self._landscape())
             if narration is not None:
                 narration.set_compact(True, 1)
             if timeline is not None:
@@ -282,10 +293,14 @@ class Presentation(QObject):
                     w.resizeDocks([dock], [dock.minimumSizeHint().height()], Qt.Orientation.Vertical)
             w.statusBar().hide()
         elif saved:
-            for v in views:
-                set_caption_inline(v.widget, False)
             for c, lines in saved["lines"]:
                 c.set_lines(lines)
+            for c, _k in self._smaller_on_projector():  # the size it was given, before the app font returns
+                given = c.property("gdStudioGivenPt")
+                if given is not None:
+                    f = QFont(c.font())
+                    f.setPointSizeF(float(given))
+                    c.setFont(f)
             if narration is not None and saved["narration"] is not None:
                 narration.set_compact(*saved["narration"])
             if timeline is not None:
@@ -296,6 +311,57 @@ class Presentation(QObject):
             for b, shown in saved.get("toolbars", ()):
                 b.setVisible(shown)
         return before
+
+    def _smaller_on_projector(self) -> list:
+        w = self.w
+        out = [(v.caption, PRESENTATION_CAPTION_FONT) for v in (w.data_view, w.weight_view, w.lr_view, w.step_view)]
+        cap = getattr(getattr(w, "scenarios", None), "caption", None)
+        if cap is not None:
+            out.append((cap, 1 / 1.15))
+        from PySide6.QtWidgets import QLabel
+
+        for v in (w.data_view, w.weight_view, w.lr_view, w.step_view):
+            title = v.widget.findChild(QLabel, "viewTitle")
+            if title is not None:  # the views' names at the presentation text size (1.15× it in the normal view)
+                out.append((title, 1 / 1.15))
+        return out
+
+    def _splitters(self) -> tuple:
+        grid = getattr(self.w, "views_splitter", None)
+        if grid is None:
+            return ()
+        return (grid, *(grid.widget(i) for i in range(grid.count()) if hasattr(grid.widget(i), "orientation")))
+
+    def _splitter_state(self) -> list:
+        return [(sp, sp.orientation(), sp.sizes()) for sp in self._splitters()]
+
+    def _restore_splitters(self, state) -> None:
+        for sp, orientation, sizes in state or ():
+            sp.setOrientation(orientation)
+            sp.setSizes(sizes)
+
+    def _landscape(self) -> bool:
+        screen = self.w.screen() or QApplication.primaryScreen()
+        if screen is None:
+            return True
+        g = screen.availableGeometry()
+        return g.width() >= g.height()
+
+    def _arrange_views(self, side_by_side: bool) -> None:
+        """The scene's two views side by side (a 16:9 projector: each gets the full height, about twice the data
+        area of two stacked strips) or stacked (a portrait screen). The grid's rows become its columns; with every
+        view shown this is still a 2×2 grid."""
+        sps = self._splitters()
+        if not sps:
+            return
+        grid, *rows = sps
+        outer, inner = (Qt.Orientation.Horizontal, Qt.Orientation.Vertical) if side_by_side else \
+            (Qt.Orientation.Vertical, Qt.Orientation.Horizontal)
+        grid.setOrientation(outer)
+        for row in rows:
+            row.setOrientation(inner)
+            row.setSizes([1000] * row.count())
+        grid.setSizes([1000] * grid.count())
 
     def fit_density(self) -> None:
         """The normal view in a short window (1600×1000, a 1366×768 laptop): fewer caption lines and the compact
@@ -324,6 +390,7 @@ class Presentation(QObject):
         scenarios = getattr(self.w, "scenarios", None)
         if scenarios is not None:
             scenarios.refresh_caption()
+        self._caption_resized()
 
     def _place_step_dock(self, short: bool) -> None:
         """On a short screen (a 1280×720 projector) the step-by-step dock moves under the model-and-data panel
@@ -331,6 +398,7 @@ class Presentation(QObject):
         A dock the user placed elsewhere (floating, right) stays where it is."""
         w = self.w
         dock = getattr(getattr(w, "study", None), "dock", None)
+        self._place_scenario_caption(short)
         if dock is None or dock.isFloating():
             return
         area = w.dockWidgetArea(dock)
@@ -349,6 +417,121 @@ class Presentation(QObject):
                 w.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
             self.step_dock_moved = False
             self._narrow_step_dock(False)
+
+    def balance_rows(self) -> bool:
+        """On a short screen, the grid's two rows sized so their shortest plots are equally tall: a row whose
+        captions wrap to more lines gets that much more height (at 1280×720 the loss-vs-weight row kept 181 px
+        while the row below had 240). Called when a caption's height changes and when the window is resized."""
+        grid = getattr(self.w, "views_splitter", None)
+        if grid is None or self.active or self.density != len(DENSITIES) - 1 or grid.count() != 2:
+            return False
+        if grid.orientation() != Qt.Orientation.Vertical:
+            return False
+        rows = [grid.widget(i) for i in range(2)]
+        if any(r.isHidden() for r in rows):
+            return False
+        over = []
+        for row in rows:
+            boxes = [row.widget(i) for i in range(row.count()) if not row.widget(i).isHidden()] \
+                if hasattr(row, "count") else [row]
+            if not boxes:
+                return False
+            # what each row spends on titles and captions above its shortest plot, from the layouts' own numbers
+            # (a caption's new height is known at once; the geometry only once laid out)
+            over.append(max(self._overhead(b) for b in boxes))
+        total = sum(grid.sizes())
+        top = int(round((total + over[0] - over[1]) / 2))
+        top = min(max(top, rows[0].minimumSizeHint().height()), total - rows[1].minimumSizeHint().height())
+        if grid.sizes()[0] != top:  # exactly: the sizes are a function of the captions now, not of earlier sizes
+            grid.setSizes([top, total - top])
+            return True
+        return False
+
+    @staticmethod
+    def _overhead(box) -> int:
+        rows = getattr(box, "_gd_rows", None)
+        if rows is None:
+            return 0
+        lay, head, caption = rows
+        m = lay.contentsMargins()
+        return m.top() + m.bottom() + head.sizeHint().height() + caption.maximumHeight() + 2 * lay.spacing()
+
+    def _caption_resized(self, *_args) -> None:
+        # at once, never from a timer: the same captions give the same rows however and whenever they came
+        # (a recording's frame and a screenshot of the same step are the same picture)
+        self.balance_rows()
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+        from PySide6.QtCore import QEvent
+
+        if event.type() == QEvent.Type.Resize and event.size().height() != event.oldSize().height():
+            self._caption_resized()
+        return False
+
+    def watch_captions(self) -> None:
+        for v in (self.w.data_view, self.w.weight_view, self.w.lr_view, self.w.step_view):
+            v.caption.installEventFilter(self)
+        grid = getattr(self.w, "views_splitter", None)
+        if grid is not None:
+            grid.installEventFilter(self)
+
+    def _place_scenario_caption(self, in_column: bool) -> None:
+        """On a short screen the scenario's caption goes to the top of the step-by-step dock in the left column
+        (wrapped there, the panel above scrolls), so the views keep their height (≥ 200 px per plot at 1280×720 with
+        the panel shown); above the views again otherwise."""
+        w = self.w
+        cap = getattr(getattr(w, "scenarios", None), "caption", None)
+        box = getattr(getattr(getattr(w, "study", None), "dock", None), "widget", lambda: None)()
+        central = w.centralWidget().layout() if w.centralWidget() is not None else None
+        if cap is None or box is None or box.layout() is None or central is None:
+            return
+        dock = w.study.dock
+        self._caption_in_column = bool(in_column)
+        target = central
+        if in_column:
+            if dock.isHidden() or dock.isFloating() or w.dockWidgetArea(dock) != Qt.DockWidgetArea.LeftDockWidgetArea:
+                # no step-by-step dock in the column (a scenario hid it): the top of the panel, which scrolls
+                panel_root = getattr(w.panel, "_root", None)
+                target = panel_root if panel_root is not None else central
+            else:
+                target = box.layout()
+        if target.indexOf(cap) < 0:
+            hidden = cap.isHidden()
+            for lay in (central, box.layout(), getattr(w.panel, "_root", None)):
+                if lay is not None and lay.indexOf(cap) >= 0:
+                    lay.removeWidget(cap)
+            target.insertWidget(0, cap)
+            cap.setVisible(not hidden)
+        self.fit_scenario_caption()
+
+    def _step_dock_shown(self, *_args) -> None:
+        if getattr(self, "_caption_in_column", False):
+            self._place_scenario_caption(True)  # follows the dock: hidden by a scenario, it takes the caption along
+
+    def fit_scenario_caption(self) -> None:
+        """In the column the dock must give the caption every line its text wraps to (a dock's layout does not
+        ask heightForWidth by itself): its minimum height is set from the column's width."""
+        w = self.w
+        cap = getattr(getattr(w, "scenarios", None), "caption", None)
+        box = getattr(getattr(getattr(w, "study", None), "dock", None), "widget", lambda: None)()
+        if cap is None:
+            return
+        panel_root = getattr(w.panel, "_root", None)
+        if panel_root is not None and panel_root.indexOf(cap) >= 0:
+            m = panel_root.contentsMargins()
+            width = max(w.panel.viewport().width(), 200) - m.left() - m.right()
+            cap.setMinimumHeight(cap.heightForWidth(width) if cap.text() else 0)
+        elif box is not None and box.layout() is not None and box.layout().indexOf(cap) >= 0:
+            m = box.layout().contentsMargins()
+            width = max(box.width(), w.dock.width(), 200) - m.left() - m.right()
+            cap.setMinimumHeight(cap.heightForWidth(width) if cap.text() else 0)
+            dock = w.study.dock
+            if not dock.isFloating() and w.dockWidgetArea(dock) == Qt.DockWidgetArea.LeftDockWidgetArea:
+                # the step-by-step dock as short as its text allows: the panel above (which scrolls) gets the rest
+                QTimer.singleShot(0, lambda: w.resizeDocks([dock], [dock.minimumSizeHint().height()],
+                                                           Qt.Orientation.Vertical))
+        else:
+            cap.setMinimumHeight(0)
 
     def narrow_docks(self, size=None, grown_only: bool = False) -> None:
         """The left column at the panel's width (QMainWindow gives a moved dock the bottom area's width), and the
@@ -575,9 +758,12 @@ def _font_widgets(root, skip) -> list:
     from PySide6.QtWidgets import QMenu, QMenuBar
 
     out = []
+    bars = [b for b in root.findChildren(QMenuBar)] + ([root] if isinstance(root, QMenuBar) else [])
     for x in [root, *root.findChildren(QWidget)]:
         if isinstance(x, (QMenu, QMenuBar)) or x.font().pointSizeF() <= 0:
             continue  # menus stay the lecturer's size; pixel-sized fonts are not ours
+        if any(b.isAncestorOf(x) for b in bars):
+            continue  # so does what sits in the menu bar (the speed box in its corner)
         if any(s is not None and (s is x or s.isAncestorOf(x)) for s in skip):
             continue
         out.append(x)
@@ -625,6 +811,18 @@ def follow_app_font(root, skip=(), trust: bool = False, before_pt: float | None 
     return _follow()
 
 
+def _menu_bar_fonts(w, font: QFont) -> None:
+    """What sits in the menu bar (the speed box in its corner) at the menu bar's size: under the application's
+    style sheet it would keep the size it was first polished with."""
+    corner = w.menuBar().cornerWidget(Qt.Corner.TopRightCorner)
+    if corner is None:
+        return
+    for x in [corner, *corner.findChildren(QWidget)]:
+        f = QFont(font)
+        f.setBold(x is corner or x.font().bold())
+        x.setFont(f)
+
+
 def apply_presentation(p: Presentation, scale: float) -> None:
     """Presentation look at ``scale`` for ``p``'s window: high-contrast theme, app font × scale and every widget's
     font with it, compact layout, panel hidden, maximised. Records what it replaces for remove_presentation."""
@@ -635,18 +833,24 @@ def apply_presentation(p: Presentation, scale: float) -> None:
         "font": QFont(app.font()), "palette": QPalette(app.palette()), "sheet": app.styleSheet(),
         "props": (app.property("gdStudioTheme"), app.property("gdStudioScale")),
         "pg": (pg.getConfigOption("background"), pg.getConfigOption("foreground")),
-        "dock": not w.dock.isHidden(), "state": w.windowState(),
+        "dock": not w.dock.isHidden(), "state": w.windowState(), "geometry": w.normalGeometry(),
     }
+    p._saved["step_dock"] = getattr(p, "step_dock_moved", False)
+    p._saved["splitters"] = p._splitter_state()  # before the lecture layout hides views (a hidden one has no size)
+    # the panel and the left column go first: at the projector's type size their minimum height would stretch
+    # the window past the screen
+    w.dock.hide()
+    p._place_step_dock(False)  # full width under the plots while presenting
     with follow_app_font(w, p._own_font_widgets()):
         # the app font becomes exactly the normal one × the scale (the plots get theme.py's sizes × scale)
         base = th.get_theme(PRESENTATION_THEME).base_font_pt
         th.apply_theme(app, PRESENTATION_THEME, scale * before / base if before > 0 else scale)
     p.active = True
-    p._saved["step_dock"] = getattr(p, "step_dock_moved", False)
+    p.active_scale = scale
     p.apply_views()  # the lecture layout: the scene's views get the screen
-    p._place_step_dock(False)  # full width under the plots while presenting
     p._saved["compact"] = p._set_compact(True)
     w.menuBar().setFont(QFont(p._saved["font"]))
+    _menu_bar_fonts(w, p._saved["font"])
     w.dock.hide()
     if w.isVisible() and not w.isFullScreen():
         w.showMaximized()
@@ -670,20 +874,45 @@ def remove_presentation(p: Presentation) -> None:
             app.setProperty("gdStudioTheme", s["props"][0])
             app.setProperty("gdStudioScale", s["props"][1])
             pg.setConfigOptions(background=s["pg"][0], foreground=s["pg"][1])
+    # the scenario's views again, and the grid back to rows at the sizes it had (after apply_views: a hidden view's
+    # size would be lost), before the panel comes back: side by side, the views' minimum width plus the panel's
+    # would stretch the window past a 1280-px screen
+    p.apply_views()
+    splitters = s.get("splitters")
+    p._restore_splitters(splitters)
+    if s.get("step_dock"):
+        p._place_step_dock(True)  # back in the column it was in, before the panel: its minimum height is the column's
     if s:
         w.menuBar().setFont(QFont())  # inherits again, as before
+        _menu_bar_fonts(w, app.font())
         w.dock.setVisible(s["dock"])
         if w.isVisible() and not w.isFullScreen():
             w.setWindowState(s["state"])
+            if not (s["state"] & (Qt.WindowState.WindowMaximized | Qt.WindowState.WindowFullScreen)) \
+                    and s["geometry"].isValid():
+                # the size it had: entering, the projector-sized layout may have stretched the window before it
+                # was maximised, and that stretched size is what a window manager would restore
+                w.setGeometry(s["geometry"])
     p._saved = None
     p.restyle()
-    p.apply_views()  # the scenario's views again
-    if s.get("step_dock"):
-        p._place_step_dock(True)  # back in the column it was in
+    p._restore_splitters(splitters)
+    keep = getattr(w, "keep_on_screen", None)
+    if keep is not None:
+        keep()
+    # and again once the re-shown views' deferred layout requests have run (they hand out sizes of their own)
+    QTimer.singleShot(0, lambda: p._restore_splitters(splitters) if not p.active else None)
 
 
 def install(window) -> Presentation:
     p = Presentation(window)
+    p.watch_captions()  # short screens: the rows follow their captions' heights (balance_rows)
+    window.configApplied.connect(p._caption_resized)
+    study_dock = getattr(getattr(window, "study", None), "dock", None)
+    if study_dock is not None:
+        study_dock.visibilityChanged.connect(p._step_dock_shown)
+    # and after each frame: a caption's new height is not always seen by the filter (laid out while hidden); the
+    # check is a few geometry reads, and the sizes change only when a row's captions did
+    window.snapshotApplied.connect(p._caption_resized)
     # a scene changes (a range test starts or ends, another scenario opens): the lecture layout follows
     window.state.busyChanged.connect(p._scene_changed)
     window.state.rangeTestChanged.connect(p._scene_changed)

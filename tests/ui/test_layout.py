@@ -48,7 +48,8 @@ def test_normal_view_fits_a_laptop_screen_with_readable_plots(make_window, qtbot
 def test_short_window_compacts_and_a_tall_one_restores(make_window, qtbot):
     w = make_window(MOONS)
     _laid_out(w, qtbot, (1366, 768))
-    assert w.weight_view.caption.lines() == 2 and w.study.narration.compact
+    # at most 2 lines kept (1 below 820 px, issue 12): a caption still grows to the lines its text wraps to
+    assert w.weight_view.caption.lines() <= 2 and w.study.narration.compact
     _laid_out(w, qtbot, (1600, 1200))
     assert w.weight_view.caption.lines() == 3 and not w.study.narration.compact
     assert not w.study.narration.title.isHidden()
@@ -142,3 +143,36 @@ def test_arrows_paint_on_a_real_painter_and_reach_their_tips(qtbot):
         d = np.hypot(x1 - x0, y1 - y0)
         tx, ty = x1 - 4 * (x1 - x0) / d, y1 - 4 * (y1 - y0) / d
         assert img.pixelColor(int(round(tx)), int(round(ty))).name() != "#ffffff"
+
+
+def _plot_rects(w):
+    from PySide6.QtCore import QPoint
+
+    out = {}
+    for name in ("data_view", "weight_view", "lr_view", "step_view"):
+        plot = getattr(w, name).plot
+        if plot.isVisible():
+            p = plot.mapTo(w, QPoint(0, 0))
+            out[name] = (p.x(), p.y(), plot.width(), plot.height())
+    return out
+
+
+def test_a_message_banner_lies_over_the_views_and_never_moves_them(make_window, qtbot):
+    """Issue 12: a banner pushed every plot down ~45 px and back when it went; it is an overlay now."""
+    w = make_window(MOONS)
+    _laid_out(w, qtbot, (1280, 720))
+    w.banner.hide()
+    QApplication.processEvents()
+    before = _plot_rects(w)
+    w.show_message("A long warning that wraps onto two lines in a narrow window, so its height is not one line: "
+                   "the plots must stay exactly where they are while it shows. " * 2, "warning", 0)
+    QApplication.processEvents()
+    assert w.banner.isVisible() and w.banner.height() > 40
+    assert _plot_rects(w) == before
+    # over the top of the views, the whole text readable (its label as tall as its wrapped lines)
+    assert w.banner.parentWidget() is w.centralWidget() and w.banner.y() <= 8
+    label = w.banner.label
+    assert label.heightForWidth(label.width()) <= label.height() + 1
+    w.banner.hide()
+    QApplication.processEvents()
+    assert _plot_rects(w) == before

@@ -11,8 +11,8 @@ import html
 import math
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QAction, QFont, QFontMetricsF, QKeySequence
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QAction, QFont, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QSizePolicy
 
 from ...engine import scenarios
@@ -60,11 +60,10 @@ class ScenarioController(QObject):
         cap.setFont(f)
         cap.setStyleSheet("QLabel#scenarioCaption { border-left: 6px solid #0072B2; padding: 4px 10px; }")
         cap.hide()
-        cap.installEventFilter(self)  # a new width re-fits the elided caption
         self.caption = cap
         layout = window.centralWidget().layout() if window.centralWidget() is not None else None
-        if layout is not None:  # under the message banner, above the plots
-            layout.insertWidget(min(1, layout.count()), cap)
+        if layout is not None:  # above the plots (the message banner lies over both)
+            layout.insertWidget(0, cap)
 
         self._make_actions()
         window.controller.reconfigureRequested.connect(self._on_requested)
@@ -282,43 +281,37 @@ class ScenarioController(QObject):
         self._ranges_due = s
 
     def _show_caption(self, s: scenarios.Scenario) -> None:
-        # on a projector the caption is one line: the title and the start of its first sentence, so the plots
-        # keep the room; the normal view shows the title and a few lines. The whole caption is in the tooltip.
-        from ..plots.common import elide_lines
-
+        # wrapped, never elided. On a projector or a short screen the caption is one paragraph: the title and the
+        # first sentence of the text, so the plots keep the room; the normal view shows the title over the whole
+        # text. The whole caption is in the tooltip either way.
         presenting = bool(getattr(getattr(self.w, "presentation", None), "active", False))
-        self.caption.setWordWrap(not presenting)  # one line: its height hint is one line, too
-        # (and its long text must not ask for width: it is elided to the width it gets)
-        self.caption.setSizePolicy(QSizePolicy.Policy.Ignored if presenting else QSizePolicy.Policy.Preferred,
-                                   QSizePolicy.Policy.Preferred)
         lines = getattr(getattr(self.w, "presentation", None), "scenario_caption_lines", lambda: CAPTION_BODY_LINES)()
+        self.caption.setWordWrap(True)
+        # as wide as the views, as tall as its wrapped text at that width (heightForWidth), never taller
+        policy = QSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Maximum)
+        policy.setHeightForWidth(True)
+        self.caption.setSizePolicy(policy)
         body = " ".join((s.caption or "").split())
-        width = self.caption.contentsRect().width() - 8
-        bold = QFont(self.caption.font())
-        bold.setBold(True)
         title = html.escape(s.title)
-        if presenting:
+        if presenting or lines < CAPTION_BODY_LINES:
             end = body.find(". ")
             body = body[: end + 1] if 0 < end < 220 else body
+            colon = body.find(": ")
+            if presenting and len(body) > 120 and 20 <= colon < 120:
+                body = body[:colon] + "."  # on a projector the claim, not its explanation (all in the tooltip)
             if body and s.title:
-                head = s.title + " — "
-                room = width - QFontMetricsF(bold).horizontalAdvance(head)
-                short = QFontMetricsF(self.caption.font()).elidedText(body, Qt.TextElideMode.ElideRight, room) \
-                    if width > 0 and room > 40 else body
-                self.caption.setText(f"<b>{html.escape(head)}</b>{html.escape(short)}")
+                self._set_caption_text(f"<b>{html.escape(s.title + ' — ')}</b>{html.escape(body)}")
                 return
-        elif body and width > 0:
-            body, _cut = elide_lines(body, self.caption.font(), width, lines)
         text = f"<b>{title}</b>"
         if body:
-            text += "<br>" + html.escape(body).replace("\n", "<br>")
-        self.caption.setText(text)
+            text += "<br>" + html.escape(body)
+        self._set_caption_text(text)
 
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
-        if obj is self.caption and event.type() == QEvent.Type.Resize \
-                and event.size().width() != event.oldSize().width():
-            self.refresh_caption()
-        return False
+    def _set_caption_text(self, text: str) -> None:
+        self.caption.setText(text)
+        fit = getattr(getattr(self.w, "presentation", None), "fit_scenario_caption", None)
+        if fit is not None:
+            fit()  # in the left column (short screens) its dock gives it the lines it wraps to
 
     def refresh_caption(self, *_) -> None:
         if self.current is not None and not self.caption.isHidden():

@@ -364,10 +364,19 @@ class ModelDataPanel(QScrollArea):
         self.watch.activated.connect(self._watch_activated)
         self.import_button.clicked.connect(self.importRequested)
         self.set_config(self._config)
+        self._wrap_long_rows(inner)
+
+    @staticmethod
+    def _wrap_long_rows(root: QWidget) -> None:
+        # the column is narrow (no horizontal scroll bar): a field too wide for its row goes under its label,
+        # which keeps its whole text ("watched weight", "LR growth" were cut at 1280×720)
+        for form in root.findChildren(QFormLayout):
+            form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
 
     def add_section(self, box: QWidget) -> None:
         """A feature's own group (e.g. the loss surface's plane), below the others."""
         self._root.insertWidget(self._root.count() - 1, box)  # above the closing stretch
+        self._wrap_long_rows(box)
 
     # -- helpers -----------------------------------------------------------------------------------
     def _spin(self, name: str, lo: int, hi: int, value: int, step: int = 1, emits: bool = True) -> QSpinBox:

@@ -35,7 +35,9 @@ class NarrationPanel(QFrame):
         self.loss = QLabel("")
         self.loss.setObjectName("narrationLoss")
         # the events elide to their lines (the whole text in the tooltip): compact mode keeps one line
-        self.events = Caption("", lines=3)
+        # wrapped; in the narrow column of a short screen at most 4 lines (the rest in the tooltip), so the column's
+        # minimum height stays within a 720p screen
+        self.events = Caption("", lines=3, max_lines=4)
         self.events.setObjectName("narrationEvents")
         self.compact = False
         self.narrow = False  # a narrow column (short screens): the equation and the loss wrap
@@ -51,14 +53,16 @@ class NarrationPanel(QFrame):
             lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             lab.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
             if lab is self.loss:
-                row = QHBoxLayout()
-                row.setSpacing(12)
+                self._loss_row = row = QHBoxLayout()
+                row.setSpacing(24)
                 row.addWidget(lab, 1)
                 row.addWidget(self.step_tag)
                 lay.addLayout(row)
             else:
                 lay.addWidget(lab)
+        self._one_row = False
         lay.addStretch(1)
+        self._place_loss()
         self.data: dict | None = None
 
     def _set_fonts(self) -> None:
@@ -81,13 +85,38 @@ class NarrationPanel(QFrame):
 
         self._fit_heights()
 
+    def _place_loss(self) -> None:
+        """Compact and wide (presentation mode): the events join the loss's row, one row fewer under the plots; the
+        equation keeps a row of its own (a long one, W1[36,3] ← …, takes a 1366-px row)."""
+        one_row = self.compact and not self.narrow
+        if one_row == self._one_row:
+            return
+        self._one_row = one_row
+        lay = self.layout()
+        if one_row:
+            lay.removeWidget(self.events)
+            self._loss_row.insertWidget(1, self.events, 1)
+            self._loss_row.setStretchFactor(self.loss, 0)
+            self.loss.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        else:
+            self._loss_row.removeWidget(self.events)
+            lay.insertWidget(lay.indexOf(self.equation) + 2, self.events)  # under the loss's row
+            self._loss_row.setStretchFactor(self.loss, 1)
+            self.loss.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+
     def _fit_heights(self) -> None:
         # fixed heights: new text must not re-layout (and so repaint) the whole window while running
+        if hasattr(self, "_loss_row"):
+            self._place_loss()
+        # compact, wide and one line (presentation mode): the events keep their line, the rest in the tooltip, so
+        # the plots keep 40 % of a 720p screen each; elsewhere they wrap onto up to 4 lines
+        one = self.compact and not self.narrow and self._event_lines == 1
+        self.events.set_max_lines(1 if one else 4)
         wrap = 3 if self.narrow else 1
         for lab in (self.equation, self.loss):
             lab.setWordWrap(self.narrow)
-        for lab, lines in ((self.title, 1), (self.equation, wrap), (self.loss, min(wrap, 2)),
-                           (self.events, self.events.lines())):
+        # (the events are a Caption: it keeps its own height, the lines its text wraps to)
+        for lab, lines in ((self.title, 1), (self.equation, wrap), (self.loss, min(wrap, 2))):
             lab.setFixedHeight(lab.fontMetrics().lineSpacing() * lines + 4)
 
     def set_compact(self, on: bool, event_lines: int = 1) -> None:

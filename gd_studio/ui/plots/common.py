@@ -25,7 +25,8 @@ PURPLE = th.OKABE_ITO["reddish_purple"]
 SKY = th.OKABE_ITO["sky_blue"]
 GREY = "#6E6E6E"
 CAPTION_LINES = 3  # a view's caption in the normal view
-PRESENTATION_CAPTION_LINES = 1  # on a projector: the plots keep the room; the whole text is in the tooltip
+PRESENTATION_CAPTION_LINES = 1  # on a projector: the plots keep the room (a longer text still wraps)
+MAX_CAPTION_LINES = 10  # a caption longer than this (never one the app writes) is elided, the rest in its tooltip
 
 
 def plot_font(scale: float = 1.0, bold: bool = False) -> QFont:
@@ -249,14 +250,16 @@ def elide_lines(text: str, font: QFont, width: float, lines: int) -> tuple[str, 
 
 
 class Caption(QLabel):
-    """A view's caption: a fixed number of lines (so new text every frame never re-lays out the window),
-    elided with "…" when the text is longer; then the whole text is in the tooltip. ``text()`` is the whole text.
-    """
+    """A view's caption: word-wrapped, never elided while the text fits in ``max_lines``. It keeps at least ``lines``
+    lines of height and is as tall as its text needs; new text of the same number of lines (every frame while
+    running) does not re-lay out the window. ``text()`` is the whole text."""
 
-    def __init__(self, text: str = "", lines: int = CAPTION_LINES) -> None:
+    def __init__(self, text: str = "", lines: int = CAPTION_LINES, max_lines: int | None = None) -> None:
         super().__init__()
         self._full = ""
         self._lines = lines
+        self._shown_lines = lines
+        self.max_lines = max_lines or MAX_CAPTION_LINES
         self.elided = False
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setWordWrap(False)
@@ -266,16 +269,29 @@ class Caption(QLabel):
         self.setText(text)
 
     def lines(self) -> int:
+        """The least number of lines this caption keeps room for."""
         return self._lines
+
+    def shown_lines(self) -> int:
+        """The lines it has room for now (its text may have needed more than :meth:`lines`)."""
+        return self._shown_lines
 
     def set_lines(self, lines: int) -> None:
         if lines != self._lines:
             self._lines = max(1, int(lines))
+            self._shown_lines = self._lines
             self._fix_height()
             self._layout_text()
 
+    def set_max_lines(self, lines: int) -> None:
+        """The most lines the text wraps to before the last one is elided (the whole text then in the tooltip)."""
+        lines = max(1, int(lines))
+        if lines != self.max_lines:
+            self.max_lines = lines
+            self._refit()
+
     def _fix_height(self) -> None:
-        self.setFixedHeight(math.ceil(QFontMetricsF(self.font()).lineSpacing() * self._lines) + 4)
+        self.setFixedHeight(math.ceil(QFontMetricsF(self.font()).lineSpacing() * self._shown_lines) + 4)
 
     def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
         text = text or ""
@@ -288,21 +304,32 @@ class Caption(QLabel):
         return self._full
 
     def _layout_text(self) -> None:
-        shown, cut = elide_lines(self._full, self.font(), self.contentsRect().width() - 2, self._lines)
+        width = self.contentsRect().width() - 2
+        shown, cut = elide_lines(self._full, self.font(), width, self.max_lines)
+        need = max(self._lines, min(self.max_lines, shown.count("\n") + 1 if shown else 1))
+        # exactly the lines this text needs (at least ``lines``): the layout follows the text shown, not the
+        # texts shown before it, so the same step renders the same picture however it was reached
+        if need != self._shown_lines:
+            self._shown_lines = need
+            self._fix_height()
         self.elided = cut
         self.setToolTip(self._full if cut else "")
         super().setText(shown)
 
+    def _refit(self) -> None:
+        self._shown_lines = self._lines
+        self._fix_height()
+        self._layout_text()
+
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
         if event.size().width() != event.oldSize().width():
-            self._layout_text()
+            self._refit()
 
     def changeEvent(self, event) -> None:  # noqa: N802
         super().changeEvent(event)
         if event.type() == QEvent.Type.FontChange:
-            self._fix_height()
-            self._layout_text()
+            self._refit()
 
 
 def titled(title: str, plot: QWidget, caption: Caption, extra: QWidget | None = None) -> QWidget:

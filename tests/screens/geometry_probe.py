@@ -1,0 +1,175 @@
+"""Run in a child process (the offscreen screen's size is fixed when Qt starts): open scenarios on one screen size,
+normal and presentation, and print what test_geometry asserts, as JSON; screenshots go to a folder.
+
+Usage: python -m tests.screens.geometry_probe WIDTH HEIGHT DPR OUT_DIR SCENARIO...
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+STEPS = 6  # steps run in each scenario before measuring (arrows, a caption with numbers, a few loss points)
+FONT_FAMILY = "DejaVu Sans"  # fixed fonts: the same text widths on every machine that runs the suite
+
+
+def main(argv: list[str]) -> None:
+    width, height, dpr, out = int(argv[0]), int(argv[1]), float(argv[2]), Path(argv[3])
+    names = argv[4:]
+    from gd_studio.ui.offscreen import offscreen_platform
+
+    os.environ["QT_QPA_PLATFORM"] = offscreen_platform(width, height, dpr)
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QFont
+    from PySide6.QtWidgets import QApplication, QLabel
+
+    from gd_studio.ui import theme
+    from gd_studio.ui.app import NORMAL_SCALE, make_app
+
+    app = make_app([])
+    theme.apply_theme(app, "light", NORMAL_SCALE)
+    f = QFont(app.font())
+    f.setFamily(FONT_FAMILY)
+    app.setFont(f)
+    from gd_studio.ui.main_window import MainWindow
+    from gd_studio.ui.plots.common import Caption
+
+    def pump(until, timeout=10.0):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            app.processEvents()
+            if until():
+                return True
+            time.sleep(0.005)
+        return False
+
+    def settle(seconds=0.15):
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.005)
+
+    normal_pt = app.font().pointSizeF()
+    w = MainWindow()
+    w.show()
+    settle(0.3)
+    views = ("data_view", "weight_view", "lr_view", "step_view")
+
+    def plots():
+        out = {}
+        for n in views:
+            v = getattr(w, n)
+            if v.plot.isVisible():
+                vb = v.plot.getPlotItem().vb.sceneBoundingRect()
+                top_left = v.plot.mapTo(w, QPoint(0, 0))
+                out[n] = {"widget": [top_left.x(), top_left.y(), v.plot.width(), v.plot.height()],
+                          "data": [round(vb.width()), round(vb.height())]}
+        return out
+
+    def texts():
+        """Every visible caption and label: whether it shows its whole text in its rect."""
+        bad = []
+        for lab in w.findChildren(QLabel):
+            if not lab.isVisible() or not lab.text() or lab.width() <= 1:
+                continue
+            shown = QLabel.text(lab)
+            name = lab.objectName() or type(lab).__name__
+            if isinstance(lab, Caption):
+                if lab.elided:
+                    bad.append(f"{name} elided: {lab.text()!r}")
+                need = lab.fontMetrics().lineSpacing() * (shown.count("\n") + 1)
+                if need > lab.height() + 1:
+                    bad.append(f"{name} clipped: {need} > {lab.height()} px")
+            elif lab.wordWrap():
+                if lab.hasHeightForWidth() and lab.heightForWidth(lab.width()) > lab.height() + 1:
+                    bad.append(f"{name} clipped: {lab.heightForWidth(lab.width())} > {lab.height()} px: {shown!r}")
+            elif "<" not in shown and "\n" not in shown:
+                advance = lab.fontMetrics().horizontalAdvance(shown)
+                room = lab.contentsRect().width() - lab.indent() if lab.indent() > 0 else lab.contentsRect().width()
+                # a label inside a scroll area (the panel) may be wider than the viewport: the scroll bar reaches it
+                if advance > room + 1:
+                    bad.append(f"{name} cut: {shown!r} needs {advance} px, has {room}")
+        return bad
+
+    def state(mode):
+        scr = w.screen()
+        avail = scr.availableGeometry()
+        frame = w.frameGeometry()
+        return {"mode": mode, "window": [w.x(), w.y(), w.width(), w.height()],
+                "frame": [frame.x(), frame.y(), frame.width(), frame.height()],
+                "avail": [avail.x(), avail.y(), avail.width(), avail.height()],
+                "screen": [scr.geometry().width(), scr.geometry().height()],
+                "min_hint": [w.minimumSizeHint().width(), w.minimumSizeHint().height()],
+                "panel": w.dock.isVisible(), "plots": plots(), "texts": texts()}
+
+    def banner_check():
+        before = plots()
+        w.banner.hide()
+        settle(0.05)
+        without = plots()
+        w.show_message("A message long enough to wrap onto a second line on a narrow window: the plots must stay "
+                       "exactly where they are while it shows, and when it goes. " * 2, "warning", 0)
+        settle(0.1)
+        with_banner = plots()
+        w.banner.hide()
+        return {"before": before, "without": without, "with": with_banner, "visible": w.banner.geometry().height()}
+
+    results = []
+    for name in names:
+        path = ROOT / "resources" / "scenarios" / name
+        done = {"n": 0}
+        w.scenarios.scenarioApplied.connect(lambda *_: done.__setitem__("n", done["n"] + 1))
+        before = done["n"]
+        w.scenarios.open(str(path))
+        pump(lambda: done["n"] > before, 20)
+        start = w.step_count
+        w.run_steps(STEPS)
+        pump(lambda: w.step_count >= start + STEPS and not w.last_snapshot.running, 20)
+        if "range-test" in name:
+            finished = {"ok": False}
+            w.rangeTestFinished.connect(lambda *_: finished.__setitem__("ok", True))
+            w.panel.rt_animate.setChecked(False)
+            w.start_range_test()
+            pump(lambda: finished["ok"], 30)
+        settle(0.3)
+        stem = f"{Path(name).stem}-{width}x{height}@{dpr:g}"
+        r = state("normal")
+        r["banner"] = banner_check()
+        r["scenario"] = name
+        w.grab().save(str(out / f"{stem}-normal.png"))
+        results.append(r)
+
+        w.presentation.set_presentation(True)
+        settle(0.4)
+        r = state("presentation")
+        r["banner"] = banner_check()
+        r["scenario"] = name
+        r["scale"] = w.presentation.active_scale
+        w.presentation.toggle_cheat_sheet()
+        settle(0.1)
+        sheet = w.presentation.cheat_sheet
+        panel = sheet._panel.geometry()
+        r["cheat_sheet"] = {"panel": [panel.x(), panel.y(), panel.width(), panel.height()],
+                            "sheet": [0, 0, sheet.width(), sheet.height()],
+                            "min_pt": min(lab.font().pointSizeF() for lab in sheet._labels),
+                            # a section heading: its rows are the same size (1.3× the sheet's base)
+                            "row_pt": sheet._labels[1].font().pointSizeF(),
+                            "normal_pt": normal_pt,
+                            "app_pt": QApplication.font().pointSizeF()}
+        if name == names[0]:
+            w.grab().save(str(out / f"{stem}-cheatsheet.png"))
+        w.presentation.toggle_cheat_sheet()
+        w.grab().save(str(out / f"{stem}-presentation.png"))
+        results.append(r)
+        w.presentation.set_presentation(False)
+        settle(0.3)
+        results[-2]["after_presentation"] = [w.x(), w.y(), w.width(), w.height()]
+    print("RESULT " + json.dumps(results))
+    w.shutdown()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

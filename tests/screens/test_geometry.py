@@ -1,0 +1,141 @@
+"""Issue 12's screen suite: bundled scenarios after a few steps on 720p, 768p, 1080p and 4K (DPR 2) screens, normal and
+presentation, laid out offscreen with fixed fonts; screenshots go to a folder. Assertions from geometry, not eyes:
+the window fits its screen, no caption or label is elided or cut, every plot keeps its minimum size, presentation
+plots get 40 % of the screen height each, a message banner never moves a plot, the cheat sheet fits.
+
+One child process per screen size (the offscreen screen is fixed when Qt starts), all four at once; each reuses one
+window for its scenarios. The subset covers every layout path: the short-screen layout (720p, 768p: captions in the
+left column, rows balanced), the medium one (1080p: a 1500×940 window), DPR 2; the descent scene (two views side by
+side in presentation) and the range-test scene (four views in the normal view; weight and LR views presenting).
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DESCENT = "03-too-big-overshooting.gdscenario"
+RANGE_TEST = "05-lr-range-test.gdscenario"
+SCREENS = {  # (width, height, dpr): scenarios
+    (1280, 720, 1.0): (DESCENT, RANGE_TEST),
+    (1366, 768, 1.0): ("07-ten-digits.gdscenario",),
+    (1920, 1080, 1.0): ("01-a-good-learning-rate.gdscenario",),
+    (1920, 1080, 2.0): (RANGE_TEST,),  # a 3840×2160 panel at 200 %
+}
+MIN_PLOT = 200  # px: the issue's rule for the normal view with the panel shown
+# the range-test scene shows four views in the normal view; on a 720p/768p screen with the panel shown, the
+# loss-vs-LR view's six-line result caption leaves these plots less (reported in the issue's closing note)
+MIN_PLOT_FOUR_VIEWS_SHORT = 140
+SHARE = 0.40  # presentation: each of the scene's two plots' data area, as a share of the screen height
+
+
+@pytest.fixture(scope="module")
+def screens(tmp_path_factory):
+    out = tmp_path_factory.mktemp("screens")
+    procs = {}
+    for (w, h, dpr), names in SCREENS.items():
+        env = dict(os.environ, XDG_CONFIG_HOME=str(out / f"config-{w}x{h}@{dpr:g}"), PYTHONPATH=str(ROOT))
+        procs[(w, h, dpr)] = subprocess.Popen(
+            [sys.executable, "-m", "tests.screens.geometry_probe", str(w), str(h), str(dpr), str(out), *names],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    results = {}
+    for key, proc in procs.items():
+        stdout, stderr = proc.communicate(timeout=180)
+        lines = [line for line in stdout.splitlines() if line.startswith("RESULT ")]
+        assert proc.returncode == 0 and lines, stderr[-3000:]
+        results[key] = json.loads(lines[-1][len("RESULT "):])
+    return out, results
+
+
+def _all(screens):
+    for key, rows in screens[1].items():
+        for r in rows:
+            yield key, r
+
+
+def _inside(rect, area) -> bool:
+    x, y, w, h = rect
+    ax, ay, aw, ah = area
+    return ax <= x and ay <= y and x + w <= ax + aw and y + h <= ay + ah
+
+
+def test_screenshots_are_written(screens):
+    out, results = screens
+    for (w, h, dpr), names in SCREENS.items():
+        for name in names:
+            for mode in ("normal", "presentation"):
+                shot = out / f"{Path(name).stem}-{w}x{h}@{dpr:g}-{mode}.png"
+                assert shot.stat().st_size > 10_000, shot
+
+
+def test_window_fits_its_screen(screens):
+    for key, r in _all(screens):
+        where = (key, r["scenario"], r["mode"])
+        assert _inside(r["frame"], r["avail"]), where
+        assert r["min_hint"][0] <= r["avail"][2] and r["min_hint"][1] <= r["avail"][3], where
+        if r.get("after_presentation"):  # leaving presentation mode puts the window back inside the screen
+            assert _inside(r["after_presentation"], r["avail"]), where
+
+
+def test_no_caption_or_label_is_elided_or_cut(screens):
+    for key, r in _all(screens):
+        problems = list(r["texts"])
+        if r["mode"] == "presentation" or key[1] < 820:
+            # the one text allowed to elide (the rest in its tooltip): the narration's events, one line on a
+            # projector (the room reads the equation and the loss) and 4 lines in the narrow left column of a
+            # short screen, so the plots keep their share and the column fits a 720p screen
+            problems = [p for p in problems if not p.startswith("narrationEvents elided")]
+        assert not problems, (key, r["scenario"], r["mode"], problems)
+
+
+def test_every_plot_keeps_its_minimum_size(screens):
+    for key, r in _all(screens):
+        if r["mode"] != "normal":
+            continue
+        assert r["panel"]
+        heights = {n: p["widget"][3] for n, p in r["plots"].items()}
+        least = MIN_PLOT_FOUR_VIEWS_SHORT if len(heights) == 4 and key[1] < 820 else MIN_PLOT
+        assert min(heights.values()) >= least, (key, r["scenario"], heights)
+        assert min(p["widget"][2] for p in r["plots"].values()) >= 300, (key, r["scenario"], r["plots"])
+
+
+def test_presentation_plots_take_forty_percent_of_the_screen_height_each(screens):
+    for key, r in _all(screens):
+        if r["mode"] != "presentation":
+            continue
+        data = {n: p["data"] for n, p in r["plots"].items()}
+        assert len(data) == 2, (key, r["scenario"], data)  # the lecture layout: the scene's two views
+        screen_h = r["screen"][1]
+        for name, (width, height) in data.items():
+            assert height >= SHARE * screen_h, (key, r["scenario"], name, height, screen_h)
+            assert width >= 0.3 * r["screen"][0], (key, r["scenario"], name, width)
+        assert not r["panel"]
+
+
+def test_presentation_scale_follows_the_screen_height(screens):
+    scales = {key: r["scale"] for key, r in _all(screens) if r["mode"] == "presentation"}
+    # the chosen 2× is for a 1080-px-high screen: a 720p projector gets 2 × 720 / 1080
+    assert scales[(1280, 720, 1.0)] == pytest.approx(2 * 720 / 1080)
+    assert scales[(1920, 1080, 1.0)] == pytest.approx(2.0)
+    assert scales[(1920, 1080, 2.0)] == pytest.approx(2.0)  # DPR 2: the same logical screen, twice the pixels
+
+
+def test_a_banner_never_moves_a_plot(screens):
+    for key, r in _all(screens):
+        b = r["banner"]
+        assert b["visible"] > 0
+        assert b["with"] == b["without"], (key, r["scenario"], r["mode"])
+
+
+def test_cheat_sheet_fits_and_stays_readable_in_presentation(screens):
+    for key, r in _all(screens):
+        if r["mode"] != "presentation":
+            continue
+        c = r["cheat_sheet"]
+        assert _inside(c["panel"], c["sheet"]), (key, c)
+        assert c["row_pt"] >= c["normal_pt"], (key, c)  # never smaller than the normal view's text
