@@ -59,6 +59,16 @@ _VIEW_PANEL = {"data_view": "data", "weight_view": "loss_vs_weight", "lr_view": 
 _SECTION_OF = {name: section for section, names in CHEAT_SHEET_SECTIONS for name in names}
 
 
+def later(owner: QObject, fn, msec: int = 0) -> None:
+    """Run ``fn`` on a later turn of the event loop, unless ``owner`` is deleted first: a plain
+    ``QTimer.singleShot`` lambda fired after a recording's hidden window was deleted, on its dead docks."""
+    timer = QTimer(owner)
+    timer.setSingleShot(True)
+    timer.timeout.connect(fn)
+    timer.timeout.connect(timer.deleteLater)
+    timer.start(msec)
+
+
 def menu(window, title: str) -> QMenu | None:
     """The window's top-level menu titled ``title`` (see actions.find_menu)."""
     return find_menu(window, title)
@@ -411,7 +421,7 @@ class Presentation(QObject):
             self.step_dock_moved = True
 
             self.narrow_docks(size)
-            QTimer.singleShot(0, lambda: self.narrow_docks(size, grown_only=True))  # and once laid out
+            later(w, lambda: self.narrow_docks(size, grown_only=True))  # and once laid out
         elif not short and getattr(self, "step_dock_moved", False):
             if area == Qt.DockWidgetArea.LeftDockWidgetArea:
                 w.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
@@ -528,8 +538,7 @@ class Presentation(QObject):
             dock = w.study.dock
             if not dock.isFloating() and w.dockWidgetArea(dock) == Qt.DockWidgetArea.LeftDockWidgetArea:
                 # the step-by-step dock as short as its text allows: the panel above (which scrolls) gets the rest
-                QTimer.singleShot(0, lambda: w.resizeDocks([dock], [dock.minimumSizeHint().height()],
-                                                           Qt.Orientation.Vertical))
+                later(w, lambda: w.resizeDocks([dock], [dock.minimumSizeHint().height()], Qt.Orientation.Vertical))
         else:
             cap.setMinimumHeight(0)
 
@@ -900,7 +909,7 @@ def remove_presentation(p: Presentation) -> None:
     if keep is not None:
         keep()
     # and again once the re-shown views' deferred layout requests have run (they hand out sizes of their own)
-    QTimer.singleShot(0, lambda: p._restore_splitters(splitters) if not p.active else None)
+    later(w, lambda: p._restore_splitters(splitters) if not p.active else None)
 
 
 def install(window) -> Presentation:
