@@ -228,8 +228,31 @@ def serve(conn, shared: Shared) -> None:
         pass
 
 
+ENGINE_NAME = "gd-studio-engine"
+
+
+def _without_main(get_preparation_data):
+    """The engine's process needs only gd_studio: it must not re-import the parent's main script, which
+    multiprocessing does by default (an unguarded script that opens a window would then run again in it)."""
+    if getattr(get_preparation_data, "_gd_studio", False):
+        return get_preparation_data
+
+    def prepare(name):
+        data = get_preparation_data(name)
+        if name == ENGINE_NAME:
+            data.pop("init_main_from_path", None)
+            data.pop("init_main_from_name", None)
+        return data
+
+    prepare._gd_studio = True
+    return prepare
+
+
 def context():
     """forkserver where it exists (a clean, single-threaded parent to fork from); spawn elsewhere."""
+    from multiprocessing import spawn
+
+    spawn.get_preparation_data = _without_main(spawn.get_preparation_data)
     if sys.platform.startswith("linux") and not getattr(sys, "frozen", False):
         ctx = mp.get_context("forkserver")
         ctx.set_forkserver_preload(["gd_studio.live.host", "gd_studio.live.run"])
@@ -248,7 +271,7 @@ class RemoteRun:
         self.ctx = ctx or context()
         self.shared = shared or Shared(self.ctx)
         parent, child = self.ctx.Pipe(duplex=True)
-        self.process = self.ctx.Process(target=serve, args=(child, self.shared), name="gd-studio-engine",
+        self.process = self.ctx.Process(target=serve, args=(child, self.shared), name=ENGINE_NAME,
                                         daemon=True)
         self.process.start()
         child.close()

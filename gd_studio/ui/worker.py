@@ -10,6 +10,7 @@ a pre-run of many steps is one call that polls them at every engine step.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -45,7 +46,24 @@ def engine_in_process() -> bool:
     GD_STUDIO_ENGINE=thread keeps it in the thread: the test suite does so (hundreds of windows, no process
     each), and it is the fallback when a process cannot be started.
     """
+    if _ENGINE_HERE:
+        return False
     return os.environ.get("GD_STUDIO_ENGINE", "process").strip().lower() != "thread"
+
+
+_ENGINE_HERE = 0
+
+
+@contextlib.contextmanager
+def engine_in_thread():
+    """Windows built inside keep the engine in the worker's thread: offscreen renderings step one frame at a
+    time, gain nothing from a process, and their pictures must not depend on when its answers arrive."""
+    global _ENGINE_HERE
+    _ENGINE_HERE += 1
+    try:
+        yield
+    finally:
+        _ENGINE_HERE -= 1
 
 # The window's process runs BLAS on one thread. With the engine's thread, the GUI thread and OpenBLAS's own
 # pool on a 2-core machine, the pool's threads (which spin after each call) took the cores the GUI needed:
