@@ -577,10 +577,6 @@ def _open_window(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     from .engine.errors import GDStudioError
 
-    import multiprocessing
-
-    multiprocessing.freeze_support()  # a frozen build: the engine's process starts through this executable
-
     parser = build_parser()
     try:
         argv, file_argument = split_file_argument(parser, sys.argv[1:] if argv is None else argv)

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import pickle
+import queue
 import sys
+import threading
 import time
 import traceback
 from typing import Any, Callable
@@ -265,6 +267,11 @@ class RemoteRun:
 
     Mirrors what the worker reads without a call (generation, config, running, stopped, step_count) from the
     state every answer carries. Snapshots the child sends on its own while running are queued in ``frames``.
+
+    A reader thread blocks on the pipe and puts every message in ``inbox``; for a message nobody waits for (a
+    frame, a failure) it calls ``on_message`` (the worker turns that into a queued call of its pump). So the
+    worker's thread never polls: a thread that woke every few milliseconds to look at the pipe took the GIL
+    from the window's paint each time, and under load every such hand-over cost a scheduler delay.
     """
 
     def __init__(self, shared: Shared | None = None, ctx=None, start_timeout: float = 20.0) -> None:
@@ -287,6 +294,29 @@ class RemoteRun:
         self.frames: list = []  # (snapshot) sent by the running child, oldest first
         self.failures: list = []  # (what, exception) reported by the running child
         self.closed = False
+        self.inbox: queue.Queue = queue.Queue()
+        self.on_message: Callable[[], None] | None = None  # called from the reader thread
+        self._reader = threading.Thread(target=self._read, name="gd-studio-engine-reader", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        conn = self.conn
+        while True:
+            try:
+                msg = conn.recv()
+            except (EOFError, OSError, TypeError, ValueError):  # closed or gone
+                self.inbox.put(("eof",))
+                notify = self.on_message
+                if notify is not None:
+                    notify()
+                return
+            except Exception as exc:  # noqa: BLE001 - a message that cannot be unpickled: a bug, reported
+                msg = ("failed", "run", RuntimeError(f"a message from the engine could not be read ({exc})"))
+            self.inbox.put(msg)
+            if msg[0] in ("snapshot", "failed"):
+                notify = self.on_message
+                if notify is not None:
+                    notify()
 
     # -- plumbing -----------------------------------------------------------------------------------
     def _take_state(self, state) -> None:
@@ -304,6 +334,9 @@ class RemoteRun:
         if kind == "snapshot":
             self._take_state(msg[2])
             self.frames.append(msg[1])
+        elif kind == "eof":
+            self.closed = True
+            self.running = False
         elif kind == "failed":
             self.failures.append((msg[1], msg[2]))
         elif kind == "callback":
@@ -322,22 +355,31 @@ class RemoteRun:
         t0 = time.perf_counter()
         try:
             self.conn.send(msg)
-            while True:
-                if not self.conn.poll(0.25):
-                    if not self.process.is_alive():
-                        self.closed = True
-                        raise EngineProcessError("the engine's process ended unexpectedly")
-                    if self.shared.shutdown.is_set() and time.perf_counter() - t0 > 0.5:
-                        raise EngineProcessError("the window is closing")  # never hold up a close
-                    continue
-                out = self._dispatch(self.conn.recv(), callbacks)
-                if out is not None:
-                    if out[0] == "raise":
-                        raise out[1]
-                    return out[1]
-        except (EOFError, OSError) as exc:
+        except (EOFError, OSError, ValueError) as exc:
             self.closed = True
             raise EngineProcessError(f"the engine's process is gone ({exc})") from None
+        while True:
+            try:
+                got = self.inbox.get(timeout=0.25)
+            except queue.Empty:
+                if not self.process.is_alive():
+                    self.closed = True
+                    raise EngineProcessError("the engine's process ended unexpectedly") from None
+                if self.shared.shutdown.is_set() and time.perf_counter() - t0 > 0.5:
+                    raise EngineProcessError("the window is closing") from None  # never hold up a close
+                continue
+            if got[0] == "eof":
+                self._dispatch(got)
+                raise EngineProcessError("the engine's process ended unexpectedly")
+            try:
+                out = self._dispatch(got, callbacks)
+            except (EOFError, OSError, ValueError) as exc:  # answering a callback to a process that is gone
+                self.closed = True
+                raise EngineProcessError(f"the engine's process is gone ({exc})") from None
+            if out is not None:
+                if out[0] == "raise":
+                    raise out[1]
+                return out[1]
 
     def _call(self, name: str, *args, **kwargs):
         callbacks = {k: kwargs.pop(k) for k in CALLBACKS if callable(kwargs.get(k))}
@@ -405,22 +447,22 @@ class RemoteRun:
     def set_speed(self, speed: float | None) -> None:
         self._request(("speed", speed))
 
-    def pump(self, timeout: float) -> None:
+    def pump(self, timeout: float = 0.0) -> None:
         """Take what the running child sent (frames, failures), waiting at most ``timeout`` s for the first."""
-        if self.closed:
-            return
         try:
-            if self.conn.poll(timeout):
-                while True:
-                    self._dispatch(self.conn.recv())
-                    if not self.conn.poll(0):
-                        break
-        except (EOFError, OSError):
-            self.closed = True
-            self.running = False
+            msg = self.inbox.get(timeout=timeout) if timeout > 0 else self.inbox.get_nowait()
+        except queue.Empty:
+            return
+        while True:
+            self._dispatch(msg)
+            try:
+                msg = self.inbox.get_nowait()
+            except queue.Empty:
+                return
 
     def close(self, timeout: float = 0.5) -> None:
         """Ask the child to end; kill it if it does not within ``timeout`` s."""
+        self.on_message = None  # the owner of that callback may be going away
         if not self.closed:
             self.closed = True
             try:

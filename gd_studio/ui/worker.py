@@ -37,7 +37,6 @@ BEAT_MS = 4
 BEAT_LATE = 0.010
 MAX_YIELD = 0.025
 SHUTDOWN_MS = 1000  # closing the window ends the worker within this
-PUMP_WAIT = 0.004  # while the engine's process runs, the worker waits this long for its frames between commands
 
 
 def engine_in_process() -> bool:
@@ -129,6 +128,7 @@ class Worker(QObject):
     validationProgress = Signal(object)  # live.validation.ValidationProgress
     validationDone = Signal(object)  # live.validation.ValidationOutcome
     historyColumnsReady = Signal(int, object)  # (request id, (columns, validation columns) or None)
+    _engineSent = Signal()  # from the engine's reader thread: frames wait (queued into this worker's thread)
 
     def __init__(self) -> None:
         super().__init__()
@@ -202,9 +202,20 @@ class Worker(QObject):
             return
         self.use_process = False  # one try
         try:
-            self.run = host.RemoteRun(self._shared, self._ctx)
+            remote = host.RemoteRun(self._shared, self._ctx)
         except Exception as exc:  # noqa: BLE001 - a platform without processes: the thread still works
             print(f"GD Studio: the engine runs in the window's process ({exc})", file=sys.stderr)
+            return
+        self._engineSent.connect(self._pump, Qt.ConnectionType.QueuedConnection)
+        self._pump_pending = threading.Event()
+        remote.on_message = self._engine_sent
+        self.run = remote
+
+    def _engine_sent(self) -> None:
+        """Called in the engine's reader thread: one queued pump at a time, however many frames arrive."""
+        if not self._pump_pending.is_set():
+            self._pump_pending.set()
+            self._engineSent.emit()
 
     # read-only views of the run for the UI thread's tests and exports (read only while the worker is idle)
     @property
@@ -259,11 +270,12 @@ class Worker(QObject):
         """The engine's process ended under us (killed, out of memory): carry on in this thread from step 0."""
         if self.shutdown.is_set() or not self.in_process:
             return
-        config = self.run.config
+        config, generation = self.run.config, self.run.generation
         if self._timer is not None:
             self._timer.stop()
         self.run.close(0.1)
         self.run = LiveRun()
+        self.run.generation = generation  # the window takes only newer builds: this one comes after the lost one
         self.run.before_step = self._wait_for_gui
         self.message.emit(f"The engine's process stopped ({exc}); the run was rebuilt at step 0 in the window.")
         if config is None:
@@ -326,14 +338,11 @@ class Worker(QObject):
             self._emit(force=True)
             return
         timer = self._ensure_timer()
-        if self.in_process:
+        if self.in_process:  # the child runs on its own; its frames arrive through _engineSent
             try:
                 self.run.start_running(self.speed)
             except Exception as exc:  # noqa: BLE001
                 self._fail("run", exc)
-                return
-            timer.setInterval(0)  # the tick waits on the pipe for up to PUMP_WAIT: no spinning
-            timer.start()
             return
         self.run.running = True
         self.run.fast = self.speed is None
@@ -533,31 +542,29 @@ class Worker(QObject):
             return
         self.run.running = False
 
+    @Slot()
     def _pump(self) -> None:
-        """While the engine's process runs: hand its newest frame on, report its failures."""
+        """The engine's process sent frames (or failed): hand the newest frame on, report the failures."""
+        self._pump_pending.clear()
         run = self.run
-        run.pump(PUMP_WAIT)
-        for what, exc in run.failures:
+        if not self.in_process:
+            return
+        run.pump()
+        failures, run.failures = list(run.failures), []
+        for what, exc in failures:
             self._fail(what, exc)
-        run.failures.clear()
+        if run.closed and not self.shutdown.is_set() and self.in_process:
+            self._fail("run", host.EngineProcessError("the engine's process ended unexpectedly"))
+            return
         if run.frames:
             snap = run.frames[-1]
             run.frames.clear()
             if not self.shutdown.is_set():
                 self._last_emit = time.perf_counter()
                 self.snapshotReady.emit(snap)
-        if not run.running or run.closed:
-            self._timer.stop()
-            run.pump(0)  # a last frame sent as it stopped
-            if run.frames and not self.shutdown.is_set():
-                self.snapshotReady.emit(run.frames[-1])
-            run.frames.clear()
 
     @Slot()
     def _tick(self) -> None:
-        if self.in_process:
-            self._pump()
-            return
         run = self.run
         if not run.running or run.session is None or self.shutdown.is_set():
             self._stop_running()

@@ -42,8 +42,10 @@ def test_a_dead_engine_process_is_replaced_by_the_worker_thread(make_window, qtb
     worker = w.controller.worker
     worker.run.process.kill()
     worker.run.process.join(2.0)
-    w.controller.step(3)
+    # noticed without any command (its pipe closes), said, and rebuilt at step 0 in the worker's thread
     qtbot.waitUntil(lambda: any("engine's process stopped" in text for _, text in w.messages), timeout=10000)
     assert not worker.in_process
-    w.controller.step(4)  # the run was rebuilt at step 0 here; it keeps working
-    qtbot.waitUntil(lambda: w.last_snapshot is not None and w.last_snapshot.step == 4, timeout=10000)
+    qtbot.waitUntil(lambda: w.config_info.generation == worker.generation and w.last_snapshot.step == 0,
+                    timeout=10000)
+    w.controller.step(4)  # it keeps working
+    qtbot.waitUntil(lambda: w.last_snapshot.step == 4, timeout=10000)
