@@ -16,6 +16,7 @@ window has drawn the previous one (the shared ``credit`` event) and the frame in
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import pickle
 import queue
 import sys
@@ -29,6 +30,9 @@ SNAPSHOT_SHARE = 0.2  # building snapshots may take at most this share of the en
 STEP_SLICE = 0.004  # seconds of stepping between looks at the pipe (commands, the frame clock)
 CALLBACKS = ("progress", "ready", "cancel", "lockstep")
 NO_STOP = -1
+# The engine's process yields the CPU to the window when the machine is busy: on a shared 2-core machine the
+# window's paint, not the engine, is what a person notices (an idle core is used in full either way).
+ENGINE_NICE = 5
 
 
 class EngineProcessError(RuntimeError):
@@ -214,8 +218,13 @@ class _Child:
                 return
 
 
-def serve(conn, shared: Shared) -> None:
+def serve(conn, shared: Shared, nice: int = 0) -> None:
     """The child process's main: one BLAS thread (as in the window: identical numbers), then the loop."""
+    if nice and hasattr(os, "nice"):
+        try:
+            os.nice(int(nice))
+        except OSError:
+            pass
     try:
         from threadpoolctl import threadpool_limits
 
@@ -278,7 +287,7 @@ class RemoteRun:
         self.ctx = ctx or context()
         self.shared = shared or Shared(self.ctx)
         parent, child = self.ctx.Pipe(duplex=True)
-        self.process = self.ctx.Process(target=serve, args=(child, self.shared), name=ENGINE_NAME,
+        self.process = self.ctx.Process(target=serve, args=(child, self.shared, int(os.environ.get("GD_STUDIO_ENGINE_NICE", ENGINE_NICE))), name=ENGINE_NAME,
                                         daemon=True)
         self.process.start()
         child.close()
