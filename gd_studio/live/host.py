@@ -168,7 +168,8 @@ class _Child:
                 end = now + STEP_SLICE
                 if self.shared.credit.is_set() and frame_due > now:
                     end = min(end, frame_due)
-                run.step(1_000_000, cancel=shutdown, stop_at=stop_at, deadline=end)
+                # no per-step look at the shared event (a lock each time): a slice ends within STEP_SLICE anyway
+                run.step(1_000_000, stop_at=stop_at, deadline=end)
             else:
                 due = int((now - self.throttle_start) * self.speed) - self.throttle_done
                 if due > 0:
@@ -315,17 +316,21 @@ class RemoteRun:
                 msg = conn.recv()
             except (EOFError, OSError, TypeError, ValueError):  # closed or gone
                 self.inbox.put(("eof",))
-                notify = self.on_message
-                if notify is not None:
-                    notify()
+                self._notify()
                 return
             except Exception as exc:  # noqa: BLE001 - a message that cannot be unpickled: a bug, reported
                 msg = ("failed", "run", RuntimeError(f"a message from the engine could not be read ({exc})"))
             self.inbox.put(msg)
             if msg[0] in ("snapshot", "failed"):
-                notify = self.on_message
-                if notify is not None:
-                    notify()
+                self._notify()
+
+    def _notify(self) -> None:
+        notify = self.on_message
+        if notify is not None:
+            try:
+                notify()
+            except RuntimeError:  # its owner (a Qt object) is already gone: nobody is waiting
+                pass
 
     # -- plumbing -----------------------------------------------------------------------------------
     def _take_state(self, state) -> None:

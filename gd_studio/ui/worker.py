@@ -435,8 +435,10 @@ class Worker(QObject):
 
     def close_engine(self) -> None:
         """From the UI thread, once this worker's thread has ended: make sure its process is gone too."""
-        if self.in_process and self.run.process.is_alive():
-            self.run.process.kill()
+        if self.in_process:
+            self.run.on_message = None
+            if self.run.process.is_alive():
+                self.run.process.kill()
 
     @Slot()
     def stepBack(self) -> None:
