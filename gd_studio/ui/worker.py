@@ -1,7 +1,9 @@
 """The engine's thread: a thin Worker QObject around a LiveRun, and its controller in the UI thread.
 
 The Worker lives in a QThread and turns queued command slots into LiveRun calls and their results into
-signals; the LiveRun (gd_studio.live, no Qt) is the one owner of the engine state. The UI receives
+signals; the LiveRun (gd_studio.live, no Qt) is the one owner of the engine state. By default that LiveRun
+lives in the engine's own process (live/host.py: the worker then calls a RemoteRun with the same methods), so
+stepping never competes with the window for the GIL; the rest of this description is the thread mode. The UI receives
 immutable snapshots, coalesced by time (≤ ~60 per second and never more than the UI has consumed), so
 drawing speed does not depend on how fast the engine steps. Running at full speed the worker steps in
 slices of a few milliseconds from a zero-interval timer, so its own event loop keeps answering commands.
@@ -42,8 +44,8 @@ SHUTDOWN_MS = 1000  # closing the window ends the worker within this
 def engine_in_process() -> bool:
     """Whether the engine steps in its own process (the default) or in the worker's thread.
 
-    GD_STUDIO_ENGINE=thread keeps it in the thread: the test suite does so (hundreds of windows, no process
-    each), and it is the fallback when a process cannot be started.
+    GD_STUDIO_ENGINE=thread keeps it in the thread (tests that read the LiveRun itself, bench_ui's reference);
+    the thread is also the fallback when a process cannot be started or dies.
     """
     if _ENGINE_HERE:
         return False
