@@ -27,6 +27,9 @@ from typing import Any, Callable
 
 MIN_EMIT = 1.0 / 60.0  # at most ~60 snapshots a second
 SNAPSHOT_SHARE = 0.2  # building snapshots may take at most this share of the engine's time while running
+# the window's drawing (its apply and paint of a frame, measured by the window) may take at most this share of
+# its time: the rest keeps its event loop answering timers, keys and the mouse when the machine is busy
+UI_SHARE = 0.75
 STEP_SLICE = 0.004  # seconds of stepping between looks at the pipe (commands, the frame clock)
 CALLBACKS = ("progress", "ready", "cancel", "lockstep")
 NO_STOP = -1
@@ -196,8 +199,8 @@ class _Child:
             self.send(("failed", "run", _picklable_error(exc), traceback.format_exc()))
             return
         cost = time.perf_counter() - t0
-        # the window paces itself with the credit; here only the engine's own share is kept in bounds
-        self.interval = max(MIN_EMIT, cost / SNAPSHOT_SHARE)
+        # the engine's share of snapshot building and the window's share of drawing are both kept in bounds
+        self.interval = max(MIN_EMIT, cost / SNAPSHOT_SHARE, float(self.shared.ui_cost.value) / UI_SHARE)
         self.last_emit = time.perf_counter()
         self.shared.credit.clear()
         self.send(("snapshot", snap, _state(self.run)))
