@@ -15,6 +15,7 @@ window has drawn the previous one (the shared ``credit`` event) and the frame in
 """
 from __future__ import annotations
 
+import collections
 import multiprocessing as mp
 import os
 import pickle
@@ -80,6 +81,7 @@ class _Child:
         self.throttle_done = 0
         self.last_emit = 0.0
         self.interval = MIN_EMIT
+        self.costs: collections.deque = collections.deque(maxlen=8)  # recent snapshot costs (s)
 
     def send(self, msg) -> None:
         self.conn.send(msg)
@@ -199,8 +201,13 @@ class _Child:
             self.send(("failed", "run", _picklable_error(exc), traceback.format_exc()))
             return
         cost = time.perf_counter() - t0
-        # the engine's share of snapshot building and the window's share of drawing are both kept in bounds
-        self.interval = max(MIN_EMIT, cost / SNAPSHOT_SHARE, float(self.shared.ui_cost.value) / UI_SHARE)
+        # the engine's share of snapshot building and the window's share of drawing are both kept in bounds; on
+        # the median of recent frames, because a frame that refreshed the slice, the region grid or the
+        # sharpness (tens to hundreds of ms on digits, each budgeted on its own in LiveRun) must not hold back
+        # the frames after it
+        self.costs.append(cost)
+        typical = sorted(self.costs)[len(self.costs) // 2]
+        self.interval = max(MIN_EMIT, typical / SNAPSHOT_SHARE, float(self.shared.ui_cost.value) / UI_SHARE)
         self.last_emit = time.perf_counter()
         self.shared.credit.clear()
         self.send(("snapshot", snap, _state(self.run)))
