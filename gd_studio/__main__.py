@@ -3,4 +3,6 @@ import sys
 
 from gd_studio.cli import main
 
-sys.exit(main())
+# guarded: the engine's process (live/host.py) imports the parent's main module, which must not run again
+if __name__ == "__main__":
+    sys.exit(main())

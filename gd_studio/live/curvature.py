@@ -18,7 +18,7 @@ from .snapshot import frozen
 
 SUBSET = 512  # samples the Hessian is taken over at most (a fixed seeded subset beyond that)
 MIN_INTERVAL = 0.1  # seconds between estimates while running, at the least
-BUDGET = 0.15  # share of the worker's time the estimates may take while running
+BUDGET = 0.08  # share of the engine's time the estimates may take while running
 MAX_POINTS = 4000  # estimates kept; older ones are thinned so a long run stays cheap to draw
 
 

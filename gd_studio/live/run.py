@@ -39,8 +39,13 @@ SLICE_POINTS = 121
 # the slice, its curvature and the view's loss values use at most this many training samples (a fixed,
 # seeded subset): on digits the full set made a frame cost ~90 ms; the toy sets are used whole
 SLICE_SAMPLES = 512
-CURVATURE_EVERY = 0.5  # seconds between curvature estimates while running (it changes slowly)
-REGIONS_EVERY = 0.25  # seconds between decision-region updates while running
+# While running, the costly parts of a snapshot are refreshed at most this often and within this share of the
+# time (a part costing c seconds waits at least c / share): the ball, the step and the loss history are new in
+# every frame at ~60 frames a second, while on digits the slice (~28 ms), the region grid (~30 ms) and the
+# curvature (~25 ms) would each take half the engine's time if built for every frame. Paused, all are exact.
+CURVATURE_EVERY, CURVATURE_SHARE = 0.5, 0.03
+REGIONS_EVERY, REGIONS_SHARE = 0.25, 0.04
+SLICE_EVERY, SLICE_SHARE = 0.0, 0.06
 PROGRESS_EVERY = 1.0 / 60.0  # at most ~60 progress reports a second from a range test or a validation
 SHARPNESS_EVERY = 10  # steps between sharpness estimates within a batch of steps
 RATE_WINDOW = 2.0  # seconds of steps the speed readout averages over
@@ -74,6 +79,25 @@ class Trail:
 
     def __len__(self) -> int:
         return len(self.step)
+
+
+class Refresh:
+    """When a costly part of a running snapshot is due again: ``least`` s apart, and within ``share`` of the time."""
+
+    def __init__(self, least: float, share: float) -> None:
+        self.least, self.share = float(least), float(share)
+        self.last = -math.inf
+        self.cost = 0.0
+
+    def due(self, now: float) -> bool:
+        return now - self.last >= max(self.least, self.cost / self.share)
+
+    def done(self, started: float) -> None:
+        self.last = time.perf_counter()
+        self.cost = self.last - started
+
+    def reset(self) -> None:
+        self.last = -math.inf
 
 
 class RateMeter:
@@ -173,8 +197,13 @@ class LiveRun:
         self.grid_inputs = None
         self.slice_X = self.slice_y = None
         self.slice_note = ""
-        self.curv_cache = None
-        self.regions_cache = None  # (time, regions, confidence)
+        self.curv_cache = None  # (watch name, λ, slope)
+        self.regions_cache = None  # (regions, confidence)
+        self.slice_cache = None  # (watch name, lo, hi, curve) of the last slice, reused while running
+        self.view_cache = None  # the last descent-direction WeightView, reused while running
+        self.curv_refresh = Refresh(CURVATURE_EVERY, CURVATURE_SHARE)
+        self.regions_refresh = Refresh(REGIONS_EVERY, REGIONS_SHARE)
+        self.slice_refresh = Refresh(SLICE_EVERY, SLICE_SHARE)
         self.narration_cache = None  # (time, key, narration) while running
         self.sharpness = SharpnessTrack()  # λ_max along the run (live/curvature.py)
         self.surface = SurfaceTrack()  # the loss surface when its view is shown (live/surface.py)
@@ -264,7 +293,7 @@ class LiveRun:
     def _after_build(self, reason: str, notes: tuple[str, ...] = ()) -> ConfigInfo:
         self.generation += 1
         self.running = False
-        self.curv_cache = self.regions_cache = self.narration_cache = None
+        self._drop_caches()
         self.trail.clear()
         self.slice_range = None
         self.rate.clear()
@@ -280,6 +309,11 @@ class LiveRun:
             model_text=s.model.describe() if hasattr(s.model, "describe") else s.model.kind,
             dataset_text=describe_dataset(s.train, val), n_train=int(s.train.X.shape[0]),
             n_val=0 if val is None else int(val.X.shape[0]), data=self.data_info, reason=reason, notes=notes)
+
+    def _drop_caches(self) -> None:
+        self.curv_cache = self.regions_cache = self.narration_cache = self.slice_cache = self.view_cache = None
+        for r in (self.curv_refresh, self.regions_refresh, self.slice_refresh):
+            r.reset()
 
     # -- settings that do not rebuild -------------------------------------------------------------
     def set_lr(self, lr: float) -> None:
@@ -394,7 +428,7 @@ class LiveRun:
         reached = tl.goto(runner, int(target))
         # rows up to here were recorded (or replayed) under older watches only if the watch changed later
         tl.watch_since = min(tl.watch_since, reached)
-        self.curv_cache = self.regions_cache = self.narration_cache = None
+        self._drop_caches()
         self.slice_range = None
         self.rate.clear()
         rebuild_trail(self.trail, runner, self.watch_index, tl.watch_since, TRAIL_MAX)
@@ -430,14 +464,15 @@ class LiveRun:
         if self.data_info is not None:
             now = time.perf_counter()
             cached = self.regions_cache
-            if self.running and cached is not None and now - cached[0] < REGIONS_EVERY:
-                regions, confidence = cached[1], cached[2]  # the same arrays: the view skips the redraw
+            if self.running and cached is not None and not self.regions_refresh.due(now):
+                regions, confidence = cached  # the same arrays: the view skips the redraw
             else:
                 try:
                     regions, confidence = self._predict_grid(p)
                 except Exception:  # noqa: BLE001 - a failed data view must not stop a run
                     regions = confidence = None
-                self.regions_cache = (now, regions, confidence)
+                self.regions_cache = (regions, confidence)
+                self.regions_refresh.done(now)
         sharp = None
         try:
             self.sharpness.measure(runner, lr, self.running)
@@ -572,20 +607,22 @@ class LiveRun:
         return want
 
     def _curvature(self, model, p, X, y, along, cacheable: bool) -> tuple[float, float]:
-        """(λ, the loss's slope along the slice) at p; while running, at most every CURVATURE_EVERY s."""
+        """(λ, the loss's slope along the slice) at p; while running, when self.curv_refresh says so."""
         from ..engine import landscape
 
         now = time.perf_counter()
         cached = self.curv_cache
         if (cacheable and self.running and cached is not None and cached[0] == self.watch_name
-                and now - cached[1] < CURVATURE_EVERY):
-            return cached[2], cached[3]
+                and not self.curv_refresh.due(now)):
+            return cached[1], cached[2]
         lam = float(landscape.curvature(model, p, X, y, along))
         slope = math.nan
         if isinstance(along, (int, np.integer)) and math.isfinite(lam) and lam > 0:
             _, g = model.loss_and_grad(p, X, y)
             slope = float(np.asarray(g)[int(along)])
-        self.curv_cache = (self.watch_name, now, lam, slope)
+        self.curv_cache = (self.watch_name, lam, slope)
+        if cacheable:
+            self.curv_refresh.done(now)
         return lam, slope
 
     def weight_view(self, p: np.ndarray, lr: float, trail: Trail | None = None) -> WeightView | None:
@@ -604,10 +641,24 @@ class LiveRun:
                 target = current - slope / lam if lam > 0 and math.isfinite(slope) else None
                 lo, hi = self._slice_bounds(ws, current, target)
                 grid = np.linspace(lo, hi, SLICE_POINTS)
-                curve = np.asarray(landscape.weight_slice(model, p, X, y, idx, grid - current), dtype=np.float64)
+                now = time.perf_counter()
+                cached = self.slice_cache
+                if (self.running and trail is self.trail and cached is not None
+                        and cached[:3] == (self.watch_name, lo, hi) and not self.slice_refresh.due(now)):
+                    curve = cached[3]  # the curve a moment ago: the ball and the trail still sit on it
+                else:
+                    curve = np.asarray(landscape.weight_slice(model, p, X, y, idx, grid - current),
+                                       dtype=np.float64)
+                    if trail is self.trail:
+                        self.slice_cache = (self.watch_name, lo, hi, curve)
+                        self.slice_refresh.done(now)
                 axis_label = self.watch_name
                 cur_w = current
             else:
+                now = time.perf_counter()
+                if (self.running and trail is self.trail and self.view_cache is not None
+                        and not self.slice_refresh.due(now)):
+                    return self.view_cache  # the descent line of a moment ago (it moves with every step)
                 _, g = model.loss_and_grad(p, X, y)
                 g = np.asarray(g, dtype=np.float64)
                 norm = float(np.linalg.norm(g))
@@ -624,6 +675,8 @@ class LiveRun:
                 curve = np.asarray(landscape.direction_slice(model, p, X, y, d, grid), dtype=np.float64)
                 axis_label = "α along the descent direction"
                 cur_w = 0.0
+                if trail is self.trail:
+                    self.slice_refresh.done(now)
         except Exception:  # noqa: BLE001 - e.g. a slice through overflowing weights: skip this frame's curve
             return None
         osc, div = landscape.lr_thresholds(lam)
@@ -634,7 +687,7 @@ class LiveRun:
         else:
             trail_loss = np.full(len(ws), np.nan)
             cur_loss = math.nan
-        return WeightView(
+        view = WeightView(
             name=self.watch_name, curve_w=frozen(curve_w), curve_loss=frozen(curve_loss), trail_w=frozen(ws),
             trail_loss=frozen(trail_loss), trail_step=frozen(list(trail.step), np.int64),
             trail_batch_loss=frozen(list(trail.loss)), current_w=cur_w, current_loss=cur_loss,
@@ -642,6 +695,9 @@ class LiveRun:
             oscillate_lr=float(osc) if math.isfinite(osc) else None,
             diverge_lr=float(div) if math.isfinite(div) else None, lr=lr, axis_label=axis_label,
             note=self.slice_note)
+        if self.watch_index is None and trail is self.trail:
+            self.view_cache = view
+        return view
 
     # -- the range test ---------------------------------------------------------------------------
     def range_test(self, request: dict, *, progress: Callable[[RangeTestProgress], None] | None = None,

@@ -18,7 +18,7 @@ from .snapshot import frozen
 COARSE = 25  # grid points a side while running
 FINE = 61  # … and once the run pauses
 MIN_INTERVAL = 0.25  # seconds between surfaces while running, at the least
-BUDGET = 0.15  # share of the worker's time the surface may take while running
+BUDGET = 0.08  # share of the engine's time the surface may take while running
 REFINE_SECONDS = 0.3  # the most a paused refinement may take
 RUNNING_SECONDS = 0.08  # … and a surface while running
 PROBE = 9  # points a side of the first grid, which measures the cost of a point

@@ -204,7 +204,10 @@ def scenario_window(scenario_path=None, *, scenario=None, size=None, presentatio
     restore = presentation or (use_theme and before != (theme.get_theme(settings.theme_name()), NORMAL_SCALE))
     if use_theme and restore:
         theme.apply_theme(app, settings.theme_name(), NORMAL_SCALE)
-    window = MainWindow(config=scenario.config)
+    from .worker import engine_in_thread
+
+    with engine_in_thread():
+        window = MainWindow(config=scenario.config)
     window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
     # a real screen's size: the window's layout must fit it (a taller grab would show what no screen can)
     wanted = tuple(size) if size else (PRESENTATION_SIZE if presentation else NORMAL_SIZE)

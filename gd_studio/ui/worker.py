@@ -1,7 +1,9 @@
 """The engine's thread: a thin Worker QObject around a LiveRun, and its controller in the UI thread.
 
 The Worker lives in a QThread and turns queued command slots into LiveRun calls and their results into
-signals; the LiveRun (gd_studio.live, no Qt) is the one owner of the engine state. The UI receives
+signals; the LiveRun (gd_studio.live, no Qt) is the one owner of the engine state. By default that LiveRun
+lives in the engine's own process (live/host.py: the worker then calls a RemoteRun with the same methods), so
+stepping never competes with the window for the GIL; the rest of this description is the thread mode. The UI receives
 immutable snapshots, coalesced by time (≤ ~60 per second and never more than the UI has consumed), so
 drawing speed does not depend on how fast the engine steps. Running at full speed the worker steps in
 slices of a few milliseconds from a zero-interval timer, so its own event loop keeps answering commands.
@@ -10,6 +12,8 @@ a pre-run of many steps is one call that polls them at every engine step.
 """
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 import threading
 import time
@@ -20,6 +24,7 @@ from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from ..engine.config import RunConfig
 from ..engine.errors import GDStudioError
+from ..live import host
 from ..live.run import AtFirstStep, LiveRun
 
 MIN_EMIT = 1.0 / 60.0  # at most ~60 snapshots a second
@@ -34,6 +39,32 @@ BEAT_MS = 4
 BEAT_LATE = 0.010
 MAX_YIELD = 0.025
 SHUTDOWN_MS = 1000  # closing the window ends the worker within this
+
+
+def engine_in_process() -> bool:
+    """Whether the engine steps in its own process (the default) or in the worker's thread.
+
+    GD_STUDIO_ENGINE=thread keeps it in the thread (tests that read the LiveRun itself, bench_ui's reference);
+    the thread is also the fallback when a process cannot be started or dies.
+    """
+    if _ENGINE_HERE:
+        return False
+    return os.environ.get("GD_STUDIO_ENGINE", "process").strip().lower() != "thread"
+
+
+_ENGINE_HERE = 0
+
+
+@contextlib.contextmanager
+def engine_in_thread():
+    """Windows built inside keep the engine in the worker's thread: offscreen renderings step one frame at a
+    time, gain nothing from a process, and their pictures must not depend on when its answers arrive."""
+    global _ENGINE_HERE
+    _ENGINE_HERE += 1
+    try:
+        yield
+    finally:
+        _ENGINE_HERE -= 1
 
 # The window's process runs BLAS on one thread. With the engine's thread, the GUI thread and OpenBLAS's own
 # pool on a 2-core machine, the pool's threads (which spin after each call) took the cores the GUI needed:
@@ -98,27 +129,39 @@ class Worker(QObject):
     message = Signal(str)
     validationProgress = Signal(object)  # live.validation.ValidationProgress
     validationDone = Signal(object)  # live.validation.ValidationOutcome
+    historyColumnsReady = Signal(int, object)  # (request id, (columns, validation columns) or None)
+    _engineSent = Signal()  # from the engine's reader thread: frames wait (queued into this worker's thread)
 
     def __init__(self) -> None:
         super().__init__()
-        self.run = LiveRun()
+        self.run = LiveRun()  # replaced by a host.RemoteRun on the first build when the engine has its process
         self.run.before_step = self._wait_for_gui
+        self.use_process = engine_in_process()
+        self._shared = None
+        if self.use_process:
+            try:
+                self._ctx = host.context()
+                self._shared = host.Shared(self._ctx)
+            except Exception as exc:  # noqa: BLE001 - no processes here (a sandbox): step in the thread
+                print(f"GD Studio: the engine runs in the window's process ({exc})", file=sys.stderr)
+                self.use_process = False
         self.speed: float | None = None  # steps per second; None = as fast as the engine goes
         self.range_test_pace = 0.0  # seconds a range test is stretched to, so people can watch it
-        self.stop_at: int | None = None  # a running scenario pauses at this step (written by the UI thread)
-        self.shutdown = threading.Event()
+        self._stop_at: int | None = None
+        # shared with the engine's process when it has one: the child reads them without a message
+        self.shutdown = self._shared.shutdown if self._shared else threading.Event()
         self.cancel_upto = 0  # requests with an id ≤ this are cancelled (set from the UI thread)
         self.cancel_epoch = 0  # bumped by every cancel: a step loop under way stops (set from the UI thread)
         # set by a recording (ui/record.py): a range test then sends every step and waits for this event
         # (set once that frame is taken), so the animation has one frame per step, whatever the timing
         self.frame_gate: threading.Event | None = None
-        self.credit = threading.Event()  # set when the UI has consumed the last snapshot
+        self.credit = self._shared.credit if self._shared else threading.Event()  # set when the UI drew the last
         self.credit.set()
         # cleared by the UI thread while it draws: the worker waits between steps instead of fighting for
         # the GIL (see plots.common.GatedPlotWidget); a timeout keeps a forgotten gate from stalling the engine
         self.ui_gate = threading.Event()
         self.ui_gate.set()
-        self.ui_cost = 0.0  # seconds the UI spent on the last frame (written by the UI thread)
+        self._ui_cost = 0.0
         self.gui_beat = time.perf_counter()  # the GUI thread's last heartbeat (written by the UI thread)
         self.yield_to_gui = True  # benchmarks switch it off to measure what it buys
         self._timer: QTimer | None = None
@@ -126,6 +169,55 @@ class Worker(QObject):
         self._emit_interval = MIN_EMIT
         self._throttle_start = 0.0
         self._throttle_done = 0
+
+    # written by the UI thread: plain values (shared memory when the engine has its process)
+    @property
+    def stop_at(self) -> int | None:
+        """A running scenario pauses at this step."""
+        return self._stop_at
+
+    @stop_at.setter
+    def stop_at(self, step: int | None) -> None:
+        self._stop_at = None if step is None else int(step)
+        if self._shared is not None:
+            self._shared.stop_at.value = host.NO_STOP if step is None else int(step)
+
+    @property
+    def ui_cost(self) -> float:
+        """Seconds the UI spent on the last frame."""
+        return self._ui_cost
+
+    @ui_cost.setter
+    def ui_cost(self, seconds: float) -> None:
+        self._ui_cost = float(seconds)
+        if self._shared is not None:
+            self._shared.ui_cost.value = float(seconds)
+
+    @property
+    def in_process(self) -> bool:
+        """True once the engine steps in its own process."""
+        return isinstance(self.run, host.RemoteRun)
+
+    def _engine(self) -> None:
+        """On the first build: move the engine into its own process (once; on failure it stays here)."""
+        if not self.use_process or self.in_process:
+            return
+        self.use_process = False  # one try
+        try:
+            remote = host.RemoteRun(self._shared, self._ctx)
+        except Exception as exc:  # noqa: BLE001 - a platform without processes: the thread still works
+            print(f"GD Studio: the engine runs in the window's process ({exc})", file=sys.stderr)
+            return
+        self._engineSent.connect(self._pump, Qt.ConnectionType.QueuedConnection)
+        self._pump_pending = threading.Event()
+        remote.on_message = self._engine_sent
+        self.run = remote
+
+    def _engine_sent(self) -> None:
+        """Called in the engine's reader thread: one queued pump at a time, however many frames arrive."""
+        if not self._pump_pending.is_set():
+            self._pump_pending.set()
+            self._engineSent.emit()
 
     # read-only views of the run for the UI thread's tests and exports (read only while the worker is idle)
     @property
@@ -167,11 +259,35 @@ class Worker(QObject):
         return lambda: self.shutdown.is_set() or self.cancel_upto >= request_id
 
     def _fail(self, what: str, exc: BaseException) -> None:
+        if isinstance(exc, host.EngineProcessError):
+            self._lost_engine(exc)
+            return
         if isinstance(exc, GDStudioError):
             self.failed.emit(what, str(exc))
         else:  # a bug, not the user's fault: say so plainly, keep the app alive
             traceback.print_exc()
             self.failed.emit(what, f"internal error ({type(exc).__name__}: {exc})")
+
+    def _lost_engine(self, exc: BaseException) -> None:
+        """The engine's process ended under us (killed, out of memory): carry on in this thread from step 0."""
+        if self.shutdown.is_set() or not self.in_process:
+            return
+        config, generation = self.run.config, self.run.generation
+        if self._timer is not None:
+            self._timer.stop()
+        self.run.close(0.1)
+        self.run = LiveRun()
+        self.run.generation = generation  # the window takes only newer builds: this one comes after the lost one
+        self.run.before_step = self._wait_for_gui
+        self.message.emit(f"The engine's process stopped ({exc}); the run was rebuilt at step 0 in the window.")
+        if config is None:
+            return
+        try:
+            info = self.run.configure(config, "configured")
+        except Exception as again:  # noqa: BLE001
+            self._fail("configure", again)
+            return
+        self._configured(info)
 
     def _configured(self, info) -> None:
         if info is None:
@@ -185,6 +301,7 @@ class Worker(QObject):
     @Slot(object)
     def reconfigure(self, config: RunConfig) -> None:
         self._stop_running()
+        self._engine()
         try:
             info = self.run.configure(config, "configured")
         except Exception as exc:  # noqa: BLE001 - the previous run stays in place
@@ -195,6 +312,7 @@ class Worker(QObject):
     @Slot(object)
     def reset(self, config: RunConfig | None = None) -> None:
         self._stop_running()
+        self._engine()
         try:
             info = self.run.reset(config)
         except Exception as exc:  # noqa: BLE001
@@ -206,6 +324,7 @@ class Worker(QObject):
     def reseed(self, config: RunConfig) -> None:
         """A new seed: ``config`` is the window's config with the next seed (its LR is the live one)."""
         self._stop_running()
+        self._engine()
         try:
             info = self.run.reseed(config)
         except Exception as exc:  # noqa: BLE001
@@ -220,12 +339,18 @@ class Worker(QObject):
         if self.run.stopped:
             self._emit(force=True)
             return
+        timer = self._ensure_timer()
+        if self.in_process:  # the child runs on its own; its frames arrive through _engineSent
+            try:
+                self.run.start_running(self.speed)
+            except Exception as exc:  # noqa: BLE001
+                self._fail("run", exc)
+            return
         self.run.running = True
         self.run.fast = self.speed is None
         self.run.rate.clear()
         self._throttle_start = time.perf_counter()
         self._throttle_done = 0
-        timer = self._ensure_timer()
         timer.setInterval(0 if self.speed is None else 5)
         timer.start()
         self._emit(force=True)
@@ -263,6 +388,13 @@ class Worker(QObject):
     @Slot(object)
     def setSpeed(self, steps_per_second) -> None:
         self.speed = None if steps_per_second is None else max(0.1, float(steps_per_second))
+        if self.in_process:
+            if self.run.running:
+                try:
+                    self.run.set_speed(self.speed)
+                except Exception as exc:  # noqa: BLE001
+                    self._fail("run", exc)
+            return
         self.run.fast = self.speed is None
         if self.run.running and self._timer is not None:
             self._timer.setInterval(0 if self.speed is None else 5)
@@ -298,8 +430,17 @@ class Worker(QObject):
 
     @Slot()
     def stopAll(self) -> None:
-        """Last call before the thread quits: stop the timer from its own thread."""
+        """Last call before the thread quits: stop the timer from its own thread, end the engine's process."""
         self._stop_running()
+        if self.in_process:
+            self.run.close()
+
+    def close_engine(self) -> None:
+        """From the UI thread, once this worker's thread has ended: make sure its process is gone too."""
+        if self.in_process:
+            self.run.on_message = None
+            if self.run.process.is_alive():
+                self.run.process.kill()
 
     @Slot()
     def stepBack(self) -> None:
@@ -326,6 +467,16 @@ class Worker(QObject):
             self._fail("timeline", exc)
             return
         self._emit(force=True)
+
+    @Slot(int)
+    def historyColumns(self, token: int) -> None:
+        """Copies of the run's recorded columns (the run-history CSV), taken here, by the run's owner."""
+        try:
+            out = self.run.history_columns() if self.run.session is not None else ({}, {})
+        except Exception as exc:  # noqa: BLE001 - reported; the export says it got nothing
+            self._fail("export", exc)
+            out = None
+        self.historyColumnsReady.emit(token, out)
 
     @Slot(object)
     def validate(self, request: dict) -> None:
@@ -383,9 +534,38 @@ class Worker(QObject):
 
     # -- running --------------------------------------------------------------------------------
     def _stop_running(self) -> None:
-        self.run.running = False
         if self._timer is not None:
             self._timer.stop()
+        if self.in_process:
+            if self.run.running and not self.run.closed:
+                try:
+                    self.run.stop_running()
+                except Exception as exc:  # noqa: BLE001 - a process that is gone: say so once
+                    self._fail("run", exc)
+            self.run.frames.clear()  # the caller sends the newest state itself
+            return
+        self.run.running = False
+
+    @Slot()
+    def _pump(self) -> None:
+        """The engine's process sent frames (or failed): hand the newest frame on, report the failures."""
+        self._pump_pending.clear()
+        run = self.run
+        if not self.in_process:
+            return
+        run.pump()
+        failures, run.failures = list(run.failures), []
+        for what, exc in failures:
+            self._fail(what, exc)
+        if run.closed and not self.shutdown.is_set() and self.in_process:
+            self._fail("run", host.EngineProcessError("the engine's process ended unexpectedly"))
+            return
+        if run.frames:
+            snap = run.frames[-1]
+            run.frames.clear()
+            if not self.shutdown.is_set():
+                self._last_emit = time.perf_counter()
+                self.snapshotReady.emit(snap)
 
     @Slot()
     def _tick(self) -> None:
@@ -445,6 +625,7 @@ class WorkerController(QObject):
     jumpRequested = Signal(int)
     validateRequested = Signal(object)
     surfaceRequested = Signal(object)  # a SurfaceSpec, or None: the loss-surface view is hidden
+    historyRequested = Signal(int)  # a request id; answered by worker.historyColumnsReady
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -476,6 +657,10 @@ class WorkerController(QObject):
         self.jumpRequested.connect(w.jumpTo)
         self.validateRequested.connect(w.validate)
         self.surfaceRequested.connect(w.setSurface)
+        self.historyRequested.connect(w.historyColumns)
+        w.historyColumnsReady.connect(self._on_history_columns)
+        self._history: dict[int, object] = {}
+        self._history_wait = None
         self._thread.finished.connect(w.deleteLater)
         self._beat = QTimer(self)  # the GUI thread's heartbeat (see BEAT_MS)
         self._beat.setTimerType(Qt.TimerType.PreciseTimer)
@@ -492,6 +677,29 @@ class WorkerController(QObject):
         if ui_seconds is not None:
             self.worker.ui_cost = float(ui_seconds)
         self.worker.credit.set()
+
+    @Slot(int, object)
+    def _on_history_columns(self, token: int, columns) -> None:
+        self._history[token] = columns
+        if self._history_wait is not None and self._history_wait[0] == token:
+            self._history_wait[1].quit()
+
+    def history_columns(self, timeout_ms: int = 5000):
+        """The run's (columns, validation columns), asked of the worker and waited for here (the worker thread
+        is the only one that touches the run); None when it does not answer within ``timeout_ms``."""
+        from PySide6.QtCore import QEventLoop
+
+        self._token += 1
+        token = self._token
+        loop = QEventLoop()
+        self._history_wait = (token, loop)
+        QTimer.singleShot(timeout_ms, loop.quit)
+        self.historyRequested.emit(token)
+        try:
+            loop.exec()  # the reply arrives as a queued call into this thread and ends the loop
+        finally:
+            self._history_wait = None
+        return self._history.pop(token, None)
 
     def range_test(self, **request) -> int:
         self._token += 1
@@ -534,4 +742,5 @@ class WorkerController(QObject):
         self.stopRequested.emit()
         self._thread.quit()
         ok = self._thread.wait(timeout_ms)
+        self.worker.close_engine()
         return bool(ok)

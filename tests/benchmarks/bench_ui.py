@@ -7,7 +7,8 @@ For the one-weight parabola, the moons MLP and the digits MLP, at full speed:
 1. event-loop latency: a 10 ms QTimer probe; how late each tick fires (p50 / p99); target p99 < 20 ms;
 2. redraw rate: snapshots drawn per second by the views (target ≥ 50);
 3. engine speed inside the app vs headless (descent.Runner.step in a plain loop, same config): ≥ 0.7×;
-each also without the worker's yielding to the GUI thread (the reference, measured in the same run).
+each also with the engine stepping in the worker's thread instead of its own process (GD_STUDIO_ENGINE=thread,
+the design before: the reference, measured in the same run).
 4. with --startup: time to window shown, from process start: a fresh interpreter is launched with subprocess, and the
    parent measures from just before Popen to the child's line printed on the event loop's first turn
    after window.show() (and to the first drawn snapshot). Asks < 2 s.
@@ -54,7 +55,7 @@ def headless_steps_per_second(config, seconds: float = 2.0) -> float:
     return n / (time.perf_counter() - t0)
 
 
-def in_app(config, seconds: float = 3.0, yield_to_gui: bool = True) -> dict:
+def in_app(config, seconds: float = 3.0, engine: str = "process") -> dict:
     from PySide6.QtCore import QElapsedTimer, QTimer
 
     from gd_studio.ui import MainWindow
@@ -63,8 +64,8 @@ def in_app(config, seconds: float = 3.0, yield_to_gui: bool = True) -> dict:
 
     app = make_app([])
     theme.apply_theme(app, "light", NORMAL_SCALE)
+    os.environ["GD_STUDIO_ENGINE"] = engine
     w = MainWindow(config=config)
-    w.controller.worker.yield_to_gui = yield_to_gui
     w.resize(1500, 940)
     w.show()
     deadline = time.perf_counter() + 10
@@ -164,20 +165,20 @@ def main() -> None:
     ap.add_argument("--configs", default="parabola,small,digits")
     ap.add_argument("--startup", action="store_true", help="also time the window's start from a fresh process")
     ap.add_argument("--no-reference", action="store_true",
-                    help="skip the run without the worker's yielding (the reference it is compared with)")
+                    help="skip the run with the engine in the worker's thread (the reference it is compared with)")
     args = ap.parse_args()
     if not args.display:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, platform "
           f"{os.environ.get('QT_QPA_PLATFORM', 'default')}, load average {os.getloadavg()[0]:.1f}")
-    modes = [("yielding", True)] + ([] if args.no_reference else [("reference: no yielding", False)])
+    modes = [("engine process", "process")] + ([] if args.no_reference else [("reference: engine thread", "thread")])
     for name in args.configs.split(","):
         config = _config(name)
         headless = headless_steps_per_second(config)
         print(f"\n[{name}] {config.model} {config.hidden if config.model == 'mlp' else ''} on {config.dataset}, "
               f"batch {config.batch_size}; headless {headless:,.0f} steps/s")
         for label, on in modes:
-            r = in_app(config, args.seconds, yield_to_gui=on)
+            r = in_app(config, args.seconds, engine=on)
             ok = (r["lat_p99"] < 20, r["fps"] >= 50, r["steps_per_sec"] / headless >= 0.7)
             print(f"  {label:24s} probe lateness p50 {r['lat_p50']:5.1f} ms, p99 {r['lat_p99']:6.1f} ms "
                   f"({r['probe_ticks']} ticks) | {r['fps']:4.0f} frames/s ({r['draw_ms_p50']:.1f} ms a draw) | "

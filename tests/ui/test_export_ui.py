@@ -79,3 +79,31 @@ def test_copy_images_and_pytorch_code_to_the_clipboard(make_window, qtbot):
     assert "torch.optim.SGD" in code and "lr=0.03" in code and "StepLR" in code
     kind, text = w.messages[-1]
     assert kind == "info" and "PyTorch" in text
+
+
+def test_run_csv_is_read_by_the_worker_thread_even_while_running(make_window, qtbot, tmp_path, monkeypatch):
+    """The worker's thread is the only one that touches the run: the export asks it (a queued command) and
+    waits for its answer, instead of reading the LiveRun from the GUI thread after pausing it."""
+    import threading
+
+    from gd_studio.live.run import LiveRun
+
+    monkeypatch.setenv("GD_STUDIO_ENGINE", "thread")  # the engine in this process, so its reader is observable
+    readers = []
+    original = LiveRun.history_columns
+
+    def spy(self):
+        readers.append(threading.get_ident())
+        return original(self)
+
+    monkeypatch.setattr(LiveRun, "history_columns", spy)
+    w = make_window(SMALL)
+    _ran(qtbot, w, 12)
+    w.start()
+    qtbot.waitUntil(lambda: w.step_count > 20, timeout=10000)
+    path = w.exports.export_run_csv(tmp_path / "run.csv")
+    assert readers and threading.main_thread().ident not in readers
+    rows = list(csv.DictReader(path.read_text(encoding="utf-8").splitlines()))
+    steps = [int(r["step"]) for r in rows]
+    assert steps == list(range(1, len(steps) + 1)) and len(steps) > 20  # the whole run, in order, paused
+    assert not w.controller.worker.running

@@ -12,6 +12,12 @@ from gd_studio.engine import landscape
 from gd_studio.engine.config import RunConfig
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _engine_in_the_worker_thread(monkeypatch):
+    """These tests compare the worker's own LiveRun with a reference: keep it in this process to read it."""
+    monkeypatch.setenv("GD_STUDIO_ENGINE", "thread")
 SMALL = RunConfig(dataset="moons", dataset_params={"n_samples": 120, "noise": 0.2, "seed": 1}, model="mlp",
                   hidden=(6,), activation="tanh", loss="cross_entropy", optimizer="sgd", lr=0.3, batch_size=0,
                   seed=2, watch="W2[0,0]")

@@ -10,6 +10,12 @@ from gd_studio.engine import descent
 from gd_studio.engine.config import RunConfig
 from gd_studio.live.timeline import FAST_EVERY, CheckpointStore, RunTimeline
 
+
+@pytest.fixture(autouse=True)
+def _engine_in_the_worker_thread(monkeypatch):
+    """These tests compare the worker's own LiveRun with a reference: keep it in this process to read it."""
+    monkeypatch.setenv("GD_STUDIO_ENGINE", "thread")
+
 # mini-batches (a seeded shuffle every epoch) and momentum: the random and optimizer state both matter
 MOONS = RunConfig(dataset="moons", dataset_params={"n_samples": 120, "noise": 0.2, "seed": 1}, model="mlp",
                   hidden=(6,), activation="tanh", loss="cross_entropy", optimizer="momentum",

@@ -2,7 +2,6 @@
 the clipboard. Every failure (ExportError, a bad setting) is said in the window's message banner."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject
@@ -132,16 +131,15 @@ class ExportController(QObject):
 
     # ---------------------------------------------------------------------------------------- CSV
     def run_columns(self) -> dict:
-        """The run's recorded steps (RUN_HISTORY_COLUMNS), read from the worker once it has paused."""
+        """The run's recorded steps (RUN_HISTORY_COLUMNS), asked of the worker after it pauses (queued: it
+        answers once paused, and it stays the only thread that touches the run)."""
         w = self.w
-        worker = w.controller.worker
-        if worker.running:
+        if w.controller.worker.running:
             w.pause()
-            deadline = time.monotonic() + 2.0
-            while worker.running and time.monotonic() < deadline:
-                QApplication.processEvents()
-                time.sleep(0.005)
-        cols, vals = worker.run.history_columns()
+        got = w.controller.history_columns()
+        if got is None:
+            raise export.ExportError("the engine did not answer in time; try again")
+        cols, vals = got
         if not cols or not len(cols.get("step", ())):
             raise export.ExportError("there is no run to export yet: take a step first")
         val_at = {int(s): float(v) for s, v in zip(vals["step"], vals["val_loss"])}

@@ -1,0 +1,108 @@
+"""The engine's process (live/host.py): the same run, step for step, as a LiveRun in this process; calls, callbacks,
+errors and closing behave as in one process."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from gd_studio.engine.config import RunConfig
+from gd_studio.engine.errors import GDStudioError
+from gd_studio.live import host
+from gd_studio.live.run import AtFirstStep, LiveRun
+
+MOONS = RunConfig(dataset="moons", dataset_params={"n_samples": 120, "noise": 0.2, "seed": 1}, model="mlp",
+                  hidden=(6,), activation="tanh", loss="cross_entropy", optimizer="momentum",
+                  optimizer_params={"momentum": 0.9}, lr=0.05, batch_size=16, seed=2, watch="W2[0,0]")
+
+
+@pytest.fixture(scope="module")
+def remote():
+    r = host.RemoteRun()
+    yield r
+    r.close()
+    assert not r.process.is_alive()
+
+
+def _run_remote_until(remote, step: int) -> None:
+    remote.shared.stop_at.value = step
+    remote.start_running(None)
+    deadline = time.monotonic() + 20
+    while remote.running and time.monotonic() < deadline:
+        remote.pump(0.05)
+    remote.shared.stop_at.value = host.NO_STOP
+    assert not remote.running and remote.step_count == step
+
+
+def test_running_in_the_process_is_bit_identical_to_stepping_here(remote):
+    info = remote.configure(MOONS)
+    assert info.generation == remote.generation and remote.session is not None
+    local = LiveRun()
+    local.configure(MOONS)
+    _run_remote_until(remote, 150)  # at full speed, frames sent as the window asks for them
+    assert remote.frames and remote.frames[-1].step == 150 and not remote.frames[-1].running
+    remote.frames.clear()
+    local.step(150)
+    cols_r, vals_r = remote.history_columns()
+    cols_l, vals_l = local.history_columns()
+    assert cols_r.keys() == cols_l.keys()
+    for k in cols_l:
+        np.testing.assert_array_equal(cols_r[k], cols_l[k])  # every recorded number, bit for bit
+    np.testing.assert_array_equal(vals_r["val_loss"], vals_l["val_loss"])
+    # a new LR, a step back and a jump: still the same run
+    remote.set_lr(0.02)
+    local.set_lr(0.02)
+    assert remote.step(7) == local.step(7) == 7
+    assert remote.step_back() == local.step_back() == 156
+    assert remote.jump(100) == local.jump(100) == 100
+    snap_r, snap_l = remote.snapshot(), local.snapshot()
+    assert snap_r.step == snap_l.step == 100
+    assert snap_r.weight.current_w == snap_l.weight.current_w
+    assert snap_r.lr == snap_l.lr
+
+
+def test_callbacks_run_here_and_cancel_a_range_test(remote):
+    remote.configure(MOONS)
+    seen = []
+    outcome = remote.range_test({"num_iter": 40}, progress=seen.append, ready=lambda: True,
+                                cancel=lambda: False)
+    local = LiveRun()
+    local.configure(MOONS)
+    ref = local.range_test({"num_iter": 40})
+    np.testing.assert_array_equal(outcome.result.losses, ref.result.losses)
+    assert seen and seen[-1].lrs.size == 40
+    calls = []
+
+    def cancel():
+        calls.append(1)
+        return len(calls) > 10  # the window's Esc, seen at the next step
+
+    stopped = remote.range_test({"num_iter": 200}, cancel=cancel)
+    assert stopped.cancelled and len(stopped.result.lrs) < 20
+
+
+def test_errors_come_back_as_the_same_errors_and_keep_the_run(remote):
+    remote.configure(MOONS)
+    gen = remote.generation
+    with pytest.raises(GDStudioError, match="moons"):
+        remote.configure(MOONS.replace(dataset="no such dataset"))
+    assert remote.generation == gen
+    with pytest.raises(AtFirstStep):
+        remote.step_back()
+    with pytest.raises(GDStudioError):
+        remote.set_lr(float("nan"))
+    assert remote.snapshot().lr == MOONS.lr
+
+
+def test_closing_a_running_process_ends_it_within_a_second():
+    r = host.RemoteRun()
+    r.configure(MOONS)
+    r.start_running(None)
+    r.pump(0.05)
+    t0 = time.monotonic()
+    r.shared.shutdown.set()
+    r.close()
+    assert not r.process.is_alive() and time.monotonic() - t0 < 1.0
+    with pytest.raises(host.EngineProcessError):
+        r.snapshot()
