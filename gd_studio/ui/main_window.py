@@ -250,6 +250,9 @@ class MainWindow(QMainWindow):
         self.actionShowSmithBounds = reg.add("actionShowSmithBounds", live=False)
         self.actionShowSmithBounds.toggled.connect(self.lr_view.show_bounds.setChecked)
         self.lr_view.show_bounds.toggled.connect(self.actionShowSmithBounds.setChecked)
+        self.actionLogLoss = reg.add("actionLogLoss")
+        self.actionLogLoss.toggled.connect(self.weight_view.log_loss.setChecked)
+        self.weight_view.log_loss.toggled.connect(self.actionLogLoss.setChecked)
         self.actionAbout = reg.add("actionAbout", self._about, live=False)
 
         # every menu stays referenced here: PySide6 before 6.11.2 deletes a menu whose Python wrapper is dropped
@@ -268,6 +271,7 @@ class MainWindow(QMainWindow):
         m.addAction(self.actionTogglePanel)
         m.addAction(self.actionShowOtherSuggestions)
         m.addAction(self.actionShowSmithBounds)
+        m.addAction(self.actionLogLoss)
         self.help_menu = m = mb.addMenu("&Help")
         m.addAction(self.actionAbout)
 

@@ -174,6 +174,8 @@ def _no_time_throttle(window) -> None:
     for plot in window.findChildren(GatedPlotWidget):
         for r in getattr(plot, "sticky", ()):
             r.min_interval = 0.0
+            r.hysteresis = False  # the axes follow from the last frame's data, not from the frames before it
+            r.animate = False  # and are where they end, not where a glide is at the moment of the grab
 
 
 @contextlib.contextmanager

@@ -11,40 +11,19 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QWidget
 from ...engine.lr_finder import EXPLANATIONS
 from ..adapters import fmt_lr
 from .common import (BLUE, VERMILLION, GREEN, ORANGE, PURPLE, SKY, GREY, plot_font, pen, empty, set_xy,
-                     HoverReadout, Caption, titled, StickyRange, new_plot)
+                     HoverReadout, Caption, titled, StickyRange, new_plot, strip_legend, LogDecadeAxis,
+                     decade_label)
 
 
 NO_DESCENT = ("No clear descent: over this LR range the loss did not clearly fall, so there is no steepest "
               "slope to suggest. Try more steps, a different LR range, or a larger batch (a less noisy curve).")
 
 
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+class LogLrAxis(LogDecadeAxis):
+    """The log LR axis: ticks at whole decades only, all labelled 10ⁿ."""
 
-
-def decade_label(exponent: int) -> str:
-    """10 to an integer power in one style: 10⁻⁶, 10⁰, 10¹."""
-    return "10" + str(int(exponent)).translate(_SUPERSCRIPT)
-
-
-class LogLrAxis(pg.AxisItem):
-    """The log LR axis with ticks at whole decades only, all labelled 10ⁿ: pyqtgraph's own log axis mixes
-    "10¹" with "0.1" and "0.0001" as the span changes, which reads as two different scales."""
-
-    def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 - pyqtgraph's names
-        if not self.logMode or not (math.isfinite(minVal) and math.isfinite(maxVal)) or maxVal <= minVal:
-            return super().tickValues(minVal, maxVal, size)
-        lo, hi = math.ceil(minVal - 1e-9), math.floor(maxVal + 1e-9)
-        if hi < lo:  # less than a decade in view: still one style, at the nearest decade
-            return [(1.0, [float(round((minVal + maxVal) / 2))])]
-        # about one label per 70 px: every decade, every second, every third …
-        step = max(1, math.ceil((hi - lo + 1) / max(1.0, size / 70.0)))
-        first = lo + (-lo) % step  # keep 10⁰ on the grid when it is in view
-        return [(float(step), [float(v) for v in range(first, hi + 1, step)])]
-
-    def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph's name
-        if not self.logMode:
-            return super().tickStrings(values, scale, spacing)
-        return [decade_label(round(v)) for v in values]
+    def __init__(self, orientation: str = "bottom", **kw) -> None:
+        super().__init__(orientation, minor=False, **kw)
 
 
 def _place_labels(spans: list[tuple[float, float]], rows: int) -> list[int | None]:
@@ -113,7 +92,7 @@ class LossVsLrView(QWidget):
         self.smoothed = pg.PlotDataItem(pen=pen(BLUE, 3.5), name="smoothed (zero-phase)")
         pi.addItem(self.raw)
         pi.addItem(self.smoothed)
-        self.legend = pi.addLegend(offset=(8, -8), labelTextSize="11pt")  # bottom left: below the flat start
+        self.legend = strip_legend(pi)  # above the data: the curve's start and its blow-up stay in sight
         self.legend.addItem(self.raw, "raw loss")
         self.legend.addItem(self.smoothed, "smoothed")
         # the two suggestions told apart by colour, dash and marker shape (greyscale, projectors, colour vision):
@@ -425,3 +404,6 @@ class LossVsLrView(QWidget):
 
 
 # -------------------------------------------------------------------------------------- loss vs step
+
+
+__all__ = ["LossVsLrView", "LogLrAxis", "decade_label", "NO_DESCENT"]
