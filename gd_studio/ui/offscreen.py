@@ -114,7 +114,48 @@ class ScenarioWindow:
             raise ScreenshotError(f"{self.source}: step {target} was not reached in time")
         return self.step >= target
 
+    def switch(self, scenario_path, timeout: float = 60.0, max_pre_run: int | None = None) -> None:
+        """Open another scenario in this window, as a person does (its run built, its pre-run taken: at most
+        ``max_pre_run`` steps of it, for a quick look)."""
+        import dataclasses
+
+        from ..engine import scenarios
+
+        scenario = scenarios.load(scenario_path)
+        if max_pre_run is not None and scenario.pre_run > max_pre_run:
+            scenario = dataclasses.replace(scenario, pre_run=int(max_pre_run))
+        applied = []
+        w = self.window
+        w.scenarios.scenarioApplied.connect(applied.append)
+        try:
+            w.scenarios.path = Path(scenario_path)
+            w.scenarios.apply(scenario)
+            if not wait(self.app, lambda: bool(applied), 20.0):
+                raise ScreenshotError(f"{scenario_path}: the run did not build")
+            if not wait(self.app, lambda: w.step_count >= scenario.pre_run
+                        or bool(w.last_snapshot and w.last_snapshot.stop_reason), timeout):
+                raise ScreenshotError(f"{scenario_path}: the pre-run did not finish")
+        finally:
+            w.scenarios.scenarioApplied.disconnect(applied.append)
+        self.scenario, self.source = scenario, str(scenario_path)
+        settle(self.app)
+
     def settle_layout(self) -> None:
+        settle(self.app)
+        share_rows(self.window)
+        settle(self.app)
+        # every axis drawn from the final size and text, not from a picture cached at an earlier layout
+        from .plots.common import GatedPlotWidget
+
+        plots = [p for p in self.window.findChildren(GatedPlotWidget) if p.isVisible()]
+        for plot in plots:
+            plot.refresh_axes(text_space=True)
+        settle(self.app)
+        for plot in plots:
+            plot.grab()  # a paint measures the tick labels and sizes the axes for them
+        settle(self.app)
+        for plot in plots:
+            plot.refresh_axes()
         settle(self.app)
 
     def hide_notes(self) -> None:
@@ -131,7 +172,7 @@ class ScenarioWindow:
         from PySide6.QtGui import QImage
 
         self.hide_notes()
-        settle(self.app)
+        self.settle_layout()
         image = (widget or self.window).grab().toImage()
         if self.out_size and (image.width(), image.height()) != tuple(self.out_size):
             # the layout needed more room than asked (or the screen has a device pixel ratio): scale down
@@ -157,6 +198,23 @@ class ScenarioWindow:
             # not reached: the layout's minimum; keep the shape and grow both sides to clear it
             s = max(widget.width() / size[0], widget.height() / size[1], 1.0)
             want = (math.ceil(size[0] * s), math.ceil(size[1] * s))
+
+
+def share_rows(window) -> None:
+    """The views' rows (and the views in each row) share the room equally, as in a fresh window: a splitter keeps
+    the sizes of earlier scenes (a view hidden and shown again gets its old width back), and a rendering shows
+    the scene, not the history of the window it was drawn in."""
+    from PySide6.QtWidgets import QSplitter
+
+    grid = getattr(window, "views_splitter", None)
+    if not isinstance(grid, QSplitter):
+        return
+    splitters = [grid] + [grid.widget(i) for i in range(grid.count()) if isinstance(grid.widget(i), QSplitter)]
+    for split in splitters:
+        shown = [i for i in range(split.count()) if not split.widget(i).isHidden()]
+        total = sum(split.sizes())
+        if shown and total > 0:
+            split.setSizes([total // len(shown) if i in shown else 0 for i in range(split.count())])
 
 
 def qimage_rgb(image) -> np.ndarray:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Callable
 
 import numpy as np
 import pyqtgraph as pg
@@ -500,6 +501,9 @@ class FollowRange:
         from PySide6.QtCore import QEasingCurve, QVariantAnimation
 
         self.vb, self.pad, self.fill = vb, pad, fill
+        # at least this many pixels around the box (a marker's radius: a point is never cut at an edge)
+        self.margin_px: Callable[[], float] = lambda: 0.0
+        self._box: tuple[float, float, float, float] | None = None  # the last box asked for, unpadded
         self.range: QRectF | None = None  # the target the view is at or moving to (x, y, w, h)
         self.hysteresis = True
         self.animate = True
@@ -508,6 +512,17 @@ class FollowRange:
         self.anim.setDuration(duration)
         self.anim.setEasingCurve(QEasingCurve.Type.OutCubic)
         self.anim.valueChanged.connect(self._show)
+        vb.sigResized.connect(self._resized)
+
+    def _resized(self, *_) -> None:
+        # the margins are in pixels: a plot that changed size frames the same box anew
+        if self._enabled and self._box is not None and self.range is not None:
+            self.range = None
+            animate, self.animate = self.animate, False
+            try:
+                self.fit(*self._box)
+            finally:
+                self.animate = animate
 
     @property
     def enabled(self) -> bool:
@@ -522,6 +537,7 @@ class FollowRange:
     def reset(self) -> None:
         self.anim.stop()
         self.range = None
+        self._box = None
         self._enabled = True
 
     def _show(self, rect) -> None:
@@ -538,13 +554,18 @@ class FollowRange:
     def fit(self, x0: float, x1: float, y0: float, y1: float) -> None:
         if not self._enabled or not all(math.isfinite(v) for v in (x0, x1, y0, y1)):
             return
+        self._box = (x0, x1, y0, y1)
+        margin = float(self.margin_px())
         spans = []
-        for lo, hi in ((x0, x1), (y0, y1)):
+        for (lo, hi), px in (((x0, x1), self.vb.width()), ((y0, y1), self.vb.height())):
             span = hi - lo
             if span <= 1e-12 * max(abs(lo), abs(hi), 1e-300):
                 span = max(abs(hi) * 0.1, 1e-9)
                 lo, hi = lo - span / 2, hi + span / 2
-            spans.append((lo - self.pad * span, hi + self.pad * span))
+            pad = self.pad * span
+            if px > 4 * margin > 0:  # the margin in pixels, whatever the plot's size
+                pad = max(pad, span * margin / (px - 2 * margin))
+            spans.append((lo - pad, hi + pad))
         (x0, x1), (y0, y1) = spans
         cur = self.range
         if self.hysteresis and cur is not None:
@@ -590,6 +611,23 @@ class GatedPlotWidget(pg.PlotWidget):
         for r in self.sticky:
             r.reset()
 
+    def refresh_axes(self, *_, text_space: bool = False) -> None:
+        """Re-place each axis' label and redraw its ticks and grid from the current size and text: an axis whose
+        range did not change keeps a cached picture (grid lines as long as the plot was before, a label centred
+        for the previous text), so the same data were drawn differently after another scenario.
+
+        ``text_space``: also forget the room the tick labels took (pyqtgraph widens an axis for the widest label
+        it has drawn and narrows it only by more than 10 px, so its width depended on earlier frames); the next
+        paint measures the labels shown now.
+        """
+        for name in ("left", "bottom", "right"):
+            axis = self.getPlotItem().getAxis(name)
+            if text_space:
+                axis.textWidth, axis.textHeight = 30, 18  # pyqtgraph's initial room
+                axis._updateWidth() if name != "bottom" else axis._updateHeight()
+            axis.resizeEvent()
+            axis.update()
+
     def mouseDoubleClickEvent(self, ev) -> None:
         self.refit()
         self.getPlotItem().vb.autoRange()
@@ -611,6 +649,7 @@ class GatedPlotWidget(pg.PlotWidget):
 def new_plot(object_name: str) -> pg.PlotWidget:
     pw = GatedPlotWidget()
     pw.setObjectName(object_name)
+    pw.getPlotItem().vb.sigResized.connect(pw.refresh_axes)
     pw.setMinimumSize(240, 140)  # small screens: the window must fit (captions compact first)
     pi = pw.getPlotItem()
     pi.showGrid(x=True, y=True, alpha=0.25)

@@ -79,6 +79,7 @@ class LossVsWeightView(QWidget):
         pi.vb.disableAutoRange()
         self.follow = FollowRange(pi.vb, pad=0.08, fill=0.4)
         self.plot.sticky = [self.follow]
+        self.follow.margin_px = lambda: 0.5 * float(self.current.opts.get("size", 17)) + 3  # the ball's radius
         self.log_loss.toggled.connect(self._log_toggled)
 
     def arrow_count(self) -> int:
@@ -118,6 +119,8 @@ class LossVsWeightView(QWidget):
     def show_view(self, view, mode: str = "run", note: str = "", live: bool = False) -> None:
         if view is None:
             return
+        if mode != self.mode:
+            self.plot.refit()  # a range test's walk and the run's steps are framed each on their own
         self.view = view
         self.mode = mode
         cw_all, cl_all = np.asarray(view.curve_w, dtype=np.float64), np.asarray(view.curve_loss, dtype=np.float64)
