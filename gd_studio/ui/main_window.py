@@ -180,6 +180,7 @@ class MainWindow(QMainWindow):
         self.panel.bind(self.state)
         self.state.busyChanged.connect(self._show_busy)
         self.state.lrChanged.connect(self.lr_view.set_current_lr)
+        self.state.rangeTestChanged.connect(self.lr_view.range_test_changed)  # a new run: the old test goes
         self.panel.configEdited.connect(self._on_config_edited)
         self.panel.lrEdited.connect(self.set_lr)
         self.panel.watchEdited.connect(self.controller.watchRequested)

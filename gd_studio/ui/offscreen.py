@@ -44,15 +44,30 @@ def offscreen_platform(width: int, height: int, dpr: float = 1.0) -> str:
     return f"offscreen:configfile={path}"
 
 
-def ensure_app(screen: tuple[int, int] | None = None):
+def ensure_app(screen: tuple[int, int] | None = None, dpr: float | None = None):
     """The QApplication; without one yet, an offscreen one (with a ``screen``-sized screen: the window's layout
-    and presentation scale follow the screen), so nothing is ever shown on a screen."""
+    and presentation scale follow the screen), so nothing is ever shown on a screen.
+
+    ``dpr`` (else QT_SCALE_FACTOR from the environment) renders at that device pixel ratio: the same layout in
+    logical pixels, drawn with ``dpr``× as many pixels (fonts, lines and markers crisp, not scaled up).
+    """
     from PySide6.QtWidgets import QApplication
 
     from .app import make_app
 
     if QApplication.instance() is None:
-        os.environ["QT_QPA_PLATFORM"] = offscreen_platform(*screen) if screen else "offscreen"
+        if dpr:
+            # (the offscreen plugin's own "dpr" sets the screen's ratio but not its windows': grabs stay 1×)
+            os.environ["QT_SCALE_FACTOR"] = f"{float(dpr):g}"
+        if screen:
+            try:
+                factor = float(os.environ.get("QT_SCALE_FACTOR") or 1.0)
+            except ValueError:
+                factor = 1.0
+            # Qt divides the screen's pixels by QT_SCALE_FACTOR: give it that many more, for a screen-sized layout
+            os.environ["QT_QPA_PLATFORM"] = offscreen_platform(round(screen[0] * factor), round(screen[1] * factor))
+        else:
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from . import qt_messages
 
     qt_messages.install()  # before the QApplication: the offscreen plugin talks as soon as it loads
@@ -135,6 +150,9 @@ class ScenarioWindow:
             if not wait(self.app, lambda: w.step_count >= scenario.pre_run
                         or bool(w.last_snapshot and w.last_snapshot.stop_reason), timeout):
                 raise ScreenshotError(f"{scenario_path}: the pre-run did not finish")
+            # and the new run's first picture drawn (its scene's axes are applied with it)
+            wait(self.app, lambda: w.last_snapshot is not None
+                 and w.last_snapshot.generation == getattr(w, "_generation", None), 5.0)
         finally:
             w.scenarios.scenarioApplied.disconnect(applied.append)
         self.scenario, self.source = scenario, str(scenario_path)
@@ -174,10 +192,14 @@ class ScenarioWindow:
         self.hide_notes()
         self.settle_layout()
         image = (widget or self.window).grab().toImage()
-        if self.out_size and (image.width(), image.height()) != tuple(self.out_size):
-            # the layout needed more room than asked (or the screen has a device pixel ratio): scale down
-            image = image.scaled(QSize(*self.out_size), Qt.AspectRatioMode.IgnoreAspectRatio,
+        dpr = image.devicePixelRatio()
+        # at a device pixel ratio of 2 the picture has twice the pixels each way: kept, that is what HiDPI is for
+        want = (round(self.out_size[0] * dpr), round(self.out_size[1] * dpr)) if self.out_size else None
+        if want and (image.width(), image.height()) != want:
+            # the layout needed more room than asked: scale down to the size asked for
+            image = image.scaled(QSize(*want), Qt.AspectRatioMode.IgnoreAspectRatio,
                                  Qt.TransformationMode.SmoothTransformation)
+            image.setDevicePixelRatio(dpr)
         image = image.convertToFormat(QImage.Format.Format_RGB888)
         return qimage_rgb(image), image
 

@@ -508,7 +508,7 @@ class FollowRange:
         self.hysteresis = True
         self.animate = True
         self._enabled = True
-        self.anim = QVariantAnimation()
+        self.anim = QVariantAnimation(vb)  # owned by the view box: no glide outlives the plot
         self.anim.setDuration(duration)
         self.anim.setEasingCurve(QEasingCurve.Type.OutCubic)
         self.anim.valueChanged.connect(self._show)

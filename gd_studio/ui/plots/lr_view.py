@@ -54,6 +54,8 @@ class LossVsLrView(QWidget):
         "minimum/10": (PURPLE, Qt.PenStyle.DashDotLine, "min/10"),
     }
     LABEL_ROWS = 5
+    DEFAULT_RANGE = ((-7.2, 1.2), (0.0, 1.0))  # the default sweep, before any test
+    IDLE_CAPTION = "Press L (or Range test) to sweep the LR from tiny to huge, one step each."
     LABEL_TOP = 0.95  # label positions along the lines, top row first
     LABEL_STEP = 0.085
 
@@ -67,7 +69,7 @@ class LossVsLrView(QWidget):
         axis.setTickFont(plot_font(1.0))
         axis.label.setFont(plot_font(1.0))
         self.plot.getPlotItem().setAxisItems({"bottom": axis})
-        self.caption = Caption("Press L (or Range test) to sweep the LR from tiny to huge, one step each.")
+        self.caption = Caption(self.IDLE_CAPTION)
         self.show_others = QCheckBox("other suggestions")
         self.show_others.setObjectName("showOtherSuggestions")
         self.show_bounds = QCheckBox("Smith's bounds")
@@ -149,7 +151,7 @@ class LossVsLrView(QWidget):
         self.x_range = StickyRange(pi.vb, "x", pad=0.03, fill=0.0)
         self.y_range = StickyRange(pi.vb, "y", pad=0.0, fill=0.5)
         self.plot.sticky = [self.x_range, self.y_range]
-        pi.vb.setRange(xRange=(-7.2, 1.2), yRange=(0.0, 1.0), padding=0)  # the default sweep, before any test
+        pi.vb.setRange(xRange=self.DEFAULT_RANGE[0], yRange=self.DEFAULT_RANGE[1], padding=0)
         pi.vb.sigRangeChanged.connect(self._declutter)
         pi.vb.sigResized.connect(self._declutter)
         self.plot.setToolTip("Click to use that learning rate")
@@ -218,6 +220,17 @@ class LossVsLrView(QWidget):
         self.stability_limit.hide()
         for line in self.others.values():
             line.hide()
+
+    def range_test_changed(self, range_test) -> None:
+        """The run's range test is gone (another model, data or start): its curve, suggestions and axes go too,
+        and the view is as in a fresh window."""
+        if range_test is not None or self.result is None and not self._lrs.size:
+            return
+        self.clear()
+        self.plot.refit()
+        (x0, x1), (y0, y1) = self.DEFAULT_RANGE
+        self.plot.getPlotItem().vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+        self.caption.setText(self.IDLE_CAPTION)
 
     def start_test(self, num_iter: int, repeats: int, start_lr: float = 1e-7, end_lr: float = 10.0) -> None:
         self.clear()

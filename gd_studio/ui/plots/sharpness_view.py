@@ -42,9 +42,13 @@ class SharpnessView(QWidget):
         self.plot.sticky = [self.x_range, self.y_range]
         self.hover = HoverReadout(self.plot, self._hover_points)
 
+    DEFAULT_RANGE = ((0.0, 10.0), (0.0, 1.0))
+
     def clear(self) -> None:
         self.info = None
         self.plot.refit()
+        (x0, x1), (y0, y1) = self.DEFAULT_RANGE  # a new run starts from a fresh window's axes
+        self.plot.getPlotItem().vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
         self.curve.setData([], [])
         self.limit.setData([], [])
         self.caption.setText("")

@@ -55,10 +55,16 @@ class LossVsStepView(QWidget):
         self.lr_box.setGeometry(self.plot.getPlotItem().vb.sceneBoundingRect())
         self.lr_box.linkedViewChanged(self.plot.getPlotItem().vb, self.lr_box.XAxis)
 
+    DEFAULT_RANGE = ((0.0, 10.0), (0.0, 1.0))
+
     def clear(self) -> None:
         self._h = None
         self.plot.refit()
         self._lr_top = None
+        # a new run starts from the axes of a fresh window, not from the last run's
+        (x0, x1), (y0, y1) = self.DEFAULT_RANGE
+        self.plot.getPlotItem().vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+        self.lr_box.setYRange(0.0, 1.0, padding=0)
         for it in (self.train, self.val, self.lr_curve):
             it.setData([], [])
         self.caption.setText("")

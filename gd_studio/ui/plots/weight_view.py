@@ -186,7 +186,14 @@ class LossVsWeightView(QWidget):
         ys, yp = ys[np.isfinite(ys)], yp[np.isfinite(yp)]
         if not yp.size:
             return None
-        y0 = float(min(ys.min(), yp.min())) if ys.size else float(yp.min())
+        if self.log_loss.isChecked():
+            # on the log axis the last three steps' decades are the story: the bowl's bottom, decades below, is not
+            recent = self.y_of(np.concatenate([l[-4:], [view.current_loss] if cur_ok else []]))
+            recent = recent[np.isfinite(recent)]
+            y0 = float(recent.min()) if recent.size else float(yp.min())
+            ys = ys[ys >= y0]
+        else:
+            y0 = float(min(ys.min(), yp.min())) if ys.size else float(yp.min())
         top = float(yp.max())
         y1 = float(min(ys.max(), top + 0.5 * (top - y0))) if ys.size else top
         y1 = max(y1, top)
