@@ -220,8 +220,8 @@ def test_weight_view_follows_a_diverging_run_and_a_switch_starts_afresh(qapp):
         share = _last_steps_share(wv)
         assert min(share) >= 0.3, share  # the last steps are arrows across the view, not dots along its bottom
         assert _contains(wv, v.current_w, v.current_loss)  # the ball
-        # the step's size is written out above the plot, outside the data
-        assert "|Δw|" in wv.legend.note_text() and "loss ×" in wv.legend.note_text()
+        # the step's size is written out in the title row, outside the data
+        assert "|Δw|" in wv.step_label.text() and "loss ×" in wv.step_label.text()
         # the log-loss axis (Y): the same steps, still framed, every tick label in one style
         sw.window.actionLogLoss.trigger()
         assert wv.log_loss.isChecked()

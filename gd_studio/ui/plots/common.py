@@ -348,7 +348,10 @@ class ElidedLabel(QLabel):
             self._elide()
 
 
-def titled(title: str, plot: QWidget, caption: Caption, extra: QWidget | None = None) -> QWidget:
+def titled(title: str, plot: QWidget, caption: Caption, extra: QWidget | None = None,
+           note: QWidget | None = None) -> QWidget:
+    """A view's box: its title row (title, ``note`` taking the free room or a stretch, ``extra`` at the right),
+    its caption, its plot."""
     box = QWidget()
     lay = QVBoxLayout(box)
     lay.setContentsMargins(4, 2, 4, 2)
@@ -358,7 +361,12 @@ def titled(title: str, plot: QWidget, caption: Caption, extra: QWidget | None = 
     t.setObjectName("viewTitle")
     t.setFont(plot_font(1.15, bold=True))
     head.addWidget(t)
-    head.addStretch(1)
+    if note is not None:
+        head.addSpacing(12)
+        head.addWidget(note, 1)
+        head.addSpacing(10)
+    else:
+        head.addStretch(1)
     if extra is not None:
         head.addWidget(extra)
     lay.addLayout(head)
@@ -366,6 +374,7 @@ def titled(title: str, plot: QWidget, caption: Caption, extra: QWidget | None = 
     lay.addWidget(plot, 1)
     box.setProperty("gdCaptionInline", False)
     box._gd_rows = (lay, head, caption)  # for set_caption_inline
+    box._gd_note = note
     return box
 
 
@@ -376,16 +385,19 @@ def set_caption_inline(box: QWidget, on: bool) -> None:
     if rows is None or bool(box.property("gdCaptionInline")) == bool(on):
         return
     lay, head, caption = rows
+    note = getattr(box, "_gd_note", None)
     if on:
         lay.removeWidget(caption)
-        head.takeAt(1)  # the stretch: the caption takes the room instead
+        if note is None:
+            head.takeAt(1)  # the stretch: the caption takes the room instead
         head.insertWidget(1, caption, 1)
         head.insertSpacing(1, 12)
         caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
     else:
         head.removeWidget(caption)
         head.takeAt(1)  # the spacing
-        head.insertStretch(1, 1)
+        if note is None:
+            head.insertStretch(1, 1)
         lay.insertWidget(1, caption)
     box.setProperty("gdCaptionInline", bool(on))
 
@@ -666,6 +678,42 @@ def new_plot(object_name: str) -> pg.PlotWidget:
     return pw
 
 
+class StripSample(pg.ItemSample):
+    """A legend sample as long as its text is tall (pyqtgraph's is 20 px whatever the type size), so a dashed or
+    dotted line shows its pattern on a projector too."""
+
+    def __init__(self, item) -> None:
+        super().__init__(item)
+        self.length = 20.0
+
+    def set_length(self, length: float) -> None:
+        if abs(length - self.length) > 0.5:
+            self.prepareGeometryChange()
+            self.length = float(length)
+            self.setFixedWidth(self.length)
+            self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt's name
+        return QRectF(0, 0, self.length, 20)
+
+    def paint(self, p, *args) -> None:
+        from pyqtgraph.graphicsItems.ScatterPlotItem import drawSymbol
+
+        if not self.item.isVisible():  # pyqtgraph's "hidden" eye
+            return super().paint(p, *args)
+        opts = self.item.opts
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if not isinstance(self.item, pg.ScatterPlotItem):
+            p.setPen(pg.mkPen(opts["pen"]))
+            p.drawLine(pg.QtCore.QPointF(0, 11), pg.QtCore.QPointF(self.length, 11))
+        symbol = opts.get("symbol", None)
+        if symbol is not None:
+            if isinstance(self.item, pg.PlotDataItem):
+                opts = self.item.scatter.opts
+            p.translate(self.length / 2, 11)
+            drawSymbol(p, symbol, opts["size"], pg.mkPen(opts["pen"]), pg.mkBrush(opts["brush"]))
+
+
 class StripLegend(pg.LegendItem):
     """A legend in a strip above the data (the plot's empty title row), so it never hides a point, a curve or
     the ball, whatever the plot's size, the font or the number of entries.
@@ -681,11 +729,9 @@ class StripLegend(pg.LegendItem):
     PAD = 3.0  # inside the frame
 
     def __init__(self, pi: pg.PlotItem, label_size: str = "11pt") -> None:
-        super().__init__(offset=None, labelTextSize=label_size, colCount=1, verSpacing=0)
+        super().__init__(offset=None, labelTextSize=label_size, colCount=1, verSpacing=0, sampleType=StripSample)
         self.frame = False  # outside the data: a frame would only add ink
         self.plot_item = pi
-        self.note: pg.LabelItem | None = None  # a line of text at the strip's left (e.g. the last step's size)
-        self._note_template = ""
         self._row_h = None
         self._busy = False
         pi.legend = self  # PlotItem.addItem(item with a name) adds it here
@@ -714,30 +760,6 @@ class StripLegend(pg.LegendItem):
     def fit_row(self) -> None:
         self.arrange()
 
-    def set_note(self, text: str, template: str = "") -> None:
-        """Text at the strip's left, beside the entries, or on a row of its own when both do not fit. The room it
-        is given is that of ``template`` (its longest plausible text), so the strip does not change its rows as
-        the text changes from frame to frame."""
-        if self.note is None:
-            self.note = pg.LabelItem("", justify="left")
-            self.note.setParentItem(self)
-        self._note_template = template or self._note_template
-        if text != self.note.text or self.note.opts.get("size") != self.opts["labelTextSize"]:
-            self.note.setText(text, size=self.opts["labelTextSize"], color=self.opts["labelTextColor"])
-            self.arrange()
-
-    def note_text(self) -> str:
-        return self.note.text if self.note is not None else ""
-
-    def _note_width(self) -> float:
-        if self.note is None or not self.note.text:
-            return 0.0
-        width = self.note.item.boundingRect().width()
-        if self._note_template:
-            probe = pg.LabelItem(self._note_template, size=self.opts["labelTextSize"])
-            width = max(width, probe.item.boundingRect().width())
-        return width
-
     def columns_for(self, widths: list[float], room: float) -> int:
         """The most columns (entries per row, in order) whose every row fits in ``room`` pixels."""
         n = len(widths)
@@ -755,38 +777,25 @@ class StripLegend(pg.LegendItem):
             sizes = []
             for sample, label in self.items:
                 rect = label.item.boundingRect()  # the text's own size, known as soon as it is set
+                if isinstance(sample, StripSample):
+                    sample.set_length(max(24.0, 1.6 * rect.height()))
                 sr = sample.boundingRect()
                 sizes.append((sr.width(), rect.width(), max(rect.height(), sr.height())))
-            note = self.note if self.note is not None and self.note.text else None
-            shown = bool(sizes) or note is not None
+            shown = bool(sizes)
             self.setVisible(shown)
             room = max(40.0, pi.width() - 8.0 - 2 * self.PAD)  # the strip spans the plot, axes included
             widths = [sw + 4 + lw for sw, lw, _h in sizes]
-            note_w = self._note_width() if note is not None else 0.0
-            beside = note is not None and sum(widths) + self.GAP * len(widths) + note_w <= room
-            cols = self.columns_for(widths, room - (note_w + self.GAP if beside else 0.0)) if sizes else 1
+            cols = self.columns_for(widths, room) if sizes else 1
             self.columnCount = cols
             col_w = [0.0] * cols
             for i, wd in enumerate(widths):
                 col_w[i % cols] = max(col_w[i % cols], wd)
             entries_w = sum(col_w) + self.GAP * (cols - 1) if sizes else 0.0
             y = self.PAD
-            x_entries = self.PAD
-            if note is not None:
-                nh = note.item.boundingRect().height()
-                if self.note.opts.get("size") != self.opts["labelTextSize"]:
-                    self.note.setText(self.note.text, size=self.opts["labelTextSize"],
-                                      color=self.opts["labelTextColor"])
-                note.setGeometry(QRectF(self.PAD, self.PAD, note.item.boundingRect().width(), nh))
-                if beside:
-                    x_entries = self.PAD + max(note_w + self.GAP, room - entries_w)
-                else:
-                    y += nh
-                    x_entries = self.PAD + max(0.0, room - entries_w)
             for r0 in range(0, len(sizes), cols):
                 row = sizes[r0:r0 + cols]
                 h = max(e[2] for e in row)
-                x = x_entries
+                x = self.PAD
                 for j, (sw, lw, _h) in enumerate(row):
                     sample, label = self.items[r0 + j]
                     th_ = label.item.boundingRect().height()
@@ -794,12 +803,7 @@ class StripLegend(pg.LegendItem):
                     label.setGeometry(QRectF(x + sw + 4, y + (h - th_) / 2, lw, th_))
                     x += col_w[j] + self.GAP
                 y += h
-            if note is not None:
-                width = room + 2 * self.PAD
-                if beside and sizes:
-                    y = max(y, self.PAD + note.item.boundingRect().height())
-            else:
-                width = entries_w + 2 * self.PAD if shown else 0.0
+            width = entries_w + 2 * self.PAD if shown else 0.0
             height = y + self.PAD if shown else 0.0
             self.setGeometry(QRectF(0, 0, width, height))
             # right-aligned with the data's right edge, in the plot's title row (otherwise empty)

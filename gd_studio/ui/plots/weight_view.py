@@ -9,11 +9,10 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QWidget
 
 from ..adapters import fmt_lr
-from .common import (BLUE, VERMILLION, ORANGE, GREY, pen, empty, set_xy, HoverReadout, ArrowsItem, Caption, titled,
+from .common import (ElidedLabel, BLUE, VERMILLION, ORANGE, GREY, pen, empty, set_xy, HoverReadout, ArrowsItem, Caption, titled,
                      FollowRange, LogDecadeAxis, new_plot, plot_font, strip_legend)
 
 FOLLOW_STEPS = 5  # the view keeps this many recent steps (and the bowl's bottom) in sight
-STEP_TEMPLATE = "last step |Δw| 0.000e-00 · Δloss +0.000e-00"  # the longest the note gets
 MIN_WIDTH_SHARE = 0.3  # of the slice: around tiny steps the bowl's shape still shows
 
 
@@ -45,7 +44,12 @@ class LossVsWeightView(QWidget):
         el = QHBoxLayout(extra)
         el.setContentsMargins(0, 0, 0, 0)
         el.addWidget(self.log_loss)
-        self.widget = titled("Loss vs weight", self.plot, self.caption, extra)
+        # the last step's size and loss change: in the title row's free room (elided, whole in its tooltip when
+        # short), outside the data and without a row of its own
+        self.step_label = ElidedLabel("")
+        self.step_label.setObjectName("weightStepLabel")
+        self.step_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.widget = titled("Loss vs weight", self.plot, self.caption, extra, note=self.step_label)
         pi = self.plot.getPlotItem()
         pi.setLabel("left", "loss")
         self.curve = pg.PlotDataItem(pen=pen(GREY, 3.0))
@@ -109,7 +113,7 @@ class LossVsWeightView(QWidget):
         # a new run starts from the same axes as a fresh window, not the last run's (a diverged one's ±300)
         (x0, x1), (y0, y1) = self.DEFAULT_RANGE
         self.plot.getPlotItem().vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
-        self.legend.set_note("")
+        self.step_label.setText("")
         self.curve.setData([], [])
         self.points.setData([], [])
         self.current.setData([], [])
@@ -154,7 +158,7 @@ class LossVsWeightView(QWidget):
         box = self.focus_box(view, w, l, cur_ok)
         if box is not None:
             self.follow.fit(*box)
-        self.legend.set_note(self._step_text(w, l), STEP_TEMPLATE)
+        self.step_label.setText(self._step_text(w, l))
         self.caption.setText(self._describe(view, mode, note or view.note, went_up & crossed, w))
 
     def focus_box(self, view, w: np.ndarray, l: np.ndarray, cur_ok: bool = True):
@@ -207,9 +211,9 @@ class LossVsWeightView(QWidget):
         from ...engine.fmt import fmt_num
 
         dw, l0, l1 = w[-1] - w[-2], l[-2], l[-1]
-        change = (f"loss ×{fmt_num(l1 / l0)}" if l0 > 0 and l1 > 0 and (l1 / l0 >= 1.5 or l1 / l0 <= 1 / 1.5)
-                  else f"Δloss {'+' if l1 >= l0 else '−'}{fmt_num(abs(l1 - l0))}")
-        return f"last step |Δw| {fmt_num(abs(dw))} · {change}"
+        change = (f"loss ×{fmt_num(l1 / l0, 3)}" if l0 > 0 and l1 > 0 and (l1 / l0 >= 1.5 or l1 / l0 <= 1 / 1.5)
+                  else f"Δloss {'+' if l1 >= l0 else '−'}{fmt_num(abs(l1 - l0), 3)}")
+        return f"|Δw| {fmt_num(abs(dw), 3)} · {change}"
 
     def _describe(self, view, mode: str, note: str, overshoot: np.ndarray, w: np.ndarray) -> str:
         lines = []
