@@ -169,10 +169,7 @@ class ScenarioWindow:
         for plot in plots:
             plot.refresh_axes(text_space=True)
         settle(self.app)
-        for plot in plots:
-            plot.grab()  # a paint measures the tick labels and sizes the axes for them
-        settle(self.app)
-        for plot in plots:
+        for plot in plots:  # the axes' new sizes moved the data boxes: labels and ticks for those
             plot.refresh_axes()
         settle(self.app)
 

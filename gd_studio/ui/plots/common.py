@@ -628,17 +628,27 @@ class GatedPlotWidget(pg.PlotWidget):
         range did not change keeps a cached picture (grid lines as long as the plot was before, a label centred
         for the previous text), so the same data were drawn differently after another scenario.
 
-        ``text_space``: also forget the room the tick labels took (pyqtgraph widens an axis for the widest label
-        it has drawn and narrows it only by more than 10 px, so its width depended on earlier frames); the next
-        paint measures the labels shown now.
+        ``text_space``: also size each axis for the tick labels it shows now (pyqtgraph widens an axis for the
+        widest label it has drawn and narrows it only by more than 10 px, so its width depended on earlier frames).
         """
-        for name in ("left", "bottom", "right"):
-            axis = self.getPlotItem().getAxis(name)
-            if text_space:
-                axis.textWidth, axis.textHeight = 30, 18  # pyqtgraph's initial room
-                axis._updateWidth() if name != "bottom" else axis._updateHeight()
-            axis.resizeEvent()
-            axis.update()
+        painter = None
+        if text_space:
+            from PySide6.QtGui import QImage
+
+            scratch = QImage(4, 4, QImage.Format.Format_ARGB32)
+            painter = QPainter(scratch)
+        try:
+            for name in ("left", "bottom", "right"):
+                axis = self.getPlotItem().getAxis(name)
+                if painter is not None and axis.isVisible():
+                    axis.textWidth, axis.textHeight = 30, 18  # pyqtgraph's initial room, then measured afresh
+                    axis.generateDrawSpecs(painter)  # (measures the labels and sizes the axis, as a paint would)
+                    axis._updateWidth() if name != "bottom" else axis._updateHeight()
+                axis.resizeEvent()
+                axis.update()
+        finally:
+            if painter is not None:
+                painter.end()
 
     def mouseDoubleClickEvent(self, ev) -> None:
         self.refit()
