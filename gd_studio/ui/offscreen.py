@@ -160,18 +160,18 @@ class ScenarioWindow:
 
     def settle_layout(self) -> None:
         settle(self.app)
-        share_rows(self.window)
-        settle(self.app)
+        if share_rows(self.window):
+            settle(self.app)
         # every axis drawn from the final size and text, not from a picture cached at an earlier layout
         from .plots.common import GatedPlotWidget
 
+        # (no repaint asked: the grab that follows draws them; a settle that painted every frame twice cost more)
         plots = [p for p in self.window.findChildren(GatedPlotWidget) if p.isVisible()]
-        for plot in plots:
-            plot.refresh_axes(text_space=True)
-        settle(self.app)
-        for plot in plots:  # the axes' new sizes moved the data boxes: labels and ticks for those
-            plot.refresh_axes()
-        settle(self.app)
+        resized = [plot.refresh_axes(text_space=True, repaint=False) for plot in plots]
+        if any(resized):
+            settle(self.app)
+            for plot in plots:  # the axes' new sizes moved the data boxes: labels and ticks for those
+                plot.refresh_axes(repaint=False)
 
     def hide_notes(self) -> None:
         banner = self.window.banner
@@ -219,7 +219,7 @@ class ScenarioWindow:
             want = (math.ceil(size[0] * s), math.ceil(size[1] * s))
 
 
-def share_rows(window) -> None:
+def share_rows(window) -> bool:
     """The views' rows (and the views in each row) share the room equally, as in a fresh window: a splitter keeps
     the sizes of earlier scenes (a view hidden and shown again gets its old width back), and a rendering shows
     the scene, not the history of the window it was drawn in."""
@@ -227,13 +227,18 @@ def share_rows(window) -> None:
 
     grid = getattr(window, "views_splitter", None)
     if not isinstance(grid, QSplitter):
-        return
+        return False
     splitters = [grid] + [grid.widget(i) for i in range(grid.count()) if isinstance(grid.widget(i), QSplitter)]
+    changed = False
     for split in splitters:
         shown = [i for i in range(split.count()) if not split.widget(i).isHidden()]
         total = sum(split.sizes())
         if shown and total > 0:
-            split.setSizes([total // len(shown) if i in shown else 0 for i in range(split.count())])
+            want = [total // len(shown) if i in shown else 0 for i in range(split.count())]
+            if split.sizes() != want:
+                split.setSizes(want)
+                changed = True
+    return changed
 
 
 def qimage_rgb(image) -> np.ndarray:

@@ -623,14 +623,16 @@ class GatedPlotWidget(pg.PlotWidget):
         for r in self.sticky:
             r.reset()
 
-    def refresh_axes(self, *_, text_space: bool = False) -> None:
+    def refresh_axes(self, *_, text_space: bool = False, repaint: bool = True) -> bool:
         """Re-place each axis' label and redraw its ticks and grid from the current size and text: an axis whose
         range did not change keeps a cached picture (grid lines as long as the plot was before, a label centred
         for the previous text), so the same data were drawn differently after another scenario.
 
         ``text_space``: also size each axis for the tick labels it shows now (pyqtgraph widens an axis for the
         widest label it has drawn and narrows it only by more than 10 px, so its width depended on earlier frames).
+        ``repaint=False`` leaves the redraw to the next paint (a grab). Returns whether an axis changed size.
         """
+        changed = False
         painter = None
         if text_space:
             from PySide6.QtGui import QImage
@@ -641,14 +643,18 @@ class GatedPlotWidget(pg.PlotWidget):
             for name in ("left", "bottom", "right"):
                 axis = self.getPlotItem().getAxis(name)
                 if painter is not None and axis.isVisible():
+                    before = (axis.maximumWidth(), axis.maximumHeight())
                     axis.textWidth, axis.textHeight = 30, 18  # pyqtgraph's initial room, then measured afresh
                     axis.generateDrawSpecs(painter)  # (measures the labels and sizes the axis, as a paint would)
                     axis._updateWidth() if name != "bottom" else axis._updateHeight()
+                    changed |= before != (axis.maximumWidth(), axis.maximumHeight())
                 axis.resizeEvent()
-                axis.update()
+                if repaint:
+                    axis.update()
         finally:
             if painter is not None:
                 painter.end()
+        return changed
 
     def mouseDoubleClickEvent(self, ev) -> None:
         self.refit()
