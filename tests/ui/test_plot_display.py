@@ -141,7 +141,12 @@ def test_legend_entries_stay_inside_the_strip_when_the_plot_is_narrow(qtbot):
     qtbot.waitExposed(v.widget)
     pi = v.plot.getPlotItem()
     wide_rows = pi.legend.sceneBoundingRect().height()
-    v.widget.resize(330, 300)  # three entries no longer fit on one row: they take more rows, never overflow
+    for width in (330, 470):  # three entries no longer fit on one row: more rows, never wider than the plot
+        v.widget.resize(width, 300)
+        qtbot.wait(20)
+        strip, plot = pi.legend.sceneBoundingRect(), pi.sceneBoundingRect()
+        assert strip.left() >= plot.left() - 1 and strip.right() <= plot.right() + 1, (width, strip, plot)
+    v.widget.resize(330, 300)
     qtbot.wait(20)
     strip = pi.legend.sceneBoundingRect()
     assert strip.height() > wide_rows

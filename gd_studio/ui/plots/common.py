@@ -777,10 +777,12 @@ class StripLegend(pg.LegendItem):
         self.arrange()
 
     def columns_for(self, widths: list[float], room: float) -> int:
-        """The most columns (entries per row, in order) whose every row fits in ``room`` pixels."""
+        """The most columns (entries per row, in order) whose grid fits in ``room`` pixels."""
         n = len(widths)
         for c in range(n, 1, -1):
-            if all(sum(widths[i:i + c]) + self.GAP * (len(widths[i:i + c]) - 1) <= room for i in range(0, n, c)):
+            # entries sit in a grid: each column as wide as its widest entry
+            cols = [max(widths[j::c]) for j in range(c)]
+            if sum(cols) + self.GAP * (c - 1) <= room:
                 return c
         return 1
 
