@@ -7,8 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-import pytest
-from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtCore import QPointF
 
 from gd_studio.ui.offscreen import scenario_window, settle, wait
 from gd_studio.ui.plots.common import ArrowsItem
