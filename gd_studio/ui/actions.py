@@ -67,6 +67,9 @@ CATALOGUE: tuple[ActionSpec, ...] = (
                checkable=True),
     ActionSpec("actionShowSmithBounds", "Smith's bounds (base_lr, max_lr)", (), "Show Smith's base_lr and max_lr",
                VIEW, checkable=True),
+    ActionSpec("actionLogLoss", "Log loss axis (loss vs weight)", ("Y",),
+               "Show the loss against the weight on a log axis: a diverging run stays readable over orders of "
+               "magnitude", VIEW, checkable=True),
     ActionSpec("actionShowSharpness", "Sharpness view (λ_max vs 2/η)", ("K",),
                "Show the whole network's sharpness λ_max over the steps against the limit 2/η (the edge of "
                "stability)", VIEW, checkable=True),

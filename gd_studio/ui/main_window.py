@@ -215,6 +215,7 @@ class MainWindow(QMainWindow):
         self.panel.bind(self.state)
         self.state.busyChanged.connect(self._show_busy)
         self.state.lrChanged.connect(self.lr_view.set_current_lr)
+        self.state.rangeTestChanged.connect(self.lr_view.range_test_changed)  # a new run: the old test goes
         self.panel.configEdited.connect(self._on_config_edited)
         self.panel.lrEdited.connect(self.set_lr)
         self.panel.watchEdited.connect(self.controller.watchRequested)
@@ -285,6 +286,9 @@ class MainWindow(QMainWindow):
         self.actionShowSmithBounds = reg.add("actionShowSmithBounds", live=False)
         self.actionShowSmithBounds.toggled.connect(self.lr_view.show_bounds.setChecked)
         self.lr_view.show_bounds.toggled.connect(self.actionShowSmithBounds.setChecked)
+        self.actionLogLoss = reg.add("actionLogLoss")
+        self.actionLogLoss.toggled.connect(self.weight_view.log_loss.setChecked)
+        self.weight_view.log_loss.toggled.connect(self.actionLogLoss.setChecked)
         self.actionAbout = reg.add("actionAbout", self._about, live=False)
 
         # every menu stays referenced here: PySide6 before 6.11.2 deletes a menu whose Python wrapper is dropped
@@ -303,6 +307,7 @@ class MainWindow(QMainWindow):
         m.addAction(self.actionTogglePanel)
         m.addAction(self.actionShowOtherSuggestions)
         m.addAction(self.actionShowSmithBounds)
+        m.addAction(self.actionLogLoss)
         self.help_menu = m = mb.addMenu("&Help")
         m.addAction(self.actionAbout)
 

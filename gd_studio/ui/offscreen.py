@@ -44,15 +44,30 @@ def offscreen_platform(width: int, height: int, dpr: float = 1.0) -> str:
     return f"offscreen:configfile={path}"
 
 
-def ensure_app(screen: tuple[int, int] | None = None):
+def ensure_app(screen: tuple[int, int] | None = None, dpr: float | None = None):
     """The QApplication; without one yet, an offscreen one (with a ``screen``-sized screen: the window's layout
-    and presentation scale follow the screen), so nothing is ever shown on a screen."""
+    and presentation scale follow the screen), so nothing is ever shown on a screen.
+
+    ``dpr`` (else QT_SCALE_FACTOR from the environment) renders at that device pixel ratio: the same layout in
+    logical pixels, drawn with ``dpr``× as many pixels (fonts, lines and markers crisp, not scaled up).
+    """
     from PySide6.QtWidgets import QApplication
 
     from .app import make_app
 
     if QApplication.instance() is None:
-        os.environ["QT_QPA_PLATFORM"] = offscreen_platform(*screen) if screen else "offscreen"
+        if dpr:
+            # (the offscreen plugin's own "dpr" sets the screen's ratio but not its windows': grabs stay 1×)
+            os.environ["QT_SCALE_FACTOR"] = f"{float(dpr):g}"
+        if screen:
+            try:
+                factor = float(os.environ.get("QT_SCALE_FACTOR") or 1.0)
+            except ValueError:
+                factor = 1.0
+            # Qt divides the screen's pixels by QT_SCALE_FACTOR: give it that many more, for a screen-sized layout
+            os.environ["QT_QPA_PLATFORM"] = offscreen_platform(round(screen[0] * factor), round(screen[1] * factor))
+        else:
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from . import qt_messages
 
     qt_messages.install()  # before the QApplication: the offscreen plugin talks as soon as it loads
@@ -114,8 +129,49 @@ class ScenarioWindow:
             raise ScreenshotError(f"{self.source}: step {target} was not reached in time")
         return self.step >= target
 
+    def switch(self, scenario_path, timeout: float = 60.0, max_pre_run: int | None = None) -> None:
+        """Open another scenario in this window, as a person does (its run built, its pre-run taken: at most
+        ``max_pre_run`` steps of it, for a quick look)."""
+        import dataclasses
+
+        from ..engine import scenarios
+
+        scenario = scenarios.load(scenario_path)
+        if max_pre_run is not None and scenario.pre_run > max_pre_run:
+            scenario = dataclasses.replace(scenario, pre_run=int(max_pre_run))
+        applied = []
+        w = self.window
+        w.scenarios.scenarioApplied.connect(applied.append)
+        try:
+            w.scenarios.path = Path(scenario_path)
+            w.scenarios.apply(scenario)
+            if not wait(self.app, lambda: bool(applied), 20.0):
+                raise ScreenshotError(f"{scenario_path}: the run did not build")
+            if not wait(self.app, lambda: w.step_count >= scenario.pre_run
+                        or bool(w.last_snapshot and w.last_snapshot.stop_reason), timeout):
+                raise ScreenshotError(f"{scenario_path}: the pre-run did not finish")
+            # and the new run's first picture drawn (its scene's axes are applied with it)
+            wait(self.app, lambda: w.last_snapshot is not None
+                 and w.last_snapshot.generation == getattr(w, "_generation", None), 5.0)
+        finally:
+            w.scenarios.scenarioApplied.disconnect(applied.append)
+        self.scenario, self.source = scenario, str(scenario_path)
+        settle(self.app)
+
     def settle_layout(self) -> None:
         settle(self.app)
+        if share_rows(self.window):
+            settle(self.app)
+        # every axis drawn from the final size and text, not from a picture cached at an earlier layout
+        from .plots.common import GatedPlotWidget
+
+        # (no repaint asked: the grab that follows draws them; a settle that painted every frame twice cost more)
+        plots = [p for p in self.window.findChildren(GatedPlotWidget) if p.isVisible()]
+        resized = [plot.refresh_axes(text_space=True, repaint=False) for plot in plots]
+        if any(resized):
+            settle(self.app)
+            for plot in plots:  # the axes' new sizes moved the data boxes: labels and ticks for those
+                plot.refresh_axes(repaint=False)
 
     def hide_notes(self) -> None:
         banner = self.window.banner
@@ -131,12 +187,16 @@ class ScenarioWindow:
         from PySide6.QtGui import QImage
 
         self.hide_notes()
-        settle(self.app)
+        self.settle_layout()
         image = (widget or self.window).grab().toImage()
-        if self.out_size and (image.width(), image.height()) != tuple(self.out_size):
-            # the layout needed more room than asked (or the screen has a device pixel ratio): scale down
-            image = image.scaled(QSize(*self.out_size), Qt.AspectRatioMode.IgnoreAspectRatio,
+        dpr = image.devicePixelRatio()
+        # at a device pixel ratio of 2 the picture has twice the pixels each way: kept, that is what HiDPI is for
+        want = (round(self.out_size[0] * dpr), round(self.out_size[1] * dpr)) if self.out_size else None
+        if want and (image.width(), image.height()) != want:
+            # the layout needed more room than asked: scale down to the size asked for
+            image = image.scaled(QSize(*want), Qt.AspectRatioMode.IgnoreAspectRatio,
                                  Qt.TransformationMode.SmoothTransformation)
+            image.setDevicePixelRatio(dpr)
         image = image.convertToFormat(QImage.Format.Format_RGB888)
         return qimage_rgb(image), image
 
@@ -159,6 +219,28 @@ class ScenarioWindow:
             want = (math.ceil(size[0] * s), math.ceil(size[1] * s))
 
 
+def share_rows(window) -> bool:
+    """The views' rows (and the views in each row) share the room equally, as in a fresh window: a splitter keeps
+    the sizes of earlier scenes (a view hidden and shown again gets its old width back), and a rendering shows
+    the scene, not the history of the window it was drawn in."""
+    from PySide6.QtWidgets import QSplitter
+
+    grid = getattr(window, "views_splitter", None)
+    if not isinstance(grid, QSplitter):
+        return False
+    splitters = [grid] + [grid.widget(i) for i in range(grid.count()) if isinstance(grid.widget(i), QSplitter)]
+    changed = False
+    for split in splitters:
+        shown = [i for i in range(split.count()) if not split.widget(i).isHidden()]
+        total = sum(split.sizes())
+        if shown and total > 0:
+            want = [total // len(shown) if i in shown else 0 for i in range(split.count())]
+            if split.sizes() != want:
+                split.setSizes(want)
+                changed = True
+    return changed
+
+
 def qimage_rgb(image) -> np.ndarray:
     """An RGB888 QImage's pixels as a (height, width, 3) uint8 array, without copying them."""
     w, h, stride = image.width(), image.height(), image.bytesPerLine()
@@ -174,6 +256,8 @@ def _no_time_throttle(window) -> None:
     for plot in window.findChildren(GatedPlotWidget):
         for r in getattr(plot, "sticky", ()):
             r.min_interval = 0.0
+            r.hysteresis = False  # the axes follow from the last frame's data, not from the frames before it
+            r.animate = False  # and are where they end, not where a glide is at the moment of the grab
 
 
 @contextlib.contextmanager

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Callable
 
 import numpy as np
 import pyqtgraph as pg
@@ -332,7 +333,52 @@ class Caption(QLabel):
             self._refit()
 
 
-def titled(title: str, plot: QWidget, caption: Caption, extra: QWidget | None = None) -> QWidget:
+class ElidedLabel(QLabel):
+    """One line of text that elides with "…" when its room is short (the whole text is then its tooltip), and
+    never asks the layout for more width than it has."""
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__()
+        self._full = ""
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(0)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+        text = text or ""
+        if text != self._full:
+            self._full = text
+            self._elide()
+
+    def text(self) -> str:
+        return self._full
+
+    def sizeHint(self):  # noqa: N802 - the whole text's width, when there is room for it
+        hint = super().sizeHint()
+        hint.setWidth(math.ceil(QFontMetricsF(self.font()).horizontalAdvance(self._full)) + 4)
+        return hint
+
+    def _elide(self) -> None:
+        shown = QFontMetricsF(self.font()).elidedText(self._full, Qt.TextElideMode.ElideRight,
+                                                      max(0.0, self.contentsRect().width() - 2.0))
+        self.setToolTip(self._full if shown != self._full else "")
+        super().setText(shown)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._elide()
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._elide()
+
+
+def titled(title: str, plot: QWidget, caption: Caption, extra: QWidget | None = None,
+           note: QWidget | None = None) -> QWidget:
+    """A view's box: its title row (title, ``note`` taking the free room or a stretch, ``extra`` at the right),
+    its caption, its plot."""
     box = QWidget()
     lay = QVBoxLayout(box)
     lay.setContentsMargins(4, 2, 4, 2)
@@ -342,7 +388,12 @@ def titled(title: str, plot: QWidget, caption: Caption, extra: QWidget | None = 
     t.setObjectName("viewTitle")
     t.setFont(plot_font(1.15, bold=True))
     head.addWidget(t)
-    head.addStretch(1)
+    if note is not None:
+        head.addSpacing(12)
+        head.addWidget(note, 1)
+        head.addSpacing(10)
+    else:
+        head.addStretch(1)
     if extra is not None:
         head.addWidget(extra)
     lay.addLayout(head)
@@ -350,6 +401,7 @@ def titled(title: str, plot: QWidget, caption: Caption, extra: QWidget | None = 
     lay.addWidget(plot, 1)
     box.setProperty("gdCaptionInline", False)
     box._gd_rows = (lay, head, caption)  # for set_caption_inline
+    box._gd_note = note
     return box
 
 
@@ -360,16 +412,19 @@ def set_caption_inline(box: QWidget, on: bool) -> None:
     if rows is None or bool(box.property("gdCaptionInline")) == bool(on):
         return
     lay, head, caption = rows
+    note = getattr(box, "_gd_note", None)
     if on:
         lay.removeWidget(caption)
-        head.takeAt(1)  # the stretch: the caption takes the room instead
+        if note is None:
+            head.takeAt(1)  # the stretch: the caption takes the room instead
         head.insertWidget(1, caption, 1)
         head.insertSpacing(1, 12)
         caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
     else:
         head.removeWidget(caption)
         head.takeAt(1)  # the spacing
-        head.insertStretch(1, 1)
+        if note is None:
+            head.insertStretch(1, 1)
         lay.insertWidget(1, caption)
     box.setProperty("gdCaptionInline", bool(on))
 
@@ -388,6 +443,8 @@ class StickyRange:
         self.min_interval = min_interval  # while the data still overlap the range, refit at most this often
         self.range: tuple[float, float] | None = None
         self.enabled = True
+        # off in a rendering: the range is then a function of the data shown, not of the frames before it
+        self.hysteresis = True
         self._changed_at = 0.0
 
     def reset(self) -> None:
@@ -403,7 +460,7 @@ class StickyRange:
         if span <= 1e-12 * max(abs(lo), abs(hi), 1e-300):
             span = max(abs(hi) * 0.1, 1e-9)
             lo, hi = lo - span / 2, hi + span / 2
-        cur = self.range
+        cur = self.range if self.hysteresis else None
         if cur is not None:
             width = cur[1] - cur[0]
             if cur[0] <= lo and hi <= cur[1] and span >= self.fill * width:
@@ -422,6 +479,150 @@ class StickyRange:
             self.vb.setXRange(*new, padding=0)
         else:
             self.vb.setYRange(*new, padding=0)
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def decade_label(exponent: int, mantissa: int = 1) -> str:
+    """10 to an integer power in one style: 10⁻⁶, 10⁰, 10¹ (with a mantissa: 2·10³)."""
+    power = "10" + str(int(exponent)).translate(_SUPERSCRIPT)
+    return power if mantissa == 1 else f"{mantissa}·{power}"
+
+
+class LogDecadeAxis(pg.AxisItem):
+    """A log axis whose every label reads 10ⁿ (pyqtgraph's own mixes "10¹" with "0.1" and "0.0001" as the span
+    changes, which reads as two scales). With ``minor`` and less than two decades in view, 2·10ⁿ and 5·10ⁿ are
+    labelled too, in the same style, so a zoomed-in view still has numbers."""
+
+    def __init__(self, orientation: str, minor: bool = False, **kw) -> None:
+        super().__init__(orientation, **kw)
+        self.minor = minor
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 - pyqtgraph's names
+        if not self.logMode or not (math.isfinite(minVal) and math.isfinite(maxVal)) or maxVal <= minVal:
+            return super().tickValues(minVal, maxVal, size)
+        lo, hi = math.ceil(minVal - 1e-9), math.floor(maxVal + 1e-9)
+        per = 70.0 if self.orientation in ("top", "bottom") else 40.0  # pixels per label
+        if self.minor and hi - lo + 1 < 2:
+            values = [e + math.log10(m) for e in range(math.floor(minVal), math.ceil(maxVal) + 1) for m in (1, 2, 5)]
+            values = [v for v in values if minVal <= v <= maxVal]
+            if len(values) >= 2:
+                return [(1.0, values)]
+        if hi < lo:  # less than a decade in view: still one style, at the nearest decade
+            return [(1.0, [float(round((minVal + maxVal) / 2))])]
+        step = max(1, math.ceil((hi - lo + 1) / max(1.0, size / per)))
+        first = lo + (-lo) % step  # keep 10⁰ on the grid when it is in view
+        return [(float(step), [float(v) for v in range(first, hi + 1, step)])]
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph's name
+        if not self.logMode:
+            return super().tickStrings(values, scale, spacing)
+        out = []
+        for v in values:
+            e = math.floor(v + 1e-9)
+            m = round(10 ** (v - e))
+            out.append(decade_label(e + 1 if m >= 10 else e, 1 if m >= 10 else m))
+        return out
+
+
+class FollowRange:
+    """Both axes of a view fitted to a box that follows the action (the recent steps), with smooth moves.
+
+    The box changes only when the target leaves it or fills too little of it (``fill``), so a calm run keeps
+    calm axes; each change glides over ``duration`` ms (QVariantAnimation on the view rectangle) so the eye
+    keeps track of the points. Without ``hysteresis`` the range is exactly the target (a rendering, whose
+    picture must follow from the data alone, not from which frames came before); without ``animate`` it
+    jumps. Like StickyRange: a zoom or pan by hand stops it, a double-click restarts it.
+    """
+
+    def __init__(self, vb: pg.ViewBox, pad: float = 0.1, fill: float = 0.45, duration: int = 260) -> None:
+        from PySide6.QtCore import QEasingCurve, QVariantAnimation
+
+        self.vb, self.pad, self.fill = vb, pad, fill
+        # at least this many pixels around the box (a marker's radius: a point is never cut at an edge)
+        self.margin_px: Callable[[], float] = lambda: 0.0
+        self._box: tuple[float, float, float, float] | None = None  # the last box asked for, unpadded
+        self.range: QRectF | None = None  # the target the view is at or moving to (x, y, w, h)
+        self.hysteresis = True
+        self.animate = True
+        self._enabled = True
+        self.anim = QVariantAnimation(vb)  # owned by the view box: no glide outlives the plot
+        self.anim.setDuration(duration)
+        self.anim.setEasingCurve(QEasingCurve.Type.OutCubic)
+        self.anim.valueChanged.connect(self._show)
+        vb.sigResized.connect(self._resized)
+
+    def _resized(self, *_) -> None:
+        # the margins are in pixels: a plot that changed size frames the same box anew
+        if self._enabled and self._box is not None and self.range is not None:
+            self.range = None
+            animate, self.animate = self.animate, False
+            try:
+                self.fit(*self._box)
+            finally:
+                self.animate = animate
+
+    @property
+    def enabled(self) -> bool:
+        return self._enabled
+
+    @enabled.setter
+    def enabled(self, on: bool) -> None:
+        self._enabled = bool(on)
+        if not on:
+            self.anim.stop()  # a range set by hand (or a scenario's) is not overwritten by a glide in flight
+
+    def reset(self) -> None:
+        self.anim.stop()
+        self.range = None
+        self._box = None
+        self._enabled = True
+
+    def _show(self, rect) -> None:
+        if self._enabled and isinstance(rect, QRectF) and rect.width() > 0 and rect.height() > 0:
+            self.vb.setRange(rect=rect, padding=0)
+
+    def finish(self) -> None:
+        """Jump to the end of a glide in progress."""
+        if self.anim.state() == self.anim.State.Running:
+            self.anim.stop()
+            if self.range is not None:
+                self._show(self.range)
+
+    def fit(self, x0: float, x1: float, y0: float, y1: float) -> None:
+        if not self._enabled or not all(math.isfinite(v) for v in (x0, x1, y0, y1)):
+            return
+        self._box = (x0, x1, y0, y1)
+        margin = float(self.margin_px())
+        spans = []
+        for (lo, hi), px in (((x0, x1), self.vb.width()), ((y0, y1), self.vb.height())):
+            span = hi - lo
+            if span <= 1e-12 * max(abs(lo), abs(hi), 1e-300):
+                span = max(abs(hi) * 0.1, 1e-9)
+                lo, hi = lo - span / 2, hi + span / 2
+            pad = self.pad * span
+            if px > 4 * margin > 0:  # the margin in pixels, whatever the plot's size
+                pad = max(pad, span * margin / (px - 2 * margin))
+            spans.append((lo - pad, hi + pad))
+        (x0, x1), (y0, y1) = spans
+        cur = self.range
+        if self.hysteresis and cur is not None:
+            inside = cur.left() <= x0 and x1 <= cur.right() and cur.top() <= y0 and y1 <= cur.bottom()
+            full = (x1 - x0) >= self.fill * cur.width() and (y1 - y0) >= self.fill * cur.height()
+            if inside and full:
+                return
+        new = QRectF(x0, y0, x1 - x0, y1 - y0)  # (QRectF's top is the smaller y: view coordinates)
+        self.range = new
+        if self.animate and cur is not None:
+            (vx0, vx1), (vy0, vy1) = self.vb.viewRange()
+            self.anim.stop()
+            self.anim.setStartValue(QRectF(vx0, vy0, vx1 - vx0, vy1 - vy0))
+            self.anim.setEndValue(new)
+            self.anim.start()
+        else:
+            self.anim.stop()
+            self._show(new)
 
 
 class GatedPlotWidget(pg.PlotWidget):
@@ -449,6 +650,39 @@ class GatedPlotWidget(pg.PlotWidget):
         for r in self.sticky:
             r.reset()
 
+    def refresh_axes(self, *_, text_space: bool = False, repaint: bool = True) -> bool:
+        """Re-place each axis' label and redraw its ticks and grid from the current size and text: an axis whose
+        range did not change keeps a cached picture (grid lines as long as the plot was before, a label centred
+        for the previous text), so the same data were drawn differently after another scenario.
+
+        ``text_space``: also size each axis for the tick labels it shows now (pyqtgraph widens an axis for the
+        widest label it has drawn and narrows it only by more than 10 px, so its width depended on earlier frames).
+        ``repaint=False`` leaves the redraw to the next paint (a grab). Returns whether an axis changed size.
+        """
+        changed = False
+        painter = None
+        if text_space:
+            from PySide6.QtGui import QImage
+
+            scratch = QImage(4, 4, QImage.Format.Format_ARGB32)
+            painter = QPainter(scratch)
+        try:
+            for name in ("left", "bottom", "right"):
+                axis = self.getPlotItem().getAxis(name)
+                if painter is not None and axis.isVisible():
+                    before = (axis.maximumWidth(), axis.maximumHeight())
+                    axis.textWidth, axis.textHeight = 30, 18  # pyqtgraph's initial room, then measured afresh
+                    axis.generateDrawSpecs(painter)  # (measures the labels and sizes the axis, as a paint would)
+                    axis._updateWidth() if name != "bottom" else axis._updateHeight()
+                    changed |= before != (axis.maximumWidth(), axis.maximumHeight())
+                axis.resizeEvent()
+                if repaint:
+                    axis.update()
+        finally:
+            if painter is not None:
+                painter.end()
+        return changed
+
     def mouseDoubleClickEvent(self, ev) -> None:
         self.refit()
         self.getPlotItem().vb.autoRange()
@@ -470,6 +704,7 @@ class GatedPlotWidget(pg.PlotWidget):
 def new_plot(object_name: str) -> pg.PlotWidget:
     pw = GatedPlotWidget()
     pw.setObjectName(object_name)
+    pw.getPlotItem().vb.sigResized.connect(pw.refresh_axes)
     pw.setMinimumSize(240, 140)  # small screens: the window must fit (captions compact first)
     pi = pw.getPlotItem()
     pi.showGrid(x=True, y=True, alpha=0.25)
@@ -486,61 +721,153 @@ def new_plot(object_name: str) -> pg.PlotWidget:
     return pw
 
 
-def strip_legend(pi: pg.PlotItem, columns: int = 5) -> pg.LegendItem:
-    """A legend in a strip above the data (the plot's empty title row, right-aligned), so it hides nothing.
+class StripSample(pg.ItemSample):
+    """A legend sample as long as its text is tall (pyqtgraph's is 20 px whatever the type size), so a dashed or
+    dotted line shows its pattern on a projector too."""
 
-    Its entries sit in one row when the plot is wide enough, in fewer columns (up to ``columns``) when not. In a
-    plot too short to give up a strip (a small projector) it sits in the data's top-right corner instead, on
-    the theme's translucent background.
+    def __init__(self, item) -> None:
+        super().__init__(item)
+        self.length = 20.0
+
+    def set_length(self, length: float) -> None:
+        if abs(length - self.length) > 0.5:
+            self.prepareGeometryChange()
+            self.length = float(length)
+            self.setFixedWidth(self.length)
+            self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt's name
+        return QRectF(0, 0, self.length, 20)
+
+    def paint(self, p, *args) -> None:
+        from pyqtgraph.graphicsItems.ScatterPlotItem import drawSymbol
+
+        if not self.item.isVisible():  # pyqtgraph's "hidden" eye
+            return super().paint(p, *args)
+        opts = self.item.opts
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if not isinstance(self.item, pg.ScatterPlotItem):
+            p.setPen(pg.mkPen(opts["pen"]))
+            p.drawLine(pg.QtCore.QPointF(0, 11), pg.QtCore.QPointF(self.length, 11))
+        symbol = opts.get("symbol", None)
+        if symbol is not None:
+            if isinstance(self.item, pg.PlotDataItem):
+                opts = self.item.scatter.opts
+            p.translate(self.length / 2, 11)
+            drawSymbol(p, symbol, opts["size"], pg.mkPen(opts["pen"]), pg.mkBrush(opts["brush"]))
+
+
+class StripLegend(pg.LegendItem):
+    """A legend in a strip above the data (the plot's empty title row), so it never hides a point, a curve or
+    the ball, whatever the plot's size, the font or the number of entries.
+
+    Entries are placed here from their text's size (not by a grid layout, which sizes itself from its
+    children's geometry and lags behind a new text or font), in as many columns as the plot's width allows
+    and as many rows as they need; the strip's row grows to fit, so no entry overflows the frame. A function
+    of the entries, the font and the plot's width alone, the picture is the same however the frames and
+    resizes arrived.
     """
-    legend = pi.addLegend(offset=None, labelTextSize="11pt", colCount=1)
-    state = {"h": None, "busy": False, "inside": None}
 
-    def place(inside: bool) -> None:
-        if state["inside"] is inside:
-            return
-        state["inside"] = inside
-        if inside:
-            legend.setParentItem(pi.vb)
-            legend.anchor(itemPos=(1, 0), parentPos=(1, 0), offset=(-8, 8))
-        else:
-            legend.setParentItem(pi)
-            legend.anchor(itemPos=(1, 0), parentPos=(1, 0), offset=(-8, 1))
+    GAP = 14.0  # between entries
+    PAD = 3.0  # inside the frame
 
-    def fit(*_):
-        if state["busy"]:
+    def __init__(self, pi: pg.PlotItem, label_size: str = "11pt") -> None:
+        super().__init__(offset=None, labelTextSize=label_size, colCount=1, verSpacing=0, sampleType=StripSample)
+        self.frame = False  # outside the data: a frame would only add ink
+        self.plot_item = pi
+        self._row_h = None
+        self._busy = False
+        pi.legend = self  # PlotItem.addItem(item with a name) adds it here
+        self.setParentItem(pi)
+        self.setZValue(50)
+        pi.geometryChanged.connect(self.arrange)
+        pi.vb.sigResized.connect(self.arrange)
+
+    def _addItemToLayout(self, sample, label):  # noqa: N802 - pyqtgraph's name
+        sample.setParentItem(self)
+        label.setParentItem(self)
+
+    def _removeItemFromLayout(self, *items):  # noqa: N802
+        for item in items:
+            scene = item.scene()
+            item.setParentItem(None)
+            if scene is not None:
+                scene.removeItem(item)
+
+    def setColumnCount(self, columnCount):  # noqa: N802, N803 - the columns follow the plot's width
+        self.arrange()
+
+    def updateSize(self):  # noqa: N802 - LegendItem and theme.style_plot call it after a change
+        self.arrange()
+
+    def fit_row(self) -> None:
+        self.arrange()
+
+    def columns_for(self, widths: list[float], room: float) -> int:
+        """The most columns (entries per row, in order) whose grid fits in ``room`` pixels."""
+        n = len(widths)
+        for c in range(n, 1, -1):
+            # entries sit in a grid: each column as wide as its widest entry
+            cols = [max(widths[j::c]) for j in range(c)]
+            if sum(cols) + self.GAP * (c - 1) <= room:
+                return c
+        return 1
+
+    def arrange(self, *_) -> None:
+        if self._busy:
             return
-        state["busy"] = True
+        self._busy = True
         try:
-            n = len(legend.items)
-            if n:
-                room = max(pi.vb.width(), 1.0)
-                widths = [s.boundingRect().width() + lab.boundingRect().width() + 12 for s, lab in legend.items]
-                cols = 1
-                for c in range(min(n, columns), 0, -1):
-                    rows = [sum(widths[i:i + c]) for i in range(0, n, c)]
-                    if max(rows) <= room:
-                        cols = c
-                        break
-                if legend.columnCount != cols:
-                    legend.setColumnCount(cols)
-            # the share of the plot's height the strip would take (the plot's own height does not depend on it,
-            # so no hysteresis is needed): a function of the size alone, whatever size the plot had before
-            share = legend.height() / max(pi.height(), 1.0)
-            place(share > 0.2)
-            h = int(math.ceil(legend.height())) + 2 if n and not state["inside"] else 0
-            if state["h"] != h:
-                state["h"] = h
-                pi.layout.setRowFixedHeight(0, h)
+            pi = self.plot_item
+            sizes = []
+            for sample, label in self.items:
+                rect = label.item.boundingRect()  # the text's own size, known as soon as it is set
+                if isinstance(sample, StripSample):
+                    sample.set_length(max(24.0, 1.6 * rect.height()))
+                sr = sample.boundingRect()
+                sizes.append((sr.width(), rect.width(), max(rect.height(), sr.height())))
+            shown = bool(sizes)
+            self.setVisible(shown)
+            room = max(40.0, pi.width() - 8.0 - 2 * self.PAD)  # the strip spans the plot, axes included
+            widths = [sw + 4 + lw for sw, lw, _h in sizes]
+            cols = self.columns_for(widths, room) if sizes else 1
+            self.columnCount = cols
+            col_w = [0.0] * cols
+            for i, wd in enumerate(widths):
+                col_w[i % cols] = max(col_w[i % cols], wd)
+            entries_w = sum(col_w) + self.GAP * (cols - 1) if sizes else 0.0
+            y = self.PAD
+            for r0 in range(0, len(sizes), cols):
+                row = sizes[r0:r0 + cols]
+                h = max(e[2] for e in row)
+                x = self.PAD
+                for j, (sw, lw, _h) in enumerate(row):
+                    sample, label = self.items[r0 + j]
+                    th_ = label.item.boundingRect().height()
+                    sample.setPos(x, y + (h - sample.boundingRect().height()) / 2)
+                    label.setGeometry(QRectF(x + sw + 4, y + (h - th_) / 2, lw, th_))
+                    x += col_w[j] + self.GAP
+                y += h
+            width = entries_w + 2 * self.PAD if shown else 0.0
+            height = y + self.PAD if shown else 0.0
+            self.setGeometry(QRectF(0, 0, width, height))
+            # right-aligned with the data's right edge, in the plot's title row (otherwise empty)
+            vb = pi.vb.geometry()
+            right = vb.right() if vb.width() > 0 else pi.width() - 4.0
+            self.setPos(max(4.0, min(right, pi.width() - 4.0) - width), 1.0)
+            row_h = int(math.ceil(height)) + 3 if shown else 0
+            if self._row_h != row_h:
+                self._row_h = row_h
+                pi.layout.setRowFixedHeight(0, row_h)
+            self.update()
         finally:
-            state["busy"] = False
+            self._busy = False
 
-    place(False)
-    legend.geometryChanged.connect(fit)
-    pi.vb.sigResized.connect(fit)
-    pi.geometryChanged.connect(fit)
-    legend.fit_row = fit
-    legend.is_inside = lambda: bool(state["inside"])
+
+def strip_legend(pi: pg.PlotItem, label_size: str = "11pt") -> StripLegend:
+    """A :class:`StripLegend` for ``pi`` (its legend from now on)."""
+    legend = StripLegend(pi, label_size)
+    legend.arrange()
     return legend
 
 

@@ -87,7 +87,14 @@ class DataView(QWidget):
             pi.vb.setRange(xRange=(info.grid_x[0], info.grid_x[-1]), yRange=(info.grid_y[0], info.grid_y[-1]),
                            padding=0.02)
         else:
-            pi.vb.autoRange(padding=0.05)
+            # from the data's own bounds (autoRange adds the markers' size in pixels at the range and size the view
+            # had before, so the same data framed differently after another scenario)
+            x, y = finite_xy(np.asarray(pts[:, 0]), np.asarray(pts[:, 1]))
+            if x.size:
+                x0, x1, y0, y1 = float(x.min()), float(x.max()), float(y.min()), float(y.max())
+                dx, dy = (x1 - x0) or 1.0, (y1 - y0) or 1.0
+                pi.vb.setRange(xRange=(x0 - 0.05 * dx, x1 + 0.05 * dx), yRange=(y0 - 0.05 * dy, y1 + 0.05 * dy),
+                               padding=0)
         pi.vb.disableAutoRange()
 
     def update_snapshot(self, snap) -> None:

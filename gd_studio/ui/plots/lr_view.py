@@ -11,40 +11,19 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QWidget
 from ...engine.lr_finder import EXPLANATIONS
 from ..adapters import fmt_lr
 from .common import (BLUE, VERMILLION, GREEN, ORANGE, PURPLE, SKY, GREY, plot_font, pen, empty, set_xy,
-                     HoverReadout, Caption, titled, StickyRange, new_plot)
+                     HoverReadout, Caption, titled, StickyRange, new_plot, strip_legend, LogDecadeAxis,
+                     decade_label)
 
 
 NO_DESCENT = ("No clear descent: over this LR range the loss did not clearly fall, so there is no steepest "
               "slope to suggest. Try more steps, a different LR range, or a larger batch (a less noisy curve).")
 
 
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+class LogLrAxis(LogDecadeAxis):
+    """The log LR axis: ticks at whole decades only, all labelled 10ⁿ."""
 
-
-def decade_label(exponent: int) -> str:
-    """10 to an integer power in one style: 10⁻⁶, 10⁰, 10¹."""
-    return "10" + str(int(exponent)).translate(_SUPERSCRIPT)
-
-
-class LogLrAxis(pg.AxisItem):
-    """The log LR axis with ticks at whole decades only, all labelled 10ⁿ: pyqtgraph's own log axis mixes
-    "10¹" with "0.1" and "0.0001" as the span changes, which reads as two different scales."""
-
-    def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 - pyqtgraph's names
-        if not self.logMode or not (math.isfinite(minVal) and math.isfinite(maxVal)) or maxVal <= minVal:
-            return super().tickValues(minVal, maxVal, size)
-        lo, hi = math.ceil(minVal - 1e-9), math.floor(maxVal + 1e-9)
-        if hi < lo:  # less than a decade in view: still one style, at the nearest decade
-            return [(1.0, [float(round((minVal + maxVal) / 2))])]
-        # about one label per 70 px: every decade, every second, every third …
-        step = max(1, math.ceil((hi - lo + 1) / max(1.0, size / 70.0)))
-        first = lo + (-lo) % step  # keep 10⁰ on the grid when it is in view
-        return [(float(step), [float(v) for v in range(first, hi + 1, step)])]
-
-    def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph's name
-        if not self.logMode:
-            return super().tickStrings(values, scale, spacing)
-        return [decade_label(round(v)) for v in values]
+    def __init__(self, orientation: str = "bottom", **kw) -> None:
+        super().__init__(orientation, minor=False, **kw)
 
 
 def _place_labels(spans: list[tuple[float, float]], rows: int) -> list[int | None]:
@@ -75,6 +54,8 @@ class LossVsLrView(QWidget):
         "minimum/10": (PURPLE, Qt.PenStyle.DashDotLine, "min/10"),
     }
     LABEL_ROWS = 5
+    DEFAULT_RANGE = ((-7.2, 1.2), (0.0, 1.0))  # the default sweep, before any test
+    IDLE_CAPTION = "Press L (or Range test) to sweep the LR from tiny to huge, one step each."
     LABEL_TOP = 0.95  # label positions along the lines, top row first
     LABEL_STEP = 0.085
 
@@ -88,7 +69,7 @@ class LossVsLrView(QWidget):
         axis.setTickFont(plot_font(1.0))
         axis.label.setFont(plot_font(1.0))
         self.plot.getPlotItem().setAxisItems({"bottom": axis})
-        self.caption = Caption("Press L (or Range test) to sweep the LR from tiny to huge, one step each.")
+        self.caption = Caption(self.IDLE_CAPTION)
         self.show_others = QCheckBox("other suggestions")
         self.show_others.setObjectName("showOtherSuggestions")
         self.show_bounds = QCheckBox("Smith's bounds")
@@ -113,7 +94,7 @@ class LossVsLrView(QWidget):
         self.smoothed = pg.PlotDataItem(pen=pen(BLUE, 3.5), name="smoothed (zero-phase)")
         pi.addItem(self.raw)
         pi.addItem(self.smoothed)
-        self.legend = pi.addLegend(offset=(8, -8), labelTextSize="11pt")  # bottom left: below the flat start
+        self.legend = strip_legend(pi)  # above the data: the curve's start and its blow-up stay in sight
         self.legend.addItem(self.raw, "raw loss")
         self.legend.addItem(self.smoothed, "smoothed")
         # the two suggestions told apart by colour, dash and marker shape (greyscale, projectors, colour vision):
@@ -170,7 +151,7 @@ class LossVsLrView(QWidget):
         self.x_range = StickyRange(pi.vb, "x", pad=0.03, fill=0.0)
         self.y_range = StickyRange(pi.vb, "y", pad=0.0, fill=0.5)
         self.plot.sticky = [self.x_range, self.y_range]
-        pi.vb.setRange(xRange=(-7.2, 1.2), yRange=(0.0, 1.0), padding=0)  # the default sweep, before any test
+        pi.vb.setRange(xRange=self.DEFAULT_RANGE[0], yRange=self.DEFAULT_RANGE[1], padding=0)
         pi.vb.sigRangeChanged.connect(self._declutter)
         pi.vb.sigResized.connect(self._declutter)
         self.plot.setToolTip("Click to use that learning rate")
@@ -239,6 +220,17 @@ class LossVsLrView(QWidget):
         self.stability_limit.hide()
         for line in self.others.values():
             line.hide()
+
+    def range_test_changed(self, range_test) -> None:
+        """The run's range test is gone (another model, data or start): its curve, suggestions and axes go too,
+        and the view is as in a fresh window."""
+        if range_test is not None or self.result is None and not self._lrs.size:
+            return
+        self.clear()
+        self.plot.refit()
+        (x0, x1), (y0, y1) = self.DEFAULT_RANGE
+        self.plot.getPlotItem().vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+        self.caption.setText(self.IDLE_CAPTION)
 
     def start_test(self, num_iter: int, repeats: int, start_lr: float = 1e-7, end_lr: float = 10.0) -> None:
         self.clear()
@@ -425,3 +417,6 @@ class LossVsLrView(QWidget):
 
 
 # -------------------------------------------------------------------------------------- loss vs step
+
+
+__all__ = ["LossVsLrView", "LogLrAxis", "decade_label", "NO_DESCENT"]

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from ...engine.narration import fmt, stability_remark
-from .common import BLUE, VERMILLION, pen, set_xy, HoverReadout, Caption, titled, StickyRange, new_plot
+from .common import BLUE, VERMILLION, pen, set_xy, HoverReadout, Caption, titled, StickyRange, new_plot, strip_legend
 
 
 class SharpnessView(QWidget):
@@ -32,9 +32,7 @@ class SharpnessView(QWidget):
         self.limit = pg.PlotDataItem(pen=pen(VERMILLION, 2.5, Qt.PenStyle.DashLine))
         pi.addItem(self.curve)
         pi.addItem(self.limit)
-        # bottom right: the axis starts at 0 and λ_max stays well above it, so that corner is empty, while the
-        # curve climbing to the limit fills the top
-        self.legend = pi.addLegend(offset=(-8, -4), labelTextSize="10pt", colCount=2)  # one row: little height
+        self.legend = strip_legend(pi)  # above the data: it hides neither the climb nor the limit
         self.legend.addItem(self.curve, "λ_max")
         self.legend.addItem(self.limit, "limit 2/η")
         self.info = None
@@ -44,9 +42,13 @@ class SharpnessView(QWidget):
         self.plot.sticky = [self.x_range, self.y_range]
         self.hover = HoverReadout(self.plot, self._hover_points)
 
+    DEFAULT_RANGE = ((0.0, 10.0), (0.0, 1.0))
+
     def clear(self) -> None:
         self.info = None
         self.plot.refit()
+        (x0, x1), (y0, y1) = self.DEFAULT_RANGE  # a new run starts from a fresh window's axes
+        self.plot.getPlotItem().vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
         self.curve.setData([], [])
         self.limit.setData([], [])
         self.caption.setText("")
@@ -94,9 +96,8 @@ class SharpnessView(QWidget):
             top = float(ys.max())
             if values.size and values.max() > 0:
                 top = min(top, 3.0 * float(values.max()))
-            # from 0, with headroom below the curve for the legend's row
-            lo = min(0.0, float(ys.min()))
-            self.y_range.fit(lo - 0.25 * (top - lo), max(top, 1e-9), throttle=live)
+            lo = min(0.0, float(ys.min()))  # from 0 (the legend has its own row above the plot)
+            self.y_range.fit(lo, max(top, 1e-9), throttle=live)
         self.caption.setText(self.describe(info))
 
     @staticmethod

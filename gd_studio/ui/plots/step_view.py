@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QWidget
 
 from ..adapters import fmt_lr
 from .common import (BLUE, VERMILLION, GREEN, plot_font, pen, empty, set_xy, HoverReadout, Caption, titled,
-                     StickyRange, new_plot)
+                     StickyRange, new_plot, strip_legend)
 
 
 class LossVsStepView(QWidget):
@@ -25,7 +25,7 @@ class LossVsStepView(QWidget):
         # long runs: each pixel column shows the mean of its steps, so mini-batch noise reads as a band
         pi.setDownsampling(auto=True, mode="mean")
         pi.setClipToView(True)
-        self.legend = pi.addLegend(offset=(-8, 8), labelTextSize="11pt")
+        self.legend = strip_legend(pi)  # above the data: it never hides the first steps
         self.train = pg.PlotDataItem(pen=pen(BLUE, 2.0), name="training loss (batch)")
         self.val = pg.PlotDataItem(pen=pen(VERMILLION, 2.5, Qt.PenStyle.DashLine), symbol="s", symbolSize=7,
                                    symbolBrush=pg.mkBrush(VERMILLION), symbolPen=None, name="validation loss")
@@ -55,10 +55,16 @@ class LossVsStepView(QWidget):
         self.lr_box.setGeometry(self.plot.getPlotItem().vb.sceneBoundingRect())
         self.lr_box.linkedViewChanged(self.plot.getPlotItem().vb, self.lr_box.XAxis)
 
+    DEFAULT_RANGE = ((0.0, 10.0), (0.0, 1.0))
+
     def clear(self) -> None:
         self._h = None
         self.plot.refit()
         self._lr_top = None
+        # a new run starts from the axes of a fresh window, not from the last run's
+        (x0, x1), (y0, y1) = self.DEFAULT_RANGE
+        self.plot.getPlotItem().vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+        self.lr_box.setYRange(0.0, 1.0, padding=0)
         for it in (self.train, self.val, self.lr_curve):
             it.setData([], [])
         self.caption.setText("")
@@ -77,7 +83,8 @@ class LossVsStepView(QWidget):
         if lr.size:
             top = float(lr.max())
             top = top * 1.6 if top > 0 else 1.0  # the LR line runs at ~60% height, clear of the legend
-            if self._lr_top is None or not (0.5 * self._lr_top <= top <= self._lr_top):
+            steady = self.x_range.hysteresis and self._lr_top is not None
+            if not steady or not (0.5 * self._lr_top <= top <= self._lr_top):
                 self._lr_top = top
                 self.lr_box.setYRange(0.0, top, padding=0)
         steps = np.asarray(h.steps)

@@ -5,22 +5,51 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QWidget
 
 from ..adapters import fmt_lr
-from .common import (BLUE, VERMILLION, ORANGE, GREY, pen, empty, set_xy, HoverReadout, ArrowsItem, Caption, titled,
-                     StickyRange, new_plot, strip_legend)
+from .common import (ElidedLabel, BLUE, VERMILLION, ORANGE, GREY, pen, empty, set_xy, HoverReadout, ArrowsItem, Caption, titled,
+                     FollowRange, LogDecadeAxis, new_plot, plot_font, strip_legend)
+
+FOLLOW_STEPS = 5  # the view keeps this many recent steps (and the bowl's bottom) in sight
+MIN_WIDTH_SHARE = 0.3  # of the slice: around tiny steps the bowl's shape still shows
 
 
 class LossVsWeightView(QWidget):
-    """The loss along the watched weight, every step a point and an arrow on it."""
+    """The loss along the watched weight, every step a point and an arrow on it.
+
+    The axes follow the action: the last few steps, the current point and the bowl's bottom stay in view (with
+    smooth moves), so overshoot and divergence are seen while the loss grows by orders of magnitude; "log loss"
+    shows the loss on a log axis; the header names the last step's size and the loss change.
+    """
+
+    logLossChanged = Signal(bool)
 
     def __init__(self) -> None:
         super().__init__()
         self.plot = new_plot("lossVsWeightPlot")
+        old_axis = self.plot.getPlotItem().getAxis("left")
+        axis = LogDecadeAxis("left", minor=True)
+        axis.setCacheMode(old_axis.cacheMode())
+        axis.enableAutoSIPrefix(False)
+        axis.setTickFont(plot_font(1.0))
+        axis.label.setFont(plot_font(1.0))
+        self.plot.getPlotItem().setAxisItems({"left": axis})
         self.caption = Caption("")
-        self.widget = titled("Loss vs weight", self.plot, self.caption)
+        self.log_loss = QCheckBox("log loss")
+        self.log_loss.setObjectName("logLossToggle")
+        self.log_loss.setToolTip("Loss on a log axis: a loss growing by orders of magnitude stays readable (Y)")
+        extra = QWidget()
+        el = QHBoxLayout(extra)
+        el.setContentsMargins(0, 0, 0, 0)
+        el.addWidget(self.log_loss)
+        # the last step's size and loss change: in the title row's free room (elided, whole in its tooltip when
+        # short), outside the data and without a row of its own
+        self.step_label = ElidedLabel("")
+        self.step_label.setObjectName("weightStepLabel")
+        self.step_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.widget = titled("Loss vs weight", self.plot, self.caption, extra, note=self.step_label)
         pi = self.plot.getPlotItem()
         pi.setLabel("left", "loss")
         self.curve = pg.PlotDataItem(pen=pen(GREY, 3.0))
@@ -43,7 +72,7 @@ class LossVsWeightView(QWidget):
         up_pen = pen(VERMILLION, 2.5, Qt.PenStyle.CustomDashLine)
         up_pen.setDashPattern([2.2, 1.8])  # as the arrows' shafts: short dashes, visible in a 20 px sample
         self.legend_up = pg.PlotDataItem(pen=up_pen)
-        self.legend.addItem(self.legend_down, "step: loss fell")
+        self.legend.addItem(self.legend_down, "loss fell")
         self.legend.addItem(self.legend_up, "loss rose (dashed)")
         self.legend.fit_row()
         self.legend.setToolTip("Each step is an arrow from w_t to w_t+1. Where the loss rose (an overshoot) the "
@@ -52,17 +81,39 @@ class LossVsWeightView(QWidget):
         self.mode = "run"  # or "range test"
         self.hover = HoverReadout(self.plot, self._hover_points)
         pi.vb.disableAutoRange()
-        self.x_range = StickyRange(pi.vb, "x", pad=0.0, fill=0.0)
-        # generous headroom: as training goes on the whole slice drifts, and every refit costs a repaint
-        self.y_range = StickyRange(pi.vb, "y", pad=0.25, fill=0.3, min_interval=0.3)
-        self.plot.sticky = [self.x_range, self.y_range]
+        self.follow = FollowRange(pi.vb, pad=0.08, fill=0.4)
+        self.plot.sticky = [self.follow]
+        self.follow.margin_px = lambda: 0.5 * float(self.current.opts.get("size", 17)) + 3  # the ball's radius
+        self.log_loss.toggled.connect(self._log_toggled)
 
     def arrow_count(self) -> int:
         return self.arrows.count()
 
+    def _log_toggled(self, on: bool) -> None:
+        self.plot.getPlotItem().getAxis("left").setLogMode(bool(on))
+        self.plot.refit()
+        if self.view is not None:
+            self.show_view(self.view, self.mode)
+        self.logLossChanged.emit(bool(on))
+
+    def y_of(self, loss) -> np.ndarray:
+        """Losses in view coordinates: log10 on the log axis (from a floor below the smallest positive loss)."""
+        loss = np.asarray(loss, dtype=np.float64)
+        if not self.log_loss.isChecked():
+            return loss
+        floor = getattr(self, "_floor", 1e-12)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log10(np.maximum(loss, floor))
+
+    DEFAULT_RANGE = ((-1.0, 1.0), (0.0, 1.0))
+
     def clear(self) -> None:
         self.view = None
         self.plot.refit()
+        # a new run starts from the same axes as a fresh window, not the last run's (a diverged one's ±300)
+        (x0, x1), (y0, y1) = self.DEFAULT_RANGE
+        self.plot.getPlotItem().vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+        self.step_label.setText("")
         self.curve.setData([], [])
         self.points.setData([], [])
         self.current.setData([], [])
@@ -72,42 +123,97 @@ class LossVsWeightView(QWidget):
     def show_view(self, view, mode: str = "run", note: str = "", live: bool = False) -> None:
         if view is None:
             return
+        if mode != self.mode:
+            self.plot.refit()  # a range test's walk and the run's steps are framed each on their own
         self.view = view
         self.mode = mode
-        set_xy(self.curve, view.curve_w, view.curve_loss)
-        w, l = np.asarray(view.trail_w), np.asarray(view.trail_loss)
+        cw_all, cl_all = np.asarray(view.curve_w, dtype=np.float64), np.asarray(view.curve_loss, dtype=np.float64)
+        w, l = np.asarray(view.trail_w, dtype=np.float64), np.asarray(view.trail_loss, dtype=np.float64)
         ok = np.isfinite(w) & np.isfinite(l)
         w, l = w[ok], l[ok]
+        positive = np.concatenate([cl_all[cl_all > 0], l[l > 0]])
+        self._floor = float(positive.min()) * 1e-3 if positive.size else 1e-12
+        set_xy(self.curve, cw_all, self.y_of(cl_all))
         went_up = np.zeros(max(len(l) - 1, 0), dtype=bool)
         crossed = went_up.copy()
-        cl = np.asarray(view.curve_loss)
+        cl = cl_all
         if len(l) > 1 and cl.size:
             span = float(cl.max() - cl.min()) or 1.0
-            w_min = float(np.asarray(view.curve_w)[int(np.argmin(cl))])
+            w_min = float(cw_all[int(np.argmin(cl))])
             # "went up" means visibly up on this curve, not float noise near a converged minimum
             went_up = (l[1:] - l[:-1]) > 2e-3 * span
             crossed = np.sign(w[1:] - w_min) * np.sign(w[:-1] - w_min) < 0
-        self.arrows.setArrows(w, l, went_up)
-        self.points.setData(x=w, y=l)
-        if math.isfinite(view.current_w) and math.isfinite(view.current_loss):
-            self.current.setData([view.current_w], [view.current_loss])
+        ly = self.y_of(l)
+        self.arrows.setArrows(w, ly, went_up)
+        self.points.setData(x=w, y=ly)
+        cur_ok = math.isfinite(view.current_w) and math.isfinite(view.current_loss)
+        if cur_ok:
+            self.current.setData([view.current_w], list(self.y_of([view.current_loss])))
         else:
             self.current.setData([], [])
         pi = self.plot.getPlotItem()
         if pi.getAxis("bottom").labelText != view.axis_label:
             pi.setLabel("bottom", view.axis_label)
             self.plot.refit()
-        cw = np.asarray(view.curve_w)
-        if cw.size:
-            # the worker keeps the slice window steady; the view shows exactly that window
-            if self.x_range.range != (float(cw[0]), float(cw[-1])) and self.x_range.enabled:
-                self.x_range.range = None
-                self.x_range.fit(float(cw[0]), float(cw[-1]))
-                self.x_range.range = (float(cw[0]), float(cw[-1]))
-            ys = np.concatenate([np.asarray(view.curve_loss), l])
-            if ys.size:
-                self.y_range.fit(float(ys.min()), float(ys.max()), throttle=live)
+        box = self.focus_box(view, w, l, cur_ok)
+        if box is not None:
+            self.follow.fit(*box)
+        self.step_label.setText(self._step_text(w, l))
         self.caption.setText(self._describe(view, mode, note or view.note, went_up & crossed, w))
+
+    def focus_box(self, view, w: np.ndarray, l: np.ndarray, cur_ok: bool = True):
+        """(x0, x1, y0, y1) in view coordinates: the last FOLLOW_STEPS steps, the current point and the bowl's
+        bottom, at least MIN_WIDTH_SHARE of the slice wide; the curve over that width up to half again above the
+        highest of those points. None without a curve."""
+        cw, cl = np.asarray(view.curve_w, dtype=np.float64), np.asarray(view.curve_loss, dtype=np.float64)
+        if cw.size < 2:
+            return None
+        pw, pl = list(w[-(FOLLOW_STEPS + 1):]), list(l[-(FOLLOW_STEPS + 1):])
+        if cur_ok:
+            pw.append(float(view.current_w))
+            pl.append(float(view.current_loss))
+        i = int(np.argmin(cl))
+        pw.append(float(cw[i]))
+        pl.append(float(cl[i]))
+        pw, pl = np.asarray(pw), np.asarray(pl)
+        x0, x1 = float(pw.min()), float(pw.max())
+        lo, hi = float(cw[0]), float(cw[-1])
+        least = MIN_WIDTH_SHARE * (hi - lo)
+        if x1 - x0 < least:  # widened around the points, within the slice where it can
+            mid = 0.5 * (x0 + x1)
+            a, b = mid - least / 2, mid + least / 2
+            shift = max(lo - a, 0.0) - max(b - hi, 0.0)
+            x0, x1 = min(x0, a + shift), max(x1, b + shift)
+        inside = (cw >= x0) & (cw <= x1)
+        ys = self.y_of(cl[inside] if inside.any() else cl)
+        yp = self.y_of(pl)
+        ys, yp = ys[np.isfinite(ys)], yp[np.isfinite(yp)]
+        if not yp.size:
+            return None
+        if self.log_loss.isChecked():
+            # on the log axis the last three steps' decades are the story: the bowl's bottom, decades below, is not
+            recent = self.y_of(np.concatenate([l[-4:], [view.current_loss] if cur_ok else []]))
+            recent = recent[np.isfinite(recent)]
+            y0 = float(recent.min()) if recent.size else float(yp.min())
+            ys = ys[ys >= y0]
+        else:
+            y0 = float(min(ys.min(), yp.min())) if ys.size else float(yp.min())
+        top = float(yp.max())
+        y1 = float(min(ys.max(), top + 0.5 * (top - y0))) if ys.size else top
+        y1 = max(y1, top)
+        if not self.log_loss.isChecked() and y0 > 0 and y0 < 0.5 * y1:
+            y0 = 0.0  # a loss axis from 0 when the bottom is near it: heights compare at a glance
+        return x0, x1, y0, y1
+
+    def _step_text(self, w: np.ndarray, l: np.ndarray) -> str:
+        if len(w) < 2 or len(l) < 2:
+            return ""
+        from ...engine.fmt import fmt_num
+
+        dw, l0, l1 = w[-1] - w[-2], l[-2], l[-1]
+        change = (f"loss ×{fmt_num(l1 / l0, 3)}" if l0 > 0 and l1 > 0 and (l1 / l0 >= 1.5 or l1 / l0 <= 1 / 1.5)
+                  else f"Δloss {'+' if l1 >= l0 else '−'}{fmt_num(abs(l1 - l0), 3)}")
+        return f"|Δw| {fmt_num(abs(dw), 3)} · {change}"
 
     def _describe(self, view, mode: str, note: str, overshoot: np.ndarray, w: np.ndarray) -> str:
         lines = []
@@ -165,8 +271,9 @@ class LossVsWeightView(QWidget):
             return "\n".join(lines)
 
         cw, cl = np.asarray(v.curve_w), np.asarray(v.curve_loss)
-        return [(w, l, step_text),
-                (cw, cl, lambda i: f"{v.axis_label} = {cw[i]:.6g}\nloss = {cl[i]:.6g} (other weights held)")]
+        # matched in view coordinates (log10 on the log axis), told in losses
+        return [(w, self.y_of(l), step_text),
+                (cw, self.y_of(cl), lambda i: f"{v.axis_label} = {cw[i]:.6g}\nloss = {cl[i]:.6g} (other weights held)")]
 
 
 # ---------------------------------------------------------------------------------------- loss vs lr
