@@ -238,6 +238,11 @@ def share_rows(window) -> bool:
             if split.sizes() != want:
                 split.setSizes(want)
                 changed = True
+    # on a short screen the rows follow their captions' heights (Presentation.balance_rows): a function of
+    # the captions, applied last, or the rows would depend on whether a caption changed since the last frame
+    presentation = getattr(window, "presentation", None)
+    if presentation is not None and presentation.balance_rows():
+        changed = True
     return changed
 
 
