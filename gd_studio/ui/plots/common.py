@@ -536,6 +536,8 @@ class FollowRange:
     jumps. Like StickyRange: a zoom or pan by hand stops it, a double-click restarts it.
     """
 
+    MIN_GLIDE_MS = 60  # shorter than this (frames closer than 75 ms): jump
+
     def __init__(self, vb: pg.ViewBox, pad: float = 0.1, fill: float = 0.45, duration: int = 260) -> None:
         from PySide6.QtCore import QEasingCurve, QVariantAnimation
 
@@ -548,6 +550,8 @@ class FollowRange:
         self.animate = True
         self._enabled = True
         self.anim = QVariantAnimation(vb)  # owned by the view box: no glide outlives the plot
+        self.duration = duration
+        self._last_fit = -math.inf  # time.monotonic() of the last fit: frames far apart glide in full
         self.anim.setDuration(duration)
         self.anim.setEasingCurve(QEasingCurve.Type.OutCubic)
         self.anim.valueChanged.connect(self._show)
@@ -614,9 +618,16 @@ class FollowRange:
                 return
         new = QRectF(x0, y0, x1 - x0, y1 - y0)  # (QRectF's top is the smaller y: view coordinates)
         self.range = new
-        if self.animate and cur is not None:
+        # a glide never outlasts the time between frames: at full speed a glide restarted on every frame
+        # repainted the view and its axes ~6 times a frame (a third of the window's time for the parabola),
+        # and there the frames themselves are the motion
+        now = time.monotonic()
+        gap, self._last_fit = now - self._last_fit, now
+        glide = self.duration if gap > 1.0 else min(self.duration, int(800 * gap))
+        if self.animate and cur is not None and glide >= self.MIN_GLIDE_MS:
             (vx0, vx1), (vy0, vy1) = self.vb.viewRange()
             self.anim.stop()
+            self.anim.setDuration(glide)
             self.anim.setStartValue(QRectF(vx0, vy0, vx1 - vx0, vy1 - vy0))
             self.anim.setEndValue(new)
             self.anim.start()
