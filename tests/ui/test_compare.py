@@ -213,3 +213,19 @@ def test_train_cyclical_one_cycle_policy(make_window, qtbot):
     np.testing.assert_array_equal(np.asarray(h.lr), [sched(int(s) - 1) for s in h.steps])
     assert cfg.lr == pytest.approx(float(f"{base:.3g}")) and cfg.schedule_params["max_lr"] == pytest.approx(
         float(f"{mx:.3g}"))
+
+
+def test_a_hidden_marker_label_gets_its_new_text(qtbot):
+    """A label the LR view hides to declutter (or one not shown yet) kept its old text through a drag: pyqtgraph's
+    label ignores a new format while hidden, so a marker at 0.5 read "max_lr 0.162" when shown again."""
+    from gd_studio.ui.features.compare import CyclicalMarkers
+    from gd_studio.ui.plots.common import new_plot
+
+    plot = new_plot("testLrPlot")
+    qtbot.addWidget(plot)
+    markers = CyclicalMarkers(plot)
+    markers.set_bounds(0.01, 0.162)
+    markers.max.label.hide()
+    markers.max.setPos(math.log10(0.5))
+    markers.max.label.show()
+    assert "0.5" in markers.max.label.toPlainText()

@@ -24,7 +24,7 @@ from ...live.validation import (VALIDATION_STEPS, ValidationOutcome, ValidationP
                                 run_validation, validation_lrs)
 from .. import theme as th
 from ..adapters import fmt_lr, fmt_num
-from ..plots.common import new_plot
+from ..plots.common import new_plot, set_line_label
 
 # series 0–2 look like the live training (blue), validation (vermillion) and LR (green) lines of the step view
 GHOST_SERIES_OFFSET = 3
@@ -284,7 +284,7 @@ class CyclicalMarkers:
 
     def _relabel(self, line: pg.InfiniteLine) -> None:
         name = "base_lr" if line is self.base else "max_lr"
-        line.label.setFormat(f"{name} {fmt_lr(10.0 ** line.value())} ⇔")
+        set_line_label(line, f"{name} {fmt_lr(10.0 ** line.value())} ⇔")
 
     def set_bounds(self, base_lr: float | None, max_lr: float | None) -> bool:
         ok = all(v is not None and math.isfinite(v) and v > 0 for v in (base_lr, max_lr))

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QLabel, QPla
 from ...engine import lr_finder, rangefile
 from ...engine.errors import GDStudioError
 from ..adapters import fmt_lr
-from ..plots.common import ORANGE, pen, plot_font
+from ..plots.common import ORANGE, pen, plot_font, set_line_label
 from ..plots.lr_view import LossVsLrView
 from ..state import RANGE_TEST, VALIDATION
 
@@ -120,7 +120,7 @@ class RangeFileView(QWidget):
             if ok:
                 line.show()
                 line.setValue(math.log10(v))
-                line.label.setFormat(f"{name} {fmt_lr(v)}")
+                set_line_label(line, f"{name} {fmt_lr(v)}")
         self._apply_bounds()
         rows = []
         for name in ORDER:

@@ -125,6 +125,13 @@ class HoverReadout:
         self.dot.hide()
 
 
+def set_line_label(line: pg.InfiniteLine, text: str) -> None:
+    """A marker line's label text, also while the label is hidden: pyqtgraph's InfLineLabel ignores a new
+    format while hidden (a decluttered label, a line not shown yet) and shows the old text when shown again."""
+    line.label.setFormat(text)
+    line.label.setText(text)
+
+
 class ArrowsItem(pg.GraphicsObject):
     """All the steps as arrows w_t → w_{t+1} in one item, drawn in screen pixels so heads keep their shape."""
 

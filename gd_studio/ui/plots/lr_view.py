@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QWidget
 
 from ...engine.lr_finder import EXPLANATIONS
 from ..adapters import fmt_lr
-from .common import (BLUE, VERMILLION, GREEN, ORANGE, PURPLE, SKY, GREY, plot_font, pen, empty, set_xy,
+from .common import (set_line_label, BLUE, VERMILLION, GREEN, ORANGE, PURPLE, SKY, GREY, plot_font, pen, empty, set_xy,
                      HoverReadout, Caption, titled, StickyRange, new_plot, strip_legend, LogDecadeAxis,
                      decade_label)
 
@@ -292,7 +292,7 @@ class LossVsLrView(QWidget):
             if v is not None and math.isfinite(v) and v > 0:
                 line.show()  # first: a hidden line's label ignores new text
                 line.setValue(math.log10(v))
-                line.label.setFormat(f"{text} {fmt_lr(v)}{self._spread(repeat, key)}")
+                set_line_label(line, f"{text} {fmt_lr(v)}{self._spread(repeat, key)}")
             else:
                 line.hide()
         for name, line in self.others.items():
@@ -300,7 +300,7 @@ class LossVsLrView(QWidget):
             if v is not None and math.isfinite(v) and v > 0:
                 line.show()
                 line.setValue(math.log10(v))
-                line.label.setFormat(f"{self.SUGGESTION_STYLE[name][2]} {fmt_lr(v)}")
+                set_line_label(line, f"{self.SUGGESTION_STYLE[name][2]} {fmt_lr(v)}")
                 line.setProperty("has_value", True)
             else:
                 line.setProperty("has_value", False)
@@ -379,14 +379,14 @@ class LossVsLrView(QWidget):
             return
         self.stability_limit.show()  # first: a hidden line's label ignores format and value changes
         self.stability_limit.setValue(math.log10(lr_limit))
-        self.stability_limit.label.setFormat(f"2/λ_max at start {fmt_lr(lr_limit)}")
+        set_line_label(self.stability_limit, f"2/λ_max at start {fmt_lr(lr_limit)}")
 
     def set_current_lr(self, lr: float) -> None:
         if lr is not None and math.isfinite(lr) and lr > 0:
             self.current_lr.show()
             if self.current_lr.value() != math.log10(lr):
                 self.current_lr.setValue(math.log10(lr))
-                self.current_lr.label.setFormat(f"LR in use {fmt_lr(lr)}")
+                set_line_label(self.current_lr, f"LR in use {fmt_lr(lr)}")
 
     # -- interaction -------------------------------------------------------------------------------
     def _clicked(self, event) -> None:
