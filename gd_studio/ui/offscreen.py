@@ -256,13 +256,16 @@ def qimage_rgb(image) -> np.ndarray:
 def _no_time_throttle(window) -> None:
     # live plots refit their axes at most every 0.3 s so they do not jitter; a rendering is not live, and
     # its pictures must follow from the data alone, not from how long each frame took
-    from .plots.common import GatedPlotWidget
+    from .plots.common import ArrowsItem, GatedPlotWidget
 
     for plot in window.findChildren(GatedPlotWidget):
         for r in getattr(plot, "sticky", ()):
             r.min_interval = 0.0
             r.hysteresis = False  # the axes follow from the last frame's data, not from the frames before it
             r.animate = False  # and are where they end, not where a glide is at the moment of the grab
+        for item in plot.getPlotItem().items:
+            if isinstance(item, ArrowsItem):
+                item.CALM_MS = 0  # always antialiased: frames in quick succession are a live run's matter
 
 
 @contextlib.contextmanager

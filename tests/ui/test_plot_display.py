@@ -257,3 +257,19 @@ def test_weight_view_follows_a_diverging_run_and_a_switch_starts_afresh(qapp):
         assert np.allclose(switched[name], fresh[name], rtol=1e-6, atol=1e-9), (name, switched[name], fresh[name])
 
 
+
+
+def test_arrows_drop_antialiasing_only_while_frames_come_fast(qtbot):
+    """At full speed the arrows are drawn without antialiasing (half their cost); once the frames stop they are
+    drawn smooth again, and a first or lone frame is always smooth."""
+    import numpy as np
+
+    from gd_studio.ui.plots.common import ArrowsItem
+
+    item = ArrowsItem()
+    x, y, up = np.array([0.0, 1.0, 2.0]), np.array([4.0, 1.0, 0.5]), np.zeros(3, bool)
+    item.setArrows(x, y, up)
+    assert not item.live
+    item.setArrows(x, y, up)  # the next frame at once: running
+    assert item.live
+    qtbot.waitUntil(lambda: not item.live, timeout=3000)  # frames stopped: smooth again
