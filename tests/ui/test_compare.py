@@ -121,6 +121,10 @@ def test_validate_suggestion_trains_the_candidates_picks_the_best_and_applies_it
     w.actionStep.trigger()
     qtbot.waitUntil(lambda: w.step_count == 1, timeout=5000)
     assert w.last_snapshot.history.lr[-1] == pytest.approx(pick.best_lr)
+    # the LR view says what Enter applies now: the validated pick, not the curve's recommendation
+    caption = w.lr_view.caption.text()
+    assert "Enter uses it" in caption and f"Validated pick lr = {fmt_lr(pick.best_lr)}" in caption
+    assert caption.count("Enter uses it") == 1 and caption.index("Validated pick") < caption.index("Enter uses it")
     # Enter now applies the validated pick, not the curve-only one, even after the LR was changed by hand
     w.set_lr(0.0123)
     w.step_view.setFocus()
@@ -133,6 +137,7 @@ def test_validate_suggestion_trains_the_candidates_picks_the_best_and_applies_it
     w.actionUseSuggestedLr.trigger()
     assert w.config().lr == pytest.approx(again.suggestions["recommended"])
     assert "recommended suggestion" in w.banner.text()
+    assert "Validated pick" not in w.lr_view.caption.text() and "Enter uses it" in w.lr_view.caption.text()
 
 
 def test_candidate_runs_surround_recommended_and_include_steepest():

@@ -192,6 +192,8 @@ class Study(QObject):
         self.narration.show_narration(extra.get("narration"))
 
     def _on_configured(self, info) -> None:
+        if self._validated is not None:
+            self.w.lr_view.show_validated(None)  # Enter takes the curve's recommendation again
         self._validated = None
         self.narration.clear()
         self.timeline.clear()
@@ -289,6 +291,7 @@ class Study(QObject):
             self.validation.verdicts.setText(self.validation.verdicts.text() + "\n" + text)
             if best is not None:
                 self._validated = (float(best), text)
+                self.w.lr_view.show_validated(float(best))
                 self.w.set_lr(best)
                 self.w.show_message(f"Validated {len(outcome.runs)} learning rates in {outcome.seconds:.1f} s. "
                                     f"{text} The run now uses it, and Enter applies it.", "info", 10)

@@ -230,6 +230,7 @@ class LossVsLrView(QWidget):
         self.plot.refit()
         (x0, x1), (y0, y1) = self.DEFAULT_RANGE
         self.plot.getPlotItem().vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+        self._described = ""
         self.caption.setText(self.IDLE_CAPTION)
 
     def start_test(self, num_iter: int, repeats: int, start_lr: float = 1e-7, end_lr: float = 10.0) -> None:
@@ -306,7 +307,8 @@ class LossVsLrView(QWidget):
                 line.setProperty("has_value", False)
         self._apply_toggles()
         self._fit_y()
-        self.caption.setText(self.describe(result, repeat, sugg))
+        self._described = self.describe(result, repeat, sugg)
+        self.caption.setText(self._described)
         self._declutter()
 
     @staticmethod
@@ -366,6 +368,17 @@ class LossVsLrView(QWidget):
         if getattr(result, "stop_reason", ""):
             parts.append(f"Stopped: {result.stop_reason}.")
         return " ".join(parts)
+
+    def show_validated(self, lr: float | None) -> None:
+        """After "Validate suggestion", Enter applies its pick, not the curve's recommendation: the caption says
+        which one Enter uses (``None``: the recommendation again)."""
+        text = getattr(self, "_described", "")
+        if not text:
+            return
+        if lr is not None:
+            text = text.replace(". Enter uses it.", ".", 1)
+            text = f"Validated pick lr = {fmt_lr(lr)} (short trainings from here): Enter uses it. " + text
+        self.caption.setText(text)
 
     def _apply_toggles(self) -> None:
         for line in self.others.values():
