@@ -39,7 +39,20 @@ def _usual_mode(path, mode: int) -> None:
         pass
 
 
-class FrameWriter:
+class ClosesOnExit:
+    """``with`` support for a writer: ``close()`` when the block ends normally, ``abort()`` on an exception."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+class FrameWriter(ClosesOnExit):
     """Takes RGB frames (height × width × 3, uint8) one at a time and streams them to an encoder.
 
     The output appears at ``path`` only when :meth:`close` succeeds: until then the data goes to a hidden
@@ -148,15 +161,6 @@ class FrameWriter:
             self._cancel()
         finally:
             self._discard_temp()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
     # -- what each format provides -----------------------------------------------------------------
     def _write(self, frame: np.ndarray) -> None:

@@ -6,12 +6,12 @@ import threading
 
 import numpy as np
 
-from .base import FrameWriter, MediaError
+from .base import ClosesOnExit, FrameWriter, MediaError
 
 _STOP = object()
 
 
-class ThreadedWriter:
+class ThreadedWriter(ClosesOnExit):
     """Wraps a FrameWriter so ``write`` returns as soon as the frame is copied into a bounded queue.
 
     Rendering holds the GIL most of the time, encoding (x264, Pillow's quantiser and PNG compressor) mostly
@@ -77,12 +77,3 @@ class ThreadedWriter:
         self._aborted.set()
         self._join()
         self.writer.abort()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()

@@ -789,28 +789,29 @@ class MainWindow(QMainWindow):
         # only the size the first show's layout gave: a size someone set since (a user, a test) is theirs
         if self.isMaximized() or self.isFullScreen() or self._closing or self.size() != self._size_at_show:
             return
-        screen = self.screen()
-        if screen is None:
-            return
-        avail = screen.availableGeometry()
-        want = fitted_size((self.width(), self.height()), (avail.width(), avail.height()))
-        if (self.width(), self.height()) != want:
+        want = self._size_within_screen()
+        if want is not None:
             p = getattr(self, "presentation", None)
             if p is not None:
                 p.narrow_docks()
             self.resize(*want)
+
+    def _size_within_screen(self) -> tuple[int, int] | None:
+        """The size that fits this window into its screen's available area, or None if it fits already."""
+        screen = self.screen()
+        if screen is None:
+            return None
+        avail = screen.availableGeometry()
+        want = fitted_size((self.width(), self.height()), (avail.width(), avail.height()))
+        return want if (self.width(), self.height()) != want else None
 
     def keep_on_screen(self) -> None:
         """A normal (not maximised) window that a layout change stretched past its screen's available area (the
         panel coming back after presentation mode) shrinks back into it."""
         if self.isMaximized() or self.isFullScreen() or self._closing:
             return
-        screen = self.screen()
-        if screen is None:
-            return
-        avail = screen.availableGeometry()
-        want = fitted_size((self.width(), self.height()), (avail.width(), avail.height()))
-        if (self.width(), self.height()) != want:
+        want = self._size_within_screen()
+        if want is not None:
             self.resize(*want)
         self._frame_on_screen()
 
