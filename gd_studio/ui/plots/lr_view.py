@@ -70,6 +70,7 @@ class LossVsLrView(QWidget):
         axis.label.setFont(plot_font(1.0))
         self.plot.getPlotItem().setAxisItems({"bottom": axis})
         self.caption = Caption(self.IDLE_CAPTION)
+        self._described = None  # (result, repeat, suggestions) of the range test the caption describes
         self.show_others = QCheckBox("other suggestions")
         self.show_others.setObjectName("showOtherSuggestions")
         self.show_bounds = QCheckBox("Smith's bounds")
@@ -230,7 +231,7 @@ class LossVsLrView(QWidget):
         self.plot.refit()
         (x0, x1), (y0, y1) = self.DEFAULT_RANGE
         self.plot.getPlotItem().vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
-        self._described = ""
+        self._described = None
         self.caption.setText(self.IDLE_CAPTION)
 
     def start_test(self, num_iter: int, repeats: int, start_lr: float = 1e-7, end_lr: float = 10.0) -> None:
@@ -307,8 +308,8 @@ class LossVsLrView(QWidget):
                 line.setProperty("has_value", False)
         self._apply_toggles()
         self._fit_y()
-        self._described = self.describe(result, repeat, sugg)
-        self.caption.setText(self._described)
+        self._described = (result, repeat, sugg)
+        self.caption.setText(self.describe(result, repeat, sugg))
         self._declutter()
 
     @staticmethod
@@ -339,10 +340,14 @@ class LossVsLrView(QWidget):
         if self._lrs.size:
             self.x_range.fit(float(np.log10(self._lrs.min())), float(np.log10(self._lrs.max())))
 
-    def describe(self, result, repeat, sugg) -> str:
+    def describe(self, result, repeat, sugg, validated: float | None = None) -> str:
+        """The caption for a range test; ``validated``: the pick of "Validate suggestion", which Enter then
+        applies instead of the recommendation."""
         steepest = sugg.get("steepest")
         recommended = sugg.get("recommended")
         parts = []
+        if validated is not None:
+            parts.append(f"Validated pick lr = {fmt_lr(validated)} (short trainings from here): Enter uses it.")
 
         def seeds(key):
             if repeat is None:
@@ -354,7 +359,7 @@ class LossVsLrView(QWidget):
 
         if recommended:
             parts.append(f"Recommended lr = {fmt_lr(recommended)}{seeds('recommended')}: "
-                         f"{EXPLANATIONS['recommended']}. Enter uses it.")
+                         f"{EXPLANATIONS['recommended']}." + ("" if validated is not None else " Enter uses it."))
         if steepest:
             parts.append(f"Steepest slope lr = {fmt_lr(steepest)}{seeds('steepest')}: "
                          f"{EXPLANATIONS['steepest']}.")
@@ -372,13 +377,8 @@ class LossVsLrView(QWidget):
     def show_validated(self, lr: float | None) -> None:
         """After "Validate suggestion", Enter applies its pick, not the curve's recommendation: the caption says
         which one Enter uses (``None``: the recommendation again)."""
-        text = getattr(self, "_described", "")
-        if not text:
-            return
-        if lr is not None:
-            text = text.replace(". Enter uses it.", ".", 1)
-            text = f"Validated pick lr = {fmt_lr(lr)} (short trainings from here): Enter uses it. " + text
-        self.caption.setText(text)
+        if self._described is not None:
+            self.caption.setText(self.describe(*self._described, validated=lr))
 
     def _apply_toggles(self) -> None:
         for line in self.others.values():
