@@ -28,6 +28,11 @@ DEFAULT_SCENARIO_EXTENSION = ".gdscenario"
 MIME_TYPE = "application/x-gd-studio-scenario"
 SCENARIO_UTI = "org.gdstudio.scenario"
 SCENARIO_DESCRIPTION = "GD Studio scenario"
+# A saved LR range test (gd_studio/engine/rangefile.py): the window opens it like a scenario (gd_studio/file_types.py).
+DEFAULT_RANGE_EXTENSION = ".gdrange"
+RANGE_MIME_TYPE = "application/x-gd-studio-range-test"
+RANGE_UTI = "org.gdstudio.rangetest"
+RANGE_DESCRIPTION = "GD Studio range test"
 
 
 def _pyproject() -> dict:
@@ -53,13 +58,13 @@ def version() -> str:
     return str(_pyproject()["project"]["version"])
 
 
-def scenario_extension() -> str:
-    """``EXTENSION`` from gd_studio/engine/scenarios.py, read without importing it; the default otherwise."""
-    path = ROOT / "gd_studio" / "engine" / "scenarios.py"
+def _string_constant(module: str, name: str) -> str | None:
+    """A module-level string constant of gd_studio/engine/<module>.py, read without importing it (no NumPy)."""
+    path = ROOT / "gd_studio" / "engine" / f"{module}.py"
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"))
     except (OSError, SyntaxError):
-        return DEFAULT_SCENARIO_EXTENSION
+        return None
     for node in tree.body:
         targets = []
         if isinstance(node, ast.Assign):
@@ -67,11 +72,25 @@ def scenario_extension() -> str:
         elif isinstance(node, ast.AnnAssign) and node.value is not None:
             targets, value = [node.target], node.value
         for target in targets:
-            if isinstance(target, ast.Name) and target.id == "EXTENSION":
+            if isinstance(target, ast.Name) and target.id == name:
                 if isinstance(value, ast.Constant) and isinstance(value.value, str):
-                    ext = value.value
-                    return ext if ext.startswith(".") else "." + ext
-    return DEFAULT_SCENARIO_EXTENSION
+                    return value.value
+    return None
+
+
+def _extension(module: str, name: str, default: str) -> str:
+    ext = _string_constant(module, name) or default
+    return ext if ext.startswith(".") else "." + ext
+
+
+def scenario_extension() -> str:
+    """``EXTENSION`` from gd_studio/engine/scenarios.py; the default if it cannot be read."""
+    return _extension("scenarios", "EXTENSION", DEFAULT_SCENARIO_EXTENSION)
+
+
+def range_extension() -> str:
+    """``SUFFIX`` from gd_studio/engine/rangefile.py; the default if it cannot be read."""
+    return _extension("rangefile", "SUFFIX", DEFAULT_RANGE_EXTENSION)
 
 
 def machine() -> str:
@@ -113,6 +132,11 @@ def substitutions() -> dict[str, str]:
         "MIME_TYPE": MIME_TYPE,
         "SCENARIO_UTI": SCENARIO_UTI,
         "SCENARIO_DESCRIPTION": SCENARIO_DESCRIPTION,
+        "RANGE_EXT": range_extension(),
+        "RANGE_EXT_BARE": range_extension().lstrip("."),
+        "RANGE_MIME_TYPE": RANGE_MIME_TYPE,
+        "RANGE_UTI": RANGE_UTI,
+        "RANGE_DESCRIPTION": RANGE_DESCRIPTION,
         "DEB_ARCH": deb_arch(),
         "HOMEPAGE_URL": urls().get("Homepage", ""),
         "ISSUES_URL": urls().get("Issues", ""),

@@ -64,6 +64,16 @@ MAIN_CATEGORIES = {"AudioVideo", "Audio", "Video", "Development", "Education", "
 def test_version_and_extension_sources():
     assert appinfo.version() == VERSION
     assert appinfo.scenario_extension() == scenario_extension()
+    assert appinfo.range_extension() == ".gdrange"
+
+
+def test_installers_register_every_type_the_app_opens():
+    """appinfo's names (read without importing the app) match gd_studio.file_types, the app's own list."""
+    from gd_studio.file_types import file_types
+
+    expected = {(ft.extension, ft.mime_type, ft.description) for ft in file_types()}
+    assert expected == {(appinfo.scenario_extension(), appinfo.MIME_TYPE, appinfo.SCENARIO_DESCRIPTION),
+                        (appinfo.range_extension(), appinfo.RANGE_MIME_TYPE, appinfo.RANGE_DESCRIPTION)}
     assert appinfo.artefact_stem("linux").startswith(f"gd-studio-{VERSION}-linux-")
     assert re.fullmatch(r"\d+\.\d+\.\d+\.\d+", appinfo.numeric_version())
 
@@ -102,8 +112,9 @@ def test_desktop_files_validate():
     assert menu["Exec"] == "gd-studio" and "MimeType" not in menu
     opener = _check_desktop_entry("gd-studio-scenario.desktop")
     assert opener["NoDisplay"] == "true"
-    assert opener["Exec"] == "gd-studio --scenario %f"
-    assert appinfo.MIME_TYPE in opener["MimeType"].split(";")
+    # the bare FILE: gd-studio routes it by extension (tests/cli/test_file_argument.py covers both kinds)
+    assert opener["Exec"] == "gd-studio %f"
+    assert opener["MimeType"].split(";")[:-1] == [appinfo.MIME_TYPE, appinfo.RANGE_MIME_TYPE]
 
 
 def test_cli_accepts_the_scenario_option_the_installers_use():
@@ -122,12 +133,13 @@ def test_desktop_file_passes_desktop_file_validate(tmp_path, name, tool):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_mime_type_registers_the_scenario_extension():
+def test_mime_types_register_the_scenario_and_range_test_extensions():
     root = ET.fromstring(appinfo.render_file("linux/gd-studio-mime.xml.in"))
     ns = {"m": "http://www.freedesktop.org/standards/shared-mime-info"}
-    mime = root.find("m:mime-type", ns)
-    assert mime.get("type") == appinfo.MIME_TYPE
-    assert mime.find("m:glob", ns).get("pattern") == "*" + scenario_extension()
+    globs = {m.get("type"): m.find("m:glob", ns).get("pattern") for m in root.findall("m:mime-type", ns)}
+    assert globs == {appinfo.MIME_TYPE: "*" + scenario_extension(), appinfo.RANGE_MIME_TYPE: "*.gdrange"}
+    metainfo = appinfo.render_file("linux/gd-studio.metainfo.xml.in")
+    assert all(f"<mediatype>{t}</mediatype>" in metainfo for t in globs)
 
 
 def test_deb_control_fields():
@@ -164,6 +176,8 @@ def test_inno_setup_script():
     assert "{uninstallexe}" in text and "{group}" in text
     assert "shell\\open\\command" in text and '--scenario ""%1""' in text
     assert "ChangesAssociations=yes" in text
+    assert '#define RangeExt ".gdrange"' in text
+    assert re.search(r'RangeProgId\}\\shell\\open\\command".*""\{app\}\\\{#AppExe\}"" ""%1"""', text)
 
 
 def test_info_plist():
@@ -173,10 +187,13 @@ def test_info_plist():
     assert info["CFBundleExecutable"] == "gd-studio"
     assert info["CFBundleIconFile"] == "gd-studio.icns"
     assert info["NSHighResolutionCapable"] is True
-    (doc,) = info["CFBundleDocumentTypes"]
-    (uti,) = info["UTExportedTypeDeclarations"]
-    assert doc["LSItemContentTypes"] == [uti["UTTypeIdentifier"]]
-    assert uti["UTTypeTagSpecification"]["public.filename-extension"] == [scenario_extension().lstrip(".")]
+    docs, utis = info["CFBundleDocumentTypes"], info["UTExportedTypeDeclarations"]
+    assert [d["LSItemContentTypes"] for d in docs] == [[u["UTTypeIdentifier"]] for u in utis]
+    tags = {u["UTTypeIdentifier"]: u["UTTypeTagSpecification"] for u in utis}
+    assert tags == {
+        appinfo.SCENARIO_UTI: {"public.filename-extension": [scenario_extension().lstrip(".")],
+                               "public.mime-type": appinfo.MIME_TYPE},
+        appinfo.RANGE_UTI: {"public.filename-extension": ["gdrange"], "public.mime-type": appinfo.RANGE_MIME_TYPE}}
 
 
 def test_spec_bundles_resources_and_excludes_unused_modules():

@@ -195,7 +195,7 @@ def test_install_desktop_entry_survives_any_folder_name(tmp_path, tool):
         assert args[0] == exe, (entry["Exec"], args)
         assert entry["TryExec"].replace("\\\\", "\\") == exe
         if "%f" in entry["Exec"]:
-            assert args[1:] == ["--scenario", "%f"]
+            assert args[1:] == ["%f"]  # the bare FILE, routed by its extension
     proc = subprocess.run(["sh", str(script), "--remove"], env=env, capture_output=True, text=True)
     assert proc.returncode == 0 and not (data / "applications" / "gd-studio.desktop").exists()
 
