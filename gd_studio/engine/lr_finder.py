@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
@@ -250,65 +250,119 @@ def range_test(model, ds, params, start_lr: float = 1e-7, end_lr: float = 10.0, 
         idx = sampler.next()
         return X[idx], y[idx]
 
-    lrs: list[float] = []
-    losses: list[float] = []
-    val_losses: list[float] = []
-    stop_kind, stop_reason = "end", ""
+    grad = None
+
+    def apply(lr: float) -> bool:
+        nonlocal p
+        p = opt.step(p, grad, lr)
+        return bool(np.isfinite(p).all())
+
+    def train_loss(with_grad: bool) -> float:
+        nonlocal grad
+        if with_grad:
+            loss, grad = model.loss_and_grad(p, *batch())
+            return float(loss)
+        return float(model.loss(p, *batch()))
+
+    def on_point(run: RangeRun, i: int, lr: float, loss: float, v_loss: float | None) -> None:
+        callback(RangeTestStep(i, lr, loss, p.copy(), v_loss))
+
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         loss, grad = model.loss_and_grad(p, *batch())
         initial = float(loss)
         if not (math.isfinite(initial) and np.isfinite(grad).all()):
             raise ConfigError("range test: the loss or its gradient at the starting parameters is not finite")
-        watch = DivergenceWatch(initial, factor, patience)
-        for i in range(n_iter):
-            if cancel is not None and cancel():
-                stop_kind, stop_reason = "cancelled", f"cancelled after {i} of {n_iter} steps"
-                break
-            lr = float(grid[i])
-            p = opt.step(p, grad, lr)
-            if not np.isfinite(p).all():
-                stop_kind = "non_finite"
-                stop_reason = f"non-finite parameters at step {i + 1} of {n_iter}, lr = {fmt_lr(lr)}"
-                break
-            if i + 1 < n_iter:
-                loss, grad = model.loss_and_grad(p, *batch())
-            else:
-                loss = model.loss(p, *batch())
-            loss = float(loss)
-            if not math.isfinite(loss):
-                stop_kind = "non_finite"
-                stop_reason = f"non-finite loss at step {i + 1} of {n_iter}, lr = {fmt_lr(lr)}"
-                break
-            v_loss = None
-            if val is not None:
-                v_loss = float(model.loss(p, *val))
-                if not math.isfinite(v_loss):
-                    stop_kind = "non_finite"
-                    stop_reason = f"non-finite validation loss at step {i + 1} of {n_iter}, lr = {fmt_lr(lr)}"
-                    break
-                val_losses.append(v_loss)
-            lrs.append(lr)
-            losses.append(loss)
-            if callback is not None:
-                callback(RangeTestStep(i, lr, loss, p.copy(), v_loss))
+        run = drive_range_test(grid, initial, apply, train_loss,
+                               val_loss=(lambda: float(model.loss(p, *val))) if val is not None else None,
+                               on_point=on_point if callback is not None else None, cancel=cancel,
+                               factor=factor, patience=patience)
+    return run.result(grid, with_val=val is not None, mode=mode, seed=seed, initial_loss=initial, batch_size=batch_size,
+                      optimizer=opt.name)
 
-            if watch.update(loss):
-                stop_kind, stop_reason = "diverged", watch.reason(i, n_iter, lr)
-                break
-    if stop_kind == "end":
-        stop_reason = f"reached end_lr = {fmt_lr(float(grid[-1]))} after {n_iter} steps"
 
-    lr_arr = np.array(lrs, dtype=np.float64)
-    loss_arr = np.array(losses, dtype=np.float64)
-    smoothed = smooth_curve(loss_arr, lr_arr)
-    return RangeTestResult(
-        _frozen(lr_arr), _frozen(loss_arr), _frozen(smoothed),
-        _frozen(val_losses) if val is not None else None,
-        _suggest_curve(lr_arr, loss_arr, smoothed,
-                       nonfinite_lr=float(grid[lr_arr.size]) if stop_kind == "non_finite" else None), stop_reason,
-        mode=mode, start_lr=float(grid[0]), end_lr=float(grid[-1]), num_iter=n_iter, seed=seed,
-        stop_kind=stop_kind, initial_loss=initial, batch_size=batch_size, optimizer=opt.name,
-    )
+class EndOfData(Exception):
+    """Raised by a range test's ``train_loss`` when there are no more batches: the test ends there, cleanly."""
+
+
+@dataclass
+class RangeRun:
+    """What ``drive_range_test`` recorded: the finite points so far and why it stopped."""
+
+    lrs: list[float] = field(default_factory=list)
+    losses: list[float] = field(default_factory=list)
+    val_losses: list[float] = field(default_factory=list)
+    stop_kind: str = "end"
+    stop_reason: str = ""
+
+    def result(self, grid: np.ndarray, *, with_val: bool, **fields) -> RangeTestResult:
+        """The recorded curve as a result; after a NaN/inf stop, the LR that produced it counts as the blow-up
+        (as ``RangeTestResult.from_dict`` reads it back), so a saved and a fresh result suggest the same."""
+        lr_arr = np.array(self.lrs, dtype=np.float64)
+        loss_arr = np.array(self.losses, dtype=np.float64)
+        smoothed = smooth_curve(loss_arr, lr_arr)
+        nonfinite = (float(grid[lr_arr.size]) if self.stop_kind == "non_finite" and lr_arr.size < grid.size
+                     else None)
+        return RangeTestResult(
+            _frozen(lr_arr), _frozen(loss_arr), _frozen(smoothed),
+            _frozen(self.val_losses) if with_val else None,
+            _suggest_curve(lr_arr, loss_arr, smoothed, nonfinite_lr=nonfinite), self.stop_reason,
+            start_lr=float(grid[0]), end_lr=float(grid[-1]), num_iter=int(grid.size), stop_kind=self.stop_kind, **fields)
+
+
+def drive_range_test(grid: np.ndarray, initial: float, apply: Callable[[float], bool],
+                     train_loss: Callable[[bool], float], *, val_loss: Callable[[], float] | None = None,
+                     on_point: Callable[[RangeRun, int, float, float, float | None], Any] | None = None,
+                     cancel: Callable[[], bool] | None = None, factor: float = 4.0, patience: int = 3,
+                     weights: str = "parameters") -> RangeRun:
+    """The range test's steps and stopping rules (see ``range_test``), one loop for the NumPy engine and the
+    PyTorch finder, so both record and stop the same way.
+
+    ``apply(lr)`` takes one optimizer step and says whether the weights are still finite; ``train_loss(with_grad)``
+    is the loss on the next batch (with the gradient for the following step when ``with_grad``; it may raise
+    ``EndOfData``); ``val_loss()`` the held-out loss at the current weights; ``on_point`` runs after each
+    recorded step.
+    """
+    n_iter = grid.size
+    run = RangeRun()
+    watch = DivergenceWatch(initial, factor, patience)
+
+    def stop(kind: str, reason: str) -> None:
+        run.stop_kind, run.stop_reason = kind, reason
+
+    for i in range(n_iter):
+        if cancel is not None and cancel():
+            stop("cancelled", f"cancelled after {i} of {n_iter} steps")
+            break
+        lr = float(grid[i])
+        where = f"at step {i + 1} of {n_iter}, lr = {fmt_lr(lr)}"
+        if not apply(lr):
+            stop("non_finite", f"non-finite {weights} {where}")
+            break
+        try:
+            loss = float(train_loss(i + 1 < n_iter))
+        except EndOfData:
+            stop("end", f"the training data ran out after {i} of {n_iter} steps")
+            break
+        if not math.isfinite(loss):
+            stop("non_finite", f"non-finite loss {where}")
+            break
+        v_loss = None
+        if val_loss is not None:
+            v_loss = float(val_loss())
+            if not math.isfinite(v_loss):
+                stop("non_finite", f"non-finite validation loss {where}")
+                break
+            run.val_losses.append(v_loss)
+        run.lrs.append(lr)
+        run.losses.append(loss)
+        if on_point is not None:
+            on_point(run, i, lr, loss, v_loss)
+        if watch.update(loss):
+            stop("diverged", watch.reason(i, n_iter, lr))
+            break
+    if run.stop_kind == "end" and not run.stop_reason:
+        run.stop_reason = f"reached end_lr = {fmt_lr(float(grid[-1]))} after {n_iter} steps"
+    return run
 
 
 class DivergenceWatch:

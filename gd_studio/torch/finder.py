@@ -362,10 +362,6 @@ def range_test(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loss_fn
 
     def one_run(k: int, batches: _Batches) -> RangeTestResult:
         model.train()
-        lrs: list[float] = []
-        losses: list[float] = []
-        val_losses: list[float] = []
-        stop_kind, stop_reason = "end", ""
         last = None
         try:
             initial = train_loss(batches, backward=True)
@@ -373,67 +369,43 @@ def range_test(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loss_fn
             raise ConfigError("range test: train_loader gave no batches") from None
         if not math.isfinite(initial) or not all(p.grad is None or torch.isfinite(p.grad).all() for p in params):
             raise ConfigError("range test: the loss or its gradient at the starting weights is not finite")
-        watch = lr_finder.DivergenceWatch(initial, factor, patience)
-        for i in range(n_iter):
-            if cancel is not None and cancel():
-                stop_kind, stop_reason = "cancelled", f"cancelled after {i} of {n_iter} steps"
-                break
-            lr = float(grid[i])
+
+        def apply(lr: float) -> bool:
             for g, r in zip(optimizer.param_groups, ratios):
                 _set_lr(g, lr * r)
             optimizer.step()
             model.zero_grad(set_to_none=True)
-            if not weights_finite():
-                stop_kind = "non_finite"
-                stop_reason = f"non-finite weights at step {i + 1} of {n_iter}, lr = {lr_finder.fmt_lr(lr)}"
-                break
+            return weights_finite()
+
+        def next_loss(with_grad: bool) -> float:
             try:
-                loss = train_loss(batches, backward=i + 1 < n_iter)
+                return train_loss(batches, backward=with_grad)
             except _OutOfData:
-                stop_reason = f"the training data ran out after {i} of {n_iter} steps"
-                break
-            if not math.isfinite(loss):
-                stop_kind = "non_finite"
-                stop_reason = f"non-finite loss at step {i + 1} of {n_iter}, lr = {lr_finder.fmt_lr(lr)}"
-                break
-            v_loss = None
-            if val_loader is not None:
-                v_loss = validation_loss()
-                if not math.isfinite(v_loss):
-                    stop_kind = "non_finite"
-                    stop_reason = f"non-finite validation loss at step {i + 1} of {n_iter}, lr = {lr_finder.fmt_lr(lr)}"
-                    break
-                val_losses.append(v_loss)
-            lrs.append(lr)
-            losses.append(loss)
+                raise lr_finder.EndOfData from None
+
+        def on_point(run: lr_finder.RangeRun, i: int, lr: float, loss: float, v_loss: float | None) -> None:
+            nonlocal last
             last = RangeTestProgress(k, repeats, i, n_iter, lr, loss, v_loss)
             if report is not None:
                 report(last)
             if stream is not None and stream.due():
-                partial = make_result(k, lrs, losses, val_losses, initial, "end",
-                                      f"running: step {i + 1} of {n_iter}" + (f", run {k + 1} of {repeats}" if repeats > 1 else ""))
+                partial = make_result(k, lr_finder.RangeRun(run.lrs, run.losses, run.val_losses, "end",
+                                      f"running: step {i + 1} of {n_iter}" + (f", run {k + 1} of {repeats}" if repeats > 1 else "")), initial)
                 stream.write([*results, partial], {**meta, "live": {"running": True, "run": k, "runs": repeats,
                                                                     "step": i, "num_iter": n_iter}})
-            if watch.update(loss):
-                stop_kind, stop_reason = "diverged", watch.reason(i, n_iter, lr)
-                break
-        if stop_kind == "end" and not stop_reason:
-            stop_reason = f"reached end_lr = {lr_finder.fmt_lr(float(grid[-1]))} after {n_iter} steps"
-        if bar is not None:
-            bar.end_run(last, "" if stop_kind == "end" and len(lrs) == n_iter else stop_kind)
-        return make_result(k, lrs, losses, val_losses, initial, stop_kind, stop_reason)
 
-    def make_result(k, lrs, losses, val_losses, initial, stop_kind, stop_reason) -> RangeTestResult:
-        lr_arr = np.array(lrs, dtype=np.float64)
-        loss_arr = np.array(losses, dtype=np.float64)
-        return RangeTestResult(
-            _frozen(lr_arr), _frozen(loss_arr), _frozen(lr_finder.smooth_curve(loss_arr, lr_arr)),
-            _frozen(val_losses) if val_loader is not None else None,
-            lr_finder.suggest_all(lr_arr, loss_arr), stop_reason,
-            mode=mode, start_lr=float(grid[0]), end_lr=float(grid[-1]), num_iter=n_iter, seed=seed + k,
-            stop_kind=stop_kind, initial_loss=initial, batch_size=_loader_batch_size(train_loader) * accum,
-            optimizer=type(optimizer).__name__.lower(),
-        )
+        run = lr_finder.drive_range_test(grid, initial, apply, next_loss,
+                                         val_loss=validation_loss if val_loader is not None else None,
+                                         on_point=on_point, cancel=cancel, factor=factor, patience=patience,
+                                         weights="weights")
+        if bar is not None:
+            bar.end_run(last, "" if run.stop_kind == "end" and len(run.lrs) == n_iter else run.stop_kind)
+        return make_result(k, run, initial)
+
+    def make_result(k: int, run: lr_finder.RangeRun, initial: float) -> RangeTestResult:
+        return run.result(grid, with_val=val_loader is not None, mode=mode, seed=seed + k, initial_loss=initial,
+                          batch_size=_loader_batch_size(train_loader) * accum,
+                          optimizer=type(optimizer).__name__.lower())
 
     generators = _generators(train_loader)
     val_generators = [g for g in (_generators(val_loader) if val_loader is not None else []) if g not in generators]
@@ -516,12 +488,6 @@ class _Stream:
 def _loader_batch_size(loader) -> int:
     b = getattr(loader, "batch_size", None)
     return int(b) if isinstance(b, int) and not isinstance(b, bool) else 0
-
-
-def _frozen(a) -> np.ndarray:
-    arr = np.array(a, dtype=np.float64)
-    arr.setflags(write=False)
-    return arr
 
 
 def _version() -> str:

@@ -160,6 +160,26 @@ def test_state_is_restored_when_the_users_code_fails(digits):
     assert opt.state_dict()["state"] == {}
 
 
+def test_a_nan_stop_counts_its_lr_as_the_blow_up_like_the_engine_and_a_saved_file(digits):
+    # Before the shared loop, the torch finder suggested from the finite points alone, so after a NaN/inf stop
+    # its recommendation differed from the engine's rule and from the same result read back from its file.
+    model = mlp()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    ce = nn.CrossEntropyLoss()
+
+    def step_fn(model, batch):  # a loss that turns NaN abruptly (as a float16 overflow does) past lr 0.5
+        loss = ce(model(batch[0]), batch[1])
+        return loss * float("nan") if opt.param_groups[0]["lr"] > 0.5 else loss
+
+    r = range_test(model, opt, None, loader(digits), step_fn=step_fn, start_lr=1e-4, end_lr=10, num_iter=60,
+                   progress=False)
+    assert r.stop_kind == "non_finite" and r.lrs[-1] <= 0.5
+    blowup = float(lr_finder.lr_grid(1e-4, 10, 60)[r.lrs.size])
+    assert r.suggestions == lr_finder._suggest_curve(r.lrs, r.losses, r.smoothed, nonfinite_lr=blowup)
+    assert r.suggestions["recommended"] != lr_finder.suggest_all(r.lrs, r.losses)["recommended"]
+    assert lr_finder.RangeTestResult.from_dict(r.to_dict()).suggestions == r.suggestions
+
+
 def test_suggestions_smoothing_and_stop_follow_the_engine(digits):
     model = mlp()
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
@@ -168,7 +188,7 @@ def test_suggestions_smoothing_and_stop_follow_the_engine(digits):
     assert isinstance(r, lr_finder.RangeTestResult)
     assert r.stop_kind in ("diverged", "non_finite") and r.lrs.size < 80
     np.testing.assert_array_equal(r.lrs, lr_finder.lr_grid(1e-4, 100, 80)[:r.lrs.size])
-    assert r.suggestions == lr_finder.suggest_all(r.lrs, r.losses)
+    assert r.suggestions == lr_finder.RangeTestResult.from_dict(r.to_dict()).suggestions
     assert r.suggestions["steepest"] is not None
     np.testing.assert_array_equal(r.smoothed, lr_finder.smooth_curve(r.losses, r.lrs))
     if r.stop_kind == "diverged":  # the engine's rule, replayed on the recorded losses, stops exactly there
