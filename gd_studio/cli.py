@@ -497,8 +497,9 @@ def _take_file(args: argparse.Namespace, path: str) -> None:
     if ft is None:
         raise CliError(f"{path!r} is neither a command (range-test, train, suggest) nor a file GD Studio opens "
                        f"({describe()})")
-    if not Path(path).is_file():
-        raise CliError(f"{path}: no such file")
+    from .engine.fileio import check_regular
+
+    check_regular(path, error=CliError)  # a FIFO or folder named like a scenario is said to be one
     if args.scenario:
         raise CliError("give a FILE or --scenario, not both")
     if ft.kind == "scenario":

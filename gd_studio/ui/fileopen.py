@@ -7,6 +7,8 @@ from typing import Callable
 
 from PySide6.QtCore import QEvent, QObject
 
+from ..engine.errors import GDStudioError
+from ..engine.fileio import check_regular
 from ..file_types import describe, file_type_of
 
 # kind -> how the window opens it (the kinds come from gd_studio.file_types). Each opener reports its own
@@ -26,8 +28,10 @@ def open_file(window, path) -> bool:
         window.show_message(f"{path}: GD Studio opens {describe()} files, not this one. Nothing was changed.",
                             "error")
         return False
-    if not path.is_file():
-        window.show_message(f"{path}: no such file. Nothing was changed.", "error")
+    try:
+        check_regular(path)  # "no such file", or a FIFO/folder/device named like one: says which
+    except GDStudioError as exc:
+        window.show_message(f"{exc}. Nothing was changed.", "error")
         return False
     return OPENERS[ft.kind](window, path)
 

@@ -61,6 +61,16 @@ def test_files_it_cannot_open_are_one_line_errors(argv, words, opened, capsys):
     assert opened == []
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_fifo_named_like_a_scenario_is_called_a_fifo_not_missing(opened, capsys, tmp_path):
+    fifo = tmp_path / "lecture.gdscenario"
+    os.mkfifo(fifo)
+    assert cli.main([str(fifo)]) == 2
+    err = capsys.readouterr().err
+    assert "named pipe (FIFO), not a regular file" in err and "no such file" not in err
+    assert opened == []
+
+
 def test_a_file_with_a_command_or_with_scenario_is_refused(opened, capsys):
     assert cli.main([str(SCENARIO), "train"]) == 2
     assert "cannot go with 'train'" in capsys.readouterr().err

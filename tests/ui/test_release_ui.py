@@ -66,6 +66,13 @@ def test_an_unknown_or_missing_file_is_a_message_and_changes_nothing(make_window
     QApplication.sendEvent(QApplication.instance(), QFileOpenEvent(str(tmp_path / "gone.gdscenario")))
     assert w.messages[-1] == ("error", f"{tmp_path / 'gone.gdscenario'}: no such file. Nothing was changed.")
     assert w.config() == before and handler.opened == []
+    if hasattr(os, "mkfifo"):  # a FIFO named like a scenario was reported as "no such file"
+        fifo = tmp_path / "pipe.gdscenario"
+        os.mkfifo(fifo)
+        QApplication.sendEvent(QApplication.instance(), QFileOpenEvent(str(fifo)))
+        kind, text = w.messages[-1]
+        assert kind == "error" and "named pipe (FIFO), not a regular file" in text and text.endswith("Nothing was changed.")
+        assert w.config() == before and handler.opened == []
 
 
 def test_the_application_wide_filter_is_only_installed_on_macos(qapp):
