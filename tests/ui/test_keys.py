@@ -8,6 +8,7 @@ import re
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLineEdit
 
 from gd_studio.engine.config import RunConfig
@@ -105,6 +106,29 @@ def test_question_question_then_f5(make_window, qtbot):
     _type(qtbot, w, Qt.Key.Key_F5)
     assert not w.presentation.active
     assert w.step_count == 4
+
+
+def test_question_mark_through_the_window_system_opens_the_sheet(make_window, qtbot):
+    """Under X (xdotool), "?" did nothing: the router opened the sheet on the ShortcutOverride, and the KeyPress
+    that follows went to the new focus, the sheet, which closed on it. QTest on the QWindow takes the window
+    system's path (the focus widget is looked up per event); keyClick on a widget does not."""
+    w = make_window(PARABOLA)
+    w.activateWindow()
+    sheet, handle = w.presentation.cheat_sheet, w.windowHandle()
+
+    def question():
+        QTest.keyPress(handle, Qt.Key.Key_Shift, SHIFT)
+        QTest.keyClick(handle, Qt.Key.Key_Question, SHIFT)
+        QTest.keyRelease(handle, Qt.Key.Key_Shift, NO)
+
+    question()
+    assert sheet.isVisible()
+    question()
+    assert not sheet.isVisible()
+    QTest.keyClick(handle, Qt.Key.Key_F5)
+    assert w.presentation.active
+    QTest.keyClick(handle, Qt.Key.Key_F5)
+    assert not w.presentation.active
 
 
 def test_the_lr_box_takes_a_number_and_hands_other_keys_to_the_run(make_window, qtbot):
