@@ -18,6 +18,7 @@ from __future__ import annotations
 import collections
 import multiprocessing as mp
 import os
+import signal
 import pickle
 import queue
 import sys
@@ -231,6 +232,12 @@ class _Child:
 
 def serve(conn, shared: Shared, nice: int = 0) -> None:
     """The child process's main: one BLAS thread (as in the window: identical numbers), then the loop."""
+    if hasattr(signal, "SIGTERM"):
+        # Ctrl+C in a terminal (and a session's SIGTERM) reach the whole process group: the window decides, and
+        # closes this process itself (an engine that died first would look like a crash and start the thread
+        # fallback while the window closes); if the window dies, the pipe's end-of-file ends this process
+        for name in ("SIGINT", "SIGTERM"):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
     if nice and hasattr(os, "nice"):
         try:
             os.nice(int(nice))
@@ -316,6 +323,7 @@ class RemoteRun:
         self.closed = False
         self.inbox: queue.Queue = queue.Queue()
         self.on_message: Callable[[], None] | None = None  # called from the reader thread
+        self._notify_lock = threading.Lock()  # detach() waits for a call of on_message in flight
         self._reader = threading.Thread(target=self._read, name="gd-studio-engine-reader", daemon=True)
         self._reader.start()
 
@@ -335,12 +343,20 @@ class RemoteRun:
                 self._notify()
 
     def _notify(self) -> None:
-        notify = self.on_message
-        if notify is not None:
-            try:
-                notify()
-            except RuntimeError:  # its owner (a Qt object) is already gone: nobody is waiting
-                pass
+        with self._notify_lock:
+            notify = self.on_message
+            if notify is not None:
+                try:
+                    notify()
+                except RuntimeError:  # its owner (a Qt object) is already gone: nobody is waiting
+                    pass
+
+    def detach(self) -> None:
+        """Stop calling ``on_message``; returns once a call in flight has finished, so its owner (a QObject the
+        reader thread emits through) can be deleted safely. Before, an engine that ended while the window
+        closed (a SIGTERM to the process group) could emit on a deleted worker: a segmentation fault."""
+        with self._notify_lock:
+            self.on_message = None
 
     # -- plumbing -----------------------------------------------------------------------------------
     def _take_state(self, state) -> None:
@@ -486,7 +502,7 @@ class RemoteRun:
 
     def close(self, timeout: float = 0.5) -> None:
         """Ask the child to end; kill it if it does not within ``timeout`` s."""
-        self.on_message = None  # the owner of that callback may be going away
+        self.detach()  # the owner of that callback may be going away
         if not self.closed:
             self.closed = True
             try:

@@ -97,8 +97,12 @@ def run_app(argv: Sequence[str] | None = None, *, scenario=None, presentation: b
         window.presentation.set_presentation(True)
     if problem:
         window.show_message(problem + ". Opened the default run instead.", "error")
+    from .stop_signals import closing_on_signals
+
     try:
-        return int(app.exec())
+        # app.quit also ends a modal dialog's loop (a file dialog left open in the terminal's Ctrl+C)
+        with closing_on_signals(window, lambda: (window.close(), app.quit())):
+            return int(app.exec())
     finally:
         _save_layout(window)
         window.shutdown()

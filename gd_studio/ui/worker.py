@@ -435,12 +435,20 @@ class Worker(QObject):
         if self.in_process:
             self.run.close()
 
+    def detach_engine(self) -> None:
+        """From the UI thread, before this worker's thread ends (its end deletes this object): the engine's
+        reader thread must not emit through it any more. Detaching later raced with the deletion: a frame
+        arriving while the window closed was a segmentation fault."""
+        run = self.run
+        if isinstance(run, host.RemoteRun):
+            run.detach()
+
     def close_engine(self) -> None:
         """From the UI thread, once this worker's thread has ended: make sure its process is gone too."""
         if self.in_process:
-            self.run.on_message = None
             if self.run.process.is_alive():
                 self.run.process.kill()
+                self.run.process.join(0.5)  # reaped, not left a zombie until the interpreter exits
 
     @Slot()
     def stepBack(self) -> None:
@@ -737,6 +745,7 @@ class WorkerController(QObject):
             return not self._thread.isRunning()
         self._closed = True
         self._beat.stop()
+        self.worker.detach_engine()
         self.worker.shutdown.set()
         self.worker.cancel_upto = self._token
         self.stopRequested.emit()
