@@ -40,20 +40,25 @@ def _traced(call):
     return peak
 
 
+def _refusal(call, error) -> str:
+    """The message of the ``error`` that ``call()`` raises, which must come within the in-process memory budget."""
+    info = None
+
+    def run():
+        nonlocal info
+        with pytest.raises(error) as info:
+            call()
+
+    assert _traced(run) < IN_PROCESS_PEAK
+    return str(info.value)
+
+
 # ------------------------------------------------------------------------------------------- load_csv
 
 @pytest.mark.parametrize("case", [c for c in DATASETS if not c.endless], ids=repr)
 def test_load_csv(tmp_path, case: Case):
     path = case.make(tmp_path)
-    info = None
-
-    def load():
-        nonlocal info
-        with pytest.raises(DatasetError) as info:
-            datasets.load_csv(path)
-
-    assert _traced(load) < IN_PROCESS_PEAK
-    message = str(info.value)
+    message = _refusal(lambda: datasets.load_csv(path), DatasetError)
     assert str(path) in message and re.search(where := case.where, message), (where, message)
 
 
@@ -136,15 +141,7 @@ SCENARIOS = _scenario_cases()
 @pytest.mark.parametrize("case", [c for c in SCENARIOS if not c.endless], ids=repr)
 def test_scenarios_load(tmp_path, case: Case):
     path = case.make(tmp_path)
-    info = None
-
-    def load():
-        nonlocal info
-        with pytest.raises(ScenarioError) as info:
-            scenarios.load(path)
-
-    assert _traced(load) < IN_PROCESS_PEAK
-    message = str(info.value)
+    message = _refusal(lambda: scenarios.load(path), ScenarioError)
     assert message.startswith(str(path)) and re.search(case.where, message), (case.where, message)
 
 
