@@ -1,7 +1,7 @@
 """The sharpness and loss-surface views in the window: their places, View-menu toggles, the plane chooser."""
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QSpinBox, QSplitter
 
 from ...live.surface import SurfaceSpec

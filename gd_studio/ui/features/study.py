@@ -13,8 +13,7 @@ from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QDockWidget, QToolButton, QVBoxLayout, QWidget
 
 from ..adapters import fmt_lr
-from .compare import (POLICIES, CyclicalMarkers, GhostOverlay, ValidationView, cycle_steps, cyclical_config,
-                      validation_lrs)
+from .compare import POLICIES, CyclicalMarkers, GhostOverlay, ValidationView, cycle_steps, cyclical_config
 from ..panels.narration import NarrationPanel
 from ..panels.timeline_bar import TimelineBar
 from ...live.validation import candidate_runs
