@@ -150,7 +150,7 @@ class MainWindow(QMainWindow):
         self._pending_reason: str | None = "startup"
         self._shown_stop: str | None = None
         self._closing = False
-        self._stepping_since: float | None = None  # a many-step command is under way (Esc can stop it)
+        self._stepping = False  # a many-step command is under way (Esc can stop it)
         self._draw_times: list[float] = []
         self._shown_once = False
 
@@ -449,7 +449,7 @@ class MainWindow(QMainWindow):
 
     def run_steps(self, n: int) -> None:
         """Many steps in one worker command (a scenario's pre-run); Esc stops them, as it stops a run."""
-        self._stepping_since = time.perf_counter()
+        self._stepping = True
         self.actionCancel.setEnabled(True)
         self.controller.stepRequested.emit(int(n))
 
@@ -595,7 +595,7 @@ class MainWindow(QMainWindow):
         self.lr_view.set_current_lr(info.config.lr)
         self._shown_stop = None
         self.actionRun.setChecked(False)
-        self.actionCancel.setEnabled(False)
+        self.actionCancel.setEnabled(self._stepping)  # steps sent before this build run on it: Esc stops them
         reason = self._pending_reason or info.reason
         self._pending_reason = None
         if reason == "edited":
@@ -625,9 +625,9 @@ class MainWindow(QMainWindow):
                 self.actionRun.setChecked(False)
             if not snap.running and self.state.busy == RUN:
                 self.state.set_busy(IDLE)
-            if self._stepping_since is not None and snap.time > self._stepping_since:
-                self._stepping_since = None  # the worker built this after the step command: it is done
-            if not self.range_test_busy and self._stepping_since is None:
+            if self._stepping and not self.controller.steps_pending():
+                self._stepping = False  # the worker answered every step command: this frame shows the last
+            if not self.range_test_busy and not self._stepping:
                 self.actionCancel.setEnabled(snap.running)
             if snap.stop_reason and snap.stop_reason != self._shown_stop:
                 self._shown_stop = snap.stop_reason
@@ -728,6 +728,9 @@ class MainWindow(QMainWindow):
             self.actionRun.setChecked(False)
             if self.state.busy == RUN:
                 self.state.set_busy(IDLE)
+            if self._stepping and not self.controller.steps_pending():
+                self._stepping = False  # the steps were refused: no frame will say they are done
+                self.actionCancel.setEnabled(self.range_test_busy)
             self.show_message(f"{what}: {message}", "error")
 
     # ------------------------------------------------------------------------------------ geometry
