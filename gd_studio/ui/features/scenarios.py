@@ -12,7 +12,7 @@ import math
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QAction, QFont, QKeySequence
+from PySide6.QtGui import QAction, QFont
 from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QSizePolicy
 
 from ...engine import scenarios
@@ -84,12 +84,10 @@ class ScenarioController(QObject):
         for n in range(1, 10):
             spec = ActionSpec(f"actionOpenScenario{n}", f"Scenario {n}", (str(n),),
                               f"Open scenario {n} of the playlist (the bundled ones until a file is opened)",
-                              SCENARIOS)
+                              SCENARIOS, listed=False)
             self.number_actions.append(reg.add(spec, lambda _=False, k=n: self.open_number(k)))
-        # shown in the cheat sheet only (never added to a widget, so its key is not live)
-        self.actionScenarioKeys = QAction("Open scenario 1 … 9 of the playlist", self)
-        self.actionScenarioKeys.setObjectName("actionScenarioKeys")
-        self.actionScenarioKeys.setShortcut(QKeySequence("1"))
+        # the cheat sheet's one row for the nine (never bound: the number actions above own the keys)
+        self.actionScenarioKeys = reg.add("actionScenarioKeys", live=False)
         self.view_actions: dict[str, QAction] = {}
         for key, label in PANEL_LABELS.items():
             if key == "narration":  # the dock brings its own toggle in the View menu
