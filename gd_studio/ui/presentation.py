@@ -23,6 +23,7 @@ from . import theme as th
 from .actions import SPECS, find_menu
 from .adapters import fmt_lr
 from .cheatsheet import CheatSheet
+from .context import FeatureContext
 
 PRESENTATION_KEYS = SPECS["actionPresentation"].keys
 PRESENTATION_THEME = "high_contrast"
@@ -188,10 +189,10 @@ class Presentation(QObject):
         box = getattr(self.w.step_view, "lr_box", None)
         if box is not None:  # the LR curve lives in its own view box, which style_plot does not visit
             for item in list(box.addedItems):
-                th._rescale_item(item, t, scale)
+                th.rescale_item(item, t, scale)
         for item in (getattr(self.w.weight_view, "legend_down", None), getattr(self.w.weight_view, "legend_up", None)):
             if item is not None:  # legend-only samples (the arrow styles): not in the plot, so not visited above
-                th._rescale_item(item, t, scale)
+                th.rescale_item(item, t, scale)
         arrows = getattr(self.w.weight_view, "arrows", None)
         if arrows is not None:
             base = arrows.__dict__.setdefault("_gd_base", (arrows.width, arrows.head))
@@ -655,7 +656,7 @@ class Presentation(QObject):
             self.w.show_message("Lecture layout: the scene's views" if self.actionLectureLayout.isChecked()
                                 else "Every view of the scene", "info", 2)
 
-    def _scene_changed(self, *_args) -> None:
+    def scene_changed(self, *_args) -> None:
         if self.active and self.actionLectureLayout.isChecked():
             self.apply_views()
 
@@ -836,19 +837,22 @@ def remove_presentation(p: Presentation) -> None:
     later(w, lambda: p._restore_splitters(splitters) if not p.active else None)
 
 
-def install(window) -> Presentation:
+def install(ctx: FeatureContext, window, study=None) -> Presentation:
+    """Presentation mode for ``window``. It takes the window itself, unlike the other features: it restyles and
+    re-lays out the whole of it (every widget's font, the docks, toolbars, status bar, window state). The rest
+    comes from ``ctx``: the state, the registry, the window's events; ``study`` owns the step-by-step dock."""
     p = Presentation(window)
     p.watch_captions()  # short screens: the rows follow their captions' heights (balance_rows)
-    window.configApplied.connect(p._caption_resized)
-    study_dock = getattr(getattr(window, "study", None), "dock", None)
+    ctx.config_applied.connect(p._caption_resized)
+    study_dock = getattr(study, "dock", None)
     if study_dock is not None:
         study_dock.visibilityChanged.connect(p._step_dock_shown)
     # and after each frame: a caption's new height is not always seen by the filter (laid out while hidden); the
     # check is a few geometry reads, and the sizes change only when a row's captions did
-    window.snapshotApplied.connect(p._caption_resized)
+    ctx.snapshot_applied.connect(p._caption_resized)
     # a scene changes (a range test starts or ends, another scenario opens): the lecture layout follows
-    window.state.busyChanged.connect(p._scene_changed)
-    window.state.rangeTestChanged.connect(p._scene_changed)
+    ctx.state.busyChanged.connect(p.scene_changed)
+    ctx.state.rangeTestChanged.connect(p.scene_changed)
     return p
 
 
