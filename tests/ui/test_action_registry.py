@@ -36,19 +36,14 @@ def test_every_action_with_a_shortcut_is_the_registrys_and_in_the_cheat_sheet(ma
             assert spec.section in summaries
     assert ("Open scenario 1 … 9 of the playlist", "1 … 9") in listed
 
-
-def test_the_cheat_sheet_follows_the_catalogues_order(make_window):
-    w = make_window(SMALL)
-    sections = w.action_registry.sections()
+    # in the catalogue's order
+    sections = reg.sections()
     assert [s for s, _a in sections] == [s for s in SECTIONS if s in dict(sections)]
     run = [a.objectName() for a in dict(sections)["Run"]]
     assert run[:3] == ["actionRun", "actionStep", "actionStepBack"]
     speed = [a.objectName() for a in dict(sections)["Speed"]]
     assert speed == ["actionSlower", "actionFaster", "actionFullSpeed"]
 
-
-def test_features_set_no_action_attributes_on_the_window(make_window):
-    """Actions are looked up by name in the registry (w.actionLrUp reads it), never set on the window."""
-    w = make_window(SMALL)
+    # looked up by name in the registry (w.actionLrUp reads it), never set on the window
     assert "actionLrUp" not in vars(w) and "actionPresentation" not in vars(w)
     assert w.actionLrUp is w.action_registry["actionLrUp"]

@@ -8,7 +8,7 @@ SMALL = RunConfig(dataset="moons", dataset_params={"n_samples": 60, "noise": 0.2
                   hidden=(4,), loss="cross_entropy", lr=0.1, batch_size=0, seed=0)
 
 
-def test_no_feature_holds_the_window(make_window):
+def test_no_feature_holds_the_window_and_the_context_reads_it_as_it_is_now(make_window, qtbot):
     w = make_window(SMALL)
     ctx = w.feature_context
     assert isinstance(ctx, FeatureContext) and ctx.state is w.state and ctx.actions is w.action_registry
@@ -17,10 +17,7 @@ def test_no_feature_holds_the_window(make_window):
         held = [k for k, v in vars(feature).items() if v is w]
         assert held == [], f"{name} keeps the window as {held}"
 
-
-def test_the_context_reads_the_window_as_it_is_now(make_window, qtbot):
-    w = make_window(SMALL)
-    ctx = w.feature_context
+    # it reads the window as it is now
     with qtbot.waitSignal(ctx.snapshot_applied, timeout=10000):
         ctx.run_steps(3)
     qtbot.waitUntil(lambda: ctx.step_count() == 3, timeout=5000)
