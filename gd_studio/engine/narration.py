@@ -21,9 +21,26 @@ CROSSED = "stepped past the minimum: the slope changed sign, but the loss still 
 ZIGZAG = "zig-zag: the step went back across the minimum, and the loss still fell"
 STEP_BACK = "step back towards the minimum"
 LOSS_UP = "the loss went up"
+FLAT = "converged: the loss no longer changes (the change is below float precision)"
 DIVERGED = "diverged: the loss is no longer a finite number"
 DIVERGE_STEPS = 3  # loss up this many steps in a row is called diverging (one or two can be batch noise)
 _LOOK_BACK = 1000  # narrate() counts a rising streak this far back
+# a loss change within this fraction of the loss is rounding, not a rise: far above float64's error on a mean of
+# thousands of terms (~1e-14), far below any change the printed digits could show. At a minimum the same loss
+# recomputed wobbles in its last bits, and "the loss went up" there would be false.
+LOSS_RTOL = 1e-12
+
+
+def rose(before: float, after: float) -> bool:
+    """Whether the loss went from ``before`` to ``after`` by more than rounding."""
+    before, after = float(before), float(after)
+    return after - before > LOSS_RTOL * max(abs(before), abs(after))
+
+
+def flat(before: float, after: float) -> bool:
+    """Whether the two losses differ by rounding only."""
+    before, after = float(before), float(after)
+    return abs(after - before) <= LOSS_RTOL * max(abs(before), abs(after))
 
 
 @dataclass(frozen=True)
@@ -138,7 +155,7 @@ def describe_step(
     if not finite_after or not math.isfinite(w_after):
         events.append(DIVERGED)
     else:
-        went_up = loss_after is not None and loss_after > loss_before
+        went_up = loss_after is not None and rose(loss_before, loss_after)
         crossed = grad_after is not None and grad * grad_after < 0
         came_across = grad_prev is not None and grad_prev * grad < 0  # the previous step crossed the minimum
         if crossed and went_up:
@@ -155,6 +172,8 @@ def describe_step(
         slope = abs(grad_after) if grad_after is not None else abs(grad)
         if slope <= grad_tol and not went_up:
             events.insert(0, f"converged: the slope is almost flat (|dL/d{n}| = {fmt(slope)}), so the steps are tiny")
+        elif loss_after is not None and flat(loss_before, loss_after) and not (crossed or came_across):
+            events.insert(0, FLAT)
     if sharpness is None:
         remark = threshold_remark(lr, thresholds)
         if remark:
@@ -178,7 +197,7 @@ def _rising_steps(losses: Sequence[float]) -> int:
     count = 0
     values = [float(v) for v in losses]
     for newer, older in zip(reversed(values[1:]), reversed(values[:-1])):
-        if not newer > older:
+        if not rose(older, newer):
             break
         count += 1
     return count
@@ -253,7 +272,7 @@ def stability_remark(lr: float, sharpness: float, *, limit: float | None = None,
         values = [float(v) for v in recent_losses if math.isfinite(float(v))][-50:]
         if len(values) >= 3:
             falls = values[-1] < values[0]
-            rises = any(b > a for a, b in zip(values[:-1], values[1:]))
+            rises = any(rose(a, b) for a, b in zip(values[:-1], values[1:]))
             if falls and rises:
                 return head + " — the loss still falls, but not monotonically"
             if falls:

@@ -14,8 +14,9 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
-RUN, LR, COMPARE, SCENARIOS, VIEW, FILE = "Run", "Learning rate", "Compare", "Scenarios", "View", "File"
-SECTIONS = (RUN, LR, "Speed", COMPARE, SCENARIOS, VIEW, FILE)
+RUN, LR, SPEED, COMPARE, SCENARIOS, VIEW, FILE = ("Run", "Learning rate", "Speed", "Compare", "Scenarios", "View",
+                                                 "File")
+SECTIONS = (RUN, LR, SPEED, COMPARE, SCENARIOS, VIEW, FILE)
 
 
 @dataclass(frozen=True)
@@ -26,22 +27,34 @@ class ActionSpec:
     tip: str = ""
     section: str = VIEW  # where the cheat sheet lists it
     checkable: bool = False
+    listed: bool = True  # False: a family member the cheat sheet sums up in one row (actionScenarioKeys)
+    cheat_keys: str = ""  # what the cheat sheet writes for the keys, when not the keys themselves ("1 … 9")
 
 
+# in the cheat sheet's order: sections as SECTIONS lists them, actions within a section as declared here
 CATALOGUE: tuple[ActionSpec, ...] = (
     # run
     ActionSpec("actionRun", "Run", ("Space",), "Run or pause training", RUN, checkable=True),
+    ActionSpec("actionStep", "Step", ("Right",), "Take one step", RUN),
     ActionSpec("actionStepBack", "◀ Back", ("Left",),
                "Step back: the exact state one step earlier (weights, optimizer, random state); change the LR "
                "there and step on to fork the run", RUN),
-    ActionSpec("actionStep", "Step", ("Right",), "Take one step", RUN),
     ActionSpec("actionReset", "Reset", ("R",), "Back to step 0 with the same initial weights", RUN),
     ActionSpec("actionReseed", "Reseed", ("Shift+R",), "New initial weights (next seed)", RUN),
     ActionSpec("actionCancel", "Cancel", ("Esc",), "Stop the range test or the run", RUN),
-    # learning rate
+    # learning rate ("=" and "_": the unshifted keys of + and − on a US layout)
+    ActionSpec("actionLrUp", "Learning rate × √10", ("+", "="),
+               "Multiply the learning rate by √10 ≈ 3.16 (two presses: ×10)", LR),
+    ActionSpec("actionLrDown", "Learning rate ÷ √10", ("-", "_"),
+               "Divide the learning rate by √10 ≈ 3.16 (two presses: ÷10)", LR),
     ActionSpec("actionRangeTest", "Range test", ("L",), "Leslie Smith's LR range test", LR),
     ActionSpec("actionUseSuggestedLr", "Use suggested LR", ("Return", "Enter"),
                "Use the range test's recommended learning rate (the steepest slope when there is none)", LR),
+    # speed
+    ActionSpec("actionSlower", "Slower", ("[",), "Fewer steps per second (down to 0.5 steps/s)", SPEED),
+    ActionSpec("actionFaster", "Faster", ("]",), "More steps per second (up to unthrottled)", SPEED),
+    ActionSpec("actionFullSpeed", "Full speed", ("F",), "Full speed, or back to the speed before (one key either way)",
+               SPEED),
     # compare
     ActionSpec("actionKeepGhost", "Keep as ghost", ("G",),
                "Freeze this run's loss curve and steps as a labelled overlay", COMPARE),
@@ -58,11 +71,23 @@ CATALOGUE: tuple[ActionSpec, ...] = (
                SCENARIOS),
     ActionSpec("actionSaveScenario", "Save scenario…", ("Ctrl+S",),
                "Save the run, the view and the caption as a .gdscenario file", SCENARIOS),
+    # one row for the nine number keys (each actionOpenScenarioN is declared unlisted where they are made)
+    ActionSpec("actionScenarioKeys", "Open scenario 1 … 9 of the playlist", ("1",),
+               "Open scenario 1 … 9 of the playlist", SCENARIOS, cheat_keys="1 … 9"),
     ActionSpec("actionPreviousScenario", "Previous scenario", ("PgUp",), "Previous scenario of the playlist",
                SCENARIOS),
     ActionSpec("actionNextScenario", "Next scenario", ("PgDown",),
                "Next scenario of the playlist (the opened file's folder)", SCENARIOS),
-    # view and file
+    # view
+    ActionSpec("actionPresentation", "Presentation mode", ("F5", "P"),
+               "Projector view: large text and lines, high contrast, panel hidden (F5 or P again to leave)", VIEW,
+               checkable=True),
+    ActionSpec("actionLectureLayout", "Lecture layout", ("O",),
+               "Presentation mode: only the views the scene is about (loss vs weight and vs step while descending, "
+               "loss vs weight and vs LR in a range test), or every view of the scene", VIEW, checkable=True),
+    ActionSpec("actionFullScreen", "Full screen", ("F11",), "Full screen on or off", VIEW, checkable=True),
+    ActionSpec("actionCheatSheet", "Keyboard shortcuts", ("?", "F1"), "Show every keyboard shortcut", VIEW,
+               checkable=True),
     ActionSpec("actionShowOtherSuggestions", "Other LR suggestions", (), "Show the other LR suggestions", VIEW,
                checkable=True),
     ActionSpec("actionShowSmithBounds", "Smith's bounds (base_lr, max_lr)", (), "Show Smith's base_lr and max_lr",
@@ -80,6 +105,7 @@ CATALOGUE: tuple[ActionSpec, ...] = (
                "Copy a picture of the whole window", VIEW),
     ActionSpec("actionUsePyTorch", "Use in PyTorch (copy code)", ("Ctrl+Shift+P",),
                "Copy a torch.optim snippet with this optimizer, LR and schedule", VIEW),
+    # file
     ActionSpec("actionImportCsv", "Import CSV…", ("Ctrl+I",), "Load a CSV dataset", FILE),  # Ctrl+O: scenarios
     ActionSpec("actionExportRunCsv", "Run history as CSV…", (), "Every recorded step as CSV", FILE),
     ActionSpec("actionExportRangeTestCsv", "Range test as CSV…", (), "The range test's curve as CSV", FILE),
@@ -107,13 +133,14 @@ class ActionRegistry(QObject):
     def add(self, spec: ActionSpec | str, slot: Callable | None = None, *, live: bool = True) -> QAction:
         """The QAction for ``spec`` (a catalogue name or a spec), connected to ``slot``.
 
-        ``live=False`` makes an action that is listed (cheat sheet) but whose keys are not bound.
+        ``live=False`` makes an action whose keys are not bound (it is not the window's: only listed, or only in a
+        menu); the cheat sheet still lists its keys.
         """
         if isinstance(spec, str):
             spec = SPECS[spec]
         if spec.name in self._actions:
             raise ValueError(f"action {spec.name} is declared twice")
-        a = QAction(spec.text, self.host)
+        a = QAction(spec.text, self.host if live else self)
         a.setObjectName(spec.name)
         keys = key_sequences(spec.keys)
         a.setShortcuts(keys)
@@ -122,6 +149,8 @@ class ActionRegistry(QObject):
         a.setToolTip(f"{spec.tip} ({shown})" if shown else spec.tip)
         a.setStatusTip(spec.tip)
         a.setCheckable(spec.checkable)
+        if spec.cheat_keys:
+            a.setProperty("cheatSheetKeys", spec.cheat_keys)
         if slot is not None:
             a.triggered.connect(slot)
         if live:
@@ -153,13 +182,17 @@ class ActionRegistry(QObject):
         return self._specs[name]
 
     def sections(self) -> list[tuple[str, list[QAction]]]:
-        """(section, actions with keys) in declaration order, sections in SECTIONS order: the cheat sheet's list."""
-        out: dict[str, list[QAction]] = {}
+        """The cheat sheet's list, by construction every listed action that has keys: (section, actions), sections
+        in SECTIONS order, actions in CATALOGUE order (then in the order they were added)."""
+        rank = {name: i for i, name in enumerate(SPECS)}
+        added = {name: len(rank) + i for i, name in enumerate(self._actions)}
+        out: dict[str, list[str]] = {}
         for name, a in self._actions.items():
-            if a.shortcuts():
-                out.setdefault(self._specs[name].section, []).append(a)
+            if any(not k.isEmpty() for k in a.shortcuts()) and self._specs[name].listed:
+                out.setdefault(self._specs[name].section, []).append(name)
         order = {s: i for i, s in enumerate(SECTIONS)}
-        return sorted(out.items(), key=lambda kv: order.get(kv[0], len(order)))
+        return [(section, [self._actions[n] for n in sorted(names, key=lambda n: rank.get(n, added[n]))])
+                for section, names in sorted(out.items(), key=lambda kv: order.get(kv[0], len(order)))]
 
     def menu(self, title: str) -> QMenu | None:
         """The host window's top-level menu titled ``title`` (mnemonic ampersands ignored)."""
@@ -177,4 +210,5 @@ def find_menu(window, title: str) -> QMenu | None:
             return m
     return None
 
-__all__ = ["ActionSpec", "ActionRegistry", "find_menu", "CATALOGUE", "SPECS", "SECTIONS", "key_sequences"]
+__all__ = ["ActionSpec", "ActionRegistry", "find_menu", "CATALOGUE", "SPECS", "SECTIONS", "key_sequences", "RUN", "LR",
+           "SPEED", "COMPARE", "SCENARIOS", "VIEW", "FILE"]

@@ -18,8 +18,8 @@ import sys
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeyEvent
-from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QComboBox, QLineEdit, QPlainTextEdit, QTextEdit,
-                               QWidget)
+from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QComboBox, QLineEdit, QMainWindow, QPlainTextEdit,
+                               QTextEdit, QWidget)
 
 # characters whose action is found by the text the key types (any layout, Shift or Keypad included)
 TEXT_KEYS: dict[str, str] = {
@@ -81,9 +81,11 @@ def _char(event: QKeyEvent) -> str | None:
 class KeyRouter(QObject):
     """The window's keyboard policy (see the module docstring); installed once per window."""
 
-    def __init__(self, window) -> None:
+    def __init__(self, window: QMainWindow, actions=None) -> None:
         super().__init__(window)
+        # the top-level window itself: the router decides which keys are this window's (a focus widget's window())
         self.w = window
+        self.actions = actions  # the action registry, where the run's actions are found by name
         self._eat: int | None = None  # the key whose KeyPress follows an override this router acted on
         # the filter sits on the focus widget only (it gets a key first) and on the window (no focus): an
         # application-wide filter would cost a Python call for every event of the app, paints included
@@ -129,7 +131,7 @@ class KeyRouter(QObject):
         return target
 
     def _action(self, name: str) -> QAction | None:
-        a = self.w.findChild(QAction, name)
+        a = self.actions.get(name) if self.actions is not None else self.w.findChild(QAction, name)
         return a if a is not None and a.isEnabled() else None
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
@@ -188,9 +190,10 @@ class KeyRouter(QObject):
         return False
 
 
-def install(window) -> KeyRouter:
-    router = KeyRouter(window)
-    sheet = getattr(getattr(window, "presentation", None), "cheat_sheet", None)
-    if sheet is not None:
-        sheet.home = router.home
+def install(window: QMainWindow, actions=None, cheat_sheet=None) -> KeyRouter:
+    """The keyboard policy of the top-level ``window`` (its focus widgets' keys), with the action registry's
+    actions; a closing ``cheat_sheet`` gives the keyboard back to the router's home."""
+    router = KeyRouter(window, actions)
+    if cheat_sheet is not None:
+        cheat_sheet.home = router.home
     return router

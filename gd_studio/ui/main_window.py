@@ -150,7 +150,7 @@ class MainWindow(QMainWindow):
         self._pending_reason: str | None = "startup"
         self._shown_stop: str | None = None
         self._closing = False
-        self._stepping_since: float | None = None  # a many-step command is under way (Esc can stop it)
+        self._stepping = False  # a many-step command is under way (Esc can stop it)
         self._draw_times: list[float] = []
         self._shown_once = False
 
@@ -222,30 +222,39 @@ class MainWindow(QMainWindow):
         self.panel.invalid.connect(lambda text: self.show_message(text, "error"))
         self.panel.importRequested.connect(self.open_csv_dialog)
         self.lr_view.lrPicked.connect(self._lr_picked)
+        # the features get what they use (state, worker, actions, named widgets, intents), not the window
+        ctx = self.feature_context = self._feature_context()
         # step back and timeline, narration, ghosts, validation, cyclical LRs (features/study.py)
         from .features import study
-        self.study = study.install(self)
+        self.study = study.install(ctx)
 
         # presentation mode, themes and keys; scenarios; export (each in its own module)
         from . import presentation
         from .features import exports as export_ui
         from .features import scenarios as scenario_io
-        self.presentation = presentation.install(self)
-        self.scenarios = scenario_io.install(self)
-        self.exports = export_ui.install(self)
+        # presentation mode is the window's look and layout (fonts of every widget, docks, window state): the
+        # window itself is what it changes
+        self.presentation = presentation.install(ctx, self, study=self.study)
+        self.scenarios = scenario_io.install(ctx, presentation=self.presentation, study=self.study)
+        self.exports = export_ui.install(ctx)
         from .features import range_files  # .gdrange files: File → Open, drop, `gd-studio FILE` (issue 13)
-        self.range_files = range_files.install(self)
+        self.range_files = range_files.install(ctx)
         from . import record_dialog  # File → Export animation… (issue 15)
-        self.animation = record_dialog.install(self)
+        self.animation = record_dialog.install(ctx, self.scenarios)
         from .features import landscape_views  # sharpness and loss-surface views (issues 11, 14)
-        self.landscape_views = landscape_views.install(self)
+        self.landscape_views = landscape_views.install(ctx, self.presentation)
+        self.sharpness_view = self.landscape_views.sharpness_view
+        self.surface_view = self.landscape_views.surface_view
+        self.scenarios.landscape_views = self.landscape_views  # a scenario sets their visibility and plane
         self.presentation.presentationChanged.connect(self.scenarios.refresh_caption)
-        self.scenarios.scenarioApplied.connect(self.presentation._scene_changed)  # after its views are set
+        self.scenarios.scenarioApplied.connect(self.presentation.scene_changed)  # after its views are set
         self.presentation.presentationChanged.connect(self.state.set_presentation)  # AppState mirrors the look
         self.presentation.themeChanged.connect(self.state.set_theme)
         self.presentation.name_widgets()
         from . import keys
-        self.keys = keys.install(self)  # keys by the character typed; fields give the keyboard back to the run
+        # keys by the character typed; fields give the keyboard back to the run. The router guards this top-level
+        # window (which window a focus widget belongs to, its event filter): it takes the window as that
+        self.keys = keys.install(self, self.action_registry, self.presentation.cheat_sheet)
 
         self.panel.set_config(self.state.config)
         self.controller.reconfigureRequested.emit(self.state.config)
@@ -253,6 +262,22 @@ class MainWindow(QMainWindow):
         # the short-screen layout now, before the first show: shown first, the full layout's minimum height
         # (taller than a 720p screen) would stretch the window past the screen's bottom edge
         self.presentation.fit_density()
+
+    def _feature_context(self):
+        from .context import FeatureContext, Views
+
+        return FeatureContext(
+            state=self.state, worker=self.controller, actions=self.action_registry,
+            views=Views(self.data_view, self.weight_view, self.lr_view, self.step_view), panel=self.panel,
+            parent=self, speed=self.speed, views_splitter=self.views_splitter,
+            menus={"File": self.file_menu, "Run": self.run_menu, "View": self.view_menu, "Help": self.help_menu},
+            toolbars={"controls": self.toolbar, "compare": self.compare_toolbar},
+            show_message=self.show_message, set_lr=self.set_lr, apply_config=self.apply_config,
+            run_steps=self.run_steps, start=self.start, pause=self.pause, cancel=self.cancel,
+            last_snapshot=lambda: self.last_snapshot, config_info=lambda: self.config_info,
+            closing=lambda: self._closing,
+            snapshot_applied=self.snapshotApplied, config_applied=self.configApplied,
+            range_test_finished=self.rangeTestFinished, message_shown=self.messageShown)
 
     # ------------------------------------------------------------------------------------- actions
     def __getattr__(self, name: str):
@@ -449,7 +474,7 @@ class MainWindow(QMainWindow):
 
     def run_steps(self, n: int) -> None:
         """Many steps in one worker command (a scenario's pre-run); Esc stops them, as it stops a run."""
-        self._stepping_since = time.perf_counter()
+        self._stepping = True
         self.actionCancel.setEnabled(True)
         self.controller.stepRequested.emit(int(n))
 
@@ -595,7 +620,7 @@ class MainWindow(QMainWindow):
         self.lr_view.set_current_lr(info.config.lr)
         self._shown_stop = None
         self.actionRun.setChecked(False)
-        self.actionCancel.setEnabled(False)
+        self.actionCancel.setEnabled(self._stepping)  # steps sent before this build run on it: Esc stops them
         reason = self._pending_reason or info.reason
         self._pending_reason = None
         if reason == "edited":
@@ -625,9 +650,9 @@ class MainWindow(QMainWindow):
                 self.actionRun.setChecked(False)
             if not snap.running and self.state.busy == RUN:
                 self.state.set_busy(IDLE)
-            if self._stepping_since is not None and snap.time > self._stepping_since:
-                self._stepping_since = None  # the worker built this after the step command: it is done
-            if not self.range_test_busy and self._stepping_since is None:
+            if self._stepping and not self.controller.steps_pending():
+                self._stepping = False  # the worker answered every step command: this frame shows the last
+            if not self.range_test_busy and not self._stepping:
                 self.actionCancel.setEnabled(snap.running)
             if snap.stop_reason and snap.stop_reason != self._shown_stop:
                 self._shown_stop = snap.stop_reason
@@ -728,6 +753,9 @@ class MainWindow(QMainWindow):
             self.actionRun.setChecked(False)
             if self.state.busy == RUN:
                 self.state.set_busy(IDLE)
+            if self._stepping and not self.controller.steps_pending():
+                self._stepping = False  # the steps were refused: no frame will say they are done
+                self.actionCancel.setEnabled(self.range_test_busy)
             self.show_message(f"{what}: {message}", "error")
 
     # ------------------------------------------------------------------------------------ geometry

@@ -15,16 +15,17 @@ import re
 
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QFont, QKeySequence, QPalette
+from PySide6.QtGui import QAction, QActionGroup, QFont, QPalette
 from PySide6.QtWidgets import QApplication, QMenu, QWidget
 
 from . import settings
 from . import theme as th
-from .actions import find_menu
+from .actions import SPECS, find_menu
 from .adapters import fmt_lr
 from .cheatsheet import CheatSheet
+from .context import FeatureContext
 
-PRESENTATION_KEYS = ("F5", "P")
+PRESENTATION_KEYS = SPECS["actionPresentation"].keys
 PRESENTATION_THEME = "high_contrast"
 SQRT10 = math.sqrt(10.0)
 SCALE_CHOICES = (1.5, 2.0, 2.5)
@@ -39,24 +40,11 @@ _SERIES = (("step_view", "train", 0, False), ("step_view", "val", 1, True), ("st
            ("lr_view", "smoothed", 0, False))
 
 
-# the cheat sheet's sections and their order; an action not named here goes to its menu's section
-CHEAT_SHEET_SECTIONS = (
-    ("Run", ("actionRun", "actionStep", "actionStepBack", "actionReset", "actionReseed", "actionCancel")),
-    ("Learning rate", ("actionLrUp", "actionLrDown", "actionRangeTest", "actionUseSuggestedLr")),
-    ("Speed", ("actionSlower", "actionFaster", "actionFullSpeed")),
-    ("Compare", ("actionKeepGhost", "actionClearGhosts", "actionValidateSuggestion", "actionTrainCyclical")),
-    ("Scenarios", ("actionOpenScenario", "actionSaveScenario", "actionScenarioKeys", "actionPreviousScenario",
-                   "actionNextScenario")),
-    ("File", ("actionImportCsv",)),
-    ("View", ("actionPresentation", "actionLectureLayout", "actionFullScreen", "actionCheatSheet", "actionCopyWindowImage",
-              "actionUsePyTorch", "actionQuit")),
-)
 # presentation mode's lecture layout: the views each scene is about, large (O shows every view of the scene)
 LECTURE_VIEWS = {"descent": ("weight_view", "step_view"), "range_test": ("weight_view", "lr_view")}
 VIEW_NAMES = ("data_view", "weight_view", "lr_view", "step_view")
 _VIEW_PANEL = {"data_view": "data", "weight_view": "loss_vs_weight", "lr_view": "loss_vs_lr",
                "step_view": "loss_vs_step"}
-_SECTION_OF = {name: section for section, names in CHEAT_SHEET_SECTIONS for name in names}
 
 
 def later(owner: QObject, fn, msec: int = 0) -> None:
@@ -72,24 +60,6 @@ def later(owner: QObject, fn, msec: int = 0) -> None:
 def menu(window, title: str) -> QMenu | None:
     """The window's top-level menu titled ``title`` (see actions.find_menu)."""
     return find_menu(window, title)
-
-
-def add_action(window, name: str, text: str, shortcuts, slot, tip: str, *, checkable: bool = False) -> QAction:
-    """A window-wide QAction with an objectName, shortcuts and a tooltip naming its keys."""
-    a = QAction(text, window)
-    a.setObjectName(name)
-    keys = [QKeySequence(s) for s in (shortcuts if isinstance(shortcuts, (list, tuple)) else [shortcuts]) if s]
-    a.setShortcuts(keys)
-    a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-    shown = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in keys)
-    a.setToolTip(f"{tip} ({shown})" if shown else tip)
-    a.setStatusTip(tip)
-    a.setCheckable(checkable)
-    a.triggered.connect(slot)
-    window.addAction(a)  # shortcuts work with menus and toolbar hidden (presentation, full screen)
-    if not hasattr(window, name):
-        setattr(window, name, a)  # window.actionLrUp, like the window's own actions
-    return a
 
 
 def _words(object_name: str) -> str:
@@ -115,6 +85,7 @@ class Presentation(QObject):
     def __init__(self, window) -> None:
         super().__init__(window)
         self.w = window
+        self.registry = window.action_registry
         self.active = False
         t, scale = th.applied_theme()
         self.theme_name = settings.theme_name(t.name)
@@ -133,30 +104,17 @@ class Presentation(QObject):
 
     # ---------------------------------------------------------------------------------- actions
     def _make_actions(self) -> None:
-        w = self.w
-        self.actionPresentation = add_action(
-            w, "actionPresentation", "Presentation mode", list(PRESENTATION_KEYS), self.set_presentation,
-            "Projector view: large text and lines, high contrast, panel hidden (F5 or P again to leave)",
-            checkable=True)
-        self.actionFullScreen = add_action(w, "actionFullScreen", "Full screen", "F11", self.set_full_screen,
-                                           "Full screen on or off", checkable=True)
-        self.actionCheatSheet = add_action(w, "actionCheatSheet", "Keyboard shortcuts", ["?", "F1"],
-                                           self.toggle_cheat_sheet, "Show every keyboard shortcut", checkable=True)
-        self.actionLrUp = add_action(w, "actionLrUp", "Learning rate × √10", ["+", "="], self.lr_up,
-                                     "Multiply the learning rate by √10 ≈ 3.16 (two presses: ×10)")
-        self.actionLrDown = add_action(w, "actionLrDown", "Learning rate ÷ √10", ["-", "_"], self.lr_down,
-                                       "Divide the learning rate by √10 ≈ 3.16 (two presses: ÷10)")
-        self.actionSlower = add_action(w, "actionSlower", "Slower", "[", self.slower,
-                                       "Fewer steps per second (down to 0.5 steps/s)")
-        self.actionFaster = add_action(w, "actionFaster", "Faster", "]", self.faster,
-                                       "More steps per second (up to unthrottled)")
-        self.actionLectureLayout = add_action(
-            w, "actionLectureLayout", "Lecture layout", "O", self.toggle_lecture_layout,
-            "Presentation mode: only the views the scene is about (loss vs weight and vs step while descending, "
-            "loss vs weight and vs LR in a range test), or every view of the scene", checkable=True)
+        w, reg = self.w, self.registry
+        self.actionPresentation = reg.add("actionPresentation", self.set_presentation)
+        self.actionFullScreen = reg.add("actionFullScreen", self.set_full_screen)
+        self.actionCheatSheet = reg.add("actionCheatSheet", self.toggle_cheat_sheet)
+        self.actionLrUp = reg.add("actionLrUp", self.lr_up)
+        self.actionLrDown = reg.add("actionLrDown", self.lr_down)
+        self.actionSlower = reg.add("actionSlower", self.slower)
+        self.actionFaster = reg.add("actionFaster", self.faster)
+        self.actionLectureLayout = reg.add("actionLectureLayout", self.toggle_lecture_layout)
         self.actionLectureLayout.setChecked(True)
-        self.actionFullSpeed = add_action(w, "actionFullSpeed", "Full speed", "F", self.toggle_full_speed,
-                                          "Full speed, or back to the speed before (one key either way)")
+        self.actionFullSpeed = reg.add("actionFullSpeed", self.toggle_full_speed)
         self.theme_group = QActionGroup(self)
         self.theme_actions: dict[str, QAction] = {}
         for name, t in th.THEMES.items():
@@ -231,10 +189,10 @@ class Presentation(QObject):
         box = getattr(self.w.step_view, "lr_box", None)
         if box is not None:  # the LR curve lives in its own view box, which style_plot does not visit
             for item in list(box.addedItems):
-                th._rescale_item(item, t, scale)
+                th.rescale_item(item, t, scale)
         for item in (getattr(self.w.weight_view, "legend_down", None), getattr(self.w.weight_view, "legend_up", None)):
             if item is not None:  # legend-only samples (the arrow styles): not in the plot, so not visited above
-                th._rescale_item(item, t, scale)
+                th.rescale_item(item, t, scale)
         arrows = getattr(self.w.weight_view, "arrows", None)
         if arrows is not None:
             base = arrows.__dict__.setdefault("_gd_base", (arrows.width, arrows.head))
@@ -620,41 +578,8 @@ class Presentation(QObject):
 
     # ----------------------------------------------------------------------------- cheat sheet
     def sections(self) -> list:
-        """The cheat sheet's sections, made from the window's actual QActions each time it opens, so a new action
-        or a changed key can never be missing: every action with a shortcut is listed, in its section (the
-        action's "cheatSheetSection" property, else this table, else the menu it is in, else "More")."""
-        from .cheatsheet import shortcut_text
-
-        w = self.w
-        summary = w.findChild(QAction, "actionScenarioKeys")
-        if summary is not None:  # one row for the nine number keys of the playlist
-            summary.setProperty("cheatSheetKeys", "1 … 9")
-        actions, seen = [], set()
-        for a in [*w.actions(), *w.findChildren(QAction)]:
-            if id(a) in seen or a.isSeparator() or not shortcut_text(a):
-                continue
-            if summary is not None and re.fullmatch(r"actionOpenScenario\d", a.objectName()):
-                continue
-            seen.add(id(a))
-            actions.append(a)
-        in_menu = {}
-        for m in w.findChildren(QMenu):
-            top = m
-            while isinstance(top.parent(), QMenu):
-                top = top.parent()
-            for a in m.actions():
-                in_menu.setdefault(id(a), top.title().replace("&", ""))
-        order = [name for name, _ in CHEAT_SHEET_SECTIONS]
-        groups: dict[str, list] = {}
-        for a in actions:
-            section = a.property("cheatSheetSection") or _SECTION_OF.get(a.objectName()) \
-                or in_menu.get(id(a)) or "More"
-            groups.setdefault(str(section), []).append(a)
-        for name, members in CHEAT_SHEET_SECTIONS:  # the table's order within a section, the rest after
-            if name in groups:
-                rank = {n: i for i, n in enumerate(members)}
-                groups[name].sort(key=lambda a: rank.get(a.objectName(), len(rank)))
-        return sorted(groups.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
+        """The cheat sheet's sections: the action registry's, so every action with keys is listed by construction."""
+        return self.registry.sections()
 
     def toggle_cheat_sheet(self) -> None:
         if self.cheat_sheet.isVisible():
@@ -731,7 +656,7 @@ class Presentation(QObject):
             self.w.show_message("Lecture layout: the scene's views" if self.actionLectureLayout.isChecked()
                                 else "Every view of the scene", "info", 2)
 
-    def _scene_changed(self, *_args) -> None:
+    def scene_changed(self, *_args) -> None:
         if self.active and self.actionLectureLayout.isChecked():
             self.apply_views()
 
@@ -912,21 +837,24 @@ def remove_presentation(p: Presentation) -> None:
     later(w, lambda: p._restore_splitters(splitters) if not p.active else None)
 
 
-def install(window) -> Presentation:
+def install(ctx: FeatureContext, window, study=None) -> Presentation:
+    """Presentation mode for ``window``. It takes the window itself, unlike the other features: it restyles and
+    re-lays out the whole of it (every widget's font, the docks, toolbars, status bar, window state). The rest
+    comes from ``ctx``: the state, the registry, the window's events; ``study`` owns the step-by-step dock."""
     p = Presentation(window)
     p.watch_captions()  # short screens: the rows follow their captions' heights (balance_rows)
-    window.configApplied.connect(p._caption_resized)
-    study_dock = getattr(getattr(window, "study", None), "dock", None)
+    ctx.config_applied.connect(p._caption_resized)
+    study_dock = getattr(study, "dock", None)
     if study_dock is not None:
         study_dock.visibilityChanged.connect(p._step_dock_shown)
     # and after each frame: a caption's new height is not always seen by the filter (laid out while hidden); the
     # check is a few geometry reads, and the sizes change only when a row's captions did
-    window.snapshotApplied.connect(p._caption_resized)
+    ctx.snapshot_applied.connect(p._caption_resized)
     # a scene changes (a range test starts or ends, another scenario opens): the lecture layout follows
-    window.state.busyChanged.connect(p._scene_changed)
-    window.state.rangeTestChanged.connect(p._scene_changed)
+    ctx.state.busyChanged.connect(p.scene_changed)
+    ctx.state.rangeTestChanged.connect(p.scene_changed)
     return p
 
 
-__all__ = ["Presentation", "install", "menu", "add_action", "snap_lr", "PRESENTATION_KEYS",
+__all__ = ["Presentation", "install", "menu", "snap_lr", "PRESENTATION_KEYS",
            "apply_presentation", "remove_presentation", "follow_app_font"]

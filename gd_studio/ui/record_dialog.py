@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
 
 from .. import media
 from ..engine.errors import GDStudioError
+from .context import FeatureContext
 
 FORMATS = [("gif", "Animated GIF (.gif)", ".gif"), ("mp4", "MP4 video, H.264 (.mp4)", ".mp4"),
            ("png", "Folder of PNG frames", "")]
@@ -21,9 +22,10 @@ class RecordDialog(QDialog):
     """Settings, a progress bar and Cancel. The animation is rendered by a separate, unshown window
     replaying the current settings from the start, so the run on screen goes on as it was."""
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
-        self.w = window
+    def __init__(self, ctx: FeatureContext, scenarios) -> None:
+        super().__init__(ctx.parent)  # a dialog of the window: modal over it, centred on it
+        self.ctx = ctx
+        self.scenarios = scenarios  # what the window shows, as a scenario (features/scenarios.py)
         self.setObjectName("exportAnimationDialog")
         self.setWindowTitle("Export animation")
         # modal: the window's own run goes on underneath, but nothing else is started while this renders
@@ -133,7 +135,7 @@ class RecordDialog(QDialog):
     # ------------------------------------------------------------------------------------- settings
     def prefill(self) -> None:
         """From the window: its scenario's steps (or the step it is at), its visible views, a file name."""
-        cur = getattr(self.w.scenarios, "current", None)
+        cur = self.scenarios.current
         pre = int(cur.pre_run) if cur is not None else 0
         self.from_step.setMinimum(pre)
         self.to_step.setMinimum(pre)
@@ -141,7 +143,7 @@ class RecordDialog(QDialog):
         if cur is not None and cur.steps:
             self.to_step.setValue(pre + int(cur.steps))  # the scene as its author meant it
         else:
-            self.to_step.setValue(max(self.w.step_count, pre + 30))
+            self.to_step.setValue(max(self.ctx.step_count(), pre + 30))
         if not self.path.text():
             title = (cur.title if cur is not None else "gd-studio run")
             stem = "".join(c if c.isalnum() else "-" for c in title.lower()).strip("-")
@@ -206,8 +208,8 @@ class RecordDialog(QDialog):
 
     def scenario(self):
         """What the window shows, as a scenario: the run's settings; the scene's axes if one is open."""
-        s = self.w.scenarios.scenario()
-        cur = getattr(self.w.scenarios, "current", None)
+        s = self.scenarios.scenario()
+        cur = self.scenarios.current
         # the window's current zoom belongs to the step it is at; a replay from the start follows the data
         return dataclasses.replace(s, ranges=dict(cur.ranges) if cur is not None else {})
 
@@ -242,7 +244,7 @@ class RecordDialog(QDialog):
             note = " " + " ".join(n[0].upper() + n[1:] + "." for n in r.notes) if r.notes else ""
             text = f"Wrote {r.path} ({r.frames} frames, {r.size[0]}x{r.size[1]}).{note}"
             self._say(text)
-            self.w.show_message(text, "info", 10)
+            self.ctx.show_message(text, "info", 10)
             self.progress.setValue(self.progress.maximum())
         finally:
             self.busy = False
@@ -278,16 +280,17 @@ class RecordDialog(QDialog):
 class RecordController:
     """The File menu's Export animation… action of one window."""
 
-    def __init__(self, window) -> None:
-        self.w = window
+    def __init__(self, ctx: FeatureContext, scenarios) -> None:
+        self.ctx = ctx
+        self.scenarios = scenarios
         self.dialog: RecordDialog | None = None
-        reg = window.action_registry
+        reg = ctx.actions
         a = reg.add("actionExportAnimation", self.open)
         self.action = a
         file_menu = reg.menu("File")
         if file_menu is not None:
             # beside the Export submenu (or before Quit): where people look for "save as…"
-            export_menu = window.findChild(QMenu, "exportMenu")
+            export_menu = file_menu.findChild(QMenu, "exportMenu")
             anchor = export_menu.menuAction() if export_menu is not None else None
             if anchor not in file_menu.actions():
                 anchor = reg.get("actionQuit")
@@ -298,7 +301,7 @@ class RecordController:
 
     def open(self) -> RecordDialog:
         if self.dialog is None:
-            self.dialog = RecordDialog(self.w)
+            self.dialog = RecordDialog(self.ctx, self.scenarios)
         else:
             self.dialog.prefill()
         self.dialog.show()
@@ -306,5 +309,6 @@ class RecordController:
         return self.dialog
 
 
-def install(window) -> RecordController:
-    return RecordController(window)
+def install(ctx: FeatureContext, scenarios) -> RecordController:
+    """``scenarios``: the window's ScenarioController, which says what it shows as a scenario (the replay's start)."""
+    return RecordController(ctx, scenarios)

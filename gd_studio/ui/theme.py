@@ -488,6 +488,12 @@ def _rescale_item(item: Any, theme: Theme, scale: float) -> None:
     setattr(item, _BASE_ATTR, record)
 
 
+def rescale_item(item: Any, theme: Theme, scale: float) -> None:
+    """One plot item in ``theme`` at ``scale``: for items style_plot does not visit (a second view box, legend
+    samples)."""
+    _rescale_item(item, theme, scale)
+
+
 def style_plot(
     plot_widget: pg.PlotWidget | pg.PlotItem,
     theme: Theme | str | None = None,

@@ -169,6 +169,7 @@ class Worker(QObject):
         self._emit_interval = MIN_EMIT
         self._throttle_start = 0.0
         self._throttle_done = 0
+        self.steps_done = 0  # step commands finished (written here, read by the UI thread: WorkerController)
 
     # written by the UI thread: plain values (shared memory when the engine has its process)
     @property
@@ -364,15 +365,23 @@ class Worker(QObject):
 
     @Slot(int)
     def step(self, n: int = 1) -> None:
-        """``n`` steps (a scenario's pre-run may ask for hundreds): cancel and shutdown are polled every step."""
-        if self.run.session is None:
-            return
-        self._stop_running()
-        epoch = self.cancel_epoch
+        """``n`` steps (a scenario's pre-run may ask for hundreds): cancel and shutdown are polled every step.
+
+        Every step command is answered: its count in ``steps_done`` goes up before the snapshot that shows it (or
+        the failure that says why there is none), so the window knows when the steps it sent are done."""
         try:
-            self.run.step(max(1, int(n)), cancel=lambda: self.shutdown.is_set() or self.cancel_epoch != epoch)
-        except Exception as exc:  # noqa: BLE001 - report, keep the app alive
-            self._fail("run", exc)
+            if self.run.session is None:
+                if not self.shutdown.is_set():
+                    self.failed.emit("run", "There is no run to step: the model and data could not be built")
+                return
+            self._stop_running()
+            epoch = self.cancel_epoch
+            try:
+                self.run.step(max(1, int(n)), cancel=lambda: self.shutdown.is_set() or self.cancel_epoch != epoch)
+            except Exception as exc:  # noqa: BLE001 - report, keep the app alive
+                self._fail("run", exc)
+        finally:
+            self.steps_done += 1
         self._emit(force=True)
 
     @Slot(float)
@@ -653,6 +662,8 @@ class WorkerController(QObject):
         self.startRequested.connect(w.start)
         self.pauseRequested.connect(w.pause)
         self.stepRequested.connect(w.step)
+        self.steps_sent = 0  # step commands sent, whoever emitted them (a direct connection: counted at once)
+        self.stepRequested.connect(self._count_step)
         self.lrRequested.connect(w.setLr)
         self.rangeTestRequested.connect(w.rangeTest)
         self.reconfigureRequested.connect(w.reconfigure)
@@ -676,6 +687,14 @@ class WorkerController(QObject):
         self._beat.timeout.connect(self._heartbeat)
         self._beat.start()
         self._thread.start()
+
+    @Slot(int)
+    def _count_step(self, _n: int) -> None:
+        self.steps_sent += 1
+
+    def steps_pending(self) -> bool:
+        """Step commands sent that the worker has not answered yet (they queue behind a start-up build, never lost)."""
+        return self.worker.steps_done < self.steps_sent
 
     def _heartbeat(self) -> None:
         self.worker.gui_beat = time.perf_counter()  # a float write: no lock, no signal

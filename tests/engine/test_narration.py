@@ -202,3 +202,30 @@ def test_narration_of_a_real_run_counts_the_rising_streak():
     r = records[-2]
     assert n.equation == (f"w ← w − r·dL/dw = {fmt(r.watched_value)} − 1.2 × {narration._term(r.watched_grad)}"
                           f" = {fmt(r.watched_next)}")
+
+
+def test_a_converged_run_never_says_the_loss_went_up():
+    """At the minimum the recomputed loss wobbles in its last bits (0.010252356533093551 → …554): that is not a rise."""
+    from gd_studio.engine import descent
+    from gd_studio.engine.config import RunConfig
+
+    config = RunConfig(dataset="line", dataset_params={"n_samples": 60, "noise": 0.1}, model="one_weight",
+                       hidden=(), loss="mse", lr=0.3, batch_size=0, seed=1, watch="w", standardize=False,
+                       val_fraction=0.0)
+    records = descent.build(config).runner.run(60)
+    assert any(b.loss > a.loss for a, b in zip(records[:-1], records[1:]))  # the wobble is there
+    for i in range(2, len(records) + 1):
+        events = narrate(records[:i]).events
+        assert not any("went up" in e or "diverging" in e for e in events), (i, events)
+    assert narrate(records).events[0].startswith("converged")
+
+
+def test_a_flat_loss_is_called_converged_not_a_rise():
+    loss = 0.010252356533093551
+    n = describe_step(lr=0.3, w_before=1.0, w_after=1.0 - 3e-4, grad=1e-3, loss_before=loss,
+                      loss_after=loss + 3e-18, grad_after=1e-3)
+    assert LOSS_UP not in n.events
+    assert n.events[0] == narration.FLAT
+    # a real rise, however small in print, is still named
+    assert describe_step(lr=0.3, w_before=1.0, w_after=1.0 - 3e-4, grad=1e-3, loss_before=loss,
+                         loss_after=loss * (1 + 1e-9), grad_after=1e-3).events == (LOSS_UP,)

@@ -262,7 +262,7 @@ def test_dialog_offers_mp4_only_with_its_encoder(qtbot, make_window, monkeypatch
 
     w = make_window()
     monkeypatch.setattr(media, "mp4_available", lambda: False)
-    d = RecordDialog(w)
+    d = RecordDialog(w.feature_context, w.scenarios)
     qtbot.addWidget(d)
     item = d.format.model().item(1)
     assert not item.isEnabled() and "gd-studio[video]" in item.toolTip()

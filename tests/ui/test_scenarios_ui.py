@@ -158,7 +158,7 @@ def test_bad_scenario_files_give_the_message_and_keep_the_state(make_window, qtb
         qtbot.wait(50)
         assert (w.config(), w.step_count, w.scenarios.caption.isHidden()) == before, name
     # the message names the place in the file
-    assert "version" in w.scenarios.w.messages[-2][1] or "99" in w.messages[-2][1]
+    assert "version" in w.messages[-2][1] or "99" in w.messages[-2][1]
 
 
 def test_dropping_a_scenario_file_opens_it(make_window, qtbot):

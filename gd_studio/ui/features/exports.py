@@ -11,6 +11,7 @@ from ...engine import snippets
 from ...engine.errors import GDStudioError
 from .. import export, settings
 from ..actions import FILE, VIEW, ActionSpec
+from ..context import FeatureContext
 
 VIEWS = {"data": ("data_view", "Data view"), "loss_vs_weight": ("weight_view", "Loss vs weight"),
          "loss_vs_lr": ("lr_view", "Loss vs learning rate"), "loss_vs_step": ("step_view", "Loss vs step")}
@@ -24,16 +25,16 @@ def _camel(key: str) -> str:
 class ExportController(QObject):
     """The Export submenu of one MainWindow and the functions behind it (tests call those with a path)."""
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
-        self.w = window
-        reg = window.action_registry
+    def __init__(self, ctx: FeatureContext) -> None:
+        super().__init__(ctx.parent)
+        self.ctx = ctx
+        reg = ctx.actions
         fm = reg.menu("File")
         em = fm.addMenu("Export") if fm is not None else None
         if em is not None:
             em.setObjectName("exportMenu")
             # before Quit, which stays last
-            quit_action = getattr(window, "actionQuit", None)
+            quit_action = reg.get("actionQuit")
             if quit_action is not None and quit_action in fm.actions():
                 fm.removeAction(em.menuAction())
                 fm.insertMenu(quit_action, em)
@@ -74,7 +75,7 @@ class ExportController(QObject):
 
     # -------------------------------------------------------------------------------------- views
     def plot(self, key: str):
-        return getattr(self.w, VIEWS[key][0]).plot
+        return getattr(self.ctx.views, VIEWS[key][0]).plot
 
     def _folder(self) -> str:
         last = settings.read_value("files/lastExportFolder", "")
@@ -88,10 +89,10 @@ class ExportController(QObject):
         try:
             out = write()
         except errors as exc:
-            self.w.show_message(f"Export failed: {exc}", "error")
+            self.ctx.show_message(f"Export failed: {exc}", "error")
             return None
         self._remember(out)
-        self.w.show_message(f"Saved the {what} to {out}.", "info", 5)
+        self.ctx.show_message(f"Saved the {what} to {out}.", "info", 5)
         return out
 
     def export_view(self, key: str, kind: str, path) -> Path | None:
@@ -108,7 +109,7 @@ class ExportController(QObject):
     def export_view_dialog(self, key: str, kind: str) -> None:
         suffix = f".{kind}"
         start = str(Path(self._folder()) / f"{key}{suffix}") if self._folder() else f"{key}{suffix}"
-        path, _ = QFileDialog.getSaveFileName(self.w, f"Save {VIEWS[key][1]} as {kind.upper()}", start,
+        path, _ = QFileDialog.getSaveFileName(self.ctx.parent, f"Save {VIEWS[key][1]} as {kind.upper()}", start,
                                               f"{kind.upper()} image (*{suffix})")
         if path:
             if not path.lower().endswith(suffix):
@@ -119,24 +120,24 @@ class ExportController(QObject):
         try:
             image = export.copy_image_to_clipboard(self.plot(key), scale=2.0)
         except (GDStudioError, TypeError, ValueError) as exc:
-            self.w.show_message(f"Copy failed: {exc}", "error")
+            self.ctx.show_message(f"Copy failed: {exc}", "error")
             return None
-        self.w.show_message(f"Copied a picture of the {VIEWS[key][1].lower()} to the clipboard.", "info", 4)
+        self.ctx.show_message(f"Copied a picture of the {VIEWS[key][1].lower()} to the clipboard.", "info", 4)
         return image
 
     def copy_window(self):
-        image = export.copy_image_to_clipboard(self.w)
-        self.w.show_message("Copied a picture of the window to the clipboard.", "info", 4)
+        image = export.copy_image_to_clipboard(self.ctx.parent)  # the whole window, as the action says
+        self.ctx.show_message("Copied a picture of the window to the clipboard.", "info", 4)
         return image
 
     # ---------------------------------------------------------------------------------------- CSV
     def run_columns(self) -> dict:
         """The run's recorded steps (RUN_HISTORY_COLUMNS), asked of the worker after it pauses (queued: it
         answers once paused, and it stays the only thread that touches the run)."""
-        w = self.w
-        if w.controller.worker.running:
+        w = self.ctx
+        if w.worker.worker.running:
             w.pause()
-        got = w.controller.history_columns()
+        got = w.worker.history_columns()
         if got is None:
             raise export.ExportError("the engine did not answer in time; try again")
         cols, vals = got
@@ -156,7 +157,7 @@ class ExportController(QObject):
         return self._write(lambda: export.write_csv(path, self.run_columns()), "run history")
 
     def export_range_test_csv(self, path) -> Path | None:
-        result = self.w.range_test_result
+        result = self.ctx.state.range_test[0] if self.ctx.state.range_test is not None else None
 
         def write():
             if result is None:
@@ -168,7 +169,7 @@ class ExportController(QObject):
     def csv_dialog(self, which: str) -> None:
         name = "run.csv" if which == "run" else "range-test.csv"
         start = str(Path(self._folder()) / name) if self._folder() else name
-        path, _ = QFileDialog.getSaveFileName(self.w, "Save as CSV", start, "CSV (*.csv)")
+        path, _ = QFileDialog.getSaveFileName(self.ctx.parent, "Save as CSV", start, "CSV (*.csv)")
         if path:
             if not path.lower().endswith(".csv"):
                 path += ".csv"
@@ -176,26 +177,26 @@ class ExportController(QObject):
 
     # ---------------------------------------------------------------------------------- PyTorch
     def pytorch_code(self) -> str:
-        cfg = self.w.config()
+        cfg = self.ctx.state.config
         return snippets.pytorch_snippet(cfg.optimizer, dict(cfg.optimizer_params), float(cfg.lr), cfg.schedule,
-                                        dict(cfg.schedule_params), total_steps=max(self.w.step_count, 1000))
+                                        dict(cfg.schedule_params), total_steps=max(self.ctx.step_count(), 1000))
 
     def copy_pytorch(self) -> str | None:
         try:
             code = self.pytorch_code()
         except GDStudioError as exc:
-            self.w.show_message(f"No PyTorch code: {exc}", "error")
+            self.ctx.show_message(f"No PyTorch code: {exc}", "error")
             return None
         QApplication.clipboard().setText(code)
-        cfg = self.w.config()
+        cfg = self.ctx.state.config
         first = next((ln for ln in code.splitlines() if ln.startswith("optimizer =")), "")
-        self.w.show_message(f"Copied PyTorch code to the clipboard ({cfg.optimizer}, {cfg.schedule} schedule): "
-                            f"{first}", "info", 8)
+        self.ctx.show_message(f"Copied PyTorch code to the clipboard ({cfg.optimizer}, {cfg.schedule} schedule): "
+                              f"{first}", "info", 8)
         return code
 
 
-def install(window) -> ExportController:
-    return ExportController(window)
+def install(ctx: FeatureContext) -> ExportController:
+    return ExportController(ctx)
 
 
 __all__ = ["ExportController", "install", "VIEWS"]

@@ -1,10 +1,11 @@
 """The sharpness and loss-surface views in the window: their places, View-menu toggles, the plane chooser."""
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QSpinBox, QSplitter
 
 from ...live.surface import SurfaceSpec
+from ..context import FeatureContext
 from ..plots.sharpness_view import SharpnessView
 from ..plots.surface_view import LossSurfaceView
 
@@ -200,11 +201,31 @@ class LandscapeViews(QObject):
             self.surface_view.show_surface(snap.surface)
 
 
-def install(w) -> LandscapeViews:
-    views = LandscapeViews(w)
-    w.sharpness_view = views.sharpness_view
-    w.surface_view = views.surface_view
-    return views
+class _ContextHost(QObject):
+    """The few names LandscapeViews reads, taken from the FeatureContext, not the window. (Its body keeps the
+    window's names while the loss-surface work in it lands; it can then take the context itself.)"""
+
+    def __init__(self, ctx: FeatureContext, presentation) -> None:
+        super().__init__(ctx.parent)
+        self._ctx = ctx
+        self.views_splitter = ctx.views_splitter
+        self.controller = ctx.worker
+        self.action_registry = ctx.actions
+        self.view_menu = ctx.menus["View"]
+        self.panel = ctx.panel
+        self.snapshotApplied = ctx.snapshot_applied
+        self.configApplied = ctx.config_applied
+        self.show_message = ctx.show_message
+        self.presentation = presentation  # the theme and scale the two views follow
+
+    @property
+    def last_snapshot(self):
+        return self._ctx.last_snapshot()
+
+
+def install(ctx: FeatureContext, presentation=None) -> LandscapeViews:
+    """The sharpness and loss-surface views; the window names them (sharpness_view, surface_view) itself."""
+    return LandscapeViews(_ContextHost(ctx, presentation))
 
 
 __all__ = ["install", "LandscapeViews", "PlaneChooser"]

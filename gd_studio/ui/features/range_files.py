@@ -20,6 +20,7 @@ from ...engine.errors import GDStudioError
 from ..adapters import fmt_lr
 from ..plots.common import ORANGE, pen, plot_font, set_line_label
 from ..plots.lr_view import LossVsLrView
+from ..context import FeatureContext
 from ..state import RANGE_TEST, VALIDATION
 
 WATCH_INTERVAL_MS = 250  # a live file is rewritten at most four times a second (gd_studio.torch.finder)
@@ -147,7 +148,7 @@ class RangeFileView(QWidget):
     def _apply_bounds(self) -> None:
         for line in self.bounds:
             line.setVisible(bool(self.view.show_bounds.isChecked() and line.property("has_value")))
-        self.view._declutter()
+        self.view.declutter()
 
     def _picked(self, lr: float) -> None:
         self.picked = float(f"{lr:.3g}")
@@ -189,14 +190,14 @@ class RangeFiles(QObject):
 
     fileShown = Signal(object)  # the RangeTestRecord now shown (after an open or a live update)
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
-        self.w = window
+    def __init__(self, ctx: FeatureContext) -> None:
+        super().__init__(ctx.parent)
+        self.ctx = ctx
         self.panel = RangeFileView()
-        self.dock = QDockWidget("Range-test file", window)
+        self.dock = QDockWidget("Range-test file", ctx.parent)
         self.dock.setObjectName("rangeFileDock")
         self.dock.setWidget(self.panel)
-        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+        ctx.parent.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         self.dock.hide()
         self.path: Path | None = None
         self._stamp = None
@@ -209,14 +210,14 @@ class RangeFiles(QObject):
         """Only on request does a file change the run: its chosen LR becomes the run's."""
         chosen = self.panel.chosen_lr()
         if chosen is None:
-            self.w.show_message("This file has no suggestion: click its curve to pick an LR.", "warning", 6)
+            self.ctx.show_message("This file has no suggestion: click its curve to pick an LR.", "warning", 6)
             return
         label, lr = chosen
-        if self.w.state.busy in (RANGE_TEST, VALIDATION):
-            self.w.show_message("Wait for the range test or the validation to finish (or Esc).", "warning", 5)
+        if self.ctx.state.busy in (RANGE_TEST, VALIDATION):
+            self.ctx.show_message("Wait for the range test or the validation to finish (or Esc).", "warning", 5)
             return
-        self.w.set_lr(lr)
-        self.w.show_message(f"Learning rate set to {fmt_lr(lr)} ({label} from {self.path.name}).", "info", 6)
+        self.ctx.set_lr(lr)
+        self.ctx.show_message(f"Learning rate set to {fmt_lr(lr)} ({label} from {self.path.name}).", "info", 6)
 
     @property
     def watching(self) -> bool:
@@ -228,11 +229,11 @@ class RangeFiles(QObject):
         try:
             record = rangefile.load(path)
         except GDStudioError as exc:
-            self.w.show_message(f"{_one_line(exc)}. The previous view is kept.", "error")
+            self.ctx.show_message(f"{_one_line(exc)}. The previous view is kept.", "error")
             return False
         except OSError as exc:  # noqa: PERF203 - e.g. a permission error the loader did not wrap
-            self.w.show_message(f"{path}: cannot read it ({exc.strerror or exc}). The previous view is kept.",
-                                "error")
+            self.ctx.show_message(f"{path}: cannot read it ({exc.strerror or exc}). The previous view is kept.",
+                                  "error")
             return False
         self.timer.stop()
         self.path = path
@@ -243,11 +244,11 @@ class RangeFiles(QObject):
         live = self._live(record)
         if live:
             self.timer.start()
-            self.w.show_message(f"Opened {path.name}: a range test still running; the view follows the file as "
-                                "it grows.", "info", 6)
+            self.ctx.show_message(f"Opened {path.name}: a range test still running; the view follows the file as "
+                                  "it grows.", "info", 6)
         else:
-            self.w.show_message(f"Opened {path.name}: {len(record.lrs)} points, recommended lr "
-                                f"{fmt_lr(record.suggestions.get('recommended'))}. The run is unchanged.", "info", 6)
+            self.ctx.show_message(f"Opened {path.name}: {len(record.lrs)} points, recommended lr "
+                                  f"{fmt_lr(record.suggestions.get('recommended'))}. The run is unchanged.", "info", 6)
         return True
 
     @staticmethod
@@ -271,7 +272,7 @@ class RangeFiles(QObject):
 
     def _poll(self) -> None:
         """Redraw when the file changed (the writer replaces it atomically); stop once it says it is done."""
-        if self.path is None or self.w.closing:
+        if self.path is None or self.ctx.closing():
             self.timer.stop()
             return
         stamp = self._stat(self.path)
@@ -287,17 +288,17 @@ class RangeFiles(QObject):
             self.timer.stop()
             failed = (record.meta.get("live") or {}).get("failed") if isinstance(record.meta, dict) else None
             if failed:
-                self.w.show_message(f"{self.path.name}: the range test stopped ({_one_line(failed)}).", "warning", 8)
+                self.ctx.show_message(f"{self.path.name}: the range test stopped ({_one_line(failed)}).", "warning", 8)
             else:
-                self.w.show_message(f"{self.path.name}: the range test finished; recommended lr "
-                                    f"{fmt_lr(record.suggestions.get('recommended'))}.", "info", 8)
+                self.ctx.show_message(f"{self.path.name}: the range test finished; recommended lr "
+                                      f"{fmt_lr(record.suggestions.get('recommended'))}.", "info", 8)
 
     def stop(self) -> None:
         self.timer.stop()
 
 
-def install(window) -> RangeFiles:
-    return RangeFiles(window)
+def install(ctx: FeatureContext) -> RangeFiles:
+    return RangeFiles(ctx)
 
 
 __all__ = ["RangeFiles", "RangeFileView", "install", "EXPLANATIONS", "WATCH_INTERVAL_MS"]

@@ -12,13 +12,15 @@ import math
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QAction, QFont, QKeySequence
+from PySide6.QtGui import QAction, QFont
 from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QSizePolicy
 
 from ...engine import scenarios
 from ...engine.errors import GDStudioError
 from .. import data_consent, settings
 from ..actions import SCENARIOS, ActionSpec
+from ..context import FeatureContext
+from ..state import RANGE_TEST
 
 PANEL_VIEWS = {"data": "data_view", "loss_vs_weight": "weight_view", "loss_vs_lr": "lr_view",
                "loss_vs_step": "step_view"}
@@ -34,9 +36,14 @@ class ScenarioController(QObject):
     scenarioApplied = Signal(object)  # the Scenario, once its run is built and its view state applied
     scenarioSaved = Signal(str)
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
-        self.w = window
+    def __init__(self, ctx: FeatureContext, presentation=None, study=None) -> None:
+        super().__init__(ctx.parent)
+        self.ctx = ctx
+        # named neighbours (features do not import each other): presentation mode sizes the caption, the study
+        # tools own the narration dock a scenario shows or hides; the window sets landscape_views once installed
+        self.presentation = presentation
+        self.study = study
+        self.landscape_views = None
         self.current: scenarios.Scenario | None = None
         self.path: Path | None = None
         self.playlist: list[Path] = []
@@ -61,21 +68,22 @@ class ScenarioController(QObject):
         cap.setStyleSheet("QLabel#scenarioCaption { border-left: 6px solid #0072B2; padding: 4px 10px; }")
         cap.hide()
         self.caption = cap
-        layout = window.centralWidget().layout() if window.centralWidget() is not None else None
+        central = ctx.parent.centralWidget()
+        layout = central.layout() if central is not None else None
         if layout is not None:  # above the plots (the message banner lies over both)
             layout.insertWidget(0, cap)
 
         self._make_actions()
-        window.controller.reconfigureRequested.connect(self._on_requested)
-        window.configApplied.connect(self._on_configured)
-        window.snapshotApplied.connect(self._on_snapshot)
-        window.controller.worker.failed.connect(self._on_failed)
-        window.actionRun.toggled.connect(self._run_toggled)
+        ctx.worker.reconfigureRequested.connect(self._on_requested)
+        ctx.config_applied.connect(self._on_configured)
+        ctx.snapshot_applied.connect(self._on_snapshot)
+        ctx.worker.worker.failed.connect(self._on_failed)
+        ctx.actions["actionRun"].toggled.connect(self._run_toggled)
 
     # ---------------------------------------------------------------------------------- actions
     def _make_actions(self) -> None:
-        w = self.w
-        reg = w.action_registry
+        w = self.ctx
+        reg = w.actions
         self.actionOpenScenario = reg.add("actionOpenScenario", self.open_dialog)
         self.actionSaveScenario = reg.add("actionSaveScenario", self.save_dialog)
         self.actionNextScenario = reg.add("actionNextScenario", self.next)
@@ -84,17 +92,15 @@ class ScenarioController(QObject):
         for n in range(1, 10):
             spec = ActionSpec(f"actionOpenScenario{n}", f"Scenario {n}", (str(n),),
                               f"Open scenario {n} of the playlist (the bundled ones until a file is opened)",
-                              SCENARIOS)
+                              SCENARIOS, listed=False)
             self.number_actions.append(reg.add(spec, lambda _=False, k=n: self.open_number(k)))
-        # shown in the cheat sheet only (never added to a widget, so its key is not live)
-        self.actionScenarioKeys = QAction("Open scenario 1 … 9 of the playlist", self)
-        self.actionScenarioKeys.setObjectName("actionScenarioKeys")
-        self.actionScenarioKeys.setShortcut(QKeySequence("1"))
+        # the cheat sheet's one row for the nine (never bound: the number actions above own the keys)
+        self.actionScenarioKeys = reg.add("actionScenarioKeys", live=False)
         self.view_actions: dict[str, QAction] = {}
         for key, label in PANEL_LABELS.items():
             if key == "narration":  # the dock brings its own toggle in the View menu
                 continue
-            a = QAction(label, w, checkable=True)
+            a = QAction(label, w.parent, checkable=True)
             a.setObjectName("actionShow" + "".join(p.capitalize() for p in key.split("_")))
             a.setChecked(True)
             a.toggled.connect(lambda on, k=key: self.set_panel_visible(k, on))
@@ -146,17 +152,18 @@ class ScenarioController(QObject):
         from ..fileopen import open_file
 
         # File → Open takes any file the app understands (a scenario, a saved range test), routed by type
-        path, _ = QFileDialog.getOpenFileName(self.w, "Open a scenario or a range test", start, dialog_filter())
+        path, _ = QFileDialog.getOpenFileName(self.ctx.parent, "Open a scenario or a range test", start,
+                                              dialog_filter())
         if path:
-            open_file(self.w, path)
+            open_file(self.ctx.parent, path)  # the app's router, by file type: it opens into this window
 
     def open(self, path) -> bool:
         """Load and apply a scenario file; its folder becomes the playlist. False (and a message) if unusable."""
         path = Path(path)
         try:
-            scenario = data_consent.load_scenario(self.w, path)  # asks before reading outside the folder
+            scenario = data_consent.load_scenario(self.ctx.parent, path)  # asks before reading outside the folder
         except GDStudioError as exc:
-            self.w.show_message(f"{exc}. Nothing was changed.", "error")
+            self.ctx.show_message(f"{exc}. Nothing was changed.", "error")
             return False
         try:
             self.playlist = scenarios.playlist(path.parent)
@@ -166,7 +173,7 @@ class ScenarioController(QObject):
         settings.set_last_scenario_path(path)
         self.apply(scenario)
         if data_consent.describe(scenario):  # say which file the scenario reads
-            self.w.show_message(data_consent.describe(scenario), "info")
+            self.ctx.show_message(data_consent.describe(scenario), "info")
         return True
 
     def _index(self) -> int | None:
@@ -184,10 +191,10 @@ class ScenarioController(QObject):
             try:
                 items = scenarios.bundled()
             except GDStudioError as exc:
-                self.w.show_message(str(exc), "error")
+                self.ctx.show_message(str(exc), "error")
                 return False
         if not 1 <= n <= len(items):
-            self.w.show_message(f"There is no scenario {n}: the playlist has {len(items)}.", "warning", 5)
+            self.ctx.show_message(f"There is no scenario {n}: the playlist has {len(items)}.", "warning", 5)
             return False
         return self.open(items[n - 1])
 
@@ -197,8 +204,8 @@ class ScenarioController(QObject):
             return self.open_number(1)
         j = i + delta
         if not 0 <= j < len(self.playlist):
-            self.w.show_message("That was the " + ("last" if delta > 0 else "first") + " scenario of the playlist.",
-                                "info", 4)
+            self.ctx.show_message("That was the " + ("last" if delta > 0 else "first") + " scenario of the playlist.",
+                                  "info", 4)
             return False
         return self.open(self.playlist[j])
 
@@ -211,9 +218,9 @@ class ScenarioController(QObject):
     # --------------------------------------------------------------------------------- applying
     def apply(self, scenario: scenarios.Scenario) -> None:
         """Rebuild the run from the scenario; its view state follows once the worker has built it."""
-        w = self.w
+        w = self.ctx
         self._pending = scenario
-        if getattr(w, "range_test_busy", False):
+        if w.state.busy == RANGE_TEST:
             w.cancel()
         w.pause()
         w.panel.set_config(scenario.config)
@@ -235,7 +242,7 @@ class ScenarioController(QObject):
             self._apply_view_state(s)
             self._arm(s)
             if s.pre_run:
-                self.w.run_steps(int(s.pre_run))
+                self.ctx.run_steps(int(s.pre_run))
             self.scenarioApplied.emit(s)
         elif self.current is not None:
             if info.reason in ("reset", "reseeded"):
@@ -263,12 +270,12 @@ class ScenarioController(QObject):
             action.setChecked(key in s.panels)
         if "narration" not in self.view_actions:
             self.set_panel_visible("narration", "narration" in s.panels)
-        views = getattr(self.w, "landscape_views", None)  # the sharpness / loss-surface views (issues 11, 14)
+        views = self.landscape_views  # the sharpness / loss-surface views (issues 11, 14)
         if views is not None:
             views.apply_scenario(s)
         rt = s.range_test
         if rt is not None:
-            p = self.w.panel
+            p = self.ctx.panel
             p.rt_start.setText(f"{rt.start_lr:g}")
             p.rt_end.setText(f"{rt.end_lr:g}")
             p.rt_iters.setValue(int(rt.num_iter))
@@ -284,8 +291,8 @@ class ScenarioController(QObject):
         # wrapped, never elided. On a projector or a short screen the caption is one paragraph: the title and the
         # first sentence of the text, so the plots keep the room; the normal view shows the title over the whole
         # text. The whole caption is in the tooltip either way.
-        presenting = bool(getattr(getattr(self.w, "presentation", None), "active", False))
-        lines = getattr(getattr(self.w, "presentation", None), "scenario_caption_lines", lambda: CAPTION_BODY_LINES)()
+        presenting = bool(getattr(self.presentation, "active", False))
+        lines = getattr(self.presentation, "scenario_caption_lines", lambda: CAPTION_BODY_LINES)()
         self.caption.setWordWrap(True)
         # as wide as the views, as tall as its wrapped text at that width (heightForWidth), never taller
         policy = QSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Maximum)
@@ -309,7 +316,7 @@ class ScenarioController(QObject):
 
     def _set_caption_text(self, text: str) -> None:
         self.caption.setText(text)
-        fit = getattr(getattr(self.w, "presentation", None), "fit_scenario_caption", None)
+        fit = getattr(self.presentation, "fit_scenario_caption", None)
         if fit is not None:
             fit()  # in the left column (short screens) its dock gives it the lines it wraps to
 
@@ -324,7 +331,7 @@ class ScenarioController(QObject):
 
     def _apply_ranges(self, s: scenarios.Scenario) -> None:
         for key, box in s.ranges.items():
-            view = getattr(self.w, PANEL_VIEWS.get(key, ""), None)
+            view = getattr(self.ctx.views, PANEL_VIEWS.get(key, ""), None)
             if view is None or box is None:
                 continue
             x0, x1, y0, y1 = box
@@ -336,7 +343,7 @@ class ScenarioController(QObject):
 
     def set_speed(self, steps_per_second: float | None) -> None:
         """Choose the speed ladder's rung nearest ``steps_per_second`` (None: unthrottled)."""
-        combo = self.w.speed
+        combo = self.ctx.speed
         best, dist = 0, math.inf
         for i in range(combo.count()):
             v = combo.itemData(i)
@@ -351,23 +358,23 @@ class ScenarioController(QObject):
     # ----------------------------------------------------------------------------- autoplay stop
     def _arm(self, s: scenarios.Scenario) -> None:
         self.stop_at = int(s.pre_run) + int(s.steps) if s.steps else None
-        self.w.controller.set_stop_at(self.stop_at)
+        self.ctx.worker.set_stop_at(self.stop_at)
 
     def _disarm(self) -> None:
         self.stop_at = None
-        self.w.controller.set_stop_at(None)
+        self.ctx.worker.set_stop_at(None)
 
     def _run_toggled(self, on: bool) -> None:
         # once the scene's run has played out, Space runs on freely
-        if on and self.stop_at is not None and self.w.step_count >= self.stop_at:
+        if on and self.stop_at is not None and self.ctx.step_count() >= self.stop_at:
             self._disarm()
 
     # ------------------------------------------------------------------------------------ panels
     def _panel_widget(self, key: str):
         if key == "narration":  # the step-by-step dock (timeline and narration), when the window has one
-            return getattr(getattr(self.w, "study", None), "dock", None)
+            return getattr(self.study, "dock", None)
         else:
-            view = getattr(self.w, PANEL_VIEWS[key], None)
+            view = getattr(self.ctx.views, PANEL_VIEWS[key], None)
         return getattr(view, "widget", view) if view is not None else None
 
     def set_panel_visible(self, key: str, on: bool) -> None:
@@ -379,7 +386,7 @@ class ScenarioController(QObject):
             self.view_actions[key].setChecked(bool(on))
         # a splitter row whose views are all hidden gives its space to the other row
         for row in (widget.parentWidget(),):
-            if row is not None and hasattr(row, "count") and row is not self.w.views_splitter:
+            if row is not None and hasattr(row, "count") and row is not self.ctx.views_splitter:
                 row.setVisible(any(not row.widget(i).isHidden() for i in range(row.count())))
 
     def visible_panels(self) -> tuple[str, ...]:
@@ -395,7 +402,7 @@ class ScenarioController(QObject):
         """Axis ranges of the views whose axes stay put (zoomed by hand or set by a scene)."""
         out = {}
         for key, attr in PANEL_VIEWS.items():
-            view = getattr(self.w, attr)
+            view = getattr(self.ctx.views, attr)
             sticky = getattr(view.plot, "sticky", [])
             if sticky and all(r.enabled for r in sticky):
                 continue
@@ -407,8 +414,8 @@ class ScenarioController(QObject):
 
     def scenario(self, title: str | None = None) -> scenarios.Scenario:
         """The window as a Scenario: the run's config (with the live LR and watched weight) and the view state."""
-        w = self.w
-        cfg = w.config()
+        w = self.ctx
+        cfg = w.state.config
         watch = w.panel.watch.currentData() or cfg.watch
         cfg = cfg.replace(watch=watch)
         cur = self.current
@@ -434,17 +441,17 @@ class ScenarioController(QObject):
         try:
             out = scenarios.save(self.scenario(title or (self.current.title if self.current else path.stem)), path)
         except GDStudioError as exc:
-            self.w.show_message(f"{exc}. The scenario was not saved.", "error")
+            self.ctx.show_message(f"{exc}. The scenario was not saved.", "error")
             return None
         settings.set_last_scenario_path(out)
-        self.w.show_message(f"Saved the scenario to {out}.", "info", 5)
+        self.ctx.show_message(f"Saved the scenario to {out}.", "info", 5)
         self.scenarioSaved.emit(str(out))
         return out
 
     def save_dialog(self) -> None:
         last = settings.last_scenario_path()
         start = str(last.parent) if last is not None and last.parent.is_dir() else ""
-        path, _ = QFileDialog.getSaveFileName(self.w, "Save the scenario", start, FILTER)
+        path, _ = QFileDialog.getSaveFileName(self.ctx.parent, "Save the scenario", start, FILTER)
         if path:
             self.save(path)
 
@@ -460,8 +467,8 @@ def is_scenario_file(path) -> bool:
     return str(path).lower().endswith(scenarios.EXTENSION)
 
 
-def install(window) -> ScenarioController:
-    return ScenarioController(window)
+def install(ctx: FeatureContext, presentation=None, study=None) -> ScenarioController:
+    return ScenarioController(ctx, presentation, study)
 
 
 __all__ = ["ScenarioController", "install", "is_scenario_file"]

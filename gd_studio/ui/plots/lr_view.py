@@ -178,6 +178,10 @@ class LossVsLrView(QWidget):
         lines = [self.marker, self.recommended, *self.others.values(), *getattr(self, "extra_lines", ())]
         return [ln for ln in lines if ln.isVisible()]
 
+    def declutter(self) -> None:
+        """Re-stack the suggestion labels (after a feature showed or hid lines of its own on this view)."""
+        self._declutter()
+
     def _declutter(self, *_) -> None:
         """Stack the labels of close suggestions in rows so none covers another: recommended (what Enter applies)
         and steepest first, then the others left to right by LR; a label with no free row hides (its line and
