@@ -1,6 +1,7 @@
 """Application setup: QApplication, names for QSettings, icon, theme, the main window and the event loop."""
 from __future__ import annotations
 
+import os
 import sys
 from typing import Sequence
 
@@ -99,13 +100,22 @@ def run_app(argv: Sequence[str] | None = None, *, scenario=None, presentation: b
         window.show_message(problem + ". Opened the default run instead.", "error")
     from .stop_signals import closing_on_signals
 
+    code = 1
     try:
         # app.quit also ends a modal dialog's loop (a file dialog left open in the terminal's Ctrl+C)
         with closing_on_signals(window, lambda: (window.close(), app.quit())):
-            return int(app.exec())
+            code = int(app.exec())
+        return code
     finally:
         _save_layout(window)
-        window.shutdown()
+        if not window.shutdown():
+            # The worker thread is inside a call that cannot be interrupted (the engine's process still starting
+            # on a machine under heavy load). Destroying its QThread would abort the process ("Destroyed while
+            # thread is still running", SIGABRT); the layout is saved, and the engine's process ends on its own
+            # when this one's end closes its pipe, so leave now with the exit status the window gave.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
 
 
 def _restore_layout(window) -> None:

@@ -50,3 +50,33 @@ def test_a_stop_signal_closes_the_window_cleanly(tmp_path, sig):
     assert "engine process\nchildren 0 code 0" in proc.stdout, proc.stdout
     assert "Traceback" not in proc.stderr and "KeyboardInterrupt" not in proc.stderr, proc.stderr
     assert "leaked" not in proc.stderr, proc.stderr
+
+
+STUCK_START = textwrap.dedent("""
+    import sys, time
+    from PySide6.QtCore import QTimer
+    from gd_studio.live import host
+    from gd_studio.ui import app as gd_app
+    from gd_studio.ui.main_window import MainWindow
+    real_init = host.RemoteRun.__init__
+    def slow_init(self, *args, **kwargs):  # the engine's process taking long to start (a machine under load)
+        time.sleep(4)
+        real_init(self, *args, **kwargs)
+    host.RemoteRun.__init__ = slow_init
+    qapp = gd_app.make_app()
+    QTimer.singleShot(300, lambda: [t.close() for t in qapp.topLevelWidgets() if isinstance(t, MainWindow)])
+    code = gd_app.run_app()
+    print("code", code, flush=True)
+    sys.exit(code)
+""")
+
+
+def test_closing_while_the_engine_process_is_still_starting_exits_cleanly(tmp_path):
+    # Before, the worker thread was still inside the engine's start when the window went away: "QThread:
+    # Destroyed while thread is still running" and SIGABRT (seen under heavy load in the suite).
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path),
+           "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-c", STUCK_START], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=60, start_new_session=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Destroyed while thread" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
