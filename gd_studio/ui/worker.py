@@ -39,6 +39,7 @@ BEAT_MS = 4
 BEAT_LATE = 0.010
 MAX_YIELD = 0.025
 SHUTDOWN_MS = 1000  # closing the window ends the worker within this
+_STRAGGLERS: set = set()  # worker threads that were still busy when their window closed (see shutdown)
 
 
 def engine_in_process() -> bool:
@@ -208,6 +209,9 @@ class Worker(QObject):
             remote = host.RemoteRun(self._shared, self._ctx)
         except Exception as exc:  # noqa: BLE001 - a platform without processes: the thread still works
             print(f"GD Studio: the engine runs in the window's process ({exc})", file=sys.stderr)
+            return
+        if self.shutdown.is_set():  # the window closed while the process started: it has no one to serve
+            remote.close()
             return
         self._engineSent.connect(self._pump, Qt.ConnectionType.QueuedConnection)
         self._pump_pending = threading.Event()
@@ -771,4 +775,12 @@ class WorkerController(QObject):
         self._thread.quit()
         ok = self._thread.wait(timeout_ms)
         self.worker.close_engine()
+        if not ok:
+            # still inside a call that cannot be interrupted (the engine's process starting under heavy load):
+            # the thread must outlive its window, whose deletion would destroy a running QThread (SIGABRT); it is
+            # deleted from this thread's event loop once it has finished
+            thread = self._thread
+            thread.setParent(None)
+            _STRAGGLERS.add(thread)
+            thread.finished.connect(thread.deleteLater)
         return bool(ok)

@@ -80,3 +80,50 @@ def test_closing_while_the_engine_process_is_still_starting_exits_cleanly(tmp_pa
                           timeout=60, start_new_session=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Destroyed while thread" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+STUCK_WINDOW = textwrap.dedent("""
+    import gc, sys, time
+    from PySide6.QtCore import QTimer
+    from gd_studio.live import host
+    from gd_studio.ui import app as gd_app, worker
+    from gd_studio.ui.main_window import MainWindow
+    real_init = host.RemoteRun.__init__
+    def slow_init(self, *args, **kwargs):
+        time.sleep(3)
+        real_init(self, *args, **kwargs)
+    host.RemoteRun.__init__ = slow_init
+    qapp = gd_app.make_app()
+    qapp.setQuitOnLastWindowClosed(False)  # as in a test session: the process goes on after the window
+    w = MainWindow()
+    w.show()
+    def close():
+        global w
+        w.close()
+        print("finished in time", w.shutdown(), flush=True)
+        w.deleteLater()
+        w = None
+        gc.collect()
+    QTimer.singleShot(300, close)
+    def done():
+        if worker.live_threads():
+            QTimer.singleShot(100, done)
+            return
+        import multiprocessing
+        print("children", len(multiprocessing.active_children()), flush=True)
+        qapp.quit()
+    QTimer.singleShot(600, done)
+    qapp.exec()
+""")
+
+
+def test_a_window_deleted_while_its_engine_starts_leaves_no_running_thread_or_process(tmp_path):
+    # An embedded window (tests, the recorder) goes through no run_app: its worker thread must outlive it, and the
+    # engine's process started after the close must be closed, not left serving nobody.
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path),
+           "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-c", STUCK_WINDOW], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=60, start_new_session=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "finished in time False" in proc.stdout and "children 0" in proc.stdout, proc.stdout
+    assert "Destroyed while thread" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
