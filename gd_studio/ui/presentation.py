@@ -428,6 +428,19 @@ class Presentation(QObject):
             self.step_dock_moved = False
             self._narrow_step_dock(False)
 
+    def relayout_after_restore(self) -> None:
+        """After a saved dock arrangement is restored: the short-screen layout follows from this screen again (a
+        state saved at 1080p restored on a 720p projector put the step-by-step dock back under the plots). The
+        step-by-step dock in the left column counts as placed there by the short layout, so a tall screen takes it
+        back to the bottom."""
+        w = self.w
+        dock = getattr(getattr(w, "study", None), "dock", None)
+        if self.active or dock is None:
+            return
+        self.step_dock_moved = not dock.isFloating() and w.dockWidgetArea(dock) == Qt.DockWidgetArea.LeftDockWidgetArea
+        self.density = -1
+        self.fit_density()
+
     def balance_rows(self) -> bool:
         """On a short screen, the grid's two rows sized so their shortest plots are equally tall: a row whose
         captions wrap to more lines gets that much more height (at 1280×720 the loss-vs-weight row kept 181 px

@@ -154,6 +154,56 @@ def test_window_layout_is_saved_and_restored(make_window):
     assert w2.dock.isHidden()
 
 
+def test_a_layout_saved_by_an_older_version_gives_the_current_default(make_window):
+    """Issue 12: a window state from before the layout version (an older app) restored its dock arrangement over
+    the current one; it is dropped, and the geometry alone comes back."""
+    from gd_studio.ui import app as app_mod
+
+    w = make_window(PARABOLA)
+    w.dock.hide()  # an arrangement the old version saved
+    w.resize(1100, 700)
+    # as the older version wrote it: no layout version, QMainWindow's state at version 0
+    settings.save_state("mainWindow", {"geometry": w.saveGeometry(), "state": w.saveState()})
+    w2 = make_window(PARABOLA)
+    app_mod._restore_layout(w2)
+    assert not w2.dock.isHidden()  # the current default arrangement
+    assert w2.size().toTuple() == (1100, 700)  # the geometry fits this screen: kept
+    settings.save_window(w)  # the current version's state is restored as saved
+    assert settings.read_value("mainWindow/layoutVersion") == settings.LAYOUT_VERSION
+    w3 = make_window(PARABOLA)
+    app_mod._restore_layout(w3)
+    assert w3.dock.isHidden()
+
+
+def test_a_restored_dock_arrangement_gets_the_short_screen_column(make_window, qtbot):
+    """A saved arrangement with the step-by-step dock under the plots (saved on a tall screen, or by a version that
+    kept it there), restored into a window of the short layout's size: the dock goes back to the left column, not
+    under plots squeezed to ~90 px; a tall window then takes it back under the plots."""
+    from gd_studio.ui import app as app_mod
+
+    left, bottom = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
+    w = make_window(PARABOLA)
+    w.resize(1600, 1000)
+    qtbot.waitUntil(lambda: w.height() == 1000, timeout=3000)
+    assert w.dockWidgetArea(w.study.dock) == bottom
+    w2 = make_window(PARABOLA)
+    w2.resize(1270, 680)
+    qtbot.waitUntil(lambda: w2.height() == 680, timeout=3000)
+    assert w2.dockWidgetArea(w2.study.dock) == left
+    # the short window's geometry with the tall window's dock arrangement
+    settings.save_state("mainWindow", {"geometry": w2.saveGeometry(), "state": w.saveState(settings.LAYOUT_VERSION),
+                                       "layoutVersion": settings.LAYOUT_VERSION})
+    w3 = make_window(PARABOLA)
+    w3.resize(1270, 680)
+    qtbot.waitUntil(lambda: w3.height() == 680, timeout=3000)
+    app_mod._restore_layout(w3)
+    assert w3.height() == 680
+    assert w3.dockWidgetArea(w3.study.dock) == left
+    w3.resize(1600, 1000)
+    qtbot.waitUntil(lambda: w3.height() == 1000, timeout=3000)
+    assert w3.dockWidgetArea(w3.study.dock) == bottom
+
+
 def _plot_heights(w, qtbot, size):
     """Resize the shown window to ``size`` and return the heights of its visible plots once laid out."""
     w.showNormal()
