@@ -349,6 +349,7 @@ class Presentation(QObject):
         for sp, orientation, sizes in state or ():
             sp.setOrientation(orientation)
             sp.setSizes(sizes)
+        self._arrange_normal()  # the scene may have changed while presenting
 
     def _landscape(self) -> bool:
         screen = self.w.screen() or QApplication.primaryScreen()
@@ -397,6 +398,7 @@ class Presentation(QObject):
         if narration is not None:
             narration.set_compact(events is not None, events or 1)
         self._place_step_dock(level == len(DENSITIES) - 1)
+        self.apply_views()  # a range test's scene on a short screen has a layout of its own
         scenarios = getattr(self.w, "scenarios", None)
         if scenarios is not None:
             scenarios.refresh_caption()
@@ -712,6 +714,13 @@ class Presentation(QObject):
         st = self.w.state
         return "range_test" if st.busy == RANGE_TEST or st.range_test is not None else "descent"
 
+    def short_range_scene(self) -> bool:
+        """The normal view of a short screen (a 720p projector, a 768p laptop) in a range test's scene, lecture layout
+        on: the loss-vs-weight and loss-vs-LR views side by side at the grid's full height, the others out of the
+        way (O shows every view), so those two plots are not 150-px strips under six lines of result caption."""
+        return (not self.active and self.density == len(DENSITIES) - 1 and self.actionLectureLayout.isChecked()
+                and self.lecture_scene() == "range_test")
+
     def scene_views(self) -> tuple[str, ...]:
         """The views shown now, by attribute name: in the lecture layout the scene's, else the scenario's."""
         actions = getattr(getattr(self.w, "scenarios", None), "view_actions", {})
@@ -719,6 +728,9 @@ class Presentation(QObject):
                        or actions[_VIEW_PANEL[n]].isChecked())
         if self.active and self.actionLectureLayout.isChecked():
             return LECTURE_VIEWS[self.lecture_scene()]
+        if self.short_range_scene():
+            # of the views the scenario shows (one it hid stays hidden)
+            return tuple(n for n in chosen if n in LECTURE_VIEWS["range_test"]) or chosen
         return chosen
 
     def apply_views(self, *_args) -> None:
@@ -735,17 +747,38 @@ class Presentation(QObject):
         for row in rows:
             if row is not getattr(w, "views_splitter", None) and hasattr(row, "count"):
                 row.setVisible(any(not row.widget(i).isHidden() for i in range(row.count())))
+        self._arrange_normal()
+
+    def _arrange_normal(self) -> None:
+        """The normal view's grid: two rows of two views, or (:meth:`short_range_scene`) the rows turned into
+        columns, so the top row's loss-vs-weight view and the bottom row's loss-vs-LR view stand side by side.
+        A function of the scene and the screen, never of the sizes an earlier scene left."""
+        sps = self._splitters()
+        if self.active or not sps:
+            return
+        grid, *rows = sps
+        side = self.short_range_scene()
+        outer = Qt.Orientation.Horizontal if side else Qt.Orientation.Vertical
+        if grid.orientation() == outer:
+            return
+        grid.setOrientation(outer)
+        for row in rows:
+            row.setOrientation(Qt.Orientation.Vertical if side else Qt.Orientation.Horizontal)
+            row.setSizes([1000] * row.count())
+        grid.setSizes([1000] * grid.count())
+        self.balance_rows()
 
     def toggle_lecture_layout(self, on: bool | None = None) -> None:
         if on is not None and self.actionLectureLayout.isChecked() != bool(on):
             self.actionLectureLayout.setChecked(bool(on))
-        if self.active:
-            self.apply_views()
+        scene = self.active or (self.density == len(DENSITIES) - 1 and self.lecture_scene() == "range_test")
+        self.apply_views()
+        if scene:
             self.w.show_message("Lecture layout: the scene's views" if self.actionLectureLayout.isChecked()
                                 else "Every view of the scene", "info", 2)
 
     def _scene_changed(self, *_args) -> None:
-        if self.active and self.actionLectureLayout.isChecked():
+        if self.actionLectureLayout.isChecked() or not self.active:
             self.apply_views()
 
     def toggle_full_speed(self) -> None:

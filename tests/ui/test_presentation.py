@@ -204,6 +204,33 @@ def test_a_restored_dock_arrangement_gets_the_short_screen_column(make_window, q
     assert w3.dockWidgetArea(w3.study.dock) == bottom
 
 
+def test_short_screen_range_test_scene_sets_its_two_views_side_by_side(make_window, qtbot):
+    """Issue 12: at 720p with the panel shown a range test's loss-vs-weight and loss-vs-LR plots were ~150 px strips
+    under their captions; the scene's two views stand side by side at the grid's height, O shows every view."""
+    w = make_window(PARABOLA)
+    w.resize(1270, 680)
+    qtbot.waitUntil(lambda: w.height() == 680, timeout=3000)
+    shown = lambda: {n for n in ("data_view", "weight_view", "lr_view", "step_view")  # noqa: E731
+                     if not getattr(w, n).widget.isHidden()}
+    every = {"data_view", "weight_view", "lr_view", "step_view"}
+    assert shown() == every  # a descent: every view
+    w.state.set_range_test(object())  # a range test's result is shown: its scene
+    assert shown() == {"weight_view", "lr_view"}
+    assert w.views_splitter.orientation() == Qt.Orientation.Horizontal
+    w.actionLectureLayout.trigger()  # O: every view, in rows again
+    assert shown() == every and w.views_splitter.orientation() == Qt.Orientation.Vertical
+    w.actionLectureLayout.trigger()
+    assert shown() == {"weight_view", "lr_view"}
+    w.resize(1600, 1000)  # a tall window has room for every view
+    qtbot.waitUntil(lambda: w.height() == 1000, timeout=3000)
+    assert shown() == every and w.views_splitter.orientation() == Qt.Orientation.Vertical
+    w.resize(1270, 680)
+    qtbot.waitUntil(lambda: w.height() == 680, timeout=3000)
+    assert shown() == {"weight_view", "lr_view"}
+    w.state.set_range_test(None)  # a new run: the descent's views again
+    assert shown() == every and w.views_splitter.orientation() == Qt.Orientation.Vertical
+
+
 def _plot_heights(w, qtbot, size):
     """Resize the shown window to ``size`` and return the heights of its visible plots once laid out."""
     w.showNormal()
