@@ -489,7 +489,10 @@ class Presentation(QObject):
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
         from PySide6.QtCore import QEvent
 
-        if event.type() == QEvent.Type.Resize and event.size().height() != event.oldSize().height():
+        if event.type() == QEvent.Type.LayoutRequest:
+            if obj is getattr(getattr(getattr(self.w, "study", None), "dock", None), "widget", lambda: None)():
+                self.fit_step_box()
+        elif event.type() == QEvent.Type.Resize and event.size().height() != event.oldSize().height():
             self._caption_resized()
         return False
 
@@ -542,18 +545,23 @@ class Presentation(QObject):
         if cap is None:
             return
         panel_root = getattr(w.panel, "_root", None)
+
+        def wrapped_height(width: int) -> int:
+            # QLabel's heightForWidth is never less than its minimum height: with the last scenario's minimum
+            # still set, a shorter caption kept the longer one's height (the left column's split then depended on
+            # the scenario shown before)
+            cap.setMinimumHeight(0)
+            return cap.heightForWidth(width) if cap.text() else 0
+
         if panel_root is not None and panel_root.indexOf(cap) >= 0:
             m = panel_root.contentsMargins()
             width = max(w.panel.viewport().width(), 200) - m.left() - m.right()
-            cap.setMinimumHeight(cap.heightForWidth(width) if cap.text() else 0)
+            cap.setMinimumHeight(wrapped_height(width))
         elif box is not None and box.layout() is not None and box.layout().indexOf(cap) >= 0:
             m = box.layout().contentsMargins()
             width = max(box.width(), w.dock.width(), 200) - m.left() - m.right()
-            cap.setMinimumHeight(cap.heightForWidth(width) if cap.text() else 0)
-            dock = w.study.dock
-            if not dock.isFloating() and w.dockWidgetArea(dock) == Qt.DockWidgetArea.LeftDockWidgetArea:
-                # the step-by-step dock as short as its text allows: the panel above (which scrolls) gets the rest
-                later(w, lambda: w.resizeDocks([dock], [dock.minimumSizeHint().height()], Qt.Orientation.Vertical))
+            cap.setMinimumHeight(wrapped_height(width))
+            self.fit_step_box()
         else:
             cap.setMinimumHeight(0)
 
@@ -575,6 +583,22 @@ class Presentation(QObject):
         study = self.w.study
         study.timeline.set_narrow(on)
         study.narration.set_narrow(on)
+        self._step_box_in_column = bool(on)
+        self.fit_step_box()
+
+    def fit_step_box(self) -> None:
+        """In the column the step-by-step dock is exactly as tall as its content needs (taller is blank space the
+        panel above, which scrolls, can use), so the split follows from the text shown, never from the height an
+        earlier scenario's caption left there; anywhere else it takes the room it is given."""
+        box = getattr(getattr(getattr(self.w, "study", None), "dock", None), "widget", lambda: None)()
+        if box is None:
+            return
+        if not getattr(self, "_step_box_watched", False):
+            box.installEventFilter(self)  # its content's new minimum (a caption, the narration) arrives as a request
+            self._step_box_watched = True
+        most = box.minimumSizeHint().height() if getattr(self, "_step_box_in_column", False) else 16777215
+        if box.maximumHeight() != most:
+            box.setMaximumHeight(most)
 
     def scenario_caption_lines(self) -> int:
         return DENSITIES[self.density][2]
