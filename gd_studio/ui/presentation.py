@@ -30,6 +30,7 @@ SQRT10 = math.sqrt(10.0)
 SCALE_CHOICES = (1.5, 2.0, 2.5)
 PRESENTATION_CAPTION_FONT = 0.8  # presentation mode: a view's caption × the presentation text size
 REFERENCE_SCREEN_HEIGHT = 1080  # the presentation scale the user picks is for a screen this high
+SHORT_PROJECTOR = 900  # px: presenting on a screen less high than this, the scenario's caption keeps one line
 # the normal view in shorter windows (or on shorter screens) gives the plots the height: (window height below,
 # view caption lines, scenario caption lines under its title, narration events lines or None for the full panel)
 DENSITIES = ((None, 3, 3, None), (1050, 2, 2, 2), (820, 1, 1, 1))
@@ -53,6 +54,9 @@ CHEAT_SHEET_SECTIONS = (
 )
 # presentation mode's lecture layout: the views each scene is about, large (O shows every view of the scene)
 LECTURE_VIEWS = {"descent": ("weight_view", "step_view"), "range_test": ("weight_view", "lr_view")}
+# side by side, a descent's loss-vs-weight view (the steps, the arrows, the ball: what the lesson is about) is the
+# wider one: its caption wraps to a line fewer, which its plot gets (the loss-vs-step view keeps 43 % of the width)
+LECTURE_WIDTHS = {"descent": (0.57, 0.43)}
 VIEW_NAMES = ("data_view", "weight_view", "lr_view", "step_view")
 _VIEW_PANEL = {"data_view": "data", "weight_view": "loss_vs_weight", "lr_view": "loss_vs_lr",
                "step_view": "loss_vs_step"}
@@ -373,6 +377,27 @@ class Presentation(QObject):
             row.setOrientation(inner)
             row.setSizes([1000] * row.count())
         grid.setSizes([1000] * grid.count())
+        self.lecture_widths()
+
+    def lecture_widths(self) -> bool:
+        """Presenting a scene's two views side by side: their widths (:data:`LECTURE_WIDTHS`), a function of the scene
+        and the window's width only. Returns whether they changed."""
+        sps = self._splitters()
+        if not self.active or not self.actionLectureLayout.isChecked() or not sps:
+            return False
+        grid, *_rows = sps
+        shares = LECTURE_WIDTHS.get(self.lecture_scene())
+        shown = [i for i in range(grid.count()) if not grid.widget(i).isHidden()]
+        if grid.orientation() != Qt.Orientation.Horizontal or len(shown) != 2 or shares is None:
+            return False
+        total = sum(grid.sizes())
+        first = int(round(total * shares[0]))
+        want = [0] * grid.count()
+        want[shown[0]], want[shown[1]] = first, total - first
+        if grid.sizes() == want:
+            return False
+        grid.setSizes(want)
+        return True
 
     def fit_density(self) -> None:
         """The normal view in a short window (1600×1000, a 1366×768 laptop): fewer caption lines and the compact
@@ -492,8 +517,14 @@ class Presentation(QObject):
         if event.type() == QEvent.Type.LayoutRequest:
             if obj is getattr(getattr(getattr(self.w, "study", None), "dock", None), "widget", lambda: None)():
                 self.fit_step_box()
-        elif event.type() == QEvent.Type.Resize and event.size().height() != event.oldSize().height():
-            self._caption_resized()
+        elif event.type() == QEvent.Type.Resize:
+            if event.size().height() != event.oldSize().height():
+                self._caption_resized()
+            if self.active and obj is getattr(self.w, "views_splitter", None):
+                # the window maximised after the scene's widths were set: a splitter shares the change out
+                # proportionally to earlier sizes; the widths are the scene's at every size (once the splitter has
+                # taken its new size: this filter runs before it does)
+                later(self.w, self.lecture_widths)
         return False
 
     def watch_captions(self) -> None:
@@ -564,6 +595,25 @@ class Presentation(QObject):
             self.fit_step_box()
         else:
             cap.setMinimumHeight(0)
+            if self.active:
+                self._one_line_on_a_short_projector(cap)
+
+    def _one_line_on_a_short_projector(self, cap) -> None:
+        """Presenting on a short screen (a 720p or 768p projector): the scenario's caption keeps one line, its title
+        and claim if they fit on it, else the title alone (the whole caption is in its tooltip), so the scene's two
+        plots keep their 40 % of the screen height each with the narration's events written out in full."""
+        screen = self.w.screen() or QApplication.primaryScreen()
+        current = getattr(getattr(self.w, "scenarios", None), "current", None)
+        if screen is None or current is None or not current.title or screen.geometry().height() >= SHORT_PROJECTOR:
+            return
+        central = self.w.centralWidget()
+        m = central.layout().contentsMargins() if central is not None and central.layout() is not None else None
+        width = self.w.width() - (m.left() + m.right() if m is not None else 0)
+        one_line = cap.fontMetrics().lineSpacing() + cap.contentsMargins().top() + cap.contentsMargins().bottom()
+        if cap.heightForWidth(width) > one_line * 1.5:
+            import html
+
+            cap.setText(f"<b>{html.escape(current.title)}</b>")
 
     def narrow_docks(self, size=None, grown_only: bool = False) -> None:
         """The left column at the panel's width (QMainWindow gives a moved dock the bottom area's width), and the
@@ -804,6 +854,7 @@ class Presentation(QObject):
     def _scene_changed(self, *_args) -> None:
         if self.actionLectureLayout.isChecked() or not self.active:
             self.apply_views()
+            self.lecture_widths()
 
     def toggle_full_speed(self) -> None:
         """Full speed from any rung; pressed again, back to the rung it came from (10 steps/s at first)."""

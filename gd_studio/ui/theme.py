@@ -488,6 +488,9 @@ def _rescale_item(item: Any, theme: Theme, scale: float) -> None:
     setattr(item, _BASE_ATTR, record)
 
 
+_GRID_LEVELS = 1  # pyqtgraph's tick levels below the labelled one that get a tick and a grid line
+
+
 def style_plot(
     plot_widget: pg.PlotWidget | pg.PlotItem,
     theme: Theme | str | None = None,
@@ -533,6 +536,9 @@ def style_plot(
             tickFont=tick_font,
             tickLength=int(round(_TICK_LENGTH * scale)),
             tickTextOffset=int(round(_TICK_TEXT_OFFSET * scale)),
+            # the labelled lines and one level between them: on a large (projector-sized) plot pyqtgraph's third
+            # level put a grid line every ~10 px, a mesh in front of the data
+            maxTickLevel=_GRID_LEVELS,
         )
         # labelStyle is the CSS of the axis label; setPen/setTextPen above already set its colour.
         axis.labelStyle["font-size"] = f"{pt:g}pt"

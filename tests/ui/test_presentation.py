@@ -379,3 +379,29 @@ def test_scenario_and_f5_cycles_leave_fonts_and_memory_where_they_started(app_st
             rss.append(_rss_mb())
     assert not w.presentation.active
     assert rss[1] - rss[0] < 40, f"RSS grew from {rss[0]:.0f} to {rss[1]:.0f} MB over {cycles - 2} cycles"
+
+
+def test_presentation_narration_events_wrap_whole_in_large_type(qtbot):
+    """Issue 12: presenting, the narration's events were one elided line ("…"); they wrap onto the lines they need
+    beside the loss, at the size of the views' captions there (larger than the normal view's text)."""
+    from gd_studio.ui.panels.narration import WIDE_EVENTS_SIZE, NarrationPanel
+    from gd_studio.ui.presentation import PRESENTATION_CAPTION_FONT
+
+    assert WIDE_EVENTS_SIZE == PRESENTATION_CAPTION_FONT
+    panel = NarrationPanel()
+    qtbot.addWidget(panel)
+    panel.resize(1200, 300)
+    panel.show()
+    panel.set_compact(True, 1)  # as presentation mode sets it
+    events = ["along w: the LR is 1.6× the 1/λ threshold: each step goes past the minimum, but by less each time",
+              "the LR is 0.8× the 2/λ_max threshold (2/λ_max = 1.00): stable along every direction of the network",
+              "zig-zag: the step went back across the minimum, and the loss still fell"]
+    panel.show_narration({"step": 6, "equation": "w ← w − r·dL/dw = −1.16 − 0.8 × (−0.29) = −0.92",
+                          "loss": "loss 0.060 → 0.046", "events": events})
+    qtbot.waitUntil(lambda: panel.events.width() > 100, timeout=2000)
+    assert not panel.events.elided
+    assert panel.events.shown_lines() > 1
+    assert all(e in panel.events.text() for e in events)
+    assert panel.events.font().pointSizeF() == pytest.approx(panel.font().pointSizeF() * PRESENTATION_CAPTION_FONT)
+    panel.set_compact(False)  # the normal view: a line each, at the panel's events size
+    assert panel.events.text().split("\n") == events
