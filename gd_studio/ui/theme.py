@@ -527,6 +527,11 @@ def style_plot(
         axis = plot.getAxis(name)
         axis.setPen(pg.mkPen(t.foreground, width=axis_width))
         axis.setTextPen(pg.mkPen(t.foreground))
+        if name in ("right", "top") and axis.grid is not False and plot.getAxis(
+                "left" if name == "right" else "bottom").isVisible():
+            # a second axis (the LR on the loss-vs-step view's right) draws no grid of its own: its lines fell
+            # between the first axis's, a double mesh that reads as a scale nobody labelled
+            axis.setGrid(False)
         # With a grid shown the tick pen draws the grid lines, so it takes the grid colour.
         tick_color = QColor(t.grid if axis.grid is not False else t.foreground)
         axis.setTickPen(pg.mkPen(tick_color, width=axis_width))

@@ -224,3 +224,17 @@ def test_grid_keeps_one_level_of_lines_between_the_labelled_ones(qtbot):
     theme.style_plot(pw, theme.get_theme("high_contrast"), 2.0)
     assert axis.style["maxTickLevel"] == 1
     assert drawn() < before / 3  # every 0.5 instead of every 0.1
+
+
+def test_the_lr_axis_of_the_step_view_draws_no_second_grid(qtbot):
+    """Issue 12: the loss-vs-step view's right (LR) axis drew grid lines of its own between the loss axis's, a double
+    mesh on a projector; only the loss axis draws horizontal grid lines."""
+    from gd_studio.ui import theme
+    from gd_studio.ui.plots.step_view import LossVsStepView
+
+    v = LossVsStepView()
+    qtbot.addWidget(v.widget)
+    for name, scale in (("light", 1.25), ("high_contrast", 2.0)):
+        theme.style_plot(v.plot, theme.get_theme(name), scale)
+        pi = v.plot.getPlotItem()
+        assert pi.getAxis("right").grid is False and pi.getAxis("left").grid, name
