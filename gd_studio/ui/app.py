@@ -125,6 +125,7 @@ def _restore_layout(window) -> None:
 
     try:
         settings.restore_window(window)
+        window.presentation.relayout_after_restore()  # the short-screen layout from this screen, not the saved one
     except Exception:  # noqa: BLE001 - a damaged layout must not stop the app from opening
         pass
     if not window.fits_screen():

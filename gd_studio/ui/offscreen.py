@@ -243,6 +243,9 @@ def share_rows(window) -> bool:
     presentation = getattr(window, "presentation", None)
     if presentation is not None and presentation.balance_rows():
         changed = True
+    # presenting, a scene's two views side by side have widths of their own (Presentation.lecture_widths)
+    if presentation is not None and presentation.lecture_widths():
+        changed = True
     return changed
 
 

@@ -31,6 +31,7 @@ SQRT10 = math.sqrt(10.0)
 SCALE_CHOICES = (1.5, 2.0, 2.5)
 PRESENTATION_CAPTION_FONT = 0.8  # presentation mode: a view's caption × the presentation text size
 REFERENCE_SCREEN_HEIGHT = 1080  # the presentation scale the user picks is for a screen this high
+SHORT_PROJECTOR = 900  # px: presenting on a screen less high than this, the scenario's caption keeps one line
 # the normal view in shorter windows (or on shorter screens) gives the plots the height: (window height below,
 # view caption lines, scenario caption lines under its title, narration events lines or None for the full panel)
 DENSITIES = ((None, 3, 3, None), (1050, 2, 2, 2), (820, 1, 1, 1))
@@ -42,6 +43,9 @@ _SERIES = (("step_view", "train", 0, False), ("step_view", "val", 1, True), ("st
 
 # presentation mode's lecture layout: the views each scene is about, large (O shows every view of the scene)
 LECTURE_VIEWS = {"descent": ("weight_view", "step_view"), "range_test": ("weight_view", "lr_view")}
+# side by side, a descent's loss-vs-weight view (the steps, the arrows, the ball: what the lesson is about) is the
+# wider one: its caption wraps to a line fewer, which its plot gets (the loss-vs-step view keeps 43 % of the width)
+LECTURE_WIDTHS = {"descent": (0.57, 0.43)}
 VIEW_NAMES = ("data_view", "weight_view", "lr_view", "step_view")
 _VIEW_PANEL = {"data_view": "data", "weight_view": "loss_vs_weight", "lr_view": "loss_vs_lr",
                "step_view": "loss_vs_step"}
@@ -307,6 +311,7 @@ class Presentation(QObject):
         for sp, orientation, sizes in state or ():
             sp.setOrientation(orientation)
             sp.setSizes(sizes)
+        self._arrange_normal()  # the scene may have changed while presenting
 
     def _landscape(self) -> bool:
         screen = self.w.screen() or QApplication.primaryScreen()
@@ -330,6 +335,27 @@ class Presentation(QObject):
             row.setOrientation(inner)
             row.setSizes([1000] * row.count())
         grid.setSizes([1000] * grid.count())
+        self.lecture_widths()
+
+    def lecture_widths(self) -> bool:
+        """Presenting a scene's two views side by side: their widths (:data:`LECTURE_WIDTHS`), a function of the scene
+        and the window's width only. Returns whether they changed."""
+        sps = self._splitters()
+        if not self.active or not self.actionLectureLayout.isChecked() or not sps:
+            return False
+        grid, *_rows = sps
+        shares = LECTURE_WIDTHS.get(self.lecture_scene())
+        shown = [i for i in range(grid.count()) if not grid.widget(i).isHidden()]
+        if grid.orientation() != Qt.Orientation.Horizontal or len(shown) != 2 or shares is None:
+            return False
+        total = sum(grid.sizes())
+        first = int(round(total * shares[0]))
+        want = [0] * grid.count()
+        want[shown[0]], want[shown[1]] = first, total - first
+        if grid.sizes() == want:
+            return False
+        grid.setSizes(want)
+        return True
 
     def fit_density(self) -> None:
         """The normal view in a short window (1600×1000, a 1366×768 laptop): fewer caption lines and the compact
@@ -355,6 +381,7 @@ class Presentation(QObject):
         if narration is not None:
             narration.set_compact(events is not None, events or 1)
         self._place_step_dock(level == len(DENSITIES) - 1)
+        self.apply_views()  # a range test's scene on a short screen has a layout of its own
         scenarios = getattr(self.w, "scenarios", None)
         if scenarios is not None:
             scenarios.refresh_caption()
@@ -385,6 +412,19 @@ class Presentation(QObject):
                 w.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
             self.step_dock_moved = False
             self._narrow_step_dock(False)
+
+    def relayout_after_restore(self) -> None:
+        """After a saved dock arrangement is restored: the short-screen layout follows from this screen again (a
+        state saved at 1080p restored on a 720p projector put the step-by-step dock back under the plots). The
+        step-by-step dock in the left column counts as placed there by the short layout, so a tall screen takes it
+        back to the bottom."""
+        w = self.w
+        dock = getattr(getattr(w, "study", None), "dock", None)
+        if self.active or dock is None:
+            return
+        self.step_dock_moved = not dock.isFloating() and w.dockWidgetArea(dock) == Qt.DockWidgetArea.LeftDockWidgetArea
+        self.density = -1
+        self.fit_density()
 
     def balance_rows(self) -> bool:
         """On a short screen, the grid's two rows sized so their shortest plots are equally tall: a row whose
@@ -432,8 +472,17 @@ class Presentation(QObject):
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
         from PySide6.QtCore import QEvent
 
-        if event.type() == QEvent.Type.Resize and event.size().height() != event.oldSize().height():
-            self._caption_resized()
+        if event.type() == QEvent.Type.LayoutRequest:
+            if obj is getattr(getattr(getattr(self.w, "study", None), "dock", None), "widget", lambda: None)():
+                self.fit_step_box()
+        elif event.type() == QEvent.Type.Resize:
+            if event.size().height() != event.oldSize().height():
+                self._caption_resized()
+            if self.active and obj is getattr(self.w, "views_splitter", None):
+                # the window maximised after the scene's widths were set: a splitter shares the change out
+                # proportionally to earlier sizes; the widths are the scene's at every size (once the splitter has
+                # taken its new size: this filter runs before it does)
+                later(self.w, self.lecture_widths)
         return False
 
     def watch_captions(self) -> None:
@@ -485,20 +534,44 @@ class Presentation(QObject):
         if cap is None:
             return
         panel_root = getattr(w.panel, "_root", None)
+
+        def wrapped_height(width: int) -> int:
+            # QLabel's heightForWidth is never less than its minimum height: with the last scenario's minimum
+            # still set, a shorter caption kept the longer one's height (the left column's split then depended on
+            # the scenario shown before)
+            cap.setMinimumHeight(0)
+            return cap.heightForWidth(width) if cap.text() else 0
+
         if panel_root is not None and panel_root.indexOf(cap) >= 0:
             m = panel_root.contentsMargins()
             width = max(w.panel.viewport().width(), 200) - m.left() - m.right()
-            cap.setMinimumHeight(cap.heightForWidth(width) if cap.text() else 0)
+            cap.setMinimumHeight(wrapped_height(width))
         elif box is not None and box.layout() is not None and box.layout().indexOf(cap) >= 0:
             m = box.layout().contentsMargins()
             width = max(box.width(), w.dock.width(), 200) - m.left() - m.right()
-            cap.setMinimumHeight(cap.heightForWidth(width) if cap.text() else 0)
-            dock = w.study.dock
-            if not dock.isFloating() and w.dockWidgetArea(dock) == Qt.DockWidgetArea.LeftDockWidgetArea:
-                # the step-by-step dock as short as its text allows: the panel above (which scrolls) gets the rest
-                later(w, lambda: w.resizeDocks([dock], [dock.minimumSizeHint().height()], Qt.Orientation.Vertical))
+            cap.setMinimumHeight(wrapped_height(width))
+            self.fit_step_box()
         else:
             cap.setMinimumHeight(0)
+            if self.active:
+                self._one_line_on_a_short_projector(cap)
+
+    def _one_line_on_a_short_projector(self, cap) -> None:
+        """Presenting on a short screen (a 720p or 768p projector): the scenario's caption keeps one line, its title
+        and claim if they fit on it, else the title alone (the whole caption is in its tooltip), so the scene's two
+        plots keep their 40 % of the screen height each with the narration's events written out in full."""
+        screen = self.w.screen() or QApplication.primaryScreen()
+        current = getattr(getattr(self.w, "scenarios", None), "current", None)
+        if screen is None or current is None or not current.title or screen.geometry().height() >= SHORT_PROJECTOR:
+            return
+        central = self.w.centralWidget()
+        m = central.layout().contentsMargins() if central is not None and central.layout() is not None else None
+        width = self.w.width() - (m.left() + m.right() if m is not None else 0)
+        one_line = cap.fontMetrics().lineSpacing() + cap.contentsMargins().top() + cap.contentsMargins().bottom()
+        if cap.heightForWidth(width) > one_line * 1.5:
+            import html
+
+            cap.setText(f"<b>{html.escape(current.title)}</b>")
 
     def narrow_docks(self, size=None, grown_only: bool = False) -> None:
         """The left column at the panel's width (QMainWindow gives a moved dock the bottom area's width), and the
@@ -518,6 +591,22 @@ class Presentation(QObject):
         study = self.w.study
         study.timeline.set_narrow(on)
         study.narration.set_narrow(on)
+        self._step_box_in_column = bool(on)
+        self.fit_step_box()
+
+    def fit_step_box(self) -> None:
+        """In the column the step-by-step dock is exactly as tall as its content needs (taller is blank space the
+        panel above, which scrolls, can use), so the split follows from the text shown, never from the height an
+        earlier scenario's caption left there; anywhere else it takes the room it is given."""
+        box = getattr(getattr(getattr(self.w, "study", None), "dock", None), "widget", lambda: None)()
+        if box is None:
+            return
+        if not getattr(self, "_step_box_watched", False):
+            box.installEventFilter(self)  # its content's new minimum (a caption, the narration) arrives as a request
+            self._step_box_watched = True
+        most = box.minimumSizeHint().height() if getattr(self, "_step_box_in_column", False) else 16777215
+        if box.maximumHeight() != most:
+            box.setMaximumHeight(most)
 
     def scenario_caption_lines(self) -> int:
         return DENSITIES[self.density][2]
@@ -624,6 +713,13 @@ class Presentation(QObject):
         st = self.w.state
         return "range_test" if st.busy == RANGE_TEST or st.range_test is not None else "descent"
 
+    def short_range_scene(self) -> bool:
+        """The normal view of a short screen (a 720p projector, a 768p laptop) in a range test's scene, lecture layout
+        on: the loss-vs-weight and loss-vs-LR views side by side at the grid's full height, the others out of the
+        way (O shows every view), so those two plots are not 150-px strips under six lines of result caption."""
+        return (not self.active and self.density == len(DENSITIES) - 1 and self.actionLectureLayout.isChecked()
+                and self.lecture_scene() == "range_test")
+
     def scene_views(self) -> tuple[str, ...]:
         """The views shown now, by attribute name: in the lecture layout the scene's, else the scenario's."""
         actions = getattr(getattr(self.w, "scenarios", None), "view_actions", {})
@@ -631,6 +727,9 @@ class Presentation(QObject):
                        or actions[_VIEW_PANEL[n]].isChecked())
         if self.active and self.actionLectureLayout.isChecked():
             return LECTURE_VIEWS[self.lecture_scene()]
+        if self.short_range_scene():
+            # of the views the scenario shows (one it hid stays hidden)
+            return tuple(n for n in chosen if n in LECTURE_VIEWS["range_test"]) or chosen
         return chosen
 
     def apply_views(self, *_args) -> None:
@@ -647,18 +746,40 @@ class Presentation(QObject):
         for row in rows:
             if row is not getattr(w, "views_splitter", None) and hasattr(row, "count"):
                 row.setVisible(any(not row.widget(i).isHidden() for i in range(row.count())))
+        self._arrange_normal()
+
+    def _arrange_normal(self) -> None:
+        """The normal view's grid: two rows of two views, or (:meth:`short_range_scene`) the rows turned into
+        columns, so the top row's loss-vs-weight view and the bottom row's loss-vs-LR view stand side by side.
+        A function of the scene and the screen, never of the sizes an earlier scene left."""
+        sps = self._splitters()
+        if self.active or not sps:
+            return
+        grid, *rows = sps
+        side = self.short_range_scene()
+        outer = Qt.Orientation.Horizontal if side else Qt.Orientation.Vertical
+        if grid.orientation() == outer:
+            return
+        grid.setOrientation(outer)
+        for row in rows:
+            row.setOrientation(Qt.Orientation.Vertical if side else Qt.Orientation.Horizontal)
+            row.setSizes([1000] * row.count())
+        grid.setSizes([1000] * grid.count())
+        self.balance_rows()
 
     def toggle_lecture_layout(self, on: bool | None = None) -> None:
         if on is not None and self.actionLectureLayout.isChecked() != bool(on):
             self.actionLectureLayout.setChecked(bool(on))
-        if self.active:
-            self.apply_views()
+        scene = self.active or (self.density == len(DENSITIES) - 1 and self.lecture_scene() == "range_test")
+        self.apply_views()
+        if scene:
             self.w.show_message("Lecture layout: the scene's views" if self.actionLectureLayout.isChecked()
                                 else "Every view of the scene", "info", 2)
 
     def scene_changed(self, *_args) -> None:
-        if self.active and self.actionLectureLayout.isChecked():
+        if self.actionLectureLayout.isChecked() or not self.active:
             self.apply_views()
+            self.lecture_widths()
 
     def toggle_full_speed(self) -> None:
         """Full speed from any rung; pressed again, back to the rung it came from (10 steps/s at first)."""

@@ -27,6 +27,7 @@ __all__ = [
     "restore_state",
     "read_value",
     "write_value",
+    "LAYOUT_VERSION",
     "save_window",
     "restore_window",
     "theme_name",
@@ -49,6 +50,10 @@ THEME_KEY = "appearance/theme"
 SCALE_KEY = "appearance/presentationScale"
 LAST_SCENARIO_KEY = "files/lastScenario"
 WINDOW_GROUP = "mainWindow"
+# the window's dock and toolbar arrangement changes with the app (issue 12 moved the step-by-step dock into the left
+# column on short screens): a state saved by an older layout is dropped, not restored over the current default.
+# 1: the short-screen column and the versioned state (QMainWindow.saveState's own version number)
+LAYOUT_VERSION = 1
 
 # MIGRATIONS[n] upgrades a file written at version n to version n + 1, in place.
 MIGRATIONS: dict[int, Callable[[QSettings], None]] = {}
@@ -264,20 +269,29 @@ def restore_state(
 
 
 def save_window(window: QMainWindow, key: str = WINDOW_GROUP, settings: QSettings | None = None) -> bool:
-    """Store the window's geometry and its toolbar/dock layout (QMainWindow.saveGeometry/saveState)."""
+    """Store the window's geometry and its toolbar/dock layout (QMainWindow.saveGeometry/saveState), with the
+    layout's version (:data:`LAYOUT_VERSION`)."""
     return save_state(
-        key, {"geometry": window.saveGeometry(), "state": window.saveState()}, settings=settings
+        key,
+        {"geometry": window.saveGeometry(), "state": window.saveState(LAYOUT_VERSION), "layoutVersion": LAYOUT_VERSION},
+        settings=settings,
     )
 
 
 def restore_window(window: QMainWindow, key: str = WINDOW_GROUP, settings: QSettings | None = None) -> bool:
     """Restore what :func:`save_window` stored; True if both geometry and layout were restored.
 
+    A layout saved by another layout version (an older app, or none recorded) is not restored: the window keeps its
+    current default arrangement, and only the geometry comes back (the caller checks that it fits a screen).
     Missing or damaged data leaves the window as it is.
     """
-    state = restore_state(key, {"geometry": QByteArray(), "state": QByteArray()}, settings=settings)
+    state = restore_state(key, {"geometry": QByteArray(), "state": QByteArray(), "layoutVersion": 0},
+                          settings=settings)
     ok_geometry = not state["geometry"].isEmpty() and window.restoreGeometry(state["geometry"])
-    ok_state = not state["state"].isEmpty() and window.restoreState(state["state"])
+    current = state["layoutVersion"] == LAYOUT_VERSION
+    if not current and not state["state"].isEmpty():
+        log.info("settings: window layout of version %s dropped (now %s)", state["layoutVersion"], LAYOUT_VERSION)
+    ok_state = current and not state["state"].isEmpty() and window.restoreState(state["state"], LAYOUT_VERSION)
     return bool(ok_geometry and ok_state)
 
 

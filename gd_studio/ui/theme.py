@@ -494,6 +494,9 @@ def rescale_item(item: Any, theme: Theme, scale: float) -> None:
     _rescale_item(item, theme, scale)
 
 
+_GRID_LEVELS = 1  # pyqtgraph's tick levels below the labelled one that get a tick and a grid line
+
+
 def style_plot(
     plot_widget: pg.PlotWidget | pg.PlotItem,
     theme: Theme | str | None = None,
@@ -530,6 +533,11 @@ def style_plot(
         axis = plot.getAxis(name)
         axis.setPen(pg.mkPen(t.foreground, width=axis_width))
         axis.setTextPen(pg.mkPen(t.foreground))
+        if name in ("right", "top") and axis.grid is not False and plot.getAxis(
+                "left" if name == "right" else "bottom").isVisible():
+            # a second axis (the LR on the loss-vs-step view's right) draws no grid of its own: its lines fell
+            # between the first axis's, a double mesh that reads as a scale nobody labelled
+            axis.setGrid(False)
         # With a grid shown the tick pen draws the grid lines, so it takes the grid colour.
         tick_color = QColor(t.grid if axis.grid is not False else t.foreground)
         axis.setTickPen(pg.mkPen(tick_color, width=axis_width))
@@ -539,6 +547,9 @@ def style_plot(
             tickFont=tick_font,
             tickLength=int(round(_TICK_LENGTH * scale)),
             tickTextOffset=int(round(_TICK_TEXT_OFFSET * scale)),
+            # the labelled lines and one level between them: on a large (projector-sized) plot pyqtgraph's third
+            # level put a grid line every ~10 px, a mesh in front of the data
+            maxTickLevel=_GRID_LEVELS,
         )
         # labelStyle is the CSS of the axis label; setPen/setTextPen above already set its colour.
         axis.labelStyle["font-size"] = f"{pt:g}pt"

@@ -36,6 +36,7 @@ def main(argv: list[str]) -> None:
     app.setFont(f)
     from gd_studio.ui.main_window import MainWindow
     from gd_studio.ui.plots.common import Caption
+    from tests.screens.legends import legend_problems
 
     def pump(until, timeout=10.0):
         end = time.monotonic() + timeout
@@ -103,7 +104,7 @@ def main(argv: list[str]) -> None:
                 "avail": [avail.x(), avail.y(), avail.width(), avail.height()],
                 "screen": [scr.geometry().width(), scr.geometry().height()],
                 "min_hint": [w.minimumSizeHint().width(), w.minimumSizeHint().height()],
-                "panel": w.dock.isVisible(), "plots": plots(), "texts": texts()}
+                "panel": w.dock.isVisible(), "plots": plots(), "texts": texts(), "legends": legend_problems(w)}
 
     def banner_check():
         before = plots()

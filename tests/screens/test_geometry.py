@@ -6,7 +6,8 @@ plots get 40 % of the screen height each, a message banner never moves a plot, t
 One child process per screen size (the offscreen screen is fixed when Qt starts), all four at once; each reuses one
 window for its scenarios. The subset covers every layout path: the short-screen layout (720p, 768p: captions in the
 left column, rows balanced), the medium one (1080p: a 1500×940 window), DPR 2; the descent scene (two views side by
-side in presentation) and the range-test scene (four views in the normal view; weight and LR views presenting).
+side in presentation) and the range-test scene (four views in the normal view of a tall screen, the weight and LR
+views side by side on a short one and presenting).
 """
 from __future__ import annotations
 
@@ -21,17 +22,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DESCENT = "03-too-big-overshooting.gdscenario"
 RANGE_TEST = "05-lr-range-test.gdscenario"
+DIGITS = "07-ten-digits.gdscenario"  # the longest captions and narration: the tightest presentation layout
 SCREENS = {  # (width, height, dpr): scenarios
-    (1280, 720, 1.0): (DESCENT, RANGE_TEST),
-    (1366, 768, 1.0): ("07-ten-digits.gdscenario",),
+    (1280, 720, 1.0): (DESCENT, RANGE_TEST, DIGITS),
+    (1366, 768, 1.0): (DIGITS,),
     (1920, 1080, 1.0): ("01-a-good-learning-rate.gdscenario",),
     (1920, 1080, 2.0): (RANGE_TEST,),  # a 3840×2160 panel at 200 %
 }
 MIN_PLOT = 200  # px: the issue's rule for the normal view with the panel shown
-# the range-test scene shows four views in the normal view; on a 720p/768p screen with the panel shown, the
-# loss-vs-LR view's six-line result caption leaves these plots less (reported in the issue's closing note)
-MIN_PLOT_FOUR_VIEWS_SHORT = 140
 SHARE = 0.40  # presentation: each of the scene's two plots' data area, as a share of the screen height
+MARGIN = 0.01  # and this much more, so a pixel or two of layout drift does not break the rule
 
 
 @pytest.fixture(scope="module")
@@ -85,12 +85,18 @@ def test_window_fits_its_screen(screens):
 def test_no_caption_or_label_is_elided_or_cut(screens):
     for key, r in _all(screens):
         problems = list(r["texts"])
-        if r["mode"] == "presentation" or key[1] < 820:
-            # the one text allowed to elide (the rest in its tooltip): the narration's events, one line on a
-            # projector (the room reads the equation and the loss) and 4 lines in the narrow left column of a
-            # short screen, so the plots keep their share and the column fits a 720p screen
+        if r["mode"] == "normal" and key[1] < 820:
+            # the one text allowed to elide (the rest in its tooltip): the narration's events after 4 lines in the
+            # narrow left column of a short screen, so the column fits a 720p screen (presenting, they wrap whole)
             problems = [p for p in problems if not p.startswith("narrationEvents elided")]
         assert not problems, (key, r["scenario"], r["mode"], problems)
+
+
+def test_legends_never_cover_data_on_any_screen(screens):
+    """Normal and presentation, 720p to 4K: no legend over a data point, a curve sample or the ball; every legend
+    strip above its data box, inside its plot."""
+    problems = [(key, r["scenario"], r["mode"], p) for key, r in _all(screens) for p in r["legends"]]
+    assert not problems, "\n".join(map(str, problems))
 
 
 def test_every_plot_keeps_its_minimum_size(screens):
@@ -99,8 +105,11 @@ def test_every_plot_keeps_its_minimum_size(screens):
             continue
         assert r["panel"]
         heights = {n: p["widget"][3] for n, p in r["plots"].items()}
-        least = MIN_PLOT_FOUR_VIEWS_SHORT if len(heights) == 4 and key[1] < 820 else MIN_PLOT
-        assert min(heights.values()) >= least, (key, r["scenario"], heights)
+        assert min(heights.values()) >= MIN_PLOT, (key, r["scenario"], heights)
+        if "range-test" in r["scenario"] and key[1] < 820:
+            # a short screen's range-test scene: the two views it is about, side by side at the full height
+            assert set(heights) == {"weight_view", "lr_view"}, (key, heights)
+            assert heights["lr_view"] >= 0.55 * key[1], (key, heights)
         assert min(p["widget"][2] for p in r["plots"].values()) >= 300, (key, r["scenario"], r["plots"])
 
 
@@ -112,7 +121,8 @@ def test_presentation_plots_take_forty_percent_of_the_screen_height_each(screens
         assert len(data) == 2, (key, r["scenario"], data)  # the lecture layout: the scene's two views
         screen_h = r["screen"][1]
         for name, (width, height) in data.items():
-            assert height >= SHARE * screen_h, (key, r["scenario"], name, height, screen_h)
+            # with a margin: the digits scenario's long captions and narration ran within 4 px of the rule at 768p
+            assert height >= (SHARE + MARGIN) * screen_h, (key, r["scenario"], name, height, screen_h)
             assert width >= 0.3 * r["screen"][0], (key, r["scenario"], name, width)
         assert not r["panel"]
 

@@ -176,3 +176,65 @@ def test_a_message_banner_lies_over_the_views_and_never_moves_them(make_window, 
     w.banner.hide()
     QApplication.processEvents()
     assert _plot_rects(w) == before
+
+
+def test_step_legend_lists_the_validation_loss_only_when_drawn(qtbot):
+    """Issue 12: the loss-vs-step legend said "validation loss" for runs without a validation split (a third entry that
+    took a legend row from a projector's plot); it lists what is drawn, in the same order."""
+    from gd_studio.live.snapshot import History
+    from gd_studio.ui.plots.step_view import LossVsStepView
+
+    v = LossVsStepView()
+    qtbot.addWidget(v.widget)
+    names = lambda: [label.text for _sample, label in v.legend.items]  # noqa: E731
+    steps = np.arange(1.0, 6.0)
+    none = np.array([], dtype=np.float64)
+    v.show_history(History(steps=steps, loss=1 / steps, lr=np.full(5, 0.1), val_steps=none, val_loss=none))
+    assert names() == ["training loss (batch)", "learning rate (right axis)"]
+    v.show_history(History(steps=steps, loss=1 / steps, lr=np.full(5, 0.1), val_steps=np.array([5.0]),
+                           val_loss=np.array([0.3])))
+    assert names() == ["training loss (batch)", "validation loss", "learning rate (right axis)"]
+    v.show_history(History(steps=steps, loss=1 / steps, lr=np.full(5, 0.1), val_steps=np.array([5.0]),
+                           val_loss=np.array([0.3])))  # the same frame again: listed once
+    assert names().count("validation loss") == 1
+    v.clear()  # a new run
+    assert "validation loss" not in names()
+
+
+def test_grid_keeps_one_level_of_lines_between_the_labelled_ones(qtbot):
+    """Issue 12: a projector-sized plot drew pyqtgraph's third tick level, a grid line every ~10 px in front of the
+    data; the theme keeps the labelled lines and one level between them."""
+    import pyqtgraph as pg
+
+    from gd_studio.ui import theme
+
+    pw = pg.PlotWidget()
+    qtbot.addWidget(pw)
+    pi = pw.getPlotItem()
+    pi.showGrid(x=True, y=True, alpha=0.3)
+    pw.resize(1800, 900)
+    pw.show()
+    qtbot.waitExposed(pw)
+    pi.vb.setRange(xRange=(0, 10), yRange=(0, 1), padding=0)
+    axis = pi.getAxis("bottom")
+    levels = lambda: axis.tickValues(0.0, 10.0, axis.geometry().width())  # noqa: E731
+    drawn = lambda: sum(len(v) for i, (_s, v) in enumerate(levels()) if i <= axis.style["maxTickLevel"])  # noqa: E731
+    assert len(levels()) == 3  # pyqtgraph's own: labelled, and two levels between (every 0.1 on 1800 px)
+    before = drawn()
+    theme.style_plot(pw, theme.get_theme("high_contrast"), 2.0)
+    assert axis.style["maxTickLevel"] == 1
+    assert drawn() < before / 3  # every 0.5 instead of every 0.1
+
+
+def test_the_lr_axis_of_the_step_view_draws_no_second_grid(qtbot):
+    """Issue 12: the loss-vs-step view's right (LR) axis drew grid lines of its own between the loss axis's, a double
+    mesh on a projector; only the loss axis draws horizontal grid lines."""
+    from gd_studio.ui import theme
+    from gd_studio.ui.plots.step_view import LossVsStepView
+
+    v = LossVsStepView()
+    qtbot.addWidget(v.widget)
+    for name, scale in (("light", 1.25), ("high_contrast", 2.0)):
+        theme.style_plot(v.plot, theme.get_theme(name), scale)
+        pi = v.plot.getPlotItem()
+        assert pi.getAxis("right").grid is False and pi.getAxis("left").grid, name

@@ -118,3 +118,31 @@ def test_smiths_bounds_shown_exactly_when_ticked_and_only_once(make_window, qtbo
     w.actionShowSmithBounds.setChecked(False)
     assert _bound_lines(w) == []
     assert w.actionTrainCyclical.isEnabled()  # the bounds still exist for cyclical training
+
+
+def test_labels_near_the_right_edge_read_leftwards_inside_the_plot(qtbot):
+    """Issue 12 (seen under a real X server at 720p): a suggestion near the end of the sweep had its label cut at the
+    plot's right edge ("recommended 0"); such a label reads leftwards from its line, inside the data box."""
+    from PySide6.QtCore import QPointF
+
+    from gd_studio.ui.plots.common import set_line_label
+
+    v = LossVsLrView()
+    qtbot.addWidget(v.widget)
+    v.widget.resize(700, 400)
+    v.widget.show()
+    qtbot.waitExposed(v.widget)
+    vb = v.plot.getPlotItem().vb
+    vb.setXRange(-4, 1, padding=0)
+    v.set_current_lr(10 ** 0.9)  # a tenth of a decade from the right edge
+    v.recommended.setValue(0.95)
+    v.recommended.show()
+    set_line_label(v.recommended, "recommended 0.891")
+    v._declutter()
+    qtbot.wait(10)
+    box = vb.sceneBoundingRect()
+    for line in (v.current_lr, v.recommended):
+        r = line.label.sceneBoundingRect()
+        assert line.label.isVisible() and r.right() <= box.right() + 1, (line.label.textItem.toPlainText(), r, box)
+    v.set_current_lr(10 ** -3.5)  # far from the edge: back to reading rightwards from the line
+    assert v.current_lr.label.sceneBoundingRect().left() >= vb.mapViewToScene(QPointF(-3.5, 0)).x() - 3

@@ -154,6 +154,80 @@ def test_window_layout_is_saved_and_restored(make_window):
     assert w2.dock.isHidden()
 
 
+def test_a_layout_saved_by_an_older_version_gives_the_current_default(make_window):
+    """Issue 12: a window state from before the layout version (an older app) restored its dock arrangement over
+    the current one; it is dropped, and the geometry alone comes back."""
+    from gd_studio.ui import app as app_mod
+
+    w = make_window(PARABOLA)
+    w.dock.hide()  # an arrangement the old version saved
+    w.resize(1100, 700)
+    # as the older version wrote it: no layout version, QMainWindow's state at version 0
+    settings.save_state("mainWindow", {"geometry": w.saveGeometry(), "state": w.saveState()})
+    w2 = make_window(PARABOLA)
+    app_mod._restore_layout(w2)
+    assert not w2.dock.isHidden()  # the current default arrangement
+    assert w2.size().toTuple() == (1100, 700)  # the geometry fits this screen: kept
+    settings.save_window(w)  # the current version's state is restored as saved
+    assert settings.read_value("mainWindow/layoutVersion") == settings.LAYOUT_VERSION
+    app_mod._restore_layout(w2)
+    assert w2.dock.isHidden()
+
+
+def test_a_restored_dock_arrangement_gets_the_short_screen_column(make_window, qtbot):
+    """A saved arrangement with the step-by-step dock under the plots (saved on a tall screen, or by a version that
+    kept it there), restored into a window of the short layout's size: the dock goes back to the left column, not
+    under plots squeezed to ~90 px; a tall window then takes it back under the plots."""
+    from gd_studio.ui import app as app_mod
+
+    left, bottom = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
+    w = make_window(PARABOLA)
+    w.resize(1600, 1000)
+    qtbot.waitUntil(lambda: w.height() == 1000, timeout=3000)
+    assert w.dockWidgetArea(w.study.dock) == bottom
+    w2 = make_window(PARABOLA)
+    w2.resize(1270, 680)
+    qtbot.waitUntil(lambda: w2.height() == 680, timeout=3000)
+    assert w2.dockWidgetArea(w2.study.dock) == left
+    # the short window's geometry with the tall window's dock arrangement
+    settings.save_state("mainWindow", {"geometry": w2.saveGeometry(), "state": w.saveState(settings.LAYOUT_VERSION),
+                                       "layoutVersion": settings.LAYOUT_VERSION})
+    w3 = w2  # restored into a window of that size and layout
+    app_mod._restore_layout(w3)
+    assert w3.height() == 680
+    assert w3.dockWidgetArea(w3.study.dock) == left
+    w3.resize(1600, 1000)
+    qtbot.waitUntil(lambda: w3.height() == 1000, timeout=3000)
+    assert w3.dockWidgetArea(w3.study.dock) == bottom
+
+
+def test_short_screen_range_test_scene_sets_its_two_views_side_by_side(make_window, qtbot):
+    """Issue 12: at 720p with the panel shown a range test's loss-vs-weight and loss-vs-LR plots were ~150 px strips
+    under their captions; the scene's two views stand side by side at the grid's height, O shows every view."""
+    w = make_window(PARABOLA)
+    w.resize(1270, 680)
+    qtbot.waitUntil(lambda: w.height() == 680, timeout=3000)
+    shown = lambda: {n for n in ("data_view", "weight_view", "lr_view", "step_view")  # noqa: E731
+                     if not getattr(w, n).widget.isHidden()}
+    every = {"data_view", "weight_view", "lr_view", "step_view"}
+    assert shown() == every  # a descent: every view
+    w.state.set_range_test(object())  # a range test's result is shown: its scene
+    assert shown() == {"weight_view", "lr_view"}
+    assert w.views_splitter.orientation() == Qt.Orientation.Horizontal
+    w.actionLectureLayout.trigger()  # O: every view, in rows again
+    assert shown() == every and w.views_splitter.orientation() == Qt.Orientation.Vertical
+    w.actionLectureLayout.trigger()
+    assert shown() == {"weight_view", "lr_view"}
+    w.resize(1600, 1000)  # a tall window has room for every view
+    qtbot.waitUntil(lambda: w.height() == 1000, timeout=3000)
+    assert shown() == every and w.views_splitter.orientation() == Qt.Orientation.Vertical
+    w.resize(1270, 680)
+    qtbot.waitUntil(lambda: w.height() == 680, timeout=3000)
+    assert shown() == {"weight_view", "lr_view"}
+    w.state.set_range_test(None)  # a new run: the descent's views again
+    assert shown() == every and w.views_splitter.orientation() == Qt.Orientation.Vertical
+
+
 def _plot_heights(w, qtbot, size):
     """Resize the shown window to ``size`` and return the heights of its visible plots once laid out."""
     w.showNormal()
@@ -302,3 +376,29 @@ def test_scenario_and_f5_cycles_leave_fonts_and_memory_where_they_started(app_st
             rss.append(_rss_mb())
     assert not w.presentation.active
     assert rss[1] - rss[0] < 40, f"RSS grew from {rss[0]:.0f} to {rss[1]:.0f} MB over {cycles - 2} cycles"
+
+
+def test_presentation_narration_events_wrap_whole_in_large_type(qtbot):
+    """Issue 12: presenting, the narration's events were one elided line ("…"); they wrap onto the lines they need
+    beside the loss, at the size of the views' captions there (larger than the normal view's text)."""
+    from gd_studio.ui.panels.narration import WIDE_EVENTS_SIZE, NarrationPanel
+    from gd_studio.ui.presentation import PRESENTATION_CAPTION_FONT
+
+    assert WIDE_EVENTS_SIZE == PRESENTATION_CAPTION_FONT
+    panel = NarrationPanel()
+    qtbot.addWidget(panel)
+    panel.resize(1200, 300)
+    panel.show()
+    panel.set_compact(True, 1)  # as presentation mode sets it
+    events = ["along w: the LR is 1.6× the 1/λ threshold: each step goes past the minimum, but by less each time",
+              "the LR is 0.8× the 2/λ_max threshold (2/λ_max = 1.00): stable along every direction of the network",
+              "zig-zag: the step went back across the minimum, and the loss still fell"]
+    panel.show_narration({"step": 6, "equation": "w ← w − r·dL/dw = −1.16 − 0.8 × (−0.29) = −0.92",
+                          "loss": "loss 0.060 → 0.046", "events": events})
+    qtbot.waitUntil(lambda: panel.events.width() > 100, timeout=2000)
+    assert not panel.events.elided
+    assert panel.events.shown_lines() > 1
+    assert all(e in panel.events.text() for e in events)
+    assert panel.events.font().pointSizeF() == pytest.approx(panel.font().pointSizeF() * PRESENTATION_CAPTION_FONT)
+    panel.set_compact(False)  # the normal view: a line each, at the panel's events size
+    assert panel.events.text().split("\n") == events

@@ -14,6 +14,10 @@ from ..plots.common import Caption
 PLACEHOLDER = "Take a step (→) and its update is written out here, with the numbers."
 SIZES = (0.95, 1.55, 1.35, 1.35)  # title, equation, loss, events: × the panel's font
 COMPACT_SIZES = (0.95, 1.2, 1.0, 1.0)
+# compact and wide (presentation mode): the events beside the loss wrap onto the lines they need, at the size of the
+# views' captions there (presentation.PRESENTATION_CAPTION_FONT), so the room reads them whole and the plots keep
+# their share of the screen
+WIDE_EVENTS_SIZE = 0.8
 FULL_EVENT_LINES = 3
 
 
@@ -34,9 +38,8 @@ class NarrationPanel(QFrame):
         self.equation.setObjectName("narrationEquation")
         self.loss = QLabel("")
         self.loss.setObjectName("narrationLoss")
-        # the events elide to their lines (the whole text in the tooltip): compact mode keeps one line
-        # wrapped; in the narrow column of a short screen at most 4 lines (the rest in the tooltip), so the column's
-        # minimum height stays within a 720p screen
+        # the events wrap to the lines they need: in the narrow column of a short screen at most 4 lines (the rest
+        # in the tooltip), so the column's minimum height stays within a 720p screen
         self.events = Caption("", lines=3, max_lines=4)
         self.events.setObjectName("narrationEvents")
         self.compact = False
@@ -71,6 +74,8 @@ class NarrationPanel(QFrame):
         pt = base.pointSizeF() if base.pointSizeF() > 0 else 10.0
         # compact (presentation mode, short windows): the equation, the loss and one line of events
         sizes = COMPACT_SIZES if self.compact else SIZES
+        if self.compact and not self.narrow and self._event_lines == 1:
+            sizes = (*sizes[:3], WIDE_EVENTS_SIZE)
         for lab, k, bold in ((self.title, sizes[0], False), (self.equation, sizes[1], True),
                              (self.loss, sizes[2], False), (self.events, sizes[3], False)):
             f = QFont(base)
@@ -108,10 +113,9 @@ class NarrationPanel(QFrame):
         # fixed heights: new text must not re-layout (and so repaint) the whole window while running
         if hasattr(self, "_loss_row"):
             self._place_loss()
-        # compact, wide and one line (presentation mode): the events keep their line, the rest in the tooltip, so
-        # the plots keep 40 % of a 720p screen each; elsewhere they wrap onto up to 4 lines
-        one = self.compact and not self.narrow and self._event_lines == 1
-        self.events.set_max_lines(1 if one else 4)
+        # compact, wide and one line (presentation mode): the events wrap beside the loss, at the captions' size;
+        # elsewhere onto up to 4 lines (the narrow column of a short screen: the rest in the tooltip)
+        self.events.set_max_lines(4)
         wrap = 3 if self.narrow else 1
         for lab in (self.equation, self.loss):
             lab.setWordWrap(self.narrow)
@@ -132,7 +136,8 @@ class NarrationPanel(QFrame):
         """In a narrow column the equation and the loss wrap onto more lines instead of being cut."""
         if bool(on) != self.narrow:
             self.narrow = bool(on)
-            self._fit_heights()  # the fonts are not touched: they follow the app font (presentation.py)
+            self._set_fonts()  # (the events' size and line breaks differ beside the loss)
+            self._render()
 
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.FontChange:
@@ -159,7 +164,10 @@ class NarrationPanel(QFrame):
         self.loss.setText(data["loss"])
         self.step_tag.setText(f"step {data['step']}")
         self.step_tag.setToolTip(head)  # with the note, which compact mode has no room for
-        self.events.setText("\n".join(data["events"]))
+        # beside the loss (presentation mode) the events flow on as one paragraph: a line each would leave half lines
+        # empty under the plots; elsewhere one line each
+        wide = self.compact and not self.narrow and self._event_lines == 1
+        self.events.setText(("   " if wide else "\n").join(data["events"]))
 
     def clear(self) -> None:
         self.data = None

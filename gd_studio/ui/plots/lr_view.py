@@ -182,22 +182,40 @@ class LossVsLrView(QWidget):
         """Re-stack the suggestion labels (after a feature showed or hid lines of its own on this view)."""
         self._declutter()
 
+    @staticmethod
+    def _label_inside(ln: pg.InfiniteLine, x1: float, per_px: float) -> bool:
+        """A label that would run past the plot's right edge (a suggestion near the end of the sweep: its number was
+        cut, "recommended 0") reads leftwards from its line instead. Returns whether it does."""
+        w = ln.label.boundingRect().width() + 8
+        left = ln.value() + w * per_px > x1
+        anchor = (1 if left else 0, ln.label.anchors[0][1])
+        if tuple(ln.label.anchors[0]) != anchor:
+            ln.label.anchors = [anchor, anchor]
+            ln.label.updatePosition()
+        return left
+
     def _declutter(self, *_) -> None:
         """Stack the labels of close suggestions in rows so none covers another: recommended (what Enter applies)
         and steepest first, then the others left to right by LR; a label with no free row hides (its line and
         tooltip stay)."""
         first = [ln for ln in (self.recommended, self.marker) if ln.isVisible()]
         lines = first + sorted((ln for ln in self.label_lines() if ln not in first), key=lambda ln: ln.value())
-        if not lines:
-            return
         vb = self.plot.getPlotItem().vb
         width_px = max(1.0, vb.width())
         (x0, x1), _ = vb.viewRange()
         per_px = (x1 - x0) / width_px
+        for ln in (self.current_lr, self.stability_limit):
+            if ln.isVisible():
+                self._label_inside(ln, x1, per_px)
+        if not lines:
+            return
         spans = []
         for ln in lines:
             w = ln.label.boundingRect().width() + 8  # a little air between neighbours
-            spans.append((ln.value(), ln.value() + w * per_px))
+            if self._label_inside(ln, x1, per_px):
+                spans.append((ln.value() - w * per_px, ln.value()))
+            else:
+                spans.append((ln.value(), ln.value() + w * per_px))
         # a row is at least one label high (plus air), however short the plot is
         height = max(ln.label.boundingRect().height() for ln in lines) + 4
         step = max(self.LABEL_STEP, height / max(1.0, vb.height()))
@@ -404,6 +422,7 @@ class LossVsLrView(QWidget):
             if self.current_lr.value() != math.log10(lr):
                 self.current_lr.setValue(math.log10(lr))
                 set_line_label(self.current_lr, f"LR in use {fmt_lr(lr)}")
+                self._declutter()  # its label reads leftwards near the right edge
 
     # -- interaction -------------------------------------------------------------------------------
     def _clicked(self, event) -> None:

@@ -50,6 +50,7 @@ class LossVsStepView(QWidget):
         self.y_range = StickyRange(pi.vb, "y", pad=0.12, fill=0.3, min_interval=0.3)
         self.plot.sticky = [self.x_range, self.y_range]
         self._lr_top = None
+        self._list_validation(False)  # listed once drawn
 
     def _sync(self) -> None:
         self.lr_box.setGeometry(self.plot.getPlotItem().vb.sceneBoundingRect())
@@ -67,6 +68,7 @@ class LossVsStepView(QWidget):
         self.lr_box.setYRange(0.0, 1.0, padding=0)
         for it in (self.train, self.val, self.lr_curve):
             it.setData([], [])
+        self._list_validation(False)
         self.caption.setText("")
 
     def show_history(self, h, caption: str = "", live: bool = False) -> None:
@@ -77,6 +79,8 @@ class LossVsStepView(QWidget):
         if few != (self.val.opts.get("symbol") is not None):
             self.val.setSymbol("s" if few else None)
         set_xy(self.val, h.val_steps, h.val_loss)
+        vl = np.asarray(h.val_loss, dtype=np.float64)
+        self._list_validation(bool(vl.size and np.isfinite(vl).any()))
         set_xy(self.lr_curve, h.steps, h.lr)
         lr = np.asarray(h.lr, dtype=np.float64)
         lr = lr[np.isfinite(lr)]
@@ -100,6 +104,19 @@ class LossVsStepView(QWidget):
         self._sync()
         if caption:
             self.caption.setText(caption)
+
+    def _list_validation(self, drawn: bool) -> None:
+        """The legend names the validation loss only while it is drawn (a run without a validation split, or
+        before its first evaluation, has none), in its place between the training loss and the LR."""
+        listed = any(getattr(sample, "item", None) is self.val for sample, _label in self.legend.items)
+        if drawn == listed:
+            return
+        if drawn:
+            self.legend.removeItem(self.lr_curve)
+            self.legend.addItem(self.val, "validation loss")
+            self.legend.addItem(self.lr_curve, "learning rate (right axis)")
+        else:
+            self.legend.removeItem(self.val)
 
     def show_range_test(self, lrs, losses) -> None:
         """During a range test this view shows its LR rising every batch (the article's Image 6)."""
