@@ -581,6 +581,7 @@ class FollowRange:
         self.anim = QVariantAnimation(vb)  # owned by the view box: no glide outlives the plot
         self.duration = duration
         self._last_fit = -math.inf  # time.monotonic() of the last fit: frames far apart glide in full
+        self._last_call = -math.inf  # time.monotonic() of the last frame framed (moved or not)
         self.anim.setDuration(duration)
         self.anim.setEasingCurve(QEasingCurve.Type.OutCubic)
         self.anim.valueChanged.connect(self._show)
@@ -623,25 +624,36 @@ class FollowRange:
             if self.range is not None:
                 self._show(self.range)
 
-    def fit(self, x0: float, x1: float, y0: float, y1: float) -> None:
+    LIVE_GLIDE_GAP = 0.4  # running: frames closer than this (s) are the motion themselves, no glide
+
+    def fit(self, x0: float, x1: float, y0: float, y1: float, live: bool = False) -> None:
+        """Frame the box; ``live``: a frame of a running run (glides only between frames far apart)."""
         if not self._enabled or not all(math.isfinite(v) for v in (x0, x1, y0, y1)):
             return
+        called = time.monotonic()
+        frame_gap, self._last_call = called - self._last_call, called
         self._box = (x0, x1, y0, y1)
         margin = float(self.margin_px())
-        spans = []
+        spans, needed = [], []
         for (lo, hi), px in (((x0, x1), self.vb.width()), ((y0, y1), self.vb.height())):
             span = hi - lo
             if span <= 1e-12 * max(abs(lo), abs(hi), 1e-300):
                 span = max(abs(hi) * 0.1, 1e-9)
                 lo, hi = lo - span / 2, hi + span / 2
             pad = self.pad * span
+            edge = 0.0
             if px > 4 * margin > 0:  # the margin in pixels, whatever the plot's size
-                pad = max(pad, span * margin / (px - 2 * margin))
+                edge = span * margin / (px - 2 * margin)
+                pad = max(pad, edge)
             spans.append((lo - pad, hi + pad))
+            needed.append((lo - edge, hi + edge))
         (x0, x1), (y0, y1) = spans
         cur = self.range
         if self.hysteresis and cur is not None:
-            inside = cur.left() <= x0 and x1 <= cur.right() and cur.top() <= y0 and y1 <= cur.bottom()
+            # the box itself (with the marker's margin) must be in view; the padding is the slack that lets a
+            # slowly drifting box (SGD's jitter around a minimum) keep the axes still for many frames
+            (nx0, nx1), (ny0, ny1) = needed
+            inside = cur.left() <= nx0 and nx1 <= cur.right() and cur.top() <= ny0 and ny1 <= cur.bottom()
             full = (x1 - x0) >= self.fill * cur.width() and (y1 - y0) >= self.fill * cur.height()
             if inside and full:
                 return
@@ -653,6 +665,10 @@ class FollowRange:
         now = time.monotonic()
         gap, self._last_fit = now - self._last_fit, now
         glide = self.duration if gap > 1.0 else min(self.duration, int(800 * gap))
+        if live:
+            # a glide repaints the view at 60 Hz: with frames 80-300 ms apart (full speed on a busy machine) it
+            # took most of the window's time, which slowed the frames, which lengthened the glides
+            glide = min(glide, int(500 * frame_gap)) if frame_gap > self.LIVE_GLIDE_GAP else 0
         if self.animate and cur is not None and glide >= self.MIN_GLIDE_MS:
             (vx0, vx1), (vy0, vy1) = self.vb.viewRange()
             self.anim.stop()
@@ -722,6 +738,17 @@ class GatedPlotWidget(pg.PlotWidget):
             if painter is not None:
                 painter.end()
         return changed
+
+    def settle(self, live: bool = False) -> None:
+        """Apply this frame's range changes now, before the paint: pyqtgraph moves the items to a new view range
+        only when the paint starts (ViewBox.prepareForPaint), and items moved inside a paint queue a second
+        paint of the same frame. While ``live``, the axes only widen for their tick labels (labels whose width
+        changes from frame to frame made the plot re-lay out, and paint again, after every other frame)."""
+        pi = self.getPlotItem()
+        for name in ("left", "bottom", "right"):
+            axis = pi.getAxis(name)
+            axis.style["autoReduceTextSpace"] = not live
+        self.scene().prepareForPaint()
 
     def mouseDoubleClickEvent(self, ev) -> None:
         self.refit()

@@ -157,7 +157,7 @@ class LossVsWeightView(QWidget):
             self.plot.refit()
         box = self.focus_box(view, w, l, cur_ok)
         if box is not None:
-            self.follow.fit(*box)
+            self.follow.fit(*box, live=live)
         self.step_label.setText(self._step_text(w, l))
         self.caption.setText(self._describe(view, mode, note or view.note, went_up & crossed, w))
 
