@@ -106,3 +106,38 @@ def test_closing_a_running_process_ends_it_within_a_second():
     assert not r.process.is_alive() and time.monotonic() - t0 < 1.0
     with pytest.raises(host.EngineProcessError):
         r.snapshot()
+
+
+def test_running_frames_send_unchanged_parts_once_and_the_window_gets_the_same_objects_back():
+    import pickle
+
+    run = LiveRun()
+    run.configure(MOONS)
+    run.step(5)
+    run.running = True  # the region grid and slice are then reused between their refreshes
+    first = run.snapshot()
+    run.step(1)
+    second = run.snapshot()
+    child, window = host.FrameDelta(), host.FrameDelta()
+    packed = [child.pack(s) for s in (first, second)]
+    assert packed[0].regions is first.regions  # the first frame carries everything
+    assert packed[1].regions is host.SAME and packed[1].confidence is host.SAME
+    assert packed[1].step == second.step and packed[1].history is second.history
+    np.testing.assert_array_equal(second.weight.curve_loss, first.weight.curve_loss)  # the slice was reused ...
+    assert packed[1].weight.curve_loss is host.SAME  # ... and equal arrays count as the same, however built
+    got = [window.unpack(pickle.loads(pickle.dumps(p))) for p in packed]
+    assert pickle.loads(pickle.dumps(host.SAME)) is host.SAME
+    # the window rebuilds every frame in full; a part that did not change is the very object it had before
+    for snap, back in zip((first, second), got):
+        np.testing.assert_array_equal(back.regions, snap.regions)
+        np.testing.assert_array_equal(back.weight.curve_loss, snap.weight.curve_loss)
+        np.testing.assert_array_equal(back.weight.trail_w, snap.weight.trail_w)
+        assert back.step == snap.step
+    np.testing.assert_array_equal(second.regions, first.regions)
+    assert got[1].regions is got[0].regions and got[1].confidence is got[0].confidence
+    # a part that changed crosses in full
+    run.running = False
+    third = run.snapshot()
+    back = window.unpack(pickle.loads(pickle.dumps(child.pack(third))))
+    np.testing.assert_array_equal(back.regions, third.regions)
+    np.testing.assert_array_equal(back.weight.curve_w, third.weight.curve_w)
