@@ -176,3 +176,31 @@ def test_arrows_drawn_fast_cover_what_the_calm_arrows_cover(qapp):
     # ... and misses none of it by more than a pixel
     assert (calm & ~_grown(fast)).sum() <= 0.03 * calm.sum()
     assert fast[99:101, 99:101].all()  # the crossing at (5, 5): filled, not a hole
+
+
+def test_a_running_view_keeps_its_axes_through_sgd_jitter_and_never_loses_the_box(qtbot, monkeypatch):
+    """At a minimum, SGD's steps jitter: each frame's box moves a little and shrinks and widens. While running the
+    view widens to take in the jitter and closes in at most twice a second, so its axes (re-rendered on every
+    range change) stay still for most frames; the box is in view in every frame. Paused, each frame is fitted."""
+    from gd_studio.ui.plots import common
+
+    clock = [100.0]
+    monkeypatch.setattr(common.time, "monotonic", lambda: clock[0])
+    pw = common.new_plot("jitterPlot")
+    qtbot.addWidget(pw)
+    pw.resize(420, 300)
+    pw.show()
+    follow = common.FollowRange(pw.getPlotItem().vb, pad=0.08, fill=0.4)
+    rng = np.random.default_rng(0)
+    changes = 0
+    for _ in range(100):  # two seconds at 50 frames a second
+        clock[0] += 0.02
+        c = 2.0 + 0.01 * rng.standard_normal()
+        top = 0.0739 + 0.0005 * rng.random()
+        before = follow.range
+        follow.fit(c - 0.07, c + 0.07, 0.0738, top, live=True)
+        changes += follow.range is not before
+        r = follow.range
+        assert r.left() <= c - 0.07 and c + 0.07 <= r.right() and r.top() <= 0.0738 and top <= r.bottom()
+        assert follow.anim.state() != follow.anim.State.Running  # frames this close: no glide
+    assert changes <= 20, changes

@@ -682,7 +682,8 @@ class FollowRange:
             if self.range is not None:
                 self._show(self.range)
 
-    LIVE_GLIDE_GAP = 0.4  # running: frames closer than this (s) are the motion themselves, no glide
+    LIVE_GLIDE_GAP = 1.0  # running: frames closer than this (s) are the motion themselves, no glide
+    LIVE_ZOOM_IN_S = 0.5  # running: the view closes in on a smaller box at most this often (s)
 
     def fit(self, x0: float, x1: float, y0: float, y1: float, live: bool = False) -> None:
         """Frame the box; ``live``: a frame of a running run (glides only between frames far apart)."""
@@ -692,8 +693,10 @@ class FollowRange:
         frame_gap, self._last_call = called - self._last_call, called
         self._box = (x0, x1, y0, y1)
         margin = float(self.margin_px())
+        cur = self.range
         spans, needed = [], []
-        for (lo, hi), px in (((x0, x1), self.vb.width()), ((y0, y1), self.vb.height())):
+        shown = ((cur.width(), cur.height()) if cur is not None else (0.0, 0.0))
+        for (lo, hi), px, now in (((x0, x1), self.vb.width(), shown[0]), ((y0, y1), self.vb.height(), shown[1])):
             span = hi - lo
             if span <= 1e-12 * max(abs(lo), abs(hi), 1e-300):
                 span = max(abs(hi) * 0.1, 1e-9)
@@ -701,12 +704,11 @@ class FollowRange:
             pad = self.pad * span
             edge = 0.0
             if px > 4 * margin > 0:  # the margin in pixels, whatever the plot's size
-                edge = span * margin / (px - 2 * margin)
-                pad = max(pad, edge)
+                pad = max(pad, span * margin / (px - 2 * margin))
+                edge = now * margin / px  # the marker's radius at the scale shown now
             spans.append((lo - pad, hi + pad))
             needed.append((lo - edge, hi + edge))
         (x0, x1), (y0, y1) = spans
-        cur = self.range
         if self.hysteresis and cur is not None:
             # the box itself (with the marker's margin) must be in view; the padding is the slack that lets a
             # slowly drifting box (SGD's jitter around a minimum) keep the axes still for many frames
@@ -715,6 +717,17 @@ class FollowRange:
             full = (x1 - x0) >= self.fill * cur.width() and (y1 - y0) >= self.fill * cur.height()
             if inside and full:
                 return
+            if inside and live and called - self._last_fit < self.LIVE_ZOOM_IN_S:
+                # running: a box that is in view but small (SGD's jitter at a minimum shrinks and widens it from
+                # frame to frame) zooms in at most this often; leaving the view always refits at once
+                return
+            if live and not inside:
+                # running: a box that left the view widens it to take in both, as long as the box still fills
+                # enough of it, so the view settles on the jitter's extent instead of following every frame's
+                ux0, ux1 = min(cur.left(), x0), max(cur.right(), x1)
+                uy0, uy1 = min(cur.top(), y0), max(cur.bottom(), y1)
+                if (x1 - x0) >= self.fill * (ux1 - ux0) and (y1 - y0) >= self.fill * (uy1 - uy0):
+                    (x0, x1), (y0, y1) = (ux0, ux1), (uy0, uy1)
         new = QRectF(x0, y0, x1 - x0, y1 - y0)  # (QRectF's top is the smaller y: view coordinates)
         self.range = new
         # a glide never outlasts the time between frames: at full speed a glide restarted on every frame
@@ -725,7 +738,8 @@ class FollowRange:
         glide = self.duration if gap > 1.0 else min(self.duration, int(800 * gap))
         if live:
             # a glide repaints the view at 60 Hz: with frames 80-300 ms apart (full speed on a busy machine) it
-            # took most of the window's time, which slowed the frames, which lengthened the glides
+            # took most of the window's time, which slowed the frames, which lengthened the glides; a run slowed
+            # to a step a second or less still glides
             glide = min(glide, int(500 * min(frame_gap, 1.0))) if frame_gap > self.LIVE_GLIDE_GAP else 0
         if self.animate and cur is not None and glide >= self.MIN_GLIDE_MS:
             (vx0, vx1), (vy0, vy1) = self.vb.viewRange()
