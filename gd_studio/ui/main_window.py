@@ -623,7 +623,6 @@ class MainWindow(QMainWindow):
             self.data_view.update_snapshot(snap)
             self.lr_view.set_current_lr(snap.lr)
             self._update_status(snap)
-            self._settle_plots(snap.running)
             if not snap.running and self.actionRun.isChecked() and not self.range_test_busy:
                 self.actionRun.setChecked(False)
             if not snap.running and self.state.busy == RUN:
@@ -640,6 +639,7 @@ class MainWindow(QMainWindow):
             self._draw_times.append(draw)
             del self._draw_times[:-200]
             self.snapshotApplied.emit(snap)
+            self._settle_plots(snap.running)  # after the features' views (sharpness, surface) took it too
         finally:
             self.controller.worker.ui_gate.set()
             # what the last frame cost (its data and its paint), so the worker paces the next ones
