@@ -27,6 +27,8 @@ import time
 import traceback
 from typing import Any, Callable
 
+import numpy as np
+
 MIN_EMIT = 1.0 / 60.0  # at most ~60 snapshots a second
 SNAPSHOT_SHARE = 0.2  # building snapshots may take at most this share of the engine's time while running
 # the window's drawing (its apply and paint of a frame, measured by the window) may take at most this share of
@@ -38,6 +40,95 @@ NO_STOP = -1
 # The engine's process yields the CPU to the window when the machine is busy: on a shared 2-core machine the
 # window's paint, not the engine, is what a person notices (an idle core is used in full either way).
 ENGINE_NICE = 5
+
+
+class _Same:
+    """Stands in a streamed frame for a part equal to the one the previous frame sent (one instance, pickled by
+    name)."""
+
+    def __reduce__(self):
+        return "SAME"
+
+    def __repr__(self) -> str:
+        return "SAME"
+
+
+SAME = _Same()
+
+
+class FrameDelta:
+    """Parts of running frames that did not change cross the pipe once: the child sends ``SAME`` in their place
+    and the window puts back the object it already has, so a view that sees the same object skips its redraw.
+
+    While running, the region grid, the weight's slice and the sharpness are refreshed only within a share of the
+    engine's time (``LiveRun``): most frames repeat them. Pickled anew, each frame's copy was a new object to the
+    window, and the data view re-rendered its region image every frame (the digits MLP: ~2.5 ms of the window's
+    thread each). Both ends hold the last value of each part; the pipe keeps frames in order, so they agree.
+    """
+
+    PARTS = ("regions", "confidence", "sharpness", "surface")
+    CURVE = ("curve_w", "curve_loss")  # of the weight view
+
+    def __init__(self) -> None:
+        self.last: dict[str, Any] = {}
+
+    def _same(self, key: str, value) -> bool:
+        old = self.last.get(key)
+        if value is None or old is None:
+            return False
+        if value is old:
+            return True
+        if isinstance(value, np.ndarray) and isinstance(old, np.ndarray):
+            return value.shape == old.shape and value.dtype == old.dtype and bool(np.array_equal(value, old))
+        return False
+
+    def pack(self, snap):
+        """The frame to send (in the child): unchanged parts replaced by ``SAME``."""
+        from dataclasses import replace
+
+        changes = {}
+        for key in self.PARTS:
+            value = getattr(snap, key)
+            if self._same(key, value):
+                changes[key] = SAME
+            else:
+                self.last[key] = value
+        weight = snap.weight
+        if weight is not None:
+            curve = {}
+            for key in self.CURVE:
+                value = getattr(weight, key)
+                if self._same(key, value):
+                    curve[key] = SAME
+                else:
+                    self.last[key] = value
+            if curve:
+                changes["weight"] = replace(weight, **curve)
+        return replace(snap, **changes) if changes else snap
+
+    def unpack(self, snap):
+        """The frame as built (in the window): ``SAME`` parts replaced by the objects received before."""
+        from dataclasses import replace
+
+        changes = {}
+        for key in self.PARTS:
+            value = getattr(snap, key)
+            if value is SAME:
+                changes[key] = self.last[key]
+            else:
+                self.last[key] = value
+        weight = snap.weight
+        if weight is not None:
+            curve = {}
+            for key in self.CURVE:
+                value = getattr(weight, key)
+                if value is SAME:
+                    curve[key] = self.last[key]
+                else:
+                    self.last[key] = value
+            if curve:
+                changes["weight"] = replace(weight, **curve)
+        return replace(snap, **changes) if changes else snap
 
 
 class EngineProcessError(RuntimeError):
@@ -83,6 +174,7 @@ class _Child:
         self.last_emit = 0.0
         self.interval = MIN_EMIT
         self.costs: collections.deque = collections.deque(maxlen=8)  # recent snapshot costs (s)
+        self.delta = FrameDelta()  # what the window already has of the running frames
 
     def send(self, msg) -> None:
         self.conn.send(msg)
@@ -211,7 +303,7 @@ class _Child:
         self.interval = max(MIN_EMIT, typical / SNAPSHOT_SHARE, float(self.shared.ui_cost.value) / UI_SHARE)
         self.last_emit = time.perf_counter()
         self.shared.credit.clear()
-        self.send(("snapshot", snap, _state(self.run)))
+        self.send(("snapshot", self.delta.pack(snap), _state(self.run)))
 
     def loop(self) -> None:
         conn = self.conn
@@ -322,6 +414,7 @@ class RemoteRun:
         self.failures: list = []  # (what, exception) reported by the running child
         self.closed = False
         self.inbox: queue.Queue = queue.Queue()
+        self.delta = FrameDelta()  # the parts of running frames received so far (read by the reader thread only)
         self.on_message: Callable[[], None] | None = None  # called from the reader thread
         self._notify_lock = threading.Lock()  # detach() waits for a call of on_message in flight
         self._reader = threading.Thread(target=self._read, name="gd-studio-engine-reader", daemon=True)
@@ -338,6 +431,11 @@ class RemoteRun:
                 return
             except Exception as exc:  # noqa: BLE001 - a message that cannot be unpickled: a bug, reported
                 msg = ("failed", "run", RuntimeError(f"a message from the engine could not be read ({exc})"))
+            if msg[0] == "snapshot":
+                try:
+                    msg = ("snapshot", self.delta.unpack(msg[1]), msg[2])
+                except Exception as exc:  # noqa: BLE001 - a part the window never received: a bug, reported
+                    msg = ("failed", "run", RuntimeError(f"a frame from the engine could not be rebuilt ({exc})"))
             self.inbox.put(msg)
             if msg[0] in ("snapshot", "failed"):
                 self._notify()

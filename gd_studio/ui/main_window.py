@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 import time
 
+import shiboken6
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QComboBox, QDockWidget, QFileDialog, QFrame,
@@ -152,6 +153,7 @@ class MainWindow(QMainWindow):
         self._closing = False
         self._stepping = False  # a many-step command is under way (Esc can stop it)
         self._draw_times: list[float] = []
+        self._plots_listed: tuple[float, list] = (-math.inf, [])
         self._shown_once = False
 
         # -- views -------------------------------------------------------------------------------
@@ -662,12 +664,23 @@ class MainWindow(QMainWindow):
             self._draw_times.append(draw)
             del self._draw_times[:-200]
             self.snapshotApplied.emit(snap)
+            self._settle_plots(snap.running)  # after the features' views (sharpness, surface) took it too
         finally:
             self.controller.worker.ui_gate.set()
             # what the last frame cost (its data and its paint), so the worker paces the next ones
             paint = GatedPlotWidget.paint_seconds
             GatedPlotWidget.paint_seconds = 0.0
             self.controller.ack(min(draw + paint, 0.5) if draw is not None else None)
+
+    def _settle_plots(self, live: bool) -> None:
+        # one paint per view per frame: every view's new range is applied here, not inside its paint. The list
+        # of plots is looked up again each second (a view built later joins within one), not every frame
+        now = time.monotonic()
+        if now - self._plots_listed[0] > 1.0:
+            self._plots_listed = (now, self.findChildren(GatedPlotWidget))
+        for plot in self._plots_listed[1]:
+            if shiboken6.isValid(plot) and plot.isVisible():
+                plot.settle(live)
 
     def _step_caption(self, snap) -> str:
         h = snap.history
@@ -706,6 +719,7 @@ class MainWindow(QMainWindow):
             if prog.repeat == 0:
                 self.step_view.show_range_test(prog.lrs, prog.losses)
             self.status["stop"].setText(f"range test: step {len(prog.lrs)} of {prog.num_iter}")
+            self._settle_plots(True)
         finally:
             self.controller.worker.ui_gate.set()
             self.controller.ack()

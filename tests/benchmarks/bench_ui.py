@@ -7,6 +7,7 @@ For the one-weight parabola, the moons MLP and the digits MLP, at full speed:
 1. event-loop latency: a 10 ms QTimer probe; how late each tick fires (p50 / p99); target p99 < 20 ms;
 2. redraw rate: snapshots drawn per second by the views (target ≥ 50);
 3. engine speed inside the app vs headless (descent.Runner.step in a plain loop, same config): ≥ 0.7×;
+then, counted rather than timed: the window thread's CPU time a frame and how often each plot painted a frame;
 each also with the engine stepping in the worker's thread instead of its own process (GD_STUDIO_ENGINE=thread,
 the design before: the reference, measured in the same run).
 4. with --startup: time to window shown, from process start: a fresh interpreter is launched with subprocess, and the
@@ -87,6 +88,7 @@ def in_app(config, seconds: float = 3.0, engine: str = "process") -> dict:
 
     probe.timeout.connect(tick)
     w.snapshotApplied.connect(lambda s: frames.append(time.perf_counter()))
+    paints = PaintCounter(w)
     w.start()
     t_start = time.perf_counter()
     while w.step_count == 0 and time.perf_counter() - t_start < 5:
@@ -94,15 +96,19 @@ def in_app(config, seconds: float = 3.0, engine: str = "process") -> dict:
     from PySide6.QtCore import QEventLoop
 
     step0, t0 = w.step_count, time.perf_counter()
+    cpu0 = time.thread_time()  # this (the window's) thread only
     clock.start()
     probe.start()
     frames.clear()
+    paints.counts.clear()
     loop = QEventLoop()  # the real event loop, as in the app, not a processEvents() spin
     QTimer.singleShot(int(seconds * 1000), loop.quit)
     loop.exec()
     probe.stop()
     steps = w.step_count - step0
     elapsed = time.perf_counter() - t0
+    cpu = time.thread_time() - cpu0
+    counts = dict(paints.counts)
     draw = sorted(w._draw_times)
     w.close()
     lat = sorted(lateness)
@@ -114,7 +120,36 @@ def in_app(config, seconds: float = 3.0, engine: str = "process") -> dict:
         "lat_max": lat[-1] if lat else float("nan"),
         "probe_ticks": len(lat),
         "draw_ms_p50": 1000 * statistics.median(draw) if draw else float("nan"),
+        # what a frame costs the window's thread, counted rather than timed by the wall clock: its CPU time (the
+        # views' data, their paint, the rest of the window) and how often each plot painted
+        "cpu_ms_per_frame": 1000 * cpu / max(len(frames), 1),
+        "cpu_share": cpu / elapsed,
+        "paints_per_frame": {k: v / max(len(frames), 1) for k, v in sorted(counts.items())},
     }
+
+
+class PaintCounter:
+    """Counts paint events of every plot's viewport (an event filter: the paint code itself is untouched)."""
+
+    def __init__(self, window) -> None:
+        from PySide6.QtCore import QEvent, QObject
+
+        from gd_studio.ui.plots.common import GatedPlotWidget
+
+        self.counts: dict[str, int] = {}
+        names = {p.viewport(): p.objectName() for p in window.findChildren(GatedPlotWidget)}
+        paint = QEvent.Type.Paint
+        counts = self.counts
+
+        class Filter(QObject):
+            def eventFilter(self, obj, event):  # noqa: N802 - Qt's name
+                if event.type() == paint and obj in names:
+                    counts[names[obj]] = counts.get(names[obj], 0) + 1
+                return False
+
+        self.filter = Filter()
+        for viewport in names:
+            viewport.installEventFilter(self.filter)
 
 
 CHILD = r"""
@@ -185,6 +220,11 @@ def main() -> None:
                   f"in app {r['steps_per_sec']:,.0f} steps/s = {r['steps_per_sec'] / headless:.2f}× headless"
                   f"   targets p99<20 ms {'✓' if ok[0] else '✗'}, ≥50 fps {'✓' if ok[1] else '✗'}, "
                   f"≥0.7× {'✓' if ok[2] else '✗'}")
+            short = {"lossVsWeightPlot": "weight", "lossVsStepPlot": "step", "dataPlot": "data",
+                     "lossVsLrPlot": "lr"}
+            painted = ", ".join(f"{short.get(k, k)} {v:.2f}" for k, v in r["paints_per_frame"].items())
+            print(f"  {'':24s} window thread: {r['cpu_ms_per_frame']:.1f} ms CPU a frame, "
+                  f"{100 * r['cpu_share']:.0f}% of a core; paints a frame: {painted}")
     if args.startup:
         times = startup_time()
         print("\ntime to window shown, from process start (subprocess; 3 launches):")

@@ -106,3 +106,45 @@ def test_closing_a_running_process_ends_it_within_a_second():
     assert not r.process.is_alive() and time.monotonic() - t0 < 1.0
     with pytest.raises(host.EngineProcessError):
         r.snapshot()
+
+
+def test_running_frames_send_unchanged_parts_once_and_the_window_gets_the_same_objects_back():
+    import pickle
+    from dataclasses import replace
+
+    run = LiveRun()
+    run.configure(MOONS)
+    run.step(5)
+    first = run.snapshot()
+    run.step(1)
+    later = run.snapshot()
+    # the next frame repeats the region grid (the same object, as LiveRun reuses it between refreshes) and the
+    # slice (equal arrays built anew); its step, trail and history are new
+    second = replace(later, regions=first.regions, confidence=first.confidence,
+                     weight=replace(later.weight, curve_w=first.weight.curve_w.copy(),
+                                    curve_loss=first.weight.curve_loss.copy()))
+    child, window = host.FrameDelta(), host.FrameDelta()
+    packed = [child.pack(s) for s in (first, second)]
+    assert packed[0].regions is first.regions  # the first frame carries everything
+    assert packed[1].regions is host.SAME and packed[1].confidence is host.SAME
+    assert packed[1].weight.curve_w is host.SAME and packed[1].weight.curve_loss is host.SAME
+    assert packed[1].step == second.step and packed[1].history is second.history
+    assert pickle.loads(pickle.dumps(host.SAME)) is host.SAME
+    got = [window.unpack(pickle.loads(pickle.dumps(p))) for p in packed]
+    # the window rebuilds every frame in full; a part that did not change is the very object it had before
+    for snap, back in zip((first, second), got):
+        np.testing.assert_array_equal(back.regions, snap.regions)
+        np.testing.assert_array_equal(back.weight.curve_loss, snap.weight.curve_loss)
+        np.testing.assert_array_equal(back.weight.trail_w, snap.weight.trail_w)
+        assert back.step == snap.step
+    assert got[1].regions is got[0].regions and got[1].confidence is got[0].confidence
+    assert got[1].weight.curve_w is got[0].weight.curve_w
+    # parts that changed cross in full
+    third = replace(later, regions=first.regions + 1)
+    sent = child.pack(third)
+    assert not np.array_equal(later.weight.curve_loss, first.weight.curve_loss)  # a step later: a new slice
+    assert sent.regions is not host.SAME and sent.weight.curve_loss is not host.SAME
+    back = window.unpack(pickle.loads(pickle.dumps(sent)))
+    np.testing.assert_array_equal(back.regions, first.regions + 1)
+    np.testing.assert_array_equal(back.weight.curve_w, later.weight.curve_w)
+    np.testing.assert_array_equal(back.weight.curve_loss, later.weight.curve_loss)

@@ -140,6 +140,7 @@ class ArrowsItem(pg.GraphicsObject):
         self._x = np.zeros(0)
         self._y = np.zeros(0)
         self._up = np.zeros(0, dtype=bool)
+        self._version = 0  # counts setArrows calls: what the fade groups were computed for
         self._rect = QRectF()
         self.width = 2.5
         self.head = 13.0
@@ -171,6 +172,7 @@ class ArrowsItem(pg.GraphicsObject):
         if self.live:
             self._calm.start()  # restarted by every frame: fires once the frames stop
         self.prepareGeometryChange()
+        self._version += 1
         self._x, self._y = np.asarray(x, float), np.asarray(y, float)
         self._up = np.asarray(went_up, bool)
         if self._x.size:
@@ -193,11 +195,71 @@ class ArrowsItem(pg.GraphicsObject):
 
     ALPHA_LEVELS = 6  # older arrows fade in this many steps
 
+    def _groups(self, n: int) -> list[tuple[int, bool, np.ndarray]]:
+        """(fade level, rose, indices of those arrows) for each non-empty group: a function of the data alone,
+        kept until the next setArrows (a repaint for a new view range only maps the points anew)."""
+        key = (n, self._version)
+        cached = getattr(self, "_group_cache", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        k = np.arange(1, n + 1)
+        level = np.ceil(k * self.ALPHA_LEVELS / n).astype(int) if n > 1 else np.full(n, self.ALPHA_LEVELS)
+        up = self._up[:n] if self._up.size >= n else np.zeros(n, bool)
+        groups = []
+        for lev in range(1, self.ALPHA_LEVELS + 1):
+            for rose in (False, True):
+                idx = np.flatnonzero((level == lev) & (up == rose))
+                if idx.size:
+                    groups.append((lev, rose, idx))
+        self._group_cache = (key, groups)
+        return groups
+
+    def _pens(self, alpha: int, rose: bool) -> tuple[QPen, QPen, QColor]:
+        """(head pen, shaft pen, colour) of one group, made once per colour, width and fade level."""
+        key = (alpha, rose, self.width, self.down_color.rgba(), self.up_color.rgba())
+        cache = self.__dict__.setdefault("_pen_cache", {})
+        got = cache.get(key)
+        if got is None:
+            color = QColor(self.up_color if rose else self.down_color)
+            color.setAlpha(alpha)
+            pen = QPen(color, self.width)
+            pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+            shaft = QPen(pen)
+            if rose:  # an overshoot (the loss rose) is told by more than its colour: dashed, open head
+                shaft.setStyle(Qt.PenStyle.CustomDashLine)
+                shaft.setDashPattern([2.2, 1.8])
+                shaft.setCapStyle(Qt.PenCapStyle.FlatCap)
+            got = cache[key] = (pen, shaft, color)
+        return got
+
+    def _live_shapes(self, ax, ay, ux, uy, basex, basey, half, bx, by):
+        """Every arrow as one filled outline for frames that come fast: its shaft a quad as wide as the pen,
+        its head a triangle grown by the outline it is drawn without (9 points a row, the same orientation for
+        all, so the winding rule fills where arrows cross); and the path's connect array for up to n arrows."""
+        # (both shapes are traced clockwise on screen for any direction: a rotation keeps the orientation)
+        hw = grow = 0.5 * self.width
+        px, py = -uy, ux  # the unit normal
+        tipx, tipy = bx + ux * grow, by + uy * grow
+        bax, bay = basex - ux * grow, basey - uy * grow
+        hs = half + grow
+        qx = np.column_stack([ax + px * hw, bax + px * hw, bax - px * hw, ax - px * hw, ax + px * hw,
+                              tipx, bax - px * hs, bax + px * hs, tipx])
+        qy = np.column_stack([ay + py * hw, bay + py * hw, bay - py * hw, ay - py * hw, ay + py * hw,
+                              tipy, bay - py * hs, bay + py * hs, tipy])
+        n = len(ax)
+        cached = self.__dict__.get("_connect9")
+        if cached is None or cached.size < 9 * n:
+            cached = self._connect9 = np.tile(np.array([1, 1, 1, 1, 0, 1, 1, 1, 0], dtype=np.int32), max(n, 64))
+        return qx, qy, cached
+
     def paint(self, painter: QPainter, *args) -> None:
         """All arrows in a few QPainterPaths (by colour, fade level and style), built with NumPy.
 
         One Python call into Qt per arrow part made a 200-arrow frame cost ~3,000 transitions, each of
-        which may wait for the GIL while the worker steps; grouped, a frame makes a few dozen.
+        which may wait for the GIL while the worker steps; grouped, a frame makes a few dozen. While frames
+        come fast (``live``) each fade level's solid arrows are one filled path (``_live_shapes``): stroking
+        wide pens and outlining heads cost 2.9 ms a paint for 200 arrows of the parabola, one fill a level
+        ~1 ms.
         """
         n = self.count()
         if n == 0:
@@ -214,42 +276,38 @@ class ArrowsItem(pg.GraphicsObject):
         head = np.minimum(self.head, 0.6 * length + 4)
         basex, basey = bx - ux * head, by - uy * head
         half = head * 0.45
-        k = np.arange(1, n + 1)
-        # older arrows fade so the latest steps stand out (in a few levels, one path each)
-        level = np.ceil(k * self.ALPHA_LEVELS / n).astype(int) if n > 1 else np.full(n, self.ALPHA_LEVELS)
-        up = self._up[:n] if self._up.size >= n else np.zeros(n, bool)
+        shapes = self._live_shapes(ax, ay, ux, uy, basex, basey, half, bx, by) if self.live else None
         painter.save()
         painter.resetTransform()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, not self.live)
-        for lev in range(1, self.ALPHA_LEVELS + 1):
+        for lev, rose, idx in self._groups(n):
+            sel = idx[ok[idx]]
+            if not sel.size:
+                continue
             alpha = int(70 + 185 * lev / self.ALPHA_LEVELS) if n > 1 else 255
-            for rose in (False, True):
-                sel = ok & (level == lev) & (up == rose)
-                if not sel.any():
-                    continue
-                color = QColor(self.up_color if rose else self.down_color)
-                color.setAlpha(alpha)
-                pen = QPen(color, self.width)
-                pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-                shaft = QPen(pen)
-                if rose:  # an overshoot (the loss rose) is told by more than its colour: dashed, open head
-                    shaft.setStyle(Qt.PenStyle.CustomDashLine)
-                    shaft.setDashPattern([2.2, 1.8])
-                    shaft.setCapStyle(Qt.PenCapStyle.FlatCap)
-                m = int(sel.sum())
-                sx = np.column_stack([ax[sel], basex[sel]]).ravel()
-                sy = np.column_stack([ay[sel], basey[sel]]).ravel()
-                painter.setPen(shaft)
-                painter.setBrush(Qt.BrushStyle.NoBrush)
-                painter.drawPath(pg.arrayToQPath(sx, sy, connect="pairs"))
-                bxs, bys, bsx, bsy = bx[sel], by[sel], basex[sel], basey[sel]
-                uxs, uys, hs = ux[sel], uy[sel], half[sel]
-                hx = np.column_stack([bxs, bsx - uys * hs, bsx + uys * hs, bxs]).ravel()
-                hy = np.column_stack([bys, bsy + uxs * hs, bsy - uxs * hs, bys]).ravel()
-                connect = np.tile(np.array([1, 1, 1, 0], dtype=np.int32), m)  # one closed triangle each
-                painter.setPen(pen)
-                painter.setBrush(QColor(255, 255, 255, alpha) if rose else color)
-                painter.drawPath(pg.arrayToQPath(hx, hy, connect=connect))
+            pen, shaft, color = self._pens(alpha, rose)
+            m = sel.size
+            uxs, uys = ux[sel], uy[sel]
+            if shapes is not None and not rose:
+                px, py, connect = shapes
+                path = pg.arrayToQPath(px[sel].ravel(), py[sel].ravel(), connect=connect[:m * 9])
+                path.setFillRule(Qt.FillRule.WindingFill)
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(color)
+                painter.drawPath(path)
+                continue
+            sx = np.column_stack([ax[sel], basex[sel]]).ravel()
+            sy = np.column_stack([ay[sel], basey[sel]]).ravel()
+            painter.setPen(shaft)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawPath(pg.arrayToQPath(sx, sy, connect="pairs"))
+            bxs, bys, bsx, bsy, hs = bx[sel], by[sel], basex[sel], basey[sel], half[sel]
+            painter.setPen(pen)
+            hx = np.column_stack([bxs, bsx - uys * hs, bsx + uys * hs, bxs]).ravel()
+            hy = np.column_stack([bys, bsy + uxs * hs, bsy - uxs * hs, bys]).ravel()
+            connect = np.tile(np.array([1, 1, 1, 0], dtype=np.int32), m)  # one closed triangle each
+            painter.setBrush(QColor(255, 255, 255, alpha) if rose else color)
+            painter.drawPath(pg.arrayToQPath(hx, hy, connect=connect))
         painter.restore()
 
 
@@ -581,6 +639,7 @@ class FollowRange:
         self.anim = QVariantAnimation(vb)  # owned by the view box: no glide outlives the plot
         self.duration = duration
         self._last_fit = -math.inf  # time.monotonic() of the last fit: frames far apart glide in full
+        self._last_call = -math.inf  # time.monotonic() of the last frame framed (moved or not)
         self.anim.setDuration(duration)
         self.anim.setEasingCurve(QEasingCurve.Type.OutCubic)
         self.anim.valueChanged.connect(self._show)
@@ -623,28 +682,52 @@ class FollowRange:
             if self.range is not None:
                 self._show(self.range)
 
-    def fit(self, x0: float, x1: float, y0: float, y1: float) -> None:
+    LIVE_GLIDE_GAP = 1.0  # running: frames closer than this (s) are the motion themselves, no glide
+    LIVE_ZOOM_IN_S = 0.5  # running: the view closes in on a smaller box at most this often (s)
+
+    def fit(self, x0: float, x1: float, y0: float, y1: float, live: bool = False) -> None:
+        """Frame the box; ``live``: a frame of a running run (glides only between frames far apart)."""
         if not self._enabled or not all(math.isfinite(v) for v in (x0, x1, y0, y1)):
             return
+        called = time.monotonic()
+        frame_gap, self._last_call = called - self._last_call, called
         self._box = (x0, x1, y0, y1)
         margin = float(self.margin_px())
-        spans = []
-        for (lo, hi), px in (((x0, x1), self.vb.width()), ((y0, y1), self.vb.height())):
+        cur = self.range
+        spans, needed = [], []
+        shown = ((cur.width(), cur.height()) if cur is not None else (0.0, 0.0))
+        for (lo, hi), px, now in (((x0, x1), self.vb.width(), shown[0]), ((y0, y1), self.vb.height(), shown[1])):
             span = hi - lo
             if span <= 1e-12 * max(abs(lo), abs(hi), 1e-300):
                 span = max(abs(hi) * 0.1, 1e-9)
                 lo, hi = lo - span / 2, hi + span / 2
             pad = self.pad * span
+            edge = 0.0
             if px > 4 * margin > 0:  # the margin in pixels, whatever the plot's size
                 pad = max(pad, span * margin / (px - 2 * margin))
+                edge = now * margin / px  # the marker's radius at the scale shown now
             spans.append((lo - pad, hi + pad))
+            needed.append((lo - edge, hi + edge))
         (x0, x1), (y0, y1) = spans
-        cur = self.range
         if self.hysteresis and cur is not None:
-            inside = cur.left() <= x0 and x1 <= cur.right() and cur.top() <= y0 and y1 <= cur.bottom()
+            # the box itself (with the marker's margin) must be in view; the padding is the slack that lets a
+            # slowly drifting box (SGD's jitter around a minimum) keep the axes still for many frames
+            (nx0, nx1), (ny0, ny1) = needed
+            inside = cur.left() <= nx0 and nx1 <= cur.right() and cur.top() <= ny0 and ny1 <= cur.bottom()
             full = (x1 - x0) >= self.fill * cur.width() and (y1 - y0) >= self.fill * cur.height()
             if inside and full:
                 return
+            if inside and live and called - self._last_fit < self.LIVE_ZOOM_IN_S:
+                # running: a box that is in view but small (SGD's jitter at a minimum shrinks and widens it from
+                # frame to frame) zooms in at most this often; leaving the view always refits at once
+                return
+            if live and not inside:
+                # running: a box that left the view widens it to take in both, as long as the box still fills
+                # enough of it, so the view settles on the jitter's extent instead of following every frame's
+                ux0, ux1 = min(cur.left(), x0), max(cur.right(), x1)
+                uy0, uy1 = min(cur.top(), y0), max(cur.bottom(), y1)
+                if (x1 - x0) >= self.fill * (ux1 - ux0) and (y1 - y0) >= self.fill * (uy1 - uy0):
+                    (x0, x1), (y0, y1) = (ux0, ux1), (uy0, uy1)
         new = QRectF(x0, y0, x1 - x0, y1 - y0)  # (QRectF's top is the smaller y: view coordinates)
         self.range = new
         # a glide never outlasts the time between frames: at full speed a glide restarted on every frame
@@ -653,6 +736,11 @@ class FollowRange:
         now = time.monotonic()
         gap, self._last_fit = now - self._last_fit, now
         glide = self.duration if gap > 1.0 else min(self.duration, int(800 * gap))
+        if live:
+            # a glide repaints the view at 60 Hz: with frames 80-300 ms apart (full speed on a busy machine) it
+            # took most of the window's time, which slowed the frames, which lengthened the glides; a run slowed
+            # to a step a second or less still glides
+            glide = min(glide, int(500 * min(frame_gap, 1.0))) if frame_gap > self.LIVE_GLIDE_GAP else 0
         if self.animate and cur is not None and glide >= self.MIN_GLIDE_MS:
             (vx0, vx1), (vy0, vy1) = self.vb.viewRange()
             self.anim.stop()
@@ -722,6 +810,17 @@ class GatedPlotWidget(pg.PlotWidget):
             if painter is not None:
                 painter.end()
         return changed
+
+    def settle(self, live: bool = False) -> None:
+        """Apply this frame's range changes now, before the paint: pyqtgraph moves the items to a new view range
+        only when the paint starts (ViewBox.prepareForPaint), and items moved inside a paint queue a second
+        paint of the same frame. While ``live``, the axes only widen for their tick labels (labels whose width
+        changes from frame to frame made the plot re-lay out, and paint again, after every other frame)."""
+        pi = self.getPlotItem()
+        for name in ("left", "bottom", "right"):
+            axis = pi.getAxis(name)
+            axis.style["autoReduceTextSpace"] = not live
+        self.scene().prepareForPaint()
 
     def mouseDoubleClickEvent(self, ev) -> None:
         self.refit()

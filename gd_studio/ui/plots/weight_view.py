@@ -78,6 +78,8 @@ class LossVsWeightView(QWidget):
         self.legend.setToolTip("Each step is an arrow from w_t to w_t+1. Where the loss rose (an overshoot) the "
                                "arrow is vermillion, dashed, with an open head; where it fell, blue and solid.")
         self.view = None
+        self._curve_key = None  # how the curve item's slice is shown: (log axis, log floor)
+        self._curve_src = None  # the slice's arrays it shows
         self.mode = "run"  # or "range test"
         self.hover = HoverReadout(self.plot, self._hover_points)
         pi.vb.disableAutoRange()
@@ -114,6 +116,7 @@ class LossVsWeightView(QWidget):
         (x0, x1), (y0, y1) = self.DEFAULT_RANGE
         self.plot.getPlotItem().vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
         self.step_label.setText("")
+        self._curve_key = self._curve_src = None
         self.curve.setData([], [])
         self.points.setData([], [])
         self.current.setData([], [])
@@ -133,7 +136,13 @@ class LossVsWeightView(QWidget):
         w, l = w[ok], l[ok]
         positive = np.concatenate([cl_all[cl_all > 0], l[l > 0]])
         self._floor = float(positive.min()) * 1e-3 if positive.size else 1e-12
-        set_xy(self.curve, cw_all, self.y_of(cl_all))
+        # the slice is refreshed only now and then while running: the same arrays (and the same log floor) are
+        # not handed to the curve again, which would rebuild its path and repaint it for nothing
+        curve_key = (self.log_loss.isChecked(), self._floor if self.log_loss.isChecked() else None)
+        src = self._curve_src
+        if curve_key != self._curve_key or src is None or src[0] is not view.curve_w or src[1] is not view.curve_loss:
+            set_xy(self.curve, cw_all, self.y_of(cl_all))
+            self._curve_key, self._curve_src = curve_key, (view.curve_w, view.curve_loss)
         went_up = np.zeros(max(len(l) - 1, 0), dtype=bool)
         crossed = went_up.copy()
         cl = cl_all
@@ -157,7 +166,7 @@ class LossVsWeightView(QWidget):
             self.plot.refit()
         box = self.focus_box(view, w, l, cur_ok)
         if box is not None:
-            self.follow.fit(*box)
+            self.follow.fit(*box, live=live)
         self.step_label.setText(self._step_text(w, l))
         self.caption.setText(self._describe(view, mode, note or view.note, went_up & crossed, w))
 

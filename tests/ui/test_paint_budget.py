@@ -1,0 +1,206 @@
+"""What a frame costs the window, counted rather than timed: each view paints at most once a live frame, a view
+whose data did not change is not repainted, and the arrows drawn fast while running show what the calm ones show."""
+from __future__ import annotations
+
+import collections
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QObject, QRectF
+from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtWidgets import QApplication
+
+from gd_studio.engine.config import RunConfig
+from gd_studio.live.run import LiveRun
+from gd_studio.ui.plots.common import ArrowsItem, GatedPlotWidget
+
+MOONS = RunConfig(dataset="moons", dataset_params={"n_samples": 200, "noise": 0.2, "seed": 0}, model="mlp",
+                  hidden=(8,), lr=0.3, batch_size=16, seed=0, watch="W2[0,0]")
+
+
+@pytest.fixture(autouse=True)
+def _engine_in_the_worker_thread(monkeypatch):
+    # the frames come from the test's own LiveRun; the window's engine stays idle in this process
+    monkeypatch.setenv("GD_STUDIO_ENGINE", "thread")
+
+
+class PaintCounter(QObject):
+    """Counts the paint events of each plot's viewport (where a pyqtgraph plot draws)."""
+
+    def __init__(self, window) -> None:
+        super().__init__()
+        self.counts: collections.Counter = collections.Counter()
+        self.plots = {p.viewport(): p.objectName() for p in window.findChildren(GatedPlotWidget)}
+        for viewport in self.plots:
+            viewport.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.Paint and obj in self.plots:
+            self.counts[self.plots[obj]] += 1
+        return False
+
+    def take(self) -> collections.Counter:
+        out, self.counts = self.counts, collections.Counter()
+        return out
+
+
+def drain() -> None:
+    """Every event the frame posted (its paints, the layout and scene updates they cause, queued repaints)."""
+    app = QApplication.instance()
+    for _ in range(6):
+        app.sendPostedEvents()
+        app.processEvents()
+
+
+def live_frames(window, config, n: int, steps: int = 3):
+    """``n`` frames of a run at full speed, as the worker sends them: running, a few steps apart."""
+    run = LiveRun()
+    run.configure(config)
+    run.running = True
+    generation = window.last_snapshot.generation
+    for _ in range(n):
+        run.step(steps)
+        yield replace(run.snapshot(), generation=generation, running=True)
+
+
+def layout_of(window) -> list:
+    """Where each plot and its data area are: a frame that changes them (a caption gaining a line, an axis widening
+    for longer tick labels) re-lays out the window, and the views it moved paint again."""
+    out = []
+    for p in window.findChildren(GatedPlotWidget):
+        out.append(p.geometry().getRect())
+        out.append(p.getPlotItem().vb.sceneBoundingRect().getRect())
+    return out
+
+
+def test_each_view_paints_at_most_once_a_live_frame_and_not_at_all_without_new_data(make_window):
+    """Frames of a run at full speed: in every frame that leaves the layout as it was, each view paints at most
+    once, the views whose data changed exactly once. Its new range is applied before its paint, so no item moves
+    inside the paint (which queued a second paint of every frame before), and no glide runs between frames. A
+    frame that repeats a view's data (the engine's process hands back the same objects) does not repaint it."""
+    w = make_window(MOONS)
+    w.resize(1280, 720)
+    drain()
+    counter = PaintCounter(w)
+    frames = list(live_frames(w, MOONS, 10))
+    plots = w.findChildren(GatedPlotWidget)
+
+    def text_room():  # the room each axis keeps for its tick labels
+        return [p.getPlotItem().getAxis("left").width() for p in plots] + \
+               [p.getPlotItem().getAxis("bottom").height() for p in plots]
+
+    widths = text_room()
+    steady = []
+    for i, snap in enumerate(frames):
+        before = layout_of(w)
+        counter.take()
+        w._on_snapshot(snap)
+        drain()
+        counts = counter.take()
+        # a view box gliding between live frames would repaint its view at 60 Hz on its own
+        assert w.weight_view.follow.anim.state() != w.weight_view.follow.anim.State.Running
+        now = text_room()
+        assert all(b >= a - 1e-9 for a, b in zip(widths, now)), (widths, now)  # running: axes never narrow
+        widths = now
+        if i and layout_of(w) == before:
+            steady.append(counts)
+            assert max(counts.values(), default=0) <= 1, (i, dict(counts))
+            assert counts["lossVsWeightPlot"] == 1 and counts["lossVsStepPlot"] == 1, (i, dict(counts))
+    assert len(steady) >= len(frames) // 2, len(steady)  # most frames leave the layout alone
+    assert w.last_snapshot is frames[-1]
+
+    # the next frame, as the engine's process hands it on: the region grid and the slice not refreshed (the
+    # same objects, see live.host.FrameDelta); the step, the trail and the history new
+    last = frames[-1]
+    curve_data = w.weight_view.curve.getData()
+    again = replace(last, step=last.step + 1, regions=last.regions, confidence=last.confidence,
+                    weight=replace(last.weight, trail_w=np.append(last.weight.trail_w[1:], last.weight.current_w),
+                                   trail_loss=np.append(last.weight.trail_loss[1:], last.weight.current_loss)))
+    w._on_snapshot(again)
+    drain()
+    counts = counter.take()
+    assert counts["dataPlot"] == 0, dict(counts)
+    assert counts["lossVsWeightPlot"] == 1 and counts["lossVsStepPlot"] <= 1, dict(counts)
+    assert w.weight_view.curve.getData()[0] is curve_data[0]  # the slice's curve was not handed new data
+    w._on_snapshot(replace(again, regions=np.ascontiguousarray(last.regions[::-1])))  # a new region grid: drawn
+    drain()
+    assert counter.take()["dataPlot"] == 1
+
+    # a paused frame lets the axes fit their labels again
+    axis = w.weight_view.plot.getPlotItem().getAxis("left")
+    assert axis.style["autoReduceTextSpace"] is False
+    w._on_snapshot(replace(frames[-1], running=False))
+    drain()
+    assert axis.style["autoReduceTextSpace"] is True
+
+
+def _grown(mask: np.ndarray) -> np.ndarray:
+    """``mask`` and every pixel next to it (8 neighbours)."""
+    out = mask.copy()
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            out |= np.roll(np.roll(mask, dy, axis=0), dx, axis=1)
+    return out
+
+
+def _ink(item: ArrowsItem, live: bool) -> np.ndarray:
+    """Where ``item`` puts colour on a white 200×200 image (its data: 0..10 on both axes)."""
+    img = QImage(200, 200, QImage.Format.Format_ARGB32)
+    img.fill(QColor("white"))
+    p = QPainter(img)
+    p.setWorldTransform(p.worldTransform().fromScale(20, 20))
+    item.live = live
+    item.paint(p)
+    p.end()
+    ptr = img.constBits()
+    arr = np.frombuffer(ptr, dtype=np.uint8, count=img.sizeInBytes()).reshape(200, img.bytesPerLine() // 4, 4)
+    return (arr[:, :200, :3].min(axis=2) < 235)
+
+
+def test_arrows_drawn_fast_cover_what_the_calm_arrows_cover(qapp):
+    """While running, each fade level's solid arrows are one filled outline (shaft quads, heads): the same arrows
+    as the calm picture's stroked shafts and outlined heads, and where two arrows of one level cross, filled."""
+    item = ArrowsItem()
+    # 18 arrows, 3 to a fade level: the first three cross (the first and the third at (5, 5)); one rose
+    x = np.concatenate([[1.0, 9.0, 1.0, 9.0], np.linspace(8.0, 2.0, 15)])
+    y = np.concatenate([[1.0, 9.0, 9.0, 1.0], 2.0 + 0.3 * np.sin(np.arange(15.0)) + np.arange(15.0) * 0.1])
+    up = np.zeros(18, bool)
+    up[9] = True
+    item.setArrows(x, y, up)
+    assert item.count() == 18
+    calm, fast = _ink(item, False), _ink(item, True)
+    assert calm.sum() > 1000
+    # the fast picture draws inside the calm one (which adds an antialiased fringe and round caps) ...
+    assert (fast & ~calm).sum() <= 0.02 * fast.sum()
+    # ... and misses none of it by more than a pixel
+    assert (calm & ~_grown(fast)).sum() <= 0.03 * calm.sum()
+    assert fast[99:101, 99:101].all()  # the crossing at (5, 5): filled, not a hole
+
+
+def test_a_running_view_keeps_its_axes_through_sgd_jitter_and_never_loses_the_box(qtbot, monkeypatch):
+    """At a minimum, SGD's steps jitter: each frame's box moves a little and shrinks and widens. While running the
+    view widens to take in the jitter and closes in at most twice a second, so its axes (re-rendered on every
+    range change) stay still for most frames; the box is in view in every frame. Paused, each frame is fitted."""
+    from gd_studio.ui.plots import common
+
+    clock = [100.0]
+    monkeypatch.setattr(common.time, "monotonic", lambda: clock[0])
+    pw = common.new_plot("jitterPlot")
+    qtbot.addWidget(pw)
+    pw.resize(420, 300)
+    pw.show()
+    follow = common.FollowRange(pw.getPlotItem().vb, pad=0.08, fill=0.4)
+    rng = np.random.default_rng(0)
+    changes = 0
+    for _ in range(100):  # two seconds at 50 frames a second
+        clock[0] += 0.02
+        c = 2.0 + 0.01 * rng.standard_normal()
+        top = 0.0739 + 0.0005 * rng.random()
+        before = follow.range
+        follow.fit(c - 0.07, c + 0.07, 0.0738, top, live=True)
+        changes += follow.range is not before
+        r = follow.range
+        assert r.left() <= c - 0.07 and c + 0.07 <= r.right() and r.top() <= 0.0738 and top <= r.bottom()
+        assert follow.anim.state() != follow.anim.State.Running  # frames this close: no glide
+    assert changes <= 20, changes
