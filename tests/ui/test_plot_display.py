@@ -138,7 +138,12 @@ def test_weight_view_frames_the_run_after_a_range_test(qapp):
 def _ranges(window) -> dict:
     out = {}
     for name in VIEWS:
-        (x0, x1), (y0, y1) = getattr(window, name).plot.getPlotItem().vb.viewRange()
+        plot = getattr(window, name).plot
+        held = [r._held for r in plot.sticky if getattr(r, "_held", None) is not None]
+        if held:  # a scene's box, framed with a margin in pixels: the box, not the plot's size of the moment
+            out[name] = np.array(held[0])
+            continue
+        (x0, x1), (y0, y1) = plot.getPlotItem().vb.viewRange()
         out[name] = np.array([x0, x1, y0, y1])
     return out
 

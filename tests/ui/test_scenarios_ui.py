@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QImage
 
+from gd_studio.ui.plots.common import with_margin
 from gd_studio.engine import scenarios
 from gd_studio.engine.config import RunConfig
 from gd_studio.ui import settings
@@ -113,7 +114,13 @@ def test_every_bundled_scenario_loads_and_runs_ten_steps(make_window, qtbot, ind
             continue
         view = getattr(w, {"data": "data_view", "loss_vs_weight": "weight_view", "loss_vs_lr": "lr_view",
                            "loss_vs_step": "step_view"}[key])
-        (x0, x1), (y0, y1) = view.plot.getPlotItem().vb.viewRange()
+        vb = view.plot.getPlotItem().vb
+        (x0, x1), (y0, y1) = vb.viewRange()
+        follow = next((r for r in view.plot.sticky if hasattr(r, "hold")), None)
+        if follow is not None:  # the box plus the marker's radius in pixels on every side
+            (bx0, bx1), (by0, by1) = (with_margin(box[0], box[1], vb.width(), follow.margin_px()),
+                                      with_margin(box[2], box[3], vb.height(), follow.margin_px()))
+            box = (bx0, bx1, by0, by1)
         assert (x0, x1, y0, y1) == pytest.approx(box, rel=1e-6, abs=1e-9)
 
 

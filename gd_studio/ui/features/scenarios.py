@@ -337,9 +337,17 @@ class ScenarioController(QObject):
             x0, x1, y0, y1 = box
             if key == "loss_vs_lr":  # the file holds learning rates; the plot's x axis is their log10
                 x0, x1 = math.log10(x0), math.log10(x1)
+            held = False
             for r in getattr(view.plot, "sticky", []):
-                r.enabled = False  # the scene's axes stay put, as after a zoom by hand
-            view.plot.getPlotItem().vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+                if hasattr(r, "hold"):
+                    # the view that follows the steps holds the scene's box instead, with its marker's radius
+                    # around it at every size (the ball at the bottom of the bowl: loss ~0 in a box from 0)
+                    r.hold(x0, x1, y0, y1)
+                    held = True
+                else:
+                    r.enabled = False  # the scene's axes stay put, as after a zoom by hand
+            if not held:
+                view.plot.getPlotItem().vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
 
     def set_speed(self, steps_per_second: float | None) -> None:
         """Choose the speed ladder's rung nearest ``steps_per_second`` (None: unthrottled)."""

@@ -613,6 +613,14 @@ class LogDecadeAxis(pg.AxisItem):
         return out
 
 
+def with_margin(lo: float, hi: float, px: float, margin_px: float) -> tuple[float, float]:
+    """``lo..hi`` widened by ``margin_px`` pixels on each side of a ``px``-pixel axis (as is when it cannot)."""
+    if margin_px <= 0 or px <= 4 * margin_px:
+        return lo, hi
+    pad = (hi - lo) * margin_px / (px - 2 * margin_px)
+    return lo - pad, hi + pad
+
+
 class FollowRange:
     """Both axes of a view fitted to a box that follows the action (the recent steps), with smooth moves.
 
@@ -632,6 +640,7 @@ class FollowRange:
         # at least this many pixels around the box (a marker's radius: a point is never cut at an edge)
         self.margin_px: Callable[[], float] = lambda: 0.0
         self._box: tuple[float, float, float, float] | None = None  # the last box asked for, unpadded
+        self._held: tuple[float, float, float, float] | None = None  # a scene's fixed box (hold), if any
         self.range: QRectF | None = None  # the target the view is at or moving to (x, y, w, h)
         self.hysteresis = True
         self.animate = True
@@ -645,8 +654,28 @@ class FollowRange:
         self.anim.valueChanged.connect(self._show)
         vb.sigResized.connect(self._resized)
 
+    def hold(self, x0: float, x1: float, y0: float, y1: float) -> None:
+        """Show this box (a scene's fixed axes) and its marker margin, whatever the data do, until ``reset`` or a
+        zoom by hand. The margin is in pixels, so it is framed anew at every size: the picture follows from the
+        box and the plot's size, not from the size the plot had when the box came."""
+        self.anim.stop()
+        self._enabled = True
+        self._held = (x0, x1, y0, y1)
+        self._show_held()
+
+    def _show_held(self) -> None:
+        x0, x1, y0, y1 = self._held
+        margin = float(self.margin_px())
+        x0, x1 = with_margin(x0, x1, self.vb.width(), margin)
+        y0, y1 = with_margin(y0, y1, self.vb.height(), margin)
+        self.range = QRectF(x0, y0, x1 - x0, y1 - y0)
+        self.vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+
     def _resized(self, *_) -> None:
         # the margins are in pixels: a plot that changed size frames the same box anew
+        if self._enabled and self._held is not None:
+            self._show_held()
+            return
         if self._enabled and self._box is not None and self.range is not None:
             self.range = None
             animate, self.animate = self.animate, False
@@ -669,6 +698,7 @@ class FollowRange:
         self.anim.stop()
         self.range = None
         self._box = None
+        self._held = None
         self._enabled = True
 
     def _show(self, rect) -> None:
@@ -687,7 +717,7 @@ class FollowRange:
 
     def fit(self, x0: float, x1: float, y0: float, y1: float, live: bool = False) -> None:
         """Frame the box; ``live``: a frame of a running run (glides only between frames far apart)."""
-        if not self._enabled or not all(math.isfinite(v) for v in (x0, x1, y0, y1)):
+        if not self._enabled or self._held is not None or not all(math.isfinite(v) for v in (x0, x1, y0, y1)):
             return
         called = time.monotonic()
         frame_gap, self._last_call = called - self._last_call, called
