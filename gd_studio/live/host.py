@@ -229,8 +229,6 @@ class _Child:
             self.send(("refined", snap, _state(self.run), seen))
 
     def loop(self) -> None:
-        from .surface import REFINE_DELAY
-
         conn = self.conn
         while True:
             try:
@@ -242,8 +240,8 @@ class _Child:
                         self.tick()
                 else:
                     # a burst of steps while paused draws each step's surface coarse; the last one is refined once
-                    # no command has come for REFINE_DELAY
-                    if self.run.surface_refine_due() and not conn.poll(REFINE_DELAY):
+                    # no command has come for surface.REFINE_DELAY
+                    if self.run.surface_refine_due() and not conn.poll(self.run.surface.refine_delay):
                         self.refine_surface()
                         continue
                     if not self.handle(conn.recv()):

@@ -504,6 +504,14 @@ class LiveRun:
             return False
         return self.surface.refine_due(self.session.runner, current_lr(self.session.runner, self.config))
 
+    def tune_surface(self, **budgets: float) -> None:
+        """Tests and benchmarks: the loss surface's time budgets in the window (step_seconds, refine_seconds,
+        refine_delay; live/surface.SurfaceTrack)."""
+        for name, value in budgets.items():
+            if name not in ("step_seconds", "refine_seconds", "refine_delay"):
+                raise ValueError(f"tune_surface: unknown budget {name!r}")
+            setattr(self.surface, name, float(value))
+
     def refine_surface(self, cancel: Cancel = never) -> RunSnapshot | None:
         """The last paused snapshot again, its loss surface on the full grid; None when there is nothing to refine
         or ``cancel()`` turned true on the way (it is asked between bands of grid rows)."""

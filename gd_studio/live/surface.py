@@ -145,6 +145,10 @@ class SurfaceTrack:
         self.adaptive = False
         self.pending = None  # the key of a coarse paused surface that refine() would redo on the full grid
         self.refines = 0  # refinements finished (tests and benchmarks count them)
+        # the window's time budgets (LiveRun.tune_surface changes them for tests and benchmarks)
+        self.step_seconds = STEP_SECONDS
+        self.refine_seconds = REFINE_SECONDS
+        self.refine_delay = REFINE_DELAY
 
     def reset(self, runner) -> None:
         self.path.clear()
@@ -185,7 +189,7 @@ class SurfaceTrack:
         if cached and (self.cache.refined or self.pending == key):
             return self.cache
         self.pending = None
-        info = self._attempt(session, runner, X, y, key, lambda: self.grid_size(STEP_SECONDS, self.fine_size()),
+        info = self._attempt(session, runner, X, y, key, lambda: self.grid_size(self.step_seconds, self.fine_size()),
                              refined=None)
         if info is not None and not info.refined and self.cache_key == key and not self.error:
             self.pending = key
@@ -245,7 +249,7 @@ class SurfaceTrack:
     def fine_size(self) -> int:
         """Points a side of the full grid: the spec's (FINE), or in the window as many as REFINE_SECONDS allow."""
         top = (self.spec.grid if self.spec is not None else None) or FINE
-        return self.grid_size(REFINE_SECONDS, top) if self.adaptive else top
+        return self.grid_size(self.refine_seconds, top) if self.adaptive else top
 
     def grid_size(self, seconds: float, top: int) -> int:
         """Points a side that ``seconds`` allow at the measured cost of a point (at most ``top``): a big network

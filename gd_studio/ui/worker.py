@@ -24,7 +24,7 @@ from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from ..engine.config import RunConfig
 from ..engine.errors import GDStudioError
-from ..live import host, surface
+from ..live import host
 from ..live.run import AtFirstStep, LiveRun
 
 MIN_EMIT = 1.0 / 60.0  # at most ~60 snapshots a second
@@ -626,7 +626,7 @@ class Worker(QObject):
             self._refine_timer.setSingleShot(True)
             self._refine_timer.timeout.connect(self._refine_surface)
         self._commands_seen = self.commands_sent
-        self._refine_timer.start(round(surface.REFINE_DELAY * 1000))
+        self._refine_timer.start(round(self.run.surface.refine_delay * 1000))
 
     @Slot()
     def _refine_surface(self) -> None:

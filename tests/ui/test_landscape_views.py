@@ -207,3 +207,67 @@ def test_bundled_scenes_open_with_their_views(make_window, qtbot, name):
     if s.loss_surface is not None:
         qtbot.waitUntil(lambda: w.last_snapshot is not None and w.last_snapshot.surface is not None, timeout=15000)
         _check_views_finite(w)
+
+
+class _Paints:
+    """Counts the paint events a plot's viewport receives."""
+
+    def __init__(self, plot) -> None:
+        from PySide6.QtCore import QEvent, QObject
+
+        count = self
+
+        class Filter(QObject):
+            def eventFilter(self, obj, event):  # noqa: N802 - Qt's name
+                if event.type() == QEvent.Type.Paint:
+                    count.n += 1
+                return False
+
+        self.n = 0
+        self.filter = Filter()
+        plot.viewport().installEventFilter(self.filter)
+
+
+def test_a_burst_of_steps_while_paused_refines_the_last_surface_once_and_the_view_draws_it(make_window, qtbot):
+    """Holding → while paused: each step's surface is coarse (cheap), one refined grid follows the last step."""
+    w = make_window(SMALL)
+    run = w.controller.worker.run
+    run.tune_surface(step_seconds=0.0, refine_seconds=10.0)  # the first surface after a step is always coarse
+    w.actionShowLossSurface.trigger()
+    qtbot.waitUntil(lambda: w.surface_view.info is not None and w.surface_view.info.refined, timeout=5000)
+    shown = []
+    w.snapshotApplied.connect(lambda snap: shown.append(snap.surface))
+    before = run.surface.refines
+    for _ in range(8):  # queued one after another, as a key's auto-repeat sends them
+        w.controller.stepRequested.emit(1)
+    qtbot.waitUntil(lambda: w.surface_view.info.step == 8 and w.surface_view.info.refined, timeout=10000)
+    qtbot.wait(2 * round(run.surface.refine_delay * 1000))  # and nothing more comes
+    assert run.surface.refines - before == 1
+    steps = [s.step for s in shown]
+    assert steps[-1] == 8 and shown[-1].refined and shown[-1].values.shape == (61, 61)
+    assert not any(s.refined for s in shown[:-1]) and steps[:-1] == list(range(1, 9))
+
+
+def test_the_surface_view_draws_a_surface_once_and_paints_only_when_it_changed(make_window, qtbot):
+    import pickle
+
+    w = make_window(SMALL)
+    w.controller.worker.run.tune_surface(step_seconds=10.0)  # every step's surface on the full grid at once
+    w.actionShowLossSurface.trigger()
+    w.controller.stepRequested.emit(3)
+    qtbot.waitUntil(lambda: w.surface_view.info is not None and w.surface_view.info.step == 3
+                    and w.surface_view.info.refined, timeout=10000)
+    view = w.surface_view
+    paints = _Paints(view.plot)
+    qtbot.wait(50)
+    paints.n, draws = 0, view.draws
+    # the same surface again, as every running frame between two refreshes brings it (a copy, from the process)
+    for _ in range(3):
+        view.show_surface(pickle.loads(pickle.dumps(view.info)))
+        qtbot.wait(20)
+    assert view.draws == draws and paints.n == 0
+    # a new surface: drawn once (pyqtgraph may paint the plot twice for it when a tick label widens its axis)
+    w.controller.stepRequested.emit(1)
+    qtbot.waitUntil(lambda: view.info.step == 4 and view.info.refined, timeout=10000)
+    qtbot.wait(50)
+    assert view.draws - draws == 1 and paints.n >= 1

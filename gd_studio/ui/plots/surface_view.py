@@ -89,8 +89,10 @@ class LossSurfaceView(QWidget):
             segments = getattr(info, "contours", None)
             seg = np.zeros((0, 2, 2)) if segments is None else np.asarray(segments).reshape(-1, 2, 2)
             self.contours.setData(seg[:, :, 0].ravel(), seg[:, :, 1].ravel(), connect="pairs", skipFiniteCheck=True)
-            pi.setXRange(float(a[0]), float(a[-1]), padding=0)
-            pi.setYRange(float(b[0]), float(b[-1]), padding=0)
+            # one range change, applied now rather than in the paint: a transform that changes while painting
+            # (pyqtgraph's ViewBox applies a new range lazily there) asks for a second paint of the whole plot
+            pi.vb.setRange(xRange=(float(a[0]), float(a[-1])), yRange=(float(b[0]), float(b[-1])), padding=0)
+            pi.vb.updateMatrix()
         # short axis names (the caption says the rest): a long label would be cut in a narrow view
         pi.setLabel("bottom", f"α: {info.labels[0].split(' (')[0]}")
         pi.setLabel("left", f"β: {info.labels[1].split(' (')[0]}")
