@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -188,6 +189,27 @@ def test_a_scene_that_asks_for_the_views_opens_with_them_in_its_plane(make_windo
                     timeout=5000)
     w.landscape_views.apply_scenario(SimpleNamespace(sharpness=None, loss_surface=None))
     assert not w.actionShowSharpness.isChecked() and not w.actionShowLossSurface.isChecked()
+
+
+def test_a_scene_span_and_grid_shape_the_surface_in_the_window(make_window, qtbot):
+    """"span" and "grid" of a scene's loss_surface (read and ignored before): the window reaches ±span around the
+    current point and the full grid has ``grid`` points a side; another plane chosen by hand keeps the grid."""
+    from gd_studio.engine.scenarios import SurfaceSettings
+
+    w = make_window(SMALL)
+    w.landscape_views.apply_scenario(SimpleNamespace(sharpness=None, loss_surface=SurfaceSettings(
+        plane="random", seed=3, span=3.0, grid=21)))
+    qtbot.waitUntil(lambda: w.surface_view.info is not None and w.surface_view.info.refined, timeout=10000)
+    info = w.surface_view.info
+    cx, cy = info.current
+    assert info.kind == "random" and info.values.shape == (21, 21)
+    assert info.alphas[0] <= cx - 3.0 and info.alphas[-1] >= cx + 3.0 and info.betas[-1] >= cy + 3.0
+    box = w.landscape_views.chooser
+    box.kind.setCurrentIndex(box.kind.findData("descent_random"))
+    qtbot.waitUntil(lambda: w.surface_view.info.kind == "descent_random" and w.surface_view.info.refined,
+                    timeout=10000)
+    info = w.surface_view.info
+    assert info.values.shape == (21, 21) and info.alphas[-1] - info.alphas[0] < 6.0  # the span was the random plane's
 
 
 @pytest.mark.parametrize("name", ["08-the-edge-of-stability", "09-momentum-in-a-narrow-valley",
