@@ -128,6 +128,11 @@ class LandscapeViews(QObject):
         scale = pres.scale if pres.active else pres.normal_scale
         for view in (self.sharpness_view, self.surface_view):
             th.style_plot(view.plot, t, scale)
+        ref = getattr(getattr(self.w, "weight_view", None), "caption", None)
+        if ref is not None:  # captions as the other views' (presentation: one line kept, a smaller projector font)
+            for view in (self.sharpness_view, self.surface_view):
+                view.caption.set_lines(ref.lines())
+                view.caption.setFont(ref.font())
         arrows = self.surface_view.arrow
         base = arrows.__dict__.setdefault("_gd_base", (arrows.width, arrows.head))
         arrows.width, arrows.head = base[0] * scale, base[1] * scale

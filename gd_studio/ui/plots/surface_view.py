@@ -106,25 +106,41 @@ class LossSurfaceView(QWidget):
         else:
             self.arrow.setArrows(np.zeros(0), np.zeros(0), np.zeros(0, bool))
         self.caption.setText(self.describe(info))
+        self.caption.setToolTip(self.explain(info))
 
     @staticmethod
     def describe(info) -> str:
+        """The caption: short, so the map keeps its room at 720p and on a projector (the rest is in explain())."""
+        a, b = (label.split(" (")[0] for label in info.labels)
+        where = {"weights": f"Loss over {a} and {b}" + (", the whole loss (two weights)" if info.exact else ""),
+                 "descent_random": "Loss along the descent direction and a random one",
+                 "random": "Loss along two random directions",
+                 "path": "Loss in the plane of the start, now and the newest step"}.get(info.kind, f"Loss ({info.kind})")
+        text = f"{where}; contours {fmt(float(info.levels[0]))} to {fmt(float(info.levels[-1]))}, log-spaced."
+        if info.diverged:
+            text += " Part of it has blown up: colours clamped at the top."
+        return text
+
+    @staticmethod
+    def explain(info) -> str:
+        """The caption's tooltip: the plane in full, what the marks are, the grid."""
         where = {"weights": f"the plane of {info.labels[0]} and {info.labels[1]} through the current point",
                  "descent_random": "the plane of the descent direction and a filter-normalised random direction "
                                    "(Li et al. 2018) through the current point",
                  "random": "the plane of two filter-normalised random directions (Li et al. 2018) through the "
                            "current point",
                  "path": "the plane through the start, the current point and the newest step"}.get(info.kind, info.kind)
+        n = np.asarray(info.values).shape
         lines = [f"Loss in {where}; contours log-spaced from {fmt(float(info.levels[0]))} to "
                  f"{fmt(float(info.levels[-1]))}; white dots: the steps so far, orange: now, arrow: the next plain "
-                 f"step −η·∇L."]
+                 f"step −η·∇L.",
+                 f"Grid {n[0]}×{n[1]}" + ("." if info.refined else
+                                         " for now: finer once the run pauses and the steps stop.")]
         if info.diverged:
             lines.append("Part of this plane has blown up: the colours are clamped past the top level.")
-        if not info.refined:
-            lines.append("Coarse grid while running; finer when paused.")
         if info.note:
             lines.append(info.note)
-        return "  ".join(lines)
+        return "\n".join(lines)
 
     def _hover_points(self):
         info = self.info
