@@ -205,7 +205,6 @@ class SurfaceTrack:
         if not self.refine_due(runner, lr):
             return None
         key = self.pending
-        t0 = time.perf_counter()
         try:
             info = self._compute(session, runner, X, y, key[0], key[2], self.fine_size(), refined=True, cancel=cancel)
         except Superseded:
@@ -217,9 +216,8 @@ class SurfaceTrack:
         self.error = ""
         self.pending = None
         self.refines += 1
+        # (its time is idle time: the running budget keeps the cost of the running grids)
         self.cache, self.cache_key = info, key
-        self.last_time = time.perf_counter()
-        self.cost = self.last_time - t0
         return info
 
     def _attempt(self, session, runner, X, y, key, size, refined: bool | None) -> SurfaceInfo | None:

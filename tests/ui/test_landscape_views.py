@@ -249,6 +249,16 @@ class _Paints:
         self.filter = Filter()
         plot.viewport().installEventFilter(self.filter)
 
+    def settle(self, qtbot, quiet_ms: int = 300, most_ms: int = 5000) -> None:
+        """Wait until no paint has come for ``quiet_ms`` (a late one: the arrows' smooth repaint once frames stop)."""
+        waited = 0
+        while waited < most_ms:
+            before = self.n
+            qtbot.wait(quiet_ms)
+            waited += quiet_ms
+            if self.n == before:
+                return
+
 
 def test_a_burst_of_steps_while_paused_refines_the_last_surface_once_and_the_view_draws_it(make_window, qtbot):
     """Holding → while paused: each step's surface is coarse (cheap), one refined grid follows the last step."""
@@ -281,7 +291,7 @@ def test_the_surface_view_draws_a_surface_once_and_paints_only_when_it_changed(m
                     and w.surface_view.info.refined, timeout=10000)
     view = w.surface_view
     paints = _Paints(view.plot)
-    qtbot.wait(50)
+    paints.settle(qtbot)
     paints.n, draws = 0, view.draws
     # the same surface again, as every running frame between two refreshes brings it (a copy, from the process)
     for _ in range(3):
