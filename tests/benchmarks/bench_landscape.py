@@ -154,10 +154,17 @@ def view_frames() -> None:
                 if k >= 2:
                     cpu.append(time.thread_time() - c0)
             results[mode] = float(np.median(cpu))
+            if not iso:  # a running frame that brings the same surface again (a copy, as from the engine's process)
+                import pickle
+
+                same = pickle.loads(pickle.dumps(v.info))
+                results["repeat"] = timed(lambda: (v.show_surface(same), app.processEvents()))[1]
             v.widget.close()
         before, now = results["isocurve (before)"], results["segments (now)"]
         print(f"  {size}×{size}: GUI thread per new surface {now * 1e3:6.1f} ms (isocurves in the paint "
               f"{before * 1e3:6.1f} ms: {before / now:4.1f}×); the worker's contour segments {seg * 1e3:5.2f} ms")
+        print(f"         a frame bringing the same surface again {results['repeat'] * 1e3:6.3f} ms (before: redrawn, "
+              f"as a new one: each pickled frame was a new array)")
 
 
 def main() -> None:
