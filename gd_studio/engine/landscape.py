@@ -629,6 +629,63 @@ def display_values(Z, levels) -> np.ndarray:
     return np.clip(out, min(bottom, float(levels[0])), top)
 
 
+# Marching squares. A cell's case has bit k set when its corner k lies above the level (corners 0 (i, j), 1 (i+1, j),
+# 2 (i+1, j+1), 3 (i, j+1)); edge k runs from corner k to corner k+1 mod 4. Row c of the table: the (up to two)
+# pairs of edges the level line of case c joins, -1 for none. The saddles 5 and 10 depend on the cell's mean:
+# rows 5 and 10 are for a centre above the level, rows 16 and 17 for one below.
+_MARCHING = np.full((18, 2, 2), -1, dtype=np.int64)
+for _case, _pairs in {1: [(3, 0)], 2: [(0, 1)], 3: [(3, 1)], 4: [(1, 2)], 5: [(0, 1), (2, 3)], 6: [(0, 2)],
+                      7: [(3, 2)], 8: [(2, 3)], 9: [(0, 2)], 10: [(3, 0), (1, 2)], 11: [(1, 2)], 12: [(1, 3)],
+                      13: [(0, 1)], 14: [(3, 0)], 16: [(3, 0), (1, 2)], 17: [(0, 1), (2, 3)]}.items():
+    _MARCHING[_case, :len(_pairs)] = _pairs
+
+
+def contour_segments(alphas, betas, Z, levels) -> np.ndarray:
+    """The level lines of ``Z`` (Z[i, j] at alphas[i], betas[j]) at each level, as straight segments: shape
+    (m, 2, 2), segment k from (α, β) = out[k, 0] to out[k, 1], interpolated linearly along the grid's edges
+    (exact where Z is linear in a cell). Marching squares vectorised over cells and levels: a 61×61 grid with
+    12 levels takes a few ms, where pyqtgraph's isocurve, run in the window's paint, took ~50 ms. Cells with
+    a non-finite corner draw no line."""
+    a = np.asarray(alphas, dtype=np.float64).ravel()
+    b = np.asarray(betas, dtype=np.float64).ravel()
+    Z = np.asarray(Z, dtype=np.float64)
+    lv = np.asarray(levels, dtype=np.float64).ravel()
+    lv = lv[np.isfinite(lv)]
+    if Z.shape != (a.size, b.size) or a.size < 2 or b.size < 2 or not lv.size:
+        return np.zeros((0, 2, 2))
+    shape = (a.size - 1, b.size - 1)
+    corners = np.stack([Z[:-1, :-1], Z[1:, :-1], Z[1:, 1:], Z[:-1, 1:]]).reshape(4, -1)  # (4, cells)
+    ca = np.stack([np.broadcast_to(x, shape) for x in (a[:-1, None], a[1:, None], a[1:, None], a[:-1, None])])
+    cb = np.stack([np.broadcast_to(x, shape) for x in (b[None, :-1], b[None, :-1], b[None, 1:], b[None, 1:])])
+    ca, cb = ca.reshape(4, -1), cb.reshape(4, -1)
+    finite = np.all(np.isfinite(corners), axis=0)
+    above = corners[None, :, :] > lv[:, None, None]  # (levels, 4, cells)
+    case = (above * np.array([1, 2, 4, 8])[None, :, None]).sum(axis=1)
+    centre_below = ~(corners.mean(axis=0)[None, :] > lv[:, None])
+    case = np.where((case == 5) & centre_below, 16, np.where((case == 10) & centre_below, 17, case))
+    case = np.where(finite[None, :], case, 0)
+    level_of, cell = np.nonzero((case > 0) & (case != 15))
+    if not cell.size:
+        return np.zeros((0, 2, 2))
+    pairs = _MARCHING[case[level_of, cell]]  # (hits, 2 segments, 2 edges)
+    nxt = np.array([1, 2, 3, 0])
+    out = []
+    with np.errstate(all="ignore"):
+        for seg in (0, 1):
+            has = pairs[:, seg, 0] >= 0
+            lvl, cl = lv[level_of[has]], cell[has]
+            ends = []
+            for end in (0, 1):
+                k = pairs[has, seg, end]
+                m = nxt[k]
+                za, zb = corners[k, cl], corners[m, cl]
+                t = np.clip((lvl - za) / (zb - za), 0.0, 1.0)
+                ends.append(np.column_stack([ca[k, cl] + t * (ca[m, cl] - ca[k, cl]),
+                                             cb[k, cl] + t * (cb[m, cl] - cb[k, cl])]))
+            out.append(np.stack(ends, axis=1))
+    return np.concatenate(out)
+
+
 def random_plane(model: Model, p, seed: int = 0) -> Plane:
     """The plane through p of two filter-normalised random directions (seeds ``seed`` and ``seed + 1``), as in
     Li et al. 2018's pictures of minima; the second is made orthogonal to the first, its norm kept."""

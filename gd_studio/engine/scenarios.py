@@ -22,6 +22,13 @@ setting and replays the same frames even if a later version changes a default)::
                        "grid": 61}                  # optional: show the loss-surface view in this plane
     }
 
+Some fields name what the window does and allow nothing else, so a file cannot promise what it does not get:
+``range_test.highlight`` is "steepest" or "recommended" (the loss-vs-LR view marks both, those two first);
+``sharpness.every`` is 10 and ``sharpness.subset`` null (λ_max every 10 steps of a batch, at a steady time
+budget while running, over the training set or a fixed seeded subset of 512 samples when it is bigger).
+``loss_surface.span`` is the least half-width of the window around the current point, in the plane's units,
+and ``grid`` the points a side of the paused and rendered grid.
+
 The last two are written only when set (absent means the view is off), so files without them, and the
 files of earlier versions, stay byte for byte as they were.
 
@@ -52,6 +59,9 @@ PANELS = ("data", "loss_vs_weight", "loss_vs_lr", "loss_vs_step", "narration")
 VIEWS = ("data", "loss_vs_weight", "loss_vs_lr", "loss_vs_step")  # panels that have axes
 RANGE_TEST_MODES = ("exp", "linear")
 HIGHLIGHTS = ("steepest", "recommended", "valley", "minimum/10", "base_lr", "max_lr")  # lr_finder suggestion keys
+MARKED = ("steepest", "recommended")  # the suggestions the loss-vs-LR view always marks (and places first)
+SHARPNESS_EVERY = 10  # live.run.SHARPNESS_EVERY: λ_max every this many steps of a batch of steps
+SHARPNESS_SUBSET = 512  # live.curvature.SUBSET: bigger training sets use a fixed seeded subset of this many
 MAX_FILE_BYTES = 1 << 20  # scenarios are a few kB; refusing huge files keeps a wrong pick from hanging the app
 MAX_STEPS = 10_000_000
 MAX_INT_DIGITS = 30  # no setting needs more; Python refuses to parse integers beyond 4,300 digits anyway
@@ -89,7 +99,7 @@ class RangeTestSettings:
     end_lr: float = 10.0
     num_iter: int = 100
     mode: str = "exp"  # "exp" (the usual) or "linear" (Smith's original)
-    highlight: str | None = "steepest"  # the suggestion the loss-vs-LR view marks, or None
+    highlight: str = "steepest"  # "steepest" or "recommended": the view marks both (see the module docstring)
 
     def __post_init__(self) -> None:
         _check_range_test(self, "range_test")
@@ -688,6 +698,14 @@ def _check_sharpness(sh: SharpnessSettings, where: str) -> None:
             raise _Problem(f"{where}.every", f"must be a whole number of steps from 1 to 100,000, got {sh.every!r}")
         if sh.subset is not None and (not _is_int(sh.subset) or sh.subset < 1):
             raise _Problem(f"{where}.subset", f"must be a whole number of samples ≥ 1 or null, got {sh.subset!r}")
+        if sh.every != SHARPNESS_EVERY:
+            raise _Problem(f"{where}.every", f"GD Studio measures λ_max every {SHARPNESS_EVERY} steps of a batch of "
+                           f"steps (and at a steady share of the time while running); another cadence is not "
+                           f"supported: write {SHARPNESS_EVERY} or leave the field out (got {sh.every!r})")
+        if sh.subset is not None:
+            raise _Problem(f"{where}.subset", f"GD Studio takes the Hessian over the training set, or a fixed seeded "
+                           f"subset of {SHARPNESS_SUBSET} samples when it is bigger; another subset is not "
+                           f"supported: write null or leave the field out (got {sh.subset!r})")
     except _Problem as problem:
         raise ScenarioError(str(problem)) from None
 
@@ -732,6 +750,11 @@ def _check_range_test(rt: RangeTestSettings, where: str) -> None:
         if rt.highlight is not None and rt.highlight not in HIGHLIGHTS:
             raise _Problem(f"{where}.highlight",
                            f"unknown suggestion {rt.highlight!r}; choose from {', '.join(HIGHLIGHTS)}")
+        if rt.highlight not in MARKED:
+            raise _Problem(f"{where}.highlight",
+                           f"the loss-vs-LR view always marks the steepest and the recommended LR first (the others "
+                           f"with their toggles); a scene cannot single out {rt.highlight!r}: write \"steepest\" or "
+                           f"\"recommended\", or leave the field out")
     except _Problem as problem:
         raise ScenarioError(str(problem)) from None
 

@@ -174,6 +174,8 @@ class _Child:
         self.last_emit = 0.0
         self.interval = MIN_EMIT
         self.costs: collections.deque = collections.deque(maxlen=8)  # recent snapshot costs (s)
+        self.run.surface.adaptive = True  # the window's run: a paused loss surface comes coarse, then refined
+        self.handled = 0  # requests answered (RemoteRun counts those it sent: a refined frame names the count)
         self.delta = FrameDelta()  # what the window already has of the running frames
 
     def send(self, msg) -> None:
@@ -230,6 +232,7 @@ class _Child:
         kind = msg[0]
         if kind == "quit":
             return False
+        self.handled += 1
         if kind == "call":
             self.call(*msg[1:])
         elif kind == "start":
@@ -305,6 +308,19 @@ class _Child:
         self.shared.credit.clear()
         self.send(("snapshot", self.delta.pack(snap), _state(self.run)))
 
+    def refine_surface(self) -> None:
+        """Paused and idle (no command for surface.REFINE_DELAY): the coarse loss surface on its full grid, sent as
+        a frame of its own. A command arriving meanwhile stops it (between bands of grid rows) and goes first."""
+        seen = self.handled
+        try:
+            snap = self.run.refine_surface(cancel=lambda: self.conn.poll(0) or self.shared.shutdown.is_set())
+        except Exception as exc:  # noqa: BLE001 - the coarse picture stays
+            self.run.surface.pending = None
+            self.send(("failed", "loss surface", _picklable_error(exc), traceback.format_exc()))
+            return
+        if snap is not None:
+            self.send(("refined", snap, _state(self.run), seen))
+
     def loop(self) -> None:
         conn = self.conn
         while True:
@@ -316,6 +332,11 @@ class _Child:
                     if self.run.running:
                         self.tick()
                 else:
+                    # a burst of steps while paused draws each step's surface coarse; the last one is refined once
+                    # no command has come for surface.REFINE_DELAY
+                    if self.run.surface_refine_due() and not conn.poll(self.run.surface.refine_delay):
+                        self.refine_surface()
+                        continue
                     if not self.handle(conn.recv()):
                         return
             except (EOFError, OSError, BrokenPipeError):  # the window's process is gone
@@ -411,6 +432,7 @@ class RemoteRun:
         self.fast = False
         self.before_step = None  # no GIL to share with the window: nothing to wait for between steps
         self.frames: list = []  # (snapshot) sent by the running child, oldest first
+        self.requests = 0  # requests sent: a refined frame computed before the newest of them is out of date
         self.failures: list = []  # (what, exception) reported by the running child
         self.closed = False
         self.inbox: queue.Queue = queue.Queue()
@@ -437,7 +459,7 @@ class RemoteRun:
                 except Exception as exc:  # noqa: BLE001 - a part the window never received: a bug, reported
                     msg = ("failed", "run", RuntimeError(f"a frame from the engine could not be rebuilt ({exc})"))
             self.inbox.put(msg)
-            if msg[0] in ("snapshot", "failed"):
+            if msg[0] in ("snapshot", "failed", "refined"):
                 self._notify()
 
     def _notify(self) -> None:
@@ -472,6 +494,10 @@ class RemoteRun:
         if kind == "snapshot":
             self._take_state(msg[2])
             self.frames.append(msg[1])
+        elif kind == "refined":
+            if msg[3] == self.requests:  # nothing asked since it was drawn: still the state the window shows
+                self._take_state(msg[2])
+                self.frames.append(msg[1])
         elif kind == "eof":
             self.closed = True
             self.running = False
@@ -491,6 +517,7 @@ class RemoteRun:
         if self.closed:
             raise EngineProcessError("the engine's process has been closed")
         t0 = time.perf_counter()
+        self.requests += 1
         try:
             self.conn.send(msg)
         except (EOFError, OSError, ValueError) as exc:

@@ -207,6 +207,7 @@ class LiveRun:
         self.narration_cache = None  # (time, key, narration) while running
         self.sharpness = SharpnessTrack()  # λ_max along the run (live/curvature.py)
         self.surface = SurfaceTrack()  # the loss surface when its view is shown (live/surface.py)
+        self._paused_snapshot = None  # the last snapshot taken while paused: refine_surface redoes its surface
 
     # -- building -------------------------------------------------------------------------------
     def configure(self, config: RunConfig, reason: str = "configured") -> ConfigInfo:
@@ -484,7 +485,7 @@ class LiveRun:
         if self.surface.spec is not None:
             surface = self.surface.info(s, runner, lr, self.slice_X, self.slice_y, self.running)
         narr = self.narration(weight, sharp)
-        return RunSnapshot(
+        snap = RunSnapshot(
             generation=self.generation, step=int(getattr(runner, "step_count", 0)),
             epoch=int(getattr(runner, "epoch", 0)), lr=lr, loss=float(hist.loss[-1]) if hist.loss.size else None,
             val_loss=val_loss, steps_per_sec=float(self.rate.rate()) if self.running else 0.0,
@@ -492,6 +493,39 @@ class LiveRun:
             confidence=confidence, time=time.perf_counter(),
             extra={"timeline": self.timeline.info(runner), "narration": narr},
             loss_now=self._loss_now(hist, narr, weight), sharpness=sharp, surface=surface)
+        self._paused_snapshot = None if self.running else snap
+        return snap
+
+    # -- the loss surface, refined when idle ---------------------------------------------------------
+    def surface_refine_due(self) -> bool:
+        """The last paused snapshot's loss surface was drawn coarse and the run has not moved since: the window
+        calls refine_surface once no command has come for surface.REFINE_DELAY."""
+        if self.session is None or self.running or self._paused_snapshot is None:
+            return False
+        return self.surface.refine_due(self.session.runner, current_lr(self.session.runner, self.config))
+
+    def tune_surface(self, **budgets: float) -> None:
+        """Tests and benchmarks: the loss surface's time budgets in the window (step_seconds, refine_seconds,
+        refine_delay; live/surface.SurfaceTrack)."""
+        for name, value in budgets.items():
+            if name not in ("step_seconds", "refine_seconds", "refine_delay"):
+                raise ValueError(f"tune_surface: unknown budget {name!r}")
+            setattr(self.surface, name, float(value))
+
+    def refine_surface(self, cancel: Cancel = never) -> RunSnapshot | None:
+        """The last paused snapshot again, its loss surface on the full grid; None when there is nothing to refine
+        or ``cancel()`` turned true on the way (it is asked between bands of grid rows)."""
+        if not self.surface_refine_due():
+            return None
+        runner = self.session.runner
+        info = self.surface.refine(self.session, runner, current_lr(runner, self.config), self.slice_X,
+                                   self.slice_y, cancel)
+        if info is None:
+            return None
+        from dataclasses import replace
+
+        self._paused_snapshot = replace(self._paused_snapshot, surface=info)
+        return self._paused_snapshot
 
     @staticmethod
     def _with_network_threshold(weight, sharp, lr: float):

@@ -1,11 +1,18 @@
-"""The loss surface in a plane through the run, computed in the worker: coarse while running, fine when paused.
+"""The loss surface in a plane through the run, computed in the worker: coarse while running or stepping, fine when idle.
 
 The plane is one of the engine's (landscape.weights_plane, descent_random_plane, path_plane); the recorded
 steps are projected on it with the plane's own ``project``, so what the view draws is what the engine says.
 For a model with two parameters the plane of its two weights is the whole weight space: the surface is exact.
+
+In the window (``SurfaceTrack.adaptive``) grid sizes follow the measured compute time, and a paused surface is
+drawn coarse first: stepping through a run by key stays quick, and ``refine`` redoes the grid finely once no
+command has come for REFINE_DELAY (the engine's process, live/host.py, or the worker's thread decides when).
+Scripts and renderings get the same grid whatever the timing: COARSE while running, the spec's grid (FINE)
+when paused, so a picture follows from the data alone.
 """
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from dataclasses import dataclass, replace
@@ -15,12 +22,17 @@ import numpy as np
 from ..engine.errors import ConfigError
 from .snapshot import frozen
 
-COARSE = 25  # grid points a side while running
-FINE = 61  # … and once the run pauses
+COARSE = 25  # grid points a side while running (at most)
+FINE = 61  # … once paused, unless the scenario names its own grid
 MIN_INTERVAL = 0.25  # seconds between surfaces while running, at the least
 BUDGET = 0.08  # share of the engine's time the surface may take while running
 REFINE_SECONDS = 0.3  # the most a paused refinement may take
-RUNNING_SECONDS = 0.08  # … and a surface while running
+RUNNING_SECONDS = 0.08  # … a surface while running
+STEP_SECONDS = 0.03  # … and the first surface after a step, a step back or a jump while paused
+# a paused coarse surface is refined once no command has come for this long: a burst of steps (a held arrow key
+# repeats every ~33 ms) refines once, after its last step
+REFINE_DELAY = 0.15
+BANDS = 8  # a refinement runs in this many bands of grid rows and gives up between them when a command waits
 PROBE = 9  # points a side of the first grid, which measures the cost of a point
 WINDOW_ALL = 1000  # paths up to this many points are framed whole
 PATH_MAX = 2000  # recorded points kept for the path (older ones thinned)
@@ -29,6 +41,11 @@ PLANES = ("weights", "descent_random", "random", "path")
 # a surface whose values span less than this share of their size is computed again in float64: float32's
 # relative rounding (~1e-7) would then be over 1e-4 of the range, enough to wiggle the innermost rings
 FLAT = 1e-3
+_SERIALS = itertools.count(1)
+
+
+class Superseded(Exception):
+    """A refinement given up because a command is waiting (it would be out of date when done)."""
 
 
 @dataclass(frozen=True)
@@ -38,11 +55,21 @@ class SurfaceSpec:
     plane: str = "descent_random"
     weights: tuple[str, ...] = ()
     seed: int = 0
+    span: float | None = None  # the window reaches at least ±span from the current point (a scenario's "span")
+    grid: int | None = None  # points a side of the paused (and rendered) grid; None: FINE (a scenario's "grid")
 
     def __post_init__(self) -> None:
         if self.plane not in PLANES:
             raise ConfigError(f"loss surface: unknown plane {self.plane!r} (choose one of {', '.join(PLANES)})")
         object.__setattr__(self, "weights", tuple(self.weights))
+        if self.span is not None:
+            if isinstance(self.span, bool) or not isinstance(self.span, (int, float)) \
+                    or not (math.isfinite(self.span) and self.span > 0):
+                raise ConfigError(f"loss surface: span must be a positive, finite number, got {self.span!r}")
+            object.__setattr__(self, "span", float(self.span))
+        if self.grid is not None:
+            if isinstance(self.grid, bool) or not isinstance(self.grid, int) or not 5 <= self.grid <= 201:
+                raise ConfigError(f"loss surface: grid must be a whole number of points from 5 to 201, got {self.grid!r}")
 
 
 @dataclass(frozen=True)
@@ -66,6 +93,9 @@ class SurfaceInfo:
     note: str = ""
     loss_min: float = math.nan
     loss_max: float = math.nan
+    contours: np.ndarray | None = None  # (m, 2, 2) level-line segments in (α, β), log-shaded like the colours
+    serial: int = 0  # a new number for every computed grid: the view redraws only when it changes
+    grid_seconds: float = 0.0  # what the loss on the grid took to compute (the rest is a few ms whatever the size)
 
 
 class SurfacePath:
@@ -111,6 +141,14 @@ class SurfaceTrack:
         self.cost = 0.0
         self.error = ""
         self.point_cost: float | None = None  # seconds per grid point, measured
+        # the window's run: sizes follow the compute time and a paused surface comes coarse first (see the module)
+        self.adaptive = False
+        self.pending = None  # the key of a coarse paused surface that refine() would redo on the full grid
+        self.refines = 0  # refinements finished (tests and benchmarks count them)
+        # the window's time budgets (LiveRun.tune_surface changes them for tests and benchmarks)
+        self.step_seconds = STEP_SECONDS
+        self.refine_seconds = REFINE_SECONDS
+        self.refine_delay = REFINE_DELAY
 
     def reset(self, runner) -> None:
         self.path.clear()
@@ -122,6 +160,7 @@ class SurfaceTrack:
         self.cache = None
         self.cache_key = None
         self.last_time = -math.inf
+        self.pending = None
 
     def set_spec(self, spec: SurfaceSpec | None) -> None:
         self.spec = spec
@@ -130,27 +169,67 @@ class SurfaceTrack:
     def after_step(self, runner) -> None:
         self.path.add(int(runner.step_count), runner.params)
 
+    def _key(self, runner, lr: float) -> tuple:
+        return (int(runner.step_count), self.spec, float(lr))
+
     def info(self, session, runner, lr: float, X, y, running: bool) -> SurfaceInfo | None:
-        """The surface for a snapshot: cached while running within its budget, recomputed when due."""
+        """The surface for a snapshot: while running a coarse grid, cached within its time budget; paused, the
+        full grid (or, in the window, a quick coarse one that ``refine`` replaces once the person stops)."""
         if self.spec is None:
             return None
-        step = int(runner.step_count)
-        key = (step, self.spec, float(lr), running)
-        if self.cache is not None:
-            if self.cache_key == key or (not running and self.cache_key[:3] == key[:3] and self.cache.refined):
+        key = self._key(runner, lr)
+        cached = self.cache is not None and self.cache_key == key
+        if running:
+            self.pending = None
+            if self.cache is not None and (cached or time.perf_counter() - self.last_time
+                                           < max(MIN_INTERVAL, self.cost / BUDGET)):
                 return self.cache
-            now = time.perf_counter()
-            if running and now - self.last_time < max(MIN_INTERVAL, self.cost / BUDGET):
-                return self.cache
+            return self._attempt(session, runner, X, y, key, lambda: self.grid_size(RUNNING_SECONDS, COARSE),
+                                 refined=False)
+        if cached and (self.cache.refined or self.pending == key):
+            return self.cache
+        self.pending = None
+        info = self._attempt(session, runner, X, y, key, lambda: self.grid_size(self.step_seconds, self.fine_size()),
+                             refined=None)
+        if info is not None and not info.refined and self.cache_key == key and not self.error:
+            self.pending = key
+        return info
+
+    def refine_due(self, runner, lr: float) -> bool:
+        """A coarse paused surface waits for its full grid, and the run is still where it was drawn."""
+        return self.spec is not None and self.pending is not None and self.pending == self._key(runner, lr)
+
+    def refine(self, session, runner, lr: float, X, y, cancel=None) -> SurfaceInfo | None:
+        """The pending coarse surface on its full grid; None when nothing waits, or ``cancel()`` turned true
+        between two bands of rows (a command waits: the surface stays pending)."""
+        if not self.refine_due(runner, lr):
+            return None
+        key = self.pending
+        try:
+            info = self._compute(session, runner, X, y, key[0], key[2], self.fine_size(), refined=True, cancel=cancel)
+        except Superseded:
+            return None
+        except Exception as exc:  # noqa: BLE001 - the coarse picture stays; say why in the view
+            self.error = str(exc)
+            self.pending = None
+            return None
+        self.error = ""
+        self.pending = None
+        self.refines += 1
+        # (its time is idle time: the running budget keeps the cost of the running grids)
+        self.cache, self.cache_key = info, key
+        return info
+
+    def _attempt(self, session, runner, X, y, key, size, refined: bool | None) -> SurfaceInfo | None:
+        """Compute, cache and time one surface of ``size()`` points a side (``refined`` None: refined when that
+        is the full grid); on a failure keep the last picture and the reason."""
         t0 = time.perf_counter()
         try:
-            info = None
-            if self.point_cost is None:  # learn what a grid point costs on a small probe grid first
-                info = self._compute(session, runner, X, y, step, lr, PROBE)
-            size = self.grid_size(running)
-            if size > PROBE or info is None:
-                info = self._compute(session, runner, X, y, step, lr, size)
-            info = replace(info, refined=not running)
+            if self.adaptive and self.point_cost is None:  # learn what a grid point costs on a small grid first
+                self._compute(session, runner, X, y, key[0], key[2], PROBE, refined=False)
+            n = size()
+            full = n >= self.fine_size() if refined is None else refined
+            info = self._compute(session, runner, X, y, key[0], key[2], n, refined=full)
             self.error = ""
         except Exception as exc:  # noqa: BLE001 - a plane that cannot be drawn here keeps the last picture
             self.error = str(exc)
@@ -160,20 +239,25 @@ class SurfaceTrack:
         self.cost = self.last_time - t0
         return info
 
-    def _compute(self, session, runner, X, y, step, lr, size) -> SurfaceInfo:
-        t0 = time.perf_counter()
-        info = compute(session.model, runner.params, X, y, self.spec, self.path, step, lr, size=size)
-        self.point_cost = (time.perf_counter() - t0) / (size * size)
-        return info
+    def _compute(self, session, runner, X, y, step, lr, size, *, refined: bool, cancel=None) -> SurfaceInfo:
+        info = compute(session.model, runner.params, X, y, self.spec, self.path, step, lr, size=size, cancel=cancel)
+        self.point_cost = info.grid_seconds / (size * size)
+        return replace(info, refined=refined)
 
-    def grid_size(self, running: bool) -> int:
-        """Points a side: as many as RUNNING_SECONDS (running, up to COARSE) or REFINE_SECONDS (paused, up to
-        FINE) allow, so a big network gets a coarser grid and the worker never stalls on the surface."""
+    def fine_size(self) -> int:
+        """Points a side of the full grid: the spec's (FINE), or in the window as many as REFINE_SECONDS allow."""
+        top = (self.spec.grid if self.spec is not None else None) or FINE
+        return self.grid_size(self.refine_seconds, top) if self.adaptive else top
+
+    def grid_size(self, seconds: float, top: int) -> int:
+        """Points a side that ``seconds`` allow at the measured cost of a point (at most ``top``): a big network
+        gets a coarser grid, and the worker never stalls on the surface."""
+        if not self.adaptive:
+            return top
         if self.point_cost is None:
-            return PROBE
-        seconds, top = (RUNNING_SECONDS, COARSE) if running else (REFINE_SECONDS, FINE)
+            return min(top, PROBE)
         n = int(math.sqrt(seconds / max(self.point_cost, 1e-9)))
-        return max(PROBE, min(top, n))
+        return min(top, max(PROBE, n))
 
 
 def make_plane(model, p, X, y, spec: SurfaceSpec, path_params: list[np.ndarray]):
@@ -194,8 +278,9 @@ def make_plane(model, p, X, y, spec: SurfaceSpec, path_params: list[np.ndarray])
 
 
 def compute(model, p, X, y, spec: SurfaceSpec, path: SurfacePath, step: int, lr: float, *,
-            size: int = FINE) -> SurfaceInfo:
-    """The loss on a size×size grid of the chosen plane around the path, with the path projected on it."""
+            size: int = FINE, cancel=None) -> SurfaceInfo:
+    """The loss on a size×size grid of the chosen plane around the path, with the path projected on it, and its
+    contour lines. ``cancel`` (a callable) is asked between bands of grid rows; when it says yes, Superseded."""
     from ..engine import landscape
 
     p = np.asarray(p, dtype=np.float64)
@@ -226,12 +311,19 @@ def compute(model, p, X, y, spec: SurfaceSpec, path: SurfacePath, step: int, lr:
     if spec.plane == "path":
         around = np.vstack([around, plane.project(np.asarray(path.params[-1:]))])
     alphas, betas = landscape.grid_around(around, margin=0.3, size=size, min_span=_min_span(plane, p))
+    if spec.span is not None:  # the scenario's window: at least ±span around the current point
+        alphas = np.linspace(min(alphas[0], cur[0] - spec.span), max(alphas[-1], cur[0] + spec.span), int(size))
+        betas = np.linspace(min(betas[0], cur[1] - spec.span), max(betas[-1], cur[1] + spec.span), int(size))
     exact = spec.plane == "weights" and model.n_params == 2
-    Z = surface_values(plane, model, X, y, alphas, betas, exact=exact)
+    t0 = time.perf_counter()
+    Z = surface_values(plane, model, X, y, alphas, betas, exact=exact, cancel=cancel)
+    grid_seconds = time.perf_counter() - t0
     levels = landscape.contour_levels(Z, n=12, log=True)
     finite_z = Z[np.isfinite(Z)]
     diverged = bool(finite_z.size < Z.size or (finite_z.size and finite_z.max() > levels[-1] * 10))
     values = landscape.display_values(Z, levels)
+    # the level lines of the shading (log₁₀ loss), so lines and colours agree
+    contours = landscape.contour_segments(alphas, betas, log_shade(values, levels), log_shade(levels, levels))
     note = plane.note
     if exact:
         note = (note + " " if note else "") + "This model has two weights: the surface is its whole loss, exactly."
@@ -239,21 +331,43 @@ def compute(model, p, X, y, spec: SurfaceSpec, path: SurfacePath, step: int, lr:
         alphas=frozen(alphas), betas=frozen(betas), values=frozen(values), levels=frozen(levels),
         path=frozen(ab.reshape(-1, 2)), path_steps=frozen(steps, np.int64),
         current=(float(cur[0]), float(cur[1])), next_point=nxt, labels=tuple(plane.labels), kind=plane.kind,
-        exact=exact, refined=size > COARSE, step=int(step), diverged=diverged, note=note,
+        exact=exact, refined=True, step=int(step), diverged=diverged, note=note,
         loss_min=float(finite_z.min()) if finite_z.size else math.nan,
-        loss_max=float(finite_z.max()) if finite_z.size else math.nan)
+        loss_max=float(finite_z.max()) if finite_z.size else math.nan,
+        contours=frozen(contours.reshape(-1, 2, 2)), serial=next(_SERIALS), grid_seconds=grid_seconds)
 
 
-def surface_values(plane, model, X, y, alphas, betas, *, exact: bool = False) -> np.ndarray:
+def log_shade(values, levels) -> np.ndarray:
+    """log₁₀ of the loss for the shading and its contour lines (finite: display values are clamped), floored
+    where the loss is 0 so a perfect fit does not become -inf."""
+    v = np.asarray(values, dtype=np.float64)
+    levels = np.asarray(levels, dtype=np.float64)
+    floor = max(float(levels[0]) * 1e-3, 1e-12) if levels.size and levels[0] > 0 else 1e-12
+    return np.log10(np.maximum(v, floor))
+
+
+def surface_values(plane, model, X, y, alphas, betas, *, exact: bool = False, cancel=None) -> np.ndarray:
     """The loss on the grid as the view draws it: in float32 (2-4× faster than float64; its error, ~1e-7 of the
     loss, is a small fraction of a contour-level gap), in float64 when the surface is exact (a two-weight
-    model) or so flat that float32's rounding would show (it varies by less than FLAT of its own size)."""
+    model) or so flat that float32's rounding would show (it varies by less than FLAT of its own size).
+    With ``cancel``, in BANDS bands of rows, asking it before each (Superseded when it says yes)."""
+    def grid(precision: str) -> np.ndarray:
+        if cancel is None:
+            return plane.surface(model, X, y, alphas, betas, precision=precision)
+        rows = []
+        band = max(1, -(-len(alphas) // BANDS))
+        for i in range(0, len(alphas), band):
+            if cancel():
+                raise Superseded
+            rows.append(plane.surface(model, X, y, alphas[i:i + band], betas, precision=precision))
+        return np.concatenate(rows, axis=0)
+
     if exact:
-        return plane.surface(model, X, y, alphas, betas)
-    Z = plane.surface(model, X, y, alphas, betas, precision="float32")
+        return grid("float64")
+    Z = grid("float32")
     finite = Z[np.isfinite(Z)]
     if finite.size and float(finite.max() - finite.min()) < FLAT * float(np.max(np.abs(finite))):
-        return plane.surface(model, X, y, alphas, betas)
+        return grid("float64")
     return Z
 
 
@@ -266,5 +380,5 @@ def _min_span(plane, p) -> float:
     return 0.5
 
 
-__all__ = ["SurfaceSpec", "SurfaceInfo", "SurfaceTrack", "SurfacePath", "compute", "make_plane", "surface_values",
-           "PLANES"]
+__all__ = ["SurfaceSpec", "SurfaceInfo", "SurfaceTrack", "SurfacePath", "Superseded", "compute", "make_plane",
+           "surface_values", "log_shade", "PLANES"]

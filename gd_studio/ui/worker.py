@@ -137,6 +137,14 @@ class Worker(QObject):
         super().__init__()
         self.run = LiveRun()  # replaced by a host.RemoteRun on the first build when the engine has its process
         self.run.before_step = self._wait_for_gui
+        # a rendering's pictures follow from the data alone: a fixed loss-surface grid, never refined later
+        self.rendering = bool(_ENGINE_HERE)
+        self.run.surface.adaptive = not self.rendering
+        # bumped by the controller (UI thread) for every command it sends: unequal to what the worker saw last,
+        # a command is waiting in this thread's queue (the idle test of the loss surface's refinement)
+        self.commands_sent = 0
+        self._commands_seen = 0
+        self._refine_timer: QTimer | None = None
         self.use_process = engine_in_process()
         self._shared = None
         if self.use_process:
@@ -284,6 +292,7 @@ class Worker(QObject):
         self.run = LiveRun()
         self.run.generation = generation  # the window takes only newer builds: this one comes after the lost one
         self.run.before_step = self._wait_for_gui
+        self.run.surface.adaptive = not self.rendering
         self.message.emit(f"The engine's process stopped ({exc}); the run was rebuilt at step 0 in the window.")
         if config is None:
             return
@@ -625,6 +634,38 @@ class Worker(QObject):
         self._last_emit = time.perf_counter()
         self.credit.clear()
         self.snapshotReady.emit(snap)
+        self._schedule_refine()
+
+    # -- the loss surface, refined when idle (thread mode; the engine's process decides this itself) -----------
+    def _schedule_refine(self) -> None:
+        """A paused snapshot drew its loss surface coarse: refine it once no command has come for REFINE_DELAY.
+        Every command restarts the wait, so a burst of steps refines once, after its last step."""
+        if self.in_process or self.run.running or not self.run.surface_refine_due():
+            return
+        if self._refine_timer is None:  # created in the worker's thread, on first use
+            self._refine_timer = QTimer(self)
+            self._refine_timer.setSingleShot(True)
+            self._refine_timer.timeout.connect(self._refine_surface)
+        self._commands_seen = self.commands_sent
+        self._refine_timer.start(round(self.run.surface.refine_delay * 1000))
+
+    @Slot()
+    def _refine_surface(self) -> None:
+        if self.shutdown.is_set() or self.in_process or self.run.running:
+            return
+        if self.commands_sent != self._commands_seen:  # commands wait in the queue: they go first, then look again
+            self._schedule_refine()
+            return
+        seen = self.commands_sent
+        try:
+            snap = self.run.refine_surface(cancel=lambda: self.commands_sent != seen or self.shutdown.is_set())
+        except Exception as exc:  # noqa: BLE001 - the coarse picture stays
+            self._fail("loss surface", exc)
+            return
+        if snap is None:  # given up for a command that came meanwhile: after it, look again
+            self._schedule_refine()
+            return
+        self.snapshotReady.emit(snap)
 
 
 class WorkerController(QObject):
@@ -663,6 +704,11 @@ class WorkerController(QObject):
         self._token = 0
         self._closed = False
         w = self.worker
+        for command in (self.startRequested, self.pauseRequested, self.stepRequested, self.lrRequested,
+                        self.rangeTestRequested, self.reconfigureRequested, self.resetRequested, self.reseedRequested,
+                        self.watchRequested, self.speedRequested, self.stopRequested, self.stepBackRequested,
+                        self.jumpRequested, self.validateRequested, self.surfaceRequested, self.historyRequested):
+            command.connect(self._command_sent)  # first, in this thread: counted before the worker can take it
         self.startRequested.connect(w.start)
         self.pauseRequested.connect(w.pause)
         self.stepRequested.connect(w.step)
@@ -699,6 +745,10 @@ class WorkerController(QObject):
     def steps_pending(self) -> bool:
         """Step commands sent that the worker has not answered yet (they queue behind a start-up build, never lost)."""
         return self.worker.steps_done < self.steps_sent
+
+    @Slot()
+    def _command_sent(self, *_) -> None:
+        self.worker.commands_sent += 1  # an int written by this thread only; the worker compares it (idle test)
 
     def _heartbeat(self) -> None:
         self.worker.gui_beat = time.perf_counter()  # a float write: no lock, no signal

@@ -12,6 +12,11 @@ thread's CPU time (the machine is shared: CPU time moves less with the load, whi
 after). The reference, measured in the same run, is the naive loop calling model.loss at each point of a
 sub-grid, scaled to the whole grid. The float32 error is printed against the smallest gap between the
 view's contour levels (landscape.contour_levels of the float64 surface): the picture cannot show it.
+
+Last, the window's side (offscreen Qt): what one new surface costs the GUI thread in the loss-surface view (its
+update and the plot's paint) with the contour lines the worker computes (landscape.contour_segments), against
+the same frame with pyqtgraph's IsocurveItem tracing them in the paint (what the view did before), and what
+the segments cost the worker. ``--no-view`` skips it.
 """
 from __future__ import annotations
 
@@ -99,11 +104,76 @@ def case(hidden, n_samples, target_ms) -> None:
               f"({gap:.2e}); loss {np.min(z64):.3g} to {np.max(z64):.3g}")
 
 
+def view_frames() -> None:
+    """GUI-thread cost of a new surface in the view: segments from the worker against isocurves in the paint."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import pyqtgraph as pg
+
+    from gd_studio.live.run import LiveRun
+    from gd_studio.live.surface import SurfaceSpec, compute, log_shade
+    from gd_studio.ui.offscreen import ensure_app
+    from gd_studio.ui.plots.surface_view import LossSurfaceView
+
+    app = ensure_app()
+    r = LiveRun()
+    r.configure(RunConfig(dataset="moons", dataset_params={"n_samples": 400, "noise": 0.2}, hidden=(16,), lr=0.5,
+                          batch_size=0, val_fraction=0.0, seed=0))
+    r.step(200)
+    print(f"\nthe view, moons MLP 2→16→2, descent + random plane, 600×450 px, offscreen; {load()}")
+    for size in (25, 61):
+        infos = []
+        for _ in range(8):
+            r.step(1)
+            infos.append(compute(r.session.model, r.session.runner.params, r.slice_X, r.slice_y,
+                                 SurfaceSpec("descent_random"), r.surface.path, r.step_count, 0.5, size=size))
+        info = infos[-1]
+        seg = timed(lambda: landscape.contour_segments(info.alphas, info.betas, log_shade(info.values, info.levels),
+                                                       log_shade(info.levels, info.levels)))[1]
+        results = {}
+        for mode in ("isocurve (before)", "segments (now)"):
+            v = LossSurfaceView()
+            v.widget.resize(600, 450)
+            v.widget.show()
+            iso = []
+            if mode.startswith("isocurve"):  # the previous drawing: one IsocurveItem a level, traced in the paint
+                v.contours.hide()
+                for _level in info.levels:
+                    c = pg.IsocurveItem(pen=pg.mkPen(255, 255, 255, 150, width=1.0))
+                    c.setParentItem(v.image)
+                    iso.append(c)
+            app.processEvents()
+            cpu = []
+            for k, frame in enumerate(infos * 2):
+                c0 = time.thread_time()
+                v.show_surface(frame)
+                if iso:
+                    img = log_shade(frame.values, frame.levels)
+                    for c, level in zip(iso, log_shade(frame.levels, frame.levels)):
+                        c.setData(img, float(level))
+                v.plot.grab()  # the paint a shown window would do
+                if k >= 2:
+                    cpu.append(time.thread_time() - c0)
+            results[mode] = float(np.median(cpu))
+            if not iso:  # a running frame that brings the same surface again (a copy, as from the engine's process)
+                import pickle
+
+                same = pickle.loads(pickle.dumps(v.info))
+                results["repeat"] = timed(lambda: (v.show_surface(same), app.processEvents()))[1]
+            v.widget.close()
+        before, now = results["isocurve (before)"], results["segments (now)"]
+        print(f"  {size}×{size}: GUI thread per new surface {now * 1e3:6.1f} ms (isocurves in the paint "
+              f"{before * 1e3:6.1f} ms: {before / now:4.1f}×); the worker's contour segments {seg * 1e3:5.2f} ms")
+        print(f"         a frame bringing the same surface again {results['repeat'] * 1e3:6.3f} ms (before: redrawn, "
+              f"as a new one: each pickled frame was a new array)")
+
+
 def main() -> None:
     print(f"Python {platform.python_version()}, NumPy {np.__version__}, {platform.machine()}, "
           f"{os.cpu_count()} CPUs")
     case((16,), 400, 100)
     case((64, 64), 512, 500)
+    if "--no-view" not in sys.argv:
+        view_frames()
     print(f"\n{load()}")
 
 

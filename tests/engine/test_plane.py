@@ -248,3 +248,51 @@ def test_float32_surface_is_close(kind, hidden, k, loss, act, pair):
     assert not np.array_equal(quick, exact)  # it did run in single precision
     with pytest.raises(ValueError, match="precision"):
         landscape.plane(m, p, X, y, d1, d2, ALPHAS, BETAS, precision="half")
+
+
+# ---------------------------------------------------------------------------------------- contour lines
+def test_contour_segments_of_a_linear_surface_lie_exactly_on_its_level_line():
+    a, b = np.linspace(-2, 2, 31), np.linspace(-1, 3, 25)
+    Z = 0.5 + a[:, None] - 2.0 * b[None, :]
+    seg = landscape.contour_segments(a, b, Z, [0.3, 1.7])
+    assert seg.shape[1:] == (2, 2) and len(seg)
+    value = 0.5 + seg[..., 0] - 2.0 * seg[..., 1]
+    # each segment's two ends on one of the two lines, both in the grid
+    assert np.all((np.abs(value - 0.3) < 1e-12) | (np.abs(value - 1.7) < 1e-12))
+    assert np.all(np.abs(value[:, 0] - value[:, 1]) < 1e-12)
+    assert seg[..., 0].min() >= a[0] and seg[..., 0].max() <= a[-1] and seg[..., 1].min() >= b[0]
+    # the line 0.5 + α − 2β = 0.3 crosses the whole window: its pieces add up to its length there
+    length = np.hypot(*(seg[:, 1] - seg[:, 0]).T)[np.abs(value[:, 0] - 0.3) < 1e-9].sum()
+    lo, hi = max(a[0], -0.2 + 2 * b[0]), min(a[-1], -0.2 + 2 * b[-1])
+    assert length == pytest.approx((hi - lo) * np.hypot(1, 0.5), rel=1e-9)
+
+
+def test_contour_segments_of_a_bowl_close_into_a_circle_and_skip_non_finite_cells():
+    a = b = np.linspace(-2, 2, 61)
+    Z = a[:, None] ** 2 + b[None, :] ** 2
+    seg = landscape.contour_segments(a, b, Z, [1.1])  # (no grid point lies on this ring)
+    r = np.hypot(seg[..., 0], seg[..., 1])
+    h = a[1] - a[0]
+    assert np.all(np.abs(r - np.sqrt(1.1)) < h * h)  # linear interpolation of a quadratic along an edge
+    ends = np.round(seg.reshape(-1, 2), 12)
+    _, counts = np.unique(ends, axis=0, return_counts=True)
+    assert np.all(counts == 2)  # closed: every end joins exactly two segments
+    assert np.hypot(*(seg[:, 1] - seg[:, 0]).T).sum() == pytest.approx(2 * np.pi * np.sqrt(1.1), rel=2e-3)
+    Z[30, 30] = np.nan  # the centre (far inside the ring) and one point next to it
+    Z[30 + 16, 30] = np.inf
+    seg2 = landscape.contour_segments(a, b, Z, [1.1, np.nan])
+    assert np.all(np.isfinite(seg2)) and 0 < len(seg2) < len(seg)
+    assert landscape.contour_segments(a, b, np.full_like(Z, 2.0), [1.0]).shape == (0, 2, 2)
+
+
+def test_contour_segments_resolve_a_saddle_by_the_cell_mean():
+    a = b = np.array([0.0, 1.0])
+    Z = np.array([[1.0, 0.0], [0.0, 1.0]])  # corners 0 and 2 above 0.5 (case 5)
+    for centre_above, level in ((True, 0.4), (False, 0.6)):
+        seg = landscape.contour_segments(a, b, Z, [level])
+        assert seg.shape == (2, 2, 2)
+        # above: the two high corners are joined, so each line cuts off a low corner ((1, 0) and (0, 1))
+        mids = seg.mean(axis=1)
+        cut = [(1.0, 0.0), (0.0, 1.0)] if centre_above else [(0.0, 0.0), (1.0, 1.0)]
+        for corner in cut:
+            assert np.min(np.hypot(*(mids - corner).T)) < 0.5

@@ -184,5 +184,16 @@ def test_surface_and_sharpness_fields_round_trip_and_validate():
     bad["sharpness"] = {"every": 5, "subset": "all"}
     with pytest.raises(ScenarioError, match=r"sharpness\.subset: expected a whole number of samples or null"):
         loads(json.dumps(bad))
-    bad["sharpness"] = {"every": 5, "subset": 64}
-    assert loads(json.dumps(bad)).sharpness == SharpnessSettings(every=5, subset=64)
+    # the window measures λ_max every 10 steps of a batch over the set (or a fixed 512-sample subset): a file asking
+    # for another cadence or subset is refused, saying what it gets, rather than read and ignored
+    bad["sharpness"] = {"every": 5, "subset": None}
+    with pytest.raises(ScenarioError, match=r"sharpness\.every: GD Studio measures λ_max every 10 steps .*\(got 5\)"):
+        loads(json.dumps(bad))
+    bad["sharpness"] = {"every": 10, "subset": 64}
+    with pytest.raises(ScenarioError, match=r"sharpness\.subset: .* subset of 512 samples .* write null .*got 64"):
+        loads(json.dumps(bad))
+    assert loads(json.dumps({**bad, "sharpness": {}})).sharpness == SharpnessSettings()
+    from gd_studio.engine import scenarios
+    from gd_studio.live import curvature, run
+
+    assert (scenarios.SHARPNESS_EVERY, scenarios.SHARPNESS_SUBSET) == (run.SHARPNESS_EVERY, curvature.SUBSET)

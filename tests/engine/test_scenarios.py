@@ -37,7 +37,7 @@ def _scenario(**changes) -> Scenario:
         pre_run=2,
         steps=15,
         speed=1.5,
-        range_test=RangeTestSettings(start_lr=1e-5, end_lr=3.0, num_iter=50, mode="linear", highlight="valley"),
+        range_test=RangeTestSettings(start_lr=1e-5, end_lr=3.0, num_iter=50, mode="linear", highlight="recommended"),
     )
     base.update(changes)
     return Scenario(**base)
@@ -459,3 +459,18 @@ def test_a_scenario_may_highlight_the_recommended_lr(tmp_path):
     path = tmp_path / "rec.gdscenario"
     path.write_text(doc)
     assert scenarios.load(path).range_test.highlight == "recommended"
+
+
+@pytest.mark.parametrize("name", ["valley", "minimum/10", "base_lr", "max_lr", None])
+def test_a_highlight_the_view_cannot_show_is_refused_with_what_it_does(tmp_path, name):
+    """The loss-vs-LR view always marks the steepest and the recommended LR: a file naming another one, or none,
+    would promise a picture it does not get (the field was read and then ignored)."""
+    doc = _mutated(lambda d: d["range_test"].update(highlight=name))
+    path = tmp_path / "hl.gdscenario"
+    path.write_text(doc)
+    with pytest.raises(ScenarioError, match=r"range_test\.highlight: the loss-vs-LR view always marks the steepest "
+                                            r"and the recommended LR first") as err:
+        scenarios.load(path)
+    assert str(path.name) in str(err.value) and "leave the field out" in str(err.value)
+    with pytest.raises(ScenarioError, match="cannot single out"):
+        RangeTestSettings(highlight=name)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -190,6 +191,27 @@ def test_a_scene_that_asks_for_the_views_opens_with_them_in_its_plane(make_windo
     assert not w.actionShowSharpness.isChecked() and not w.actionShowLossSurface.isChecked()
 
 
+def test_a_scene_span_and_grid_shape_the_surface_in_the_window(make_window, qtbot):
+    """"span" and "grid" of a scene's loss_surface (read and ignored before): the window reaches ±span around the
+    current point and the full grid has ``grid`` points a side; another plane chosen by hand keeps the grid."""
+    from gd_studio.engine.scenarios import SurfaceSettings
+
+    w = make_window(SMALL)
+    w.landscape_views.apply_scenario(SimpleNamespace(sharpness=None, loss_surface=SurfaceSettings(
+        plane="random", seed=3, span=3.0, grid=21)))
+    qtbot.waitUntil(lambda: w.surface_view.info is not None and w.surface_view.info.refined, timeout=10000)
+    info = w.surface_view.info
+    cx, cy = info.current
+    assert info.kind == "random" and info.values.shape == (21, 21)
+    assert info.alphas[0] <= cx - 3.0 and info.alphas[-1] >= cx + 3.0 and info.betas[-1] >= cy + 3.0
+    box = w.landscape_views.chooser
+    box.kind.setCurrentIndex(box.kind.findData("descent_random"))
+    qtbot.waitUntil(lambda: w.surface_view.info.kind == "descent_random" and w.surface_view.info.refined,
+                    timeout=10000)
+    info = w.surface_view.info
+    assert info.values.shape == (21, 21) and info.alphas[-1] - info.alphas[0] < 6.0  # the span was the random plane's
+
+
 @pytest.mark.parametrize("name", ["08-the-edge-of-stability", "09-momentum-in-a-narrow-valley",
                                   "10-a-network-around-its-minimum"])
 def test_bundled_scenes_open_with_their_views(make_window, qtbot, name):
@@ -207,3 +229,77 @@ def test_bundled_scenes_open_with_their_views(make_window, qtbot, name):
     if s.loss_surface is not None:
         qtbot.waitUntil(lambda: w.last_snapshot is not None and w.last_snapshot.surface is not None, timeout=15000)
         _check_views_finite(w)
+
+
+class _Paints:
+    """Counts the paint events a plot's viewport receives."""
+
+    def __init__(self, plot) -> None:
+        from PySide6.QtCore import QEvent, QObject
+
+        count = self
+
+        class Filter(QObject):
+            def eventFilter(self, obj, event):  # noqa: N802 - Qt's name
+                if event.type() == QEvent.Type.Paint:
+                    count.n += 1
+                return False
+
+        self.n = 0
+        self.filter = Filter()
+        plot.viewport().installEventFilter(self.filter)
+
+    def settle(self, qtbot, quiet_ms: int = 300, most_ms: int = 5000) -> None:
+        """Wait until no paint has come for ``quiet_ms`` (a late one: the arrows' smooth repaint once frames stop)."""
+        waited = 0
+        while waited < most_ms:
+            before = self.n
+            qtbot.wait(quiet_ms)
+            waited += quiet_ms
+            if self.n == before:
+                return
+
+
+def test_a_burst_of_steps_while_paused_refines_the_last_surface_once_and_the_view_draws_it(make_window, qtbot):
+    """Holding → while paused: each step's surface is coarse (cheap), one refined grid follows the last step."""
+    w = make_window(SMALL)
+    run = w.controller.worker.run
+    run.tune_surface(step_seconds=0.0, refine_seconds=10.0)  # the first surface after a step is always coarse
+    w.actionShowLossSurface.trigger()
+    qtbot.waitUntil(lambda: w.surface_view.info is not None and w.surface_view.info.refined, timeout=5000)
+    shown = []
+    w.snapshotApplied.connect(lambda snap: shown.append(snap.surface))
+    before = run.surface.refines
+    for _ in range(8):  # queued one after another, as a key's auto-repeat sends them
+        w.controller.stepRequested.emit(1)
+    qtbot.waitUntil(lambda: w.surface_view.info.step == 8 and w.surface_view.info.refined, timeout=10000)
+    qtbot.wait(2 * round(run.surface.refine_delay * 1000))  # and nothing more comes
+    assert run.surface.refines - before == 1
+    steps = [s.step for s in shown]
+    assert steps[-1] == 8 and shown[-1].refined and shown[-1].values.shape == (61, 61)
+    assert not any(s.refined for s in shown[:-1]) and steps[:-1] == list(range(1, 9))
+
+
+def test_the_surface_view_draws_a_surface_once_and_paints_only_when_it_changed(make_window, qtbot):
+    import pickle
+
+    w = make_window(SMALL)
+    w.controller.worker.run.tune_surface(step_seconds=10.0)  # every step's surface on the full grid at once
+    w.actionShowLossSurface.trigger()
+    w.controller.stepRequested.emit(3)
+    qtbot.waitUntil(lambda: w.surface_view.info is not None and w.surface_view.info.step == 3
+                    and w.surface_view.info.refined, timeout=10000)
+    view = w.surface_view
+    paints = _Paints(view.plot)
+    paints.settle(qtbot)
+    paints.n, draws = 0, view.draws
+    # the same surface again, as every running frame between two refreshes brings it (a copy, from the process)
+    for _ in range(3):
+        view.show_surface(pickle.loads(pickle.dumps(view.info)))
+        qtbot.wait(20)
+    assert view.draws == draws and paints.n == 0
+    # a new surface: drawn once (pyqtgraph may paint the plot twice for it when a tick label widens its axis)
+    w.controller.stepRequested.emit(1)
+    qtbot.waitUntil(lambda: view.info.step == 4 and view.info.refined, timeout=10000)
+    qtbot.wait(50)
+    assert view.draws - draws == 1 and paints.n >= 1

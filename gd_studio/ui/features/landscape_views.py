@@ -102,6 +102,7 @@ class LandscapeViews(QObject):
         w.view_menu.addAction(self.actionShowSharpness)
         w.view_menu.addAction(self.actionShowLossSurface)
         self.chooser = PlaneChooser()
+        self.scene_surface = None  # the open scenario's loss_surface settings (its window span and grid), or None
         self.chooser.setVisible(False)  # shown with the view it steers
         add = getattr(w.panel, "add_section", None)
         if add is not None:
@@ -128,6 +129,11 @@ class LandscapeViews(QObject):
         scale = pres.scale if pres.active else pres.normal_scale
         for view in (self.sharpness_view, self.surface_view):
             th.style_plot(view.plot, t, scale)
+        ref = getattr(getattr(self.w, "weight_view", None), "caption", None)
+        if ref is not None:  # captions as the other views' (presentation: one line kept, a smaller projector font)
+            for view in (self.sharpness_view, self.surface_view):
+                view.caption.set_lines(ref.lines())
+                view.caption.setFont(ref.font())
         arrows = self.surface_view.arrow
         base = arrows.__dict__.setdefault("_gd_base", (arrows.width, arrows.head))
         arrows.width, arrows.head = base[0] * scale, base[1] * scale
@@ -167,6 +173,10 @@ class LandscapeViews(QObject):
         on = self.actionShowLossSurface.isChecked()
         try:
             spec = self.chooser.spec() if on else None
+            scene = self.scene_surface
+            if spec is not None and scene is not None:  # the scene's grid; its span only in the plane it names
+                spec = SurfaceSpec(spec.plane, spec.weights, spec.seed, grid=int(scene.grid),
+                                   span=float(scene.span) if spec.plane == scene.plane else None)
         except Exception as exc:  # noqa: BLE001 - a bad choice: say so, keep the last plane
             self.w.show_message(str(exc), "error")
             return
@@ -177,6 +187,7 @@ class LandscapeViews(QObject):
         """A scene shows these views when its file asks for them (absent: hidden)."""
         self.actionShowSharpness.setChecked(getattr(s, "sharpness", None) is not None)
         surface = getattr(s, "loss_surface", None)
+        self.scene_surface = surface if hasattr(surface, "span") and hasattr(surface, "grid") else None
         if surface is not None:
             try:
                 self.chooser.set_spec(SurfaceSpec(surface.plane, tuple(surface.weights), int(surface.seed)))

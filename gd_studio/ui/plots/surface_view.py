@@ -9,17 +9,10 @@ from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QWidget
 
 from ...engine.narration import fmt
+from ...live.surface import log_shade as shade
 from .common import ORANGE, pen, set_xy, HoverReadout, ArrowsItem, Caption, titled, new_plot
 
 COLORMAP = "cividis"  # perceptually uniform and readable with every common colour-vision deficiency
-
-
-def shade(values: np.ndarray, levels: np.ndarray) -> np.ndarray:
-    """log10 of the loss for the shading (finite: the engine's display values are clamped), floored where
-    the loss is 0 so a perfect fit does not become -inf."""
-    v = np.asarray(values, dtype=np.float64)
-    floor = max(float(levels[0]) * 1e-3, 1e-12) if levels.size and levels[0] > 0 else 1e-12
-    return np.log10(np.maximum(v, floor))
 
 
 class LossSurfaceView(QWidget):
@@ -39,7 +32,12 @@ class LossSurfaceView(QWidget):
         self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=self.cmap, interactive=False,
                                         label="log₁₀ loss", width=16)
         self.colorbar.setImageItem(self.image, insert_in=pi)
-        self.contours: list[pg.IsocurveItem] = []
+        # the level lines come computed with the grid (live/surface, in the worker): here they are only drawn, as
+        # one item of separate segments (pyqtgraph's isocurve traced them in the paint: ~50 ms a 61×61 frame)
+        self.contours = pg.PlotCurveItem(pen=pg.mkPen(255, 255, 255, 150, width=1.0), connect="pairs")
+        self.contours.setZValue(2)
+        pi.addItem(self.contours)
+        self.draws = 0  # surfaces drawn (a frame that brings the same surface again draws nothing)
         self.path = pg.PlotDataItem(pen=pen("#FFFFFF", 1.5), symbol="o", symbolSize=5,
                                     symbolBrush=pg.mkBrush("#FFFFFF"), symbolPen=pg.mkPen("#000000", width=0.8))
         self.path.setZValue(5)
@@ -59,8 +57,7 @@ class LossSurfaceView(QWidget):
         self.info = None
         self.levels = np.zeros(0)
         self.image.clear()
-        for c in self.contours:
-            c.setData(None)
+        self.contours.setData([], [])
         self.path.setData([], [])
         self.current.setData([], [])
         self.arrow.setArrows(np.zeros(0), np.zeros(0), np.zeros(0, bool))
@@ -69,8 +66,12 @@ class LossSurfaceView(QWidget):
     def show_surface(self, info) -> None:
         if info is None:
             return
+        if self.info is not None and getattr(info, "serial", 0) and info.serial == self.info.serial \
+                and info.refined == self.info.refined:
+            return  # the same surface again (a running frame between two refreshes): nothing to draw
         same_grid = self.info is not None and self.info.values is info.values
         self.info = info
+        self.draws += 1
         a, b = np.asarray(info.alphas), np.asarray(info.betas)
         levels = np.asarray(info.levels, dtype=np.float64)
         self.levels = levels
@@ -85,9 +86,13 @@ class LossSurfaceView(QWidget):
             # pixel centres on the grid points
             self.image.setRect(QRectF(a[0] - da / 2, b[0] - db / 2, a[-1] - a[0] + da, b[-1] - b[0] + db))
             self.colorbar.setLevels((lo, hi))
-            self._draw_contours(img, shade(levels, levels))
-            pi.setXRange(float(a[0]), float(a[-1]), padding=0)
-            pi.setYRange(float(b[0]), float(b[-1]), padding=0)
+            segments = getattr(info, "contours", None)
+            seg = np.zeros((0, 2, 2)) if segments is None else np.asarray(segments).reshape(-1, 2, 2)
+            self.contours.setData(seg[:, :, 0].ravel(), seg[:, :, 1].ravel(), connect="pairs", skipFiniteCheck=True)
+            # one range change, applied now rather than in the paint: a transform that changes while painting
+            # (pyqtgraph's ViewBox applies a new range lazily there) asks for a second paint of the whole plot
+            pi.vb.setRange(xRange=(float(a[0]), float(a[-1])), yRange=(float(b[0]), float(b[-1])), padding=0)
+            pi.vb.updateMatrix()
         # short axis names (the caption says the rest): a long label would be cut in a narrow view
         pi.setLabel("bottom", f"α: {info.labels[0].split(' (')[0]}")
         pi.setLabel("left", f"β: {info.labels[1].split(' (')[0]}")
@@ -101,38 +106,41 @@ class LossSurfaceView(QWidget):
         else:
             self.arrow.setArrows(np.zeros(0), np.zeros(0), np.zeros(0, bool))
         self.caption.setText(self.describe(info))
-
-    def _draw_contours(self, img: np.ndarray, levels: np.ndarray) -> None:
-        while len(self.contours) < len(levels):
-            c = pg.IsocurveItem(pen=pen("#FFFFFF", 1.0))
-            c.setParentItem(self.image)  # in the image's pixel coordinates, so it follows its rect
-            c.setZValue(2)
-            self.contours.append(c)
-        for i, c in enumerate(self.contours):
-            if i < len(levels):
-                c.setPen(pg.mkPen(255, 255, 255, 150, width=1.0))
-                c.setData(img, float(levels[i]))
-            else:
-                c.setData(None)
+        self.caption.setToolTip(self.explain(info))
 
     @staticmethod
     def describe(info) -> str:
+        """The caption: short, so the map keeps its room at 720p and on a projector (the rest is in explain())."""
+        a, b = (label.split(" (")[0] for label in info.labels)
+        where = {"weights": f"Loss over {a} and {b}" + (", the whole loss (two weights)" if info.exact else ""),
+                 "descent_random": "Loss along the descent direction and a random one",
+                 "random": "Loss along two random directions",
+                 "path": "Loss in the plane of the start, now and the newest step"}.get(info.kind, f"Loss ({info.kind})")
+        text = f"{where}; contours {fmt(float(info.levels[0]))} to {fmt(float(info.levels[-1]))}, log-spaced."
+        if info.diverged:
+            text += " Part of it has blown up: colours clamped at the top."
+        return text
+
+    @staticmethod
+    def explain(info) -> str:
+        """The caption's tooltip: the plane in full, what the marks are, the grid."""
         where = {"weights": f"the plane of {info.labels[0]} and {info.labels[1]} through the current point",
                  "descent_random": "the plane of the descent direction and a filter-normalised random direction "
                                    "(Li et al. 2018) through the current point",
                  "random": "the plane of two filter-normalised random directions (Li et al. 2018) through the "
                            "current point",
                  "path": "the plane through the start, the current point and the newest step"}.get(info.kind, info.kind)
+        n = np.asarray(info.values).shape
         lines = [f"Loss in {where}; contours log-spaced from {fmt(float(info.levels[0]))} to "
                  f"{fmt(float(info.levels[-1]))}; white dots: the steps so far, orange: now, arrow: the next plain "
-                 f"step −η·∇L."]
+                 f"step −η·∇L.",
+                 f"Grid {n[0]}×{n[1]}" + ("." if info.refined else
+                                         " for now: finer once the run pauses and the steps stop.")]
         if info.diverged:
             lines.append("Part of this plane has blown up: the colours are clamped past the top level.")
-        if not info.refined:
-            lines.append("Coarse grid while running; finer when paused.")
         if info.note:
             lines.append(info.note)
-        return "  ".join(lines)
+        return "\n".join(lines)
 
     def _hover_points(self):
         info = self.info
