@@ -84,51 +84,35 @@ class FrameDelta:
 
     def pack(self, snap):
         """The frame to send (in the child): unchanged parts replaced by ``SAME``."""
-        from dataclasses import replace
-
-        changes = {}
-        for key in self.PARTS:
-            value = getattr(snap, key)
-            if self._same(key, value):
-                changes[key] = SAME
-            else:
-                self.last[key] = value
-        weight = snap.weight
-        if weight is not None:
-            curve = {}
-            for key in self.CURVE:
-                value = getattr(weight, key)
-                if self._same(key, value):
-                    curve[key] = SAME
-                else:
-                    self.last[key] = value
-            if curve:
-                changes["weight"] = replace(weight, **curve)
-        return replace(snap, **changes) if changes else snap
+        return self._through(snap, lambda key, value: SAME if self._same(key, value) else self._keep(key, value))
 
     def unpack(self, snap):
         """The frame as built (in the window): ``SAME`` parts replaced by the objects received before."""
+        return self._through(snap, lambda key, value: self.last[key] if value is SAME else self._keep(key, value))
+
+    def _keep(self, key: str, value) -> None:
+        self.last[key] = value  # the part as it is now: the next frame is compared with it
+
+    def _through(self, snap, part):
+        """``snap`` with each of its PARTS and its weight's CURVE passed through ``part(key, value)``: a
+        replacement, or None to keep the value."""
         from dataclasses import replace
 
-        changes = {}
-        for key in self.PARTS:
-            value = getattr(snap, key)
-            if value is SAME:
-                changes[key] = self.last[key]
-            else:
-                self.last[key] = value
+        def changes(obj, keys) -> dict:
+            out = {}
+            for key in keys:
+                new = part(key, getattr(obj, key))
+                if new is not None:
+                    out[key] = new
+            return out
+
+        found = changes(snap, self.PARTS)
         weight = snap.weight
         if weight is not None:
-            curve = {}
-            for key in self.CURVE:
-                value = getattr(weight, key)
-                if value is SAME:
-                    curve[key] = self.last[key]
-                else:
-                    self.last[key] = value
+            curve = changes(weight, self.CURVE)
             if curve:
-                changes["weight"] = replace(weight, **curve)
-        return replace(snap, **changes) if changes else snap
+                found["weight"] = replace(weight, **curve)
+        return replace(snap, **found) if found else snap
 
 
 class EngineProcessError(RuntimeError):

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -39,50 +38,16 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
-def test_a_stop_signal_closes_the_window_cleanly(tmp_path, sig):
+def _run(script: str, tmp_path) -> subprocess.CompletedProcess:
+    """The script in a fresh interpreter, offscreen, with its own settings and process group (for killpg)."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path),
            "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-c", SCRIPT.format(sig=sig)], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=60, start_new_session=True)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "still open" not in proc.stdout
-    assert "engine process\nchildren 0 code 0" in proc.stdout, proc.stdout
-    assert "Traceback" not in proc.stderr and "KeyboardInterrupt" not in proc.stderr, proc.stderr
-    assert "leaked" not in proc.stderr, proc.stderr
-
-
-STUCK_START = textwrap.dedent("""
-    import sys, time
-    from PySide6.QtCore import QTimer
-    from gd_studio.live import host
-    from gd_studio.ui import app as gd_app
-    from gd_studio.ui.main_window import MainWindow
-    real_init = host.RemoteRun.__init__
-    def slow_init(self, *args, **kwargs):  # the engine's process taking long to start (a machine under load)
-        time.sleep(4)
-        real_init(self, *args, **kwargs)
-    host.RemoteRun.__init__ = slow_init
-    qapp = gd_app.make_app()
-    QTimer.singleShot(300, lambda: [t.close() for t in qapp.topLevelWidgets() if isinstance(t, MainWindow)])
-    code = gd_app.run_app()
-    print("code", code, flush=True)
-    sys.exit(code)
-""")
-
-
-def test_closing_while_the_engine_process_is_still_starting_exits_cleanly(tmp_path):
-    # Before, the worker thread was still inside the engine's start when the window went away: "QThread:
-    # Destroyed while thread is still running" and SIGABRT (seen under heavy load in the suite).
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path),
-           "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-c", STUCK_START], cwd=ROOT, env=env, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=60, start_new_session=True)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "Destroyed while thread" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
 
 
-STUCK_WINDOW = textwrap.dedent("""
+# the engine's process taking seconds to start (a machine under heavy load), for the scripts below
+SLOW_ENGINE = textwrap.dedent("""
     import gc, sys, time
     from PySide6.QtCore import QTimer
     from gd_studio.live import host
@@ -94,6 +59,36 @@ STUCK_WINDOW = textwrap.dedent("""
         real_init(self, *args, **kwargs)
     host.RemoteRun.__init__ = slow_init
     qapp = gd_app.make_app()
+""")
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_a_stop_signal_closes_the_window_cleanly(tmp_path, sig):
+    proc = _run(SCRIPT.format(sig=sig), tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "still open" not in proc.stdout
+    assert "engine process\nchildren 0 code 0" in proc.stdout, proc.stdout
+    assert "Traceback" not in proc.stderr and "KeyboardInterrupt" not in proc.stderr, proc.stderr
+    assert "leaked" not in proc.stderr, proc.stderr
+
+
+STUCK_START = SLOW_ENGINE + textwrap.dedent("""
+    QTimer.singleShot(300, lambda: [t.close() for t in qapp.topLevelWidgets() if isinstance(t, MainWindow)])
+    code = gd_app.run_app()
+    print("code", code, flush=True)
+    sys.exit(code)
+""")
+
+
+def test_closing_while_the_engine_process_is_still_starting_exits_cleanly(tmp_path):
+    # Before, the worker thread was still inside the engine's start when the window went away: "QThread:
+    # Destroyed while thread is still running" and SIGABRT (seen under heavy load in the suite).
+    proc = _run(STUCK_START, tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Destroyed while thread" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+STUCK_WINDOW = SLOW_ENGINE + textwrap.dedent("""
     qapp.setQuitOnLastWindowClosed(False)  # as in a test session: the process goes on after the window
     w = MainWindow()
     w.show()
@@ -120,10 +115,7 @@ STUCK_WINDOW = textwrap.dedent("""
 def test_a_window_deleted_while_its_engine_starts_leaves_no_running_thread_or_process(tmp_path):
     # An embedded window (tests, the recorder) goes through no run_app: its worker thread must outlive it, and the
     # engine's process started after the close must be closed, not left serving nobody.
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path),
-           "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-c", STUCK_WINDOW], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=60, start_new_session=True)
+    proc = _run(STUCK_WINDOW, tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "finished in time False" in proc.stdout and "children 0" in proc.stdout, proc.stdout
     assert "Destroyed while thread" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
