@@ -720,6 +720,14 @@ class Presentation(QObject):
         return (not self.active and self.density == len(DENSITIES) - 1 and self.actionLectureLayout.isChecked()
                 and self.lecture_scene() == "range_test")
 
+    def short_empty_lr_view(self) -> bool:
+        """The normal view of a short screen before any range test, outside a range-test scenario: the loss-vs-LR
+        view holds nothing yet, and as a quarter of the grid it left the loss-vs-step view a 50-px strip under its
+        legend at 720p. It stays out of the way until L (the range test's scene shows it; O shows every view)."""
+        current = getattr(getattr(self.w, "scenarios", None), "current", None)
+        return (not self.active and self.density == len(DENSITIES) - 1 and self.actionLectureLayout.isChecked()
+                and self.lecture_scene() == "descent" and getattr(current, "range_test", None) is None)
+
     def scene_views(self) -> tuple[str, ...]:
         """The views shown now, by attribute name: in the lecture layout the scene's, else the scenario's."""
         actions = getattr(getattr(self.w, "scenarios", None), "view_actions", {})
@@ -730,6 +738,8 @@ class Presentation(QObject):
         if self.short_range_scene():
             # of the views the scenario shows (one it hid stays hidden)
             return tuple(n for n in chosen if n in LECTURE_VIEWS["range_test"]) or chosen
+        if self.short_empty_lr_view():
+            return tuple(n for n in chosen if n != "lr_view") or chosen
         return chosen
 
     def apply_views(self, *_args) -> None:
@@ -759,6 +769,10 @@ class Presentation(QObject):
         side = self.short_range_scene()
         outer = Qt.Orientation.Horizontal if side else Qt.Orientation.Vertical
         if grid.orientation() == outer:
+            for row in rows:
+                # the views a row shows may have changed (the empty loss-vs-LR view before a range test): equal
+                # shares, not the split an earlier scene left
+                row.setSizes([1000] * row.count())
             return
         grid.setOrientation(outer)
         for row in rows:

@@ -70,3 +70,14 @@ def test_small_screen_window_fits_with_readable_plots_and_every_control(size):
     assert {"actionValidateSuggestion", "actionTrainCyclical", "actionRangeTest"} <= set(r["buttons"])
     assert r["speed"]
     assert min(r["plots"].values()) >= 160, r["plots"]
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1366, 768)])
+def test_a_short_screen_keeps_the_empty_loss_vs_lr_view_out_of_the_way_until_a_range_test(size):
+    # The first launch (no scenario) showed four views at 720p: the loss-vs-LR view, empty before any range test,
+    # took a quarter of the grid, and the loss-vs-step view was a 50-px strip under its legend (plot 208 px tall
+    # with the legend's three rows). L brings the LR view (the range test's scene; tests/ui/test_layout.py).
+    r = probe(*size)
+    assert "lr_view" not in r["plots"], r["plots"]
+    assert min(r["plots"].values()) >= 200, r["plots"]
+

@@ -210,7 +210,8 @@ def test_short_screen_range_test_scene_sets_its_two_views_side_by_side(make_wind
     shown = lambda: {n for n in ("data_view", "weight_view", "lr_view", "step_view")  # noqa: E731
                      if not getattr(w, n).widget.isHidden()}
     every = {"data_view", "weight_view", "lr_view", "step_view"}
-    assert shown() == every  # a descent: every view
+    descent = every - {"lr_view"}  # before any range test the empty loss-vs-LR view stays out of the way
+    assert shown() == descent
     w.state.set_range_test(object())  # a range test's result is shown: its scene
     assert shown() == {"weight_view", "lr_view"}
     assert w.views_splitter.orientation() == Qt.Orientation.Horizontal
@@ -225,7 +226,9 @@ def test_short_screen_range_test_scene_sets_its_two_views_side_by_side(make_wind
     qtbot.waitUntil(lambda: w.height() == 680, timeout=3000)
     assert shown() == {"weight_view", "lr_view"}
     w.state.set_range_test(None)  # a new run: the descent's views again
-    assert shown() == every and w.views_splitter.orientation() == Qt.Orientation.Vertical
+    assert shown() == descent and w.views_splitter.orientation() == Qt.Orientation.Vertical
+    w.actionLectureLayout.trigger()  # O: every view, the empty LR view too
+    assert shown() == every
 
 
 def _plot_heights(w, qtbot, size):
