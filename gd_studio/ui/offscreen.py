@@ -147,12 +147,16 @@ class ScenarioWindow:
             w.scenarios.apply(scenario)
             if not wait(self.app, lambda: bool(applied), 20.0):
                 raise ScreenshotError(f"{scenario_path}: the run did not build")
-            if not wait(self.app, lambda: w.step_count >= scenario.pre_run
-                        or bool(w.last_snapshot and w.last_snapshot.stop_reason), timeout):
+            # the new run's pictures (its scene's axes are applied with them), its pre-run taken: the step count
+            # alone is the old run's until the new one's first frame (re-opening the scenario shown, whose
+            # count already passed its pre-run, returned at once and the next steps went to the old run)
+            def new_run() -> bool:
+                snap = w.last_snapshot
+                return snap is not None and snap.generation == getattr(w, "_generation", None)
+
+            if not wait(self.app, lambda: new_run() and (w.step_count >= scenario.pre_run
+                                                         or bool(w.last_snapshot.stop_reason)), timeout):
                 raise ScreenshotError(f"{scenario_path}: the pre-run did not finish")
-            # and the new run's first picture drawn (its scene's axes are applied with it)
-            wait(self.app, lambda: w.last_snapshot is not None
-                 and w.last_snapshot.generation == getattr(w, "_generation", None), 5.0)
         finally:
             w.scenarios.scenarioApplied.disconnect(applied.append)
         self.scenario, self.source = scenario, str(scenario_path)
