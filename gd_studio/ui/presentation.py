@@ -746,16 +746,21 @@ class Presentation(QObject):
         """Show exactly :meth:`scene_views` (a row whose views are all hidden gives its height to the other)."""
         w = self.w
         shown = set(self.scene_views())
-        rows = set()
+        rows, changed = set(), set()
         for name in VIEW_NAMES:
             widget = getattr(w, name).widget
             if widget.isHidden() == (name in shown):
                 widget.setVisible(name in shown)
+                changed.add(widget.parentWidget())
             if widget.parentWidget() is not None:
                 rows.add(widget.parentWidget())
         for row in rows:
             if row is not getattr(w, "views_splitter", None) and hasattr(row, "count"):
                 row.setVisible(any(not row.widget(i).isHidden() for i in range(row.count())))
+                if row in changed and not self.active:
+                    # its views changed (the empty loss-vs-LR view before a range test): equal shares, not the
+                    # split an earlier scene left; a row whose views stay keeps a split dragged by hand
+                    row.setSizes([1000] * row.count())
         self._arrange_normal()
 
     def _arrange_normal(self) -> None:
@@ -769,10 +774,6 @@ class Presentation(QObject):
         side = self.short_range_scene()
         outer = Qt.Orientation.Horizontal if side else Qt.Orientation.Vertical
         if grid.orientation() == outer:
-            for row in rows:
-                # the views a row shows may have changed (the empty loss-vs-LR view before a range test): equal
-                # shares, not the split an earlier scene left
-                row.setSizes([1000] * row.count())
             return
         grid.setOrientation(outer)
         for row in rows:
