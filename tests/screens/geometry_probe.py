@@ -35,17 +35,12 @@ def main(argv: list[str]) -> None:
     f.setFamily(FONT_FAMILY)
     app.setFont(f)
     from gd_studio.ui.main_window import MainWindow
+    from gd_studio.ui.offscreen import wait
     from gd_studio.ui.plots.common import Caption
     from tests.screens.legends import legend_problems
 
     def pump(until, timeout=10.0):
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            app.processEvents()
-            if until():
-                return True
-            time.sleep(0.005)
-        return False
+        return wait(app, until, timeout)
 
     def settle(seconds=0.15):
         end = time.monotonic() + seconds
