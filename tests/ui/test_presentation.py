@@ -405,26 +405,3 @@ def test_presentation_narration_events_wrap_whole_in_large_type(qtbot):
     assert panel.events.font().pointSizeF() == pytest.approx(panel.font().pointSizeF() * PRESENTATION_CAPTION_FONT)
     panel.set_compact(False)  # the normal view: a line each, at the panel's events size
     assert panel.events.text().split("\n") == events
-
-
-def test_a_row_split_dragged_by_hand_survives_run_and_pause_but_not_a_change_of_views(make_window, qtbot):
-    """Rows give their views equal shares when the views they show change (the empty loss-vs-LR view before a range
-    test), and only then: start and pause (busy changes) keep a split the person dragged."""
-    from gd_studio.ui.state import IDLE, RUN
-
-    w = make_window(PARABOLA)
-    w.resize(1600, 1000)  # tall: every view, rows of two
-    qtbot.waitUntil(lambda: w.height() == 1000, timeout=3000)
-    row = w.step_view.widget.parentWidget()
-    qtbot.waitUntil(lambda: min(row.sizes()[:2]) > 100, timeout=3000)  # the loss-vs-LR and -step views (then a
-    row.setSizes([300, 900] + [0] * (row.count() - 2))  # hidden sharpness view)
-    dragged = row.sizes()
-    w.state.set_busy(RUN)
-    w.state.set_busy(IDLE)
-    assert row.sizes() == dragged
-    w.lr_view.widget.hide()  # the views of the row change (apply_views shows it again): equal shares again
-    w.presentation.apply_views()
-    after = row.sizes()
-    assert after != dragged
-    row.setSizes([1000] * row.count())  # the equal request (within the views' minimum sizes) gives the same split
-    assert row.sizes() == after, (after, row.sizes())
