@@ -17,6 +17,7 @@ OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "momentum", "nesterov": "Nesterov 
                     "rmsprop": "RMSprop", "adam": "Adam"}
 
 OVERSHOOT = "overshoot: the step crossed the minimum and the loss went up"
+UPHILL = "mini-batch noise: this batch's gradient pointed the other way, so {n} moved uphill on the training-set loss"
 CROSSED = "stepped past the minimum: the slope changed sign, but the loss still fell"
 ZIGZAG = "zig-zag: the step went back across the minimum, and the loss still fell"
 STEP_BACK = "step back towards the minimum"
@@ -123,6 +124,7 @@ def describe_step(
     sharpness: float | None = None,
     limit: float | None = None,
     limit_label: str = "2/η",
+    slope_before: float | None = None,
 ) -> Narration:
     """Narrate the step that moved ``weight_name`` from ``w_before`` to ``w_after``.
 
@@ -136,6 +138,10 @@ def describe_step(
     When it is given, every statement about divergence uses it (stability_remark); the curvature along the
     watched weight then only says how far a step goes along that weight, since a diagonal entry of the
     Hessian never exceeds λ_max and its 2/λ can only overstate the safe rate.
+
+    ``slope_before`` is the slope of the *plotted* loss at ``w_before`` when the step's own gradient ``grad``
+    is a mini-batch's: crossing the minimum is then judged by the plotted loss's slope before and after, and a
+    step that the batch sent uphill along the weight is called that rather than an overshoot.
     """
     n = weight_name or "w"
     if optimizer == "sgd":
@@ -156,12 +162,18 @@ def describe_step(
         events.append(DIVERGED)
     else:
         went_up = loss_after is not None and rose(loss_before, loss_after)
-        crossed = grad_after is not None and grad * grad_after < 0
-        came_across = grad_prev is not None and grad_prev * grad < 0  # the previous step crossed the minimum
+        slope = grad if slope_before is None else slope_before
+        crossed = grad_after is not None and slope * grad_after < 0
+        # the previous step crossed the minimum; with mini-batches the earlier slope of the plotted loss is unknown
+        came_across = slope_before is None and grad_prev is not None and grad_prev * grad < 0
+        uphill = (slope_before is not None and not crossed and slope_before != 0
+                  and (float(w_after) - float(w_before)) * slope_before > 0)
         if crossed and went_up:
             events.append(OVERSHOOT)
         elif crossed:
             events.append(ZIGZAG if came_across else CROSSED)
+        elif uphill:
+            events.append(UPHILL.format(n=n) + (", and the loss went up" if went_up else ""))
         elif went_up:
             events.append(LOSS_UP)
         elif came_across:

@@ -66,10 +66,12 @@ def narrate_latest(session, runner, *, watch_index: int | None, watch_name: str,
                 landed = float(loss_after)
                 n = narration.narrate_last(records, loss_after=landed, grad_after=grad_after, **kw)
             elif p_before is not None and X is not None:
-                loss_before = float(model.loss(p_before, X, y))
+                loss_before, g0 = model.loss_and_grad(p_before, X, y)
                 loss_after, g = model.loss_and_grad(p_after, X, y)
                 grad_after = None if watch_index is None else float(g[watch_index])
-                recs = records[:-1] + [last._replace(loss=loss_before)]
+                if watch_index is not None:  # the batch's gradient may point against the plotted loss's slope
+                    kw["slope_before"] = float(g0[watch_index])
+                recs = records[:-1] + [last._replace(loss=float(loss_before))]
                 landed = float(loss_after)
                 n = narration.narrate_last(recs, loss_after=float(loss_after), grad_after=grad_after, **kw)
                 note = "loss on the training set; the step itself used one mini-batch's gradient"

@@ -229,3 +229,19 @@ def test_a_flat_loss_is_called_converged_not_a_rise():
     # a real rise, however small in print, is still named
     assert describe_step(lr=0.3, w_before=1.0, w_after=1.0 - 3e-4, grad=1e-3, loss_before=loss,
                          loss_after=loss * (1 + 1e-9), grad_after=1e-3).events == (LOSS_UP,)
+
+
+def test_a_mini_batch_step_uphill_along_the_weight_is_noise_not_an_overshoot():
+    """The batch's gradient says "go left" while the training-set loss slopes down to the right: the step moves
+    uphill along the weight without crossing the minimum; judging the crossing by the batch's gradient against
+    the training-set slope after the step called it "overshoot: crossed the minimum"."""
+    kw = dict(lr=0.1, w_before=1.0, w_after=0.9, grad=1.0, loss_before=0.50, loss_after=0.52, grad_after=-0.6)
+    assert narration.OVERSHOOT in narration.describe_step(**kw).events  # full batch: the slope did change sign
+    told = narration.describe_step(**kw, slope_before=-0.5).events
+    assert narration.OVERSHOOT not in told and narration.CROSSED not in told
+    assert told[0] == narration.UPHILL.format(n="w") + ", and the loss went up"
+    # the same batch gradient, but the plotted slope really changed sign: that is a crossing
+    assert narration.OVERSHOOT in narration.describe_step(**kw, slope_before=0.4).events
+    # downhill along the weight and no crossing: nothing about noise
+    down = narration.describe_step(**{**kw, "loss_after": 0.45, "grad_after": 0.3}, slope_before=0.5).events
+    assert not any("mini-batch noise" in e for e in down)

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from gd_studio.engine import descent
+from gd_studio.engine import descent, narration
 from gd_studio.engine.config import RunConfig
 from gd_studio.engine.errors import GDStudioError
 from gd_studio.live.run import AtFirstStep, LiveRun, RateMeter
@@ -210,3 +210,26 @@ def test_validation_with_pick_is_the_engines_validate_candidates_and_cancels_in_
 
     out = run.validate({"lrs": lrs, "steps": 30, "pick": True, "curve_pick": curve}, cancel=cancel)
     assert out.cancelled and len(out.runs) == len(lrs) and out.pick.cancelled
+
+
+def test_mini_batch_narration_judges_crossings_by_the_training_set_slope():
+    """SGD on mini-batches: "crossed the minimum" only when the training-set slope along the watched weight
+    changed sign; a batch that pushed the weight uphill is named as such."""
+    config = RunConfig(dataset="moons", dataset_params={"n_samples": 120, "noise": 0.3, "seed": 1}, model="mlp",
+                       hidden=(6,), activation="tanh", loss="cross_entropy", optimizer="sgd", lr=0.5,
+                       batch_size=4, seed=3, watch="W2[0,0]")
+    run = _run(config)
+    model, i = run.session.model, run.watch_index
+    seen = {"uphill": 0, "crossed": 0}
+    for _ in range(60):
+        p0 = run.session.runner.params.copy()
+        run.step(1)
+        p1 = run.session.runner.params
+        events = run.snapshot().extra["narration"]["events"]
+        s0 = float(model.loss_and_grad(p0, run.slice_X, run.slice_y)[1][i])
+        s1 = float(model.loss_and_grad(p1, run.slice_X, run.slice_y)[1][i])
+        crossed = any(narration.OVERSHOOT in e or narration.CROSSED in e or narration.ZIGZAG in e for e in events)
+        assert crossed == (s0 * s1 < 0)
+        seen["crossed"] += crossed
+        seen["uphill"] += any("mini-batch noise" in e for e in events)
+    assert seen["uphill"] > 0 and seen["crossed"] > 0  # the run shows both cases
