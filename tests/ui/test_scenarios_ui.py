@@ -14,6 +14,7 @@ from PySide6.QtGui import QDropEvent, QImage
 from gd_studio.ui.plots.common import with_margin
 from gd_studio.engine import scenarios
 from gd_studio.engine.config import RunConfig
+from gd_studio.engine.fmt import fmt_lr
 from gd_studio.ui import settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -197,3 +198,21 @@ def test_screenshot_from_the_command_line_writes_a_png(tmp_path):
     assert proc.returncode != 0
     lines = [ln for ln in proc.stderr.splitlines() if "propagateSizeHints" not in ln]
     assert len(lines) == 1 and str(bad) in lines[0]
+
+
+def test_the_caption_says_when_the_rate_is_no_longer_the_scenes(make_window, qtbot):
+    """Scenario 2's caption speaks of its small rate; after + the run uses another one, and the caption says so
+    until the rate is the scene's again or another scene is opened."""
+    w = make_window()
+    scene = _open(qtbot, w, next((ROOT / "resources" / "scenarios").glob("02-*.gdscenario")))
+    cap = w.scenarios.caption
+    assert "Now r =" not in cap.text()
+    w.set_lr(scene.config.lr * 10)
+    qtbot.waitUntil(lambda: "Now r =" in cap.text(), timeout=3000)
+    assert f"Now r = {fmt_lr(scene.config.lr * 10)}" in cap.text() and fmt_lr(scene.config.lr) in cap.text()
+    w.set_lr(scene.config.lr)
+    qtbot.waitUntil(lambda: "Now r =" not in cap.text(), timeout=3000)
+    w.set_lr(0.5)
+    qtbot.waitUntil(lambda: "Now r =" in cap.text(), timeout=3000)
+    _open(qtbot, w, next((ROOT / "resources" / "scenarios").glob("01-*.gdscenario")))
+    assert "Now r =" not in cap.text()

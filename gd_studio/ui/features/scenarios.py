@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QSizePolicy
 
 from ...engine import scenarios
 from ...engine.errors import GDStudioError
+from ...engine.fmt import fmt_lr
 from .. import data_consent, settings
 from ..actions import SCENARIOS, ActionSpec
 from ..context import FeatureContext
@@ -79,6 +80,7 @@ class ScenarioController(QObject):
         ctx.snapshot_applied.connect(self._on_snapshot)
         ctx.worker.worker.failed.connect(self._on_failed)
         ctx.actions["actionRun"].toggled.connect(self._run_toggled)
+        ctx.state.lrChanged.connect(self.refresh_caption)  # the caption says when the rate is no longer the scene's
 
     # ---------------------------------------------------------------------------------- actions
     def _make_actions(self) -> None:
@@ -307,12 +309,19 @@ class ScenarioController(QObject):
             if presenting and len(body) > 120 and 20 <= colon < 120:
                 body = body[:colon] + "."  # on a projector the claim, not its explanation (all in the tooltip)
             if body and s.title:
-                self._set_caption_text(f"<b>{html.escape(s.title + ' — ')}</b>{html.escape(body)}")
+                self._set_caption_text(f"<b>{html.escape(s.title + ' — ')}</b>{html.escape(body)}{self._lr_note(s)}")
                 return
         text = f"<b>{title}</b>"
         if body:
             text += "<br>" + html.escape(body)
-        self._set_caption_text(text)
+        self._set_caption_text(text + self._lr_note(s))
+
+    def _lr_note(self, s: scenarios.Scenario) -> str:
+        """A line after the caption once the live LR is not the scene's: its text speaks of the scene's rate."""
+        live, scene = float(self.ctx.state.lr), float(s.config.lr)
+        if live == scene:
+            return ""
+        return html.escape(f" ▸ Now r = {fmt_lr(live)}; this scene's text is about r = {fmt_lr(scene)}.")
 
     def _set_caption_text(self, text: str) -> None:
         self.caption.setText(text)
