@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import math
+import signal
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from . import __version__
 from .engine import fmt as numfmt
@@ -624,7 +626,35 @@ def _check_scenario(path: str, allow_outside_data: bool) -> None:
             print(f"{PROG}: note: {note}", file=sys.stderr)
 
 
+@contextlib.contextmanager
+def _signals_held() -> Iterator[list[int]]:
+    """Until the window's event loop takes them over, Ctrl+C and SIGTERM are noted, not raised.
+
+    A KeyboardInterrupt inside shiboken's import is a fatal error that hangs the process, and one raised while
+    the window is built left its worker thread running at exit (SIGABRT). The noted signals close the window
+    as soon as its loop runs (ui.stop_signals), or end the start-up before Qt if they came first.
+    """
+    got: list[int] = []
+    previous = {}
+    try:
+        for sig in (signal.SIGINT, getattr(signal, "SIGTERM", None)):
+            if sig is not None:
+                previous[sig] = signal.signal(sig, lambda num, _frame: got.append(num))
+    except ValueError:  # not the main thread (an embedder): leave the handlers alone
+        pass
+    try:
+        yield got
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def _open_window(args: argparse.Namespace) -> int:
+    with _signals_held() as stop_requests:
+        return _open_window_holding(args, stop_requests)
+
+
+def _open_window_holding(args: argparse.Namespace, stop_requests: list[int]) -> int:
     # Before any QApplication: a missing display or X11 library is one line here, not a Qt abort (134).
     from .preflight import PreflightError, prepare_gui
 
@@ -637,11 +667,13 @@ def _open_window(args: argparse.Namespace) -> int:
     except ImportError as exc:
         raise CliError(f"cannot open the window: {exc} (the command-line subcommands still work; "
                        "see 'gd-studio --help')") from None
+    if stop_requests:  # interrupted while Qt was loading: there is no window to close yet
+        raise KeyboardInterrupt
     if args.open_files:
         from .ui import fileopen
 
         fileopen.open_at_start(*args.open_files)
-    return run_app(scenario=args.scenario, presentation=args.presentation)
+    return run_app(scenario=args.scenario, presentation=args.presentation, stop_requests=stop_requests)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -67,8 +67,13 @@ def _scenario_config(path):
 FIRST_RUN_SPEED = 10.0  # steps per second until the user or a scenario picks another
 
 
-def run_app(argv: Sequence[str] | None = None, *, scenario=None, presentation: bool = False) -> int:
-    """Open the window and run the event loop; returns the exit code."""
+def run_app(argv: Sequence[str] | None = None, *, scenario=None, presentation: bool = False,
+            stop_requests: list[int] | None = None) -> int:
+    """Open the window and run the event loop; returns the exit code.
+
+    ``stop_requests`` collects SIGINT/SIGTERM noted while the window was being built (cli holds them from before
+    Qt is imported): the window then closes as soon as its loop runs.
+    """
     from . import theme
     from .main_window import MainWindow
 
@@ -103,7 +108,7 @@ def run_app(argv: Sequence[str] | None = None, *, scenario=None, presentation: b
     code = 1
     try:
         # app.quit also ends a modal dialog's loop (a file dialog left open in the terminal's Ctrl+C)
-        with closing_on_signals(window, lambda: (window.close(), app.quit())):
+        with closing_on_signals(window, lambda: (window.close(), app.quit()), pending=stop_requests):
             code = int(app.exec())
         return code
     finally:

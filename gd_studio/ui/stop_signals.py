@@ -12,16 +12,17 @@ import signal
 import socket
 from typing import Callable, Iterator
 
-from PySide6.QtCore import QSocketNotifier
+from PySide6.QtCore import QSocketNotifier, QTimer
 
 STOP_SIGNALS = tuple(s for s in (getattr(signal, "SIGINT", None), getattr(signal, "SIGTERM", None)) if s is not None)
 
 
 @contextlib.contextmanager
-def closing_on_signals(parent, close: Callable[[], object]) -> Iterator[None]:
+def closing_on_signals(parent, close: Callable[[], object], pending: list[int] | None = None) -> Iterator[None]:
     """While inside, SIGINT and SIGTERM call ``close()`` from the event loop (``parent`` owns the notifier).
 
     Everything is put back on exit (handlers, wakeup fd), so tests and embedders keep their own handling.
+    ``pending``: signals noted before (while the window was built); any of them closes it once the loop runs.
     Outside the main thread Python cannot install handlers: then nothing changes.
     """
     try:
@@ -54,6 +55,8 @@ def closing_on_signals(parent, close: Callable[[], object]) -> Iterator[None]:
 
         notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, parent)
         notifier.activated.connect(readable)
+        if pending and any(s in STOP_SIGNALS for s in pending):
+            QTimer.singleShot(0, parent, close)
         yield
     finally:
         if notifier is not None:

@@ -119,3 +119,47 @@ def test_a_window_deleted_while_its_engine_starts_leaves_no_running_thread_or_pr
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "finished in time False" in proc.stdout and "children 0" in proc.stdout, proc.stdout
     assert "Destroyed while thread" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+# Ctrl+C in the first second, as the app starts from a terminal (`gd-studio`): through cli.main, with the signal
+# sent at a fixed point of the start-up instead of at a time
+EARLY = textwrap.dedent("""
+    import os, signal, sys
+    from gd_studio import cli, preflight
+    real_prepare = preflight.prepare_gui
+    def prepare_gui():
+        real_prepare()
+        if "{where}" == "loading":
+            os.kill(os.getpid(), signal.SIGINT)  # as Qt's modules load (inside shiboken's import: a fatal error)
+            print("went on after the signal", flush=True)
+    preflight.prepare_gui = prepare_gui
+    from gd_studio.ui import main_window
+    real_init = main_window.MainWindow.__init__
+    def init(self, *args, **kwargs):
+        real_init(self, *args, **kwargs)
+        if "{where}" == "building":
+            os.kill(os.getpid(), signal.SIGINT)  # while the window is built, before its event loop runs
+            print("went on after the signal", flush=True)
+    main_window.MainWindow.__init__ = init
+    code = cli.main([])
+    import multiprocessing
+    print("children", len(multiprocessing.active_children()), "code", code, flush=True)
+    sys.exit(code)
+""")
+
+
+def test_ctrl_c_while_qt_loads_ends_the_start_up_with_one_line(tmp_path):
+    proc = _run(EARLY.format(where="loading"), tmp_path)
+    assert proc.returncode == 130, proc.stdout + proc.stderr
+    assert "went on after the signal" in proc.stdout and "children 0 code 130" in proc.stdout, proc.stdout
+    assert proc.stderr.strip().splitlines()[-1] == "gd-studio: interrupted", proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_ctrl_c_while_the_window_is_built_closes_it_once_its_loop_runs(tmp_path):
+    # Before: a KeyboardInterrupt out of the window's constructor, "gd-studio: interrupted", and the worker thread
+    # destroyed while running at exit (SIGABRT)
+    proc = _run(EARLY.format(where="building"), tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "went on after the signal" in proc.stdout and "children 0 code 0" in proc.stdout, proc.stdout
+    assert "Destroyed while thread" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
