@@ -99,6 +99,9 @@ def test_run_csv_is_read_by_the_worker_thread_even_while_running(make_window, qt
     monkeypatch.setattr(LiveRun, "history_columns", spy)
     w = make_window(SMALL)
     _ran(qtbot, w, 12)
+    # a pace the history keeps whole: at full speed a slow export under load came after more steps than the
+    # history keeps at full resolution (older steps are thinned), and the steps were no longer 1, 2, 3, … (flaky)
+    w.scenarios.set_speed(200.0)
     w.start()
     qtbot.waitUntil(lambda: w.step_count > 20, timeout=10000)
     path = w.exports.export_run_csv(tmp_path / "run.csv")
