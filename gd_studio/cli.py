@@ -8,7 +8,6 @@ import json
 import math
 import signal
 import sys
-from pathlib import Path
 from typing import Iterator, Sequence
 
 from . import __version__

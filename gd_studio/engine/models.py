@@ -8,7 +8,7 @@ import numpy as np
 
 from .config import ACTIVATIONS, MODEL_KINDS
 from .errors import ConfigError
-from .losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES, mse, softmax, squared_error
+from .losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES, softmax
 
 MAX_PARAMS = 1_000_000  # beyond this a step takes too long for a live view, and memory balloons
 
@@ -442,7 +442,7 @@ class HessianOperator:
             raise ValueError(f"expected a vector of {self.n_params} values, got shape {v.shape}")
         p, slices = self.p, self.model._slices
         last = len(slices) - 1
-        inputs, d1s, d2s = self._inputs, self._d1, self._d2
+        inputs, d1s = self._inputs, self._d1
         r_in: list = [None]  # R{input} of each layer; the data does not move
         r_z: list = []
         ra = None
