@@ -728,7 +728,7 @@ class LiveRun:
             curvature=lam if math.isfinite(lam) else None,
             oscillate_lr=float(osc) if math.isfinite(osc) else None,
             diverge_lr=float(div) if math.isfinite(div) else None, lr=lr, axis_label=axis_label,
-            note=self.slice_note)
+            note=self.slice_note, whole_loss=self.watch_index is not None and int(model.n_params) == 1)
         if self.watch_index is None and trail is self.trail:
             self.view_cache = view
         return view

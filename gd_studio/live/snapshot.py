@@ -82,6 +82,9 @@ class WeightView:
     # the whole network's threshold next to this weight's: "along W1[0,0]: 2/λ = 9.4; whole network: …"
     network_caption: str = ""
     lr_limit: float | None = None  # 2/λ_max at this point (the whole network's divergence threshold)
+    # the curve is the whole loss (a one-weight model); else a slice with every other weight held, whose ups and
+    # downs need not be the loss's (a step of two weights can rise on the slice while the loss falls)
+    whole_loss: bool = False
 
 
 @dataclass(frozen=True)

@@ -99,3 +99,27 @@ def test_mini_batch_narration_compares_losses_on_the_same_data(make_window, qtbo
     _wait_step(qtbot, w, 2)
     qtbot.waitUntil(lambda: "training set" in panel.title.text(), timeout=3000)
     assert panel.equation.text().startswith("w ← w")
+
+
+def test_the_weight_view_calls_a_rise_on_a_slice_a_rise_on_the_slice(make_window, qtbot):
+    """Scenario 9's two weights: at step 3 the step rises on W1[0,0]'s slice while the loss falls (0.31 → 0.23).
+    The caption said "the loss went up" beside a narration saying it fell; a one-weight model's slice is the loss."""
+    from pathlib import Path
+
+    from gd_studio.engine import scenarios
+
+    root = Path(__file__).resolve().parents[2]
+    scene = scenarios.load(next((root / "resources" / "scenarios").glob("09-*.gdscenario")))
+    w = make_window(scene.config)
+    caption = w.weight_view.caption
+    w.controller.stepRequested.emit(3)
+    _wait_step(qtbot, w, 3)
+    qtbot.waitUntil(lambda: "On this slice the last step crossed the minimum" in caption.text(), timeout=3000)
+    assert "loss went up" not in caption.text()
+    assert float(w.last_snapshot.loss_now) < float(w.last_snapshot.history.loss[-1])  # the loss itself fell
+
+    one = make_window(PARABOLA.replace(lr=1.5))
+    one.controller.stepRequested.emit(2)
+    _wait_step(qtbot, one, 2)
+    qtbot.waitUntil(lambda: "Overshoot: the last step crossed the minimum and the loss went up"
+                    in one.weight_view.caption.text(), timeout=3000)

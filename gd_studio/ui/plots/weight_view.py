@@ -255,8 +255,11 @@ class LossVsWeightView(QWidget):
         elif view.curvature is not None:
             lines.append("Here the slice is flat or bends down: no LR threshold applies.")
         if mode == "run" and len(w) > 1:
-            if overshoot.size and overshoot[-1]:
+            if overshoot.size and overshoot[-1] and getattr(view, "whole_loss", False):
                 lines.append("Overshoot: the last step crossed the minimum and the loss went up (dashed arrow).")
+            elif overshoot.size and overshoot[-1]:
+                # the other weights moved too: the narration says what the loss itself did
+                lines.append("On this slice the last step crossed the minimum and went up (dashed arrow).")
             else:
                 lines.append(f"Last step: {w[-2]:.4g} → {w[-1]:.4g} (Δ = {w[-1] - w[-2]:+.2g}).")
         if note:
