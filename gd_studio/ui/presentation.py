@@ -14,6 +14,7 @@ import math
 import re
 
 import pyqtgraph as pg
+import shiboken6
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QFont, QPalette
 from PySide6.QtWidgets import QApplication, QMenu, QWidget
@@ -522,7 +523,8 @@ class Presentation(QObject):
         self.fit_scenario_caption()
 
     def _step_dock_shown(self, *_args) -> None:
-        if getattr(self, "_caption_in_column", False):
+        # the dock also reports being hidden while the window is destroyed (a script that ends with it open)
+        if getattr(self, "_caption_in_column", False) and shiboken6.isValid(self.w):
             self._place_scenario_caption(True)  # follows the dock: hidden by a scenario, it takes the caption along
 
     def fit_scenario_caption(self) -> None:

@@ -12,6 +12,7 @@ a pre-run of many steps is one call that polls them at every engine step.
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import sys
@@ -89,6 +90,21 @@ def limit_blas_threads() -> None:
 
 # every controller's thread, so a test fixture can fail a test that leaves one running
 _THREADS: "weakref.WeakSet[QThread]" = weakref.WeakSet()
+
+
+# every controller not yet shut down: a script or embedder whose process ends with a window still open (never
+# closed, no run_app) would otherwise destroy a running QThread while Python finalises ("Destroyed while thread
+# is still running": SIGABRT at exit)
+_OPEN: "weakref.WeakSet[WorkerController]" = weakref.WeakSet()
+
+
+@atexit.register
+def _shut_down_open_controllers() -> None:
+    for controller in list(_OPEN):
+        try:
+            controller.shutdown()
+        except RuntimeError:  # its C++ object is already gone, and its thread with it
+            pass
 
 
 def live_threads() -> list[QThread]:
@@ -699,6 +715,7 @@ class WorkerController(QObject):
         self._thread = WorkerThread()
         self._thread.setObjectName("gdStudioWorkerThread")
         _THREADS.add(self._thread)
+        _OPEN.add(self)
         self.worker = Worker()
         self.worker.moveToThread(self._thread)
         self._token = 0
@@ -817,6 +834,7 @@ class WorkerController(QObject):
         if self._closed:
             return not self._thread.isRunning()
         self._closed = True
+        _OPEN.discard(self)
         self._beat.stop()
         self.worker.detach_engine()
         self.worker.shutdown.set()

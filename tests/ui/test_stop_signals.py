@@ -163,3 +163,30 @@ def test_ctrl_c_while_the_window_is_built_closes_it_once_its_loop_runs(tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "went on after the signal" in proc.stdout and "children 0 code 0" in proc.stdout, proc.stdout
     assert "Destroyed while thread" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+LEFT_OPEN = textwrap.dedent("""
+    import sys
+    from gd_studio.ui import app as gd_app
+    from gd_studio.ui.main_window import MainWindow
+    from gd_studio.ui.offscreen import wait
+    qapp = gd_app.make_app()
+    w = MainWindow()
+    w.show()
+    w.scenarios.open(sys.argv[1])  # a scenario places its caption in the step dock's column: the dock's signals
+    wait(qapp, lambda: w.last_snapshot is not None, 15)
+    print("ending with the window open", flush=True)
+""")
+
+
+def test_a_script_that_ends_with_the_window_open_exits_cleanly(tmp_path):
+    # Before: "QThread: Destroyed while thread is still running" (SIGABRT) as Python finalised, and a traceback
+    # from the step dock's visibility signal reaching a deleted window
+    scene = ROOT / "resources" / "scenarios" / "03-too-big-overshooting.gdscenario"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path),
+           "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-c", LEFT_OPEN, str(scene)], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "ending with the window open" in proc.stdout
+    assert "Destroyed while thread" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
