@@ -676,6 +676,14 @@ def _open_window_holding(args: argparse.Namespace, stop_requests: list[int]) -> 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # Ctrl+C while the modules load, before the commands' own handling
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: Sequence[str] | None) -> int:
     from .engine.errors import GDStudioError
 
     parser = build_parser()

@@ -386,6 +386,26 @@ def context():
     return mp.get_context("spawn")
 
 
+def start_engine_server() -> None:
+    """Start the fork server now, from the main thread, with Ctrl+C ignored while it starts.
+
+    A process started with SIGINT ignored keeps it ignored, and the fork server hands the handler it found to
+    every process it forks: the engine's process then ignores Ctrl+C from its first instruction, where one still
+    starting (before serve) printed a KeyboardInterrupt traceback, and the fork server's own imports are not cut
+    short either. The window closes both. Nothing to do where engines are spawned.
+    """
+    ctx = context()
+    if ctx.get_start_method() != "forkserver" or threading.current_thread() is not threading.main_thread():
+        return
+    from multiprocessing import forkserver
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 class RemoteRun:
     """A LiveRun in the engine's process, driven from one thread of the window's process.
 

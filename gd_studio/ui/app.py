@@ -78,6 +78,15 @@ def run_app(argv: Sequence[str] | None = None, *, scenario=None, presentation: b
     from .main_window import MainWindow
 
     app = make_app(argv)
+    from . import worker
+
+    if worker.engine_in_process():
+        from ..live import host
+
+        try:
+            host.start_engine_server()  # from this thread, so its engines ignore Ctrl+C from birth
+        except Exception:  # noqa: BLE001 - the worker starts it (or falls back to its thread) as before
+            pass
     try:
         from . import settings
 

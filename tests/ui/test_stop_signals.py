@@ -190,3 +190,36 @@ def test_a_script_that_ends_with_the_window_open_exits_cleanly(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "ending with the window open" in proc.stdout
     assert "Destroyed while thread" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+# an engine's process the window's fork server forks, told to interrupt itself at once: before `serve` ignores
+# Ctrl+C. Exit code 0 when it was ignored from birth; before, a KeyboardInterrupt traceback and exit code 1 (a
+# Ctrl+C in the first second of a run, or a killpg in the tests above under load, printed that traceback)
+BORN_DEAF = textwrap.dedent("""
+    import signal, sys
+    from PySide6.QtCore import QTimer
+    from gd_studio.live import host
+    from gd_studio.ui import app as gd_app
+    from gd_studio.ui.main_window import MainWindow
+    qapp = gd_app.make_app()
+    def probe():
+        (w,) = [t for t in qapp.topLevelWidgets() if isinstance(t, MainWindow)]
+        if not w.controller.worker.in_process:
+            QTimer.singleShot(100, probe)
+            return
+        p = host.context().Process(target=signal.raise_signal, args=(signal.SIGINT,))
+        p.start()
+        p.join(20)
+        print("exitcode", p.exitcode, flush=True)
+        w.close()
+    QTimer.singleShot(300, probe)
+    sys.exit(gd_app.run_app())
+""")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the fork server is Linux's start method here")
+def test_the_engines_process_ignores_ctrl_c_from_birth(tmp_path):
+    proc = _run(BORN_DEAF, tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "exitcode 0" in proc.stdout, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
