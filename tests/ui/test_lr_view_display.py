@@ -146,3 +146,22 @@ def test_labels_near_the_right_edge_read_leftwards_inside_the_plot(qtbot):
         assert line.label.isVisible() and r.right() <= box.right() + 1, (line.label.textItem.toPlainText(), r, box)
     v.set_current_lr(10 ** -3.5)  # far from the edge: back to reading rightwards from the line
     assert v.current_lr.label.sceneBoundingRect().left() >= vb.mapViewToScene(QPointF(-3.5, 0)).x() - 3
+
+
+@pytest.mark.parametrize("lr, limit", [(1.0, 0.3), (3e-2, 3e-2), (1e-6, 0.8), (0.1, 2.0)])
+def test_the_lr_in_use_and_stability_labels_cover_no_point_of_the_curve(view, qtbot, lr, limit):
+    """Issue 12: "LR in use 0.1" sat on the curve and "2/λ_max at start 0.918" across it (scenario 5 after L):
+    at a fixed height each covered the curve wherever it passed there."""
+    view.show_result(_curve({"steepest": 0.0140, "recommended": 0.0481}))
+    view.set_current_lr(lr)
+    view.set_stability_limit(limit)
+    qtbot.wait(10)
+    vb = view.plot.getPlotItem().vb
+    points = [vb.mapViewToScene(pg.Point(math.log10(x), y)) for x, y in zip(view._lrs, view._losses)]
+    rects = [ln.label.sceneBoundingRect() for ln in (view.current_lr, view.stability_limit)]
+    for rect in rects:
+        assert not any(rect.contains(p) for p in points)
+        assert vb.sceneBoundingRect().contains(rect)  # inside the plot, not pushed off it
+    assert not rects[0].intersects(rects[1])
+    for _, other in _label_rects(view):
+        assert not any(other.intersects(r) for r in rects)

@@ -207,8 +207,14 @@ class LossVsLrView(QWidget):
         for ln in (self.current_lr, self.stability_limit):
             if ln.isVisible():
                 self._label_inside(ln, x1, per_px)
+        placed = self._place_top_labels(lines, vb, x1, per_px)
+        self._place_side_labels(vb, per_px, placed)
+
+    def _place_top_labels(self, lines, vb, x1: float, per_px: float) -> list:
+        """The suggestion labels in rows at the top; returns their rectangles (x0, x1, y0, y1 in view fractions
+        of height) for the labels placed after them."""
         if not lines:
-            return
+            return []
         spans = []
         for ln in lines:
             w = ln.label.boundingRect().width() + 8  # a little air between neighbours
@@ -220,13 +226,56 @@ class LossVsLrView(QWidget):
         height = max(ln.label.boundingRect().height() for ln in lines) + 4
         step = max(self.LABEL_STEP, height / max(1.0, vb.height()))
         rows = max(1, min(self.LABEL_ROWS, int(self.LABEL_TOP / step)))
-        for ln, row in zip(lines, _place_labels(spans, rows)):
+        placed = []
+        hf = height / max(1.0, vb.height())
+        for ln, row, (a, b) in zip(lines, _place_labels(spans, rows), spans):
             ln.label.setVisible(row is not None)
             if row is None:
                 continue
             pos = self.LABEL_TOP - row * step
             if abs(ln.label.orthoPos - pos) > 1e-9:
                 ln.label.setPosition(pos)
+            placed.append((a, b, pos - hf, pos + hf))
+        return placed
+
+    def _place_side_labels(self, vb, per_px: float, placed: list) -> None:
+        """The labels of the LR in use and of 2/λ_max at the height nearest their usual one where they cover no
+        point of the curve and no other label (at a fixed height they sat on the curve where it passed there)."""
+        (_x0, _x1), (y0, y1) = vb.viewRange()
+        height_px = max(1.0, vb.height())
+        if not (y1 > y0) or not self._lrs.size:
+            return
+        with np.errstate(divide="ignore", invalid="ignore"):
+            xs = np.log10(self._lrs)
+        curves = [(xs, self._losses)]
+        if self._smoothed.size == xs.size:
+            curves.append((xs, self._smoothed))
+        air = 4.0 / height_px  # between a label and the curve
+        for ln, default in ((self.current_lr, 0.06), (self.stability_limit, 0.22)):
+            if not ln.isVisible() or not ln.label.isVisible():
+                continue
+            rect = ln.label.boundingRect()
+            w, hf = rect.width() * per_px, rect.height() / height_px
+            v = ln.value()
+            a, b = (v - w, v) if ln.label.anchors[0][0] == 1 else (v, v + w)
+            ys = np.concatenate([y[(x >= a) & (x <= b) & np.isfinite(y)] for x, y in curves])
+            fy = (ys - y0) / (y1 - y0)
+            below = hf * (1.0 - ln.label.anchors[0][1])  # the part of the label under its anchor
+            above = hf - below
+
+            def free(pos: float) -> bool:
+                lo, hi = pos - below - air, pos + above + air
+                if lo < 0.0 or hi > 1.0:
+                    return False
+                if np.any((fy >= lo) & (fy <= hi)):
+                    return False
+                return not any(pa < b and a < pb and qa < hi and lo < qb for pa, pb, qa, qb in placed)
+
+            candidates = sorted(np.arange(0.02, 0.98, 0.01), key=lambda p: abs(p - default))
+            pos = next((float(p) for p in candidates if free(float(p))), default)
+            if abs(ln.label.orthoPos - pos) > 1e-9:
+                ln.label.setPosition(pos)
+            placed.append((a, b, pos - below, pos + above))
 
     # -- drawing -------------------------------------------------------------------------------
     def clear(self) -> None:
@@ -415,6 +464,7 @@ class LossVsLrView(QWidget):
         self.stability_limit.show()  # first: a hidden line's label ignores format and value changes
         self.stability_limit.setValue(math.log10(lr_limit))
         set_line_label(self.stability_limit, f"2/λ_max at start {fmt_lr(lr_limit)}")
+        self._declutter()  # its label finds a height clear of the curve
 
     def set_current_lr(self, lr: float) -> None:
         if lr is not None and math.isfinite(lr) and lr > 0:
