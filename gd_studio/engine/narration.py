@@ -59,8 +59,10 @@ class Narration:
         return "\n".join(self.lines())
 
 
-def fmt(x: float) -> str:
-    """A weight, gradient or loss for reading aloud: two decimals, more for small values, e-notation at the ends."""
+def fmt(x: float, extra: int = 0) -> str:
+    """A weight, gradient or loss for reading aloud: two decimals, more for small values, e-notation at the ends.
+
+    ``extra`` more digits (fmt_pair: two numbers that differ must not read the same)."""
     x = float(x)
     if math.isnan(x):
         return "NaN"
@@ -71,12 +73,25 @@ def fmt(x: float) -> str:
         return "0.00"
     if 1e-3 <= a < 1e4:
         decimals = 1 if a >= 100 else max(2, 1 - math.floor(math.log10(a)))  # at least two significant figures
-        text = f"{a:.{decimals}f}"
+        text = f"{a:.{decimals + extra}f}"
     else:
-        text = _exp(f"{a:.1e}")
+        text = _exp(f"{a:.{1 + extra}e}")
     if float(text) == 0.0:
         return "0.00"
     return (MINUS if x < 0 else "") + text
+
+
+def fmt_pair(before: float, after: float) -> tuple[str, str]:
+    """Two values read side by side ("loss 0.0752 → 0.0753"): as fmt, with just enough more digits that values
+    which differ never read the same ("loss 0.075 → 0.075" beside "the loss went up")."""
+    a, b = fmt(before), fmt(after)
+    if a != b or float(before) == float(after) or not (math.isfinite(before) and math.isfinite(after)):
+        return a, b
+    for extra in range(1, 15):
+        more = fmt(before, extra), fmt(after, extra)
+        if more[0] != more[1]:
+            return more
+    return a, b  # a difference in the last bits: not worth sixteen digits
 
 
 def fmt_lr(lr: float) -> str:
@@ -154,7 +169,8 @@ def describe_step(
         equation = (f"{n} ← {n} + Δ{n} = {fmt(w_before)} {sign} {fmt(abs(delta))} = {fmt(w_after)}"
                     f"  (Δ{n} is {label}'s step, not just r·dL/d{n}: r = {fmt_lr(lr)}, dL/d{n} = {fmt(grad)})")
 
-    loss_line = f"loss {fmt(loss_before)}" if loss_after is None else f"loss {fmt(loss_before)} → {fmt(loss_after)}"
+    loss_line = f"loss {fmt(loss_before)}" if loss_after is None else "loss {} → {}".format(
+        *fmt_pair(loss_before, loss_after))
 
     events: list[str] = []
     finite_after = loss_after is None or math.isfinite(loss_after)

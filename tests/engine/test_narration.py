@@ -245,3 +245,15 @@ def test_a_mini_batch_step_uphill_along_the_weight_is_noise_not_an_overshoot():
     # downhill along the weight and no crossing: nothing about noise
     down = narration.describe_step(**{**kw, "loss_after": 0.45, "grad_after": 0.3}, slope_before=0.5).events
     assert not any("mini-batch noise" in e for e in down)
+
+
+def test_a_loss_that_went_up_never_reads_the_same_before_and_after():
+    """Scenario 6 said "loss 0.075 → 0.075" beside "⚠ the loss went up": the rise was in the fourth digit."""
+    n = narration.describe_step(lr=1.0, w_before=1.20, w_after=1.21, grad=-0.0042, loss_before=0.075341,
+                                loss_after=0.075362)
+    assert narration.LOSS_UP in n.events
+    assert n.loss_line == "loss 0.0753 → 0.0754"  # one digit more than usual: enough to tell them apart
+    assert narration.fmt_pair(0.98, 0.61) == ("0.98", "0.61")  # the usual two decimals when they differ
+    assert narration.fmt_pair(2.001e-5, 2.004e-5) == ("2.001e-5", "2.004e-5")
+    assert narration.fmt_pair(0.5, 0.5) == ("0.50", "0.50")
+    assert narration.fmt_pair(0.1, 0.10000000000000003) == ("0.10", "0.10")  # last bits: no sixteen digits
