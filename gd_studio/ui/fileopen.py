@@ -7,7 +7,7 @@ from typing import Callable
 
 from PySide6.QtCore import QEvent, QObject
 
-from ..engine.errors import GDStudioError
+from ..engine.errors import GDStudioError, then
 from ..engine.fileio import check_regular
 from ..file_types import describe, file_type_of
 
@@ -31,7 +31,7 @@ def open_file(window, path) -> bool:
     try:
         check_regular(path)  # "no such file", or a FIFO/folder/device named like one: says which
     except GDStudioError as exc:
-        window.show_message(f"{exc}. Nothing was changed.", "error")
+        window.show_message(then(exc, "Nothing was changed."), "error")
         return False
     return OPENERS[ft.kind](window, path)
 

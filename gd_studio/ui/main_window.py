@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QComboBox, QDockW
                                QVBoxLayout, QWidget)
 
 from ..engine.config import RunConfig, check_lr
-from ..engine.errors import GDStudioError
+from ..engine.errors import GDStudioError, then
 from .actions import ActionRegistry
 from .adapters import fmt_lr, fmt_num
 from .panels.model_data import ModelDataPanel
@@ -506,7 +506,7 @@ class MainWindow(QMainWindow):
         try:
             lr = check_lr(float(lr), "learning rate")
         except GDStudioError as exc:
-            self.show_message(f"{exc}. The previous learning rate is kept.", "error")
+            self.show_message(then(exc, "The previous learning rate is kept."), "error")
             self.panel.lr.set_lr(self.state.lr)
             return
         self._lr_kept = self.state.lr
@@ -527,7 +527,7 @@ class MainWindow(QMainWindow):
         try:
             settings = self.panel.range_test_settings()
         except GDStudioError as exc:
-            self.show_message(f"{exc}. The range test did not start.", "error")
+            self.show_message(then(exc, "The range test did not start."), "error")
             return
         self.panel.flush()
         self.actionRun.setChecked(False)
@@ -759,10 +759,10 @@ class MainWindow(QMainWindow):
         if what == "configure":
             self._pending_reason = None
             self.panel.set_config(self.state.config)  # the widgets go back to what is running
-            self.show_message(f"{message}. The previous settings are kept.", "error")
+            self.show_message(then(message, "The previous settings are kept."), "error")
         elif what == "lr":
             self.state.set_lr(getattr(self, "_lr_kept", self.state.lr))
-            self.show_message(f"{message}. The previous learning rate is kept.", "error")
+            self.show_message(then(message, "The previous learning rate is kept."), "error")
         else:
             self.actionRun.setChecked(False)
             if self.state.busy == RUN:

@@ -53,3 +53,13 @@ def test_every_place_that_writes_an_lr_uses_the_one_style():
         assert cli._fmt(lr) == want
         assert selftest._fmt_lr(lr) == want
     assert adapters.fmt_num(1.23456e-5) == fmt.fmt_num(1.23456e-5)
+
+
+def test_a_message_then_what_was_kept_reads_as_two_sentences():
+    from gd_studio.engine.errors import then
+
+    assert then("x.gdrange: not UTF-8 text; is it a range-test file?", "Kept.") == (
+        "x.gdrange: not UTF-8 text; is it a range-test file? Kept.")
+    assert then(ValueError("lr must be positive"), "Kept.") == "lr must be positive. Kept."
+    assert then("ends with a stop.", "Kept.") == "ends with a stop. Kept."
+    assert then("two\n  lines", "Kept.") == "two lines. Kept."

@@ -128,6 +128,10 @@ def test_a_bad_file_gets_one_line_naming_file_and_json_path_and_keeps_the_previo
     assert not fileopen.open_file(w, tmp_path / "empty.gdrange")
     assert w.messages[-1][0] == "error" and "empty.gdrange" in w.messages[-1][1]
     assert w.range_files.panel.record is shown
+    (tmp_path / "noise.gdrange").write_bytes(bytes(range(128, 256)) * 8)
+    assert not fileopen.open_file(w, tmp_path / "noise.gdrange")
+    kind, text = w.messages[-1]  # a question, then the sentence after it: it read "a range-test file?. The …"
+    assert kind == "error" and text.endswith("is it a range-test file? The previous view is kept."), text
 
 
 def test_a_live_file_is_followed_as_it_grows_and_left_when_done(make_window, qtbot, tmp_path):

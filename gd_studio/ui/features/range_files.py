@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QLabel, QPla
                                QVBoxLayout, QWidget)
 
 from ...engine import lr_finder, rangefile
-from ...engine.errors import GDStudioError
+from ...engine.errors import GDStudioError, then
 from ..adapters import fmt_lr
 from ..plots.common import ORANGE, pen, plot_font, set_line_label
 from ..plots.lr_view import LossVsLrView
@@ -229,7 +229,7 @@ class RangeFiles(QObject):
         try:
             record = rangefile.load(path)
         except GDStudioError as exc:
-            self.ctx.show_message(f"{_one_line(exc)}. The previous view is kept.", "error")
+            self.ctx.show_message(then(exc, "The previous view is kept."), "error")
             return False
         except OSError as exc:  # noqa: PERF203 - e.g. a permission error the loader did not wrap
             self.ctx.show_message(f"{path}: cannot read it ({exc.strerror or exc}). The previous view is kept.",

@@ -16,7 +16,7 @@ from PySide6.QtGui import QAction, QFont
 from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QSizePolicy
 
 from ...engine import scenarios
-from ...engine.errors import GDStudioError
+from ...engine.errors import GDStudioError, then
 from ...engine.fmt import fmt_lr
 from .. import data_consent, settings
 from ..actions import SCENARIOS, ActionSpec
@@ -165,7 +165,7 @@ class ScenarioController(QObject):
         try:
             scenario = data_consent.load_scenario(self.ctx.parent, path)  # asks before reading outside the folder
         except GDStudioError as exc:
-            self.ctx.show_message(f"{exc}. Nothing was changed.", "error")
+            self.ctx.show_message(then(exc, "Nothing was changed."), "error")
             return False
         try:
             self.playlist = scenarios.playlist(path.parent)
@@ -458,7 +458,7 @@ class ScenarioController(QObject):
         try:
             out = scenarios.save(self.scenario(title or (self.current.title if self.current else path.stem)), path)
         except GDStudioError as exc:
-            self.ctx.show_message(f"{exc}. The scenario was not saved.", "error")
+            self.ctx.show_message(then(exc, "The scenario was not saved."), "error")
             return None
         settings.set_last_scenario_path(out)
         self.ctx.show_message(f"Saved the scenario to {out}.", "info", 5)

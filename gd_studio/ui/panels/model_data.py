@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
 from ...engine import config as cfgmod
 from ...engine import datasets
 from ...engine.config import DESCENT_DIRECTION, RunConfig, check_lr
-from ...engine.errors import ConfigError
+from ...engine.errors import ConfigError, then
 from ..adapters import fmt_lr
 
 # what datasets.make uses for a parameter a config leaves out
@@ -183,7 +183,7 @@ class LearningRateControl(QWidget):
         try:
             lr = parse_lr(text)
         except ConfigError as exc:
-            self.invalid.emit(f"{exc}. Kept lr = {fmt_lr(self._lr)}.")
+            self.invalid.emit(then(exc, f"Kept lr = {fmt_lr(self._lr)}."))
             self.input.setText(fmt_lr(self._lr))
             return False
         self.set_lr(lr)
@@ -541,7 +541,7 @@ class ModelDataPanel(QScrollArea):
         try:
             config = self.build_config()
         except ConfigError as exc:
-            self.invalid.emit(f"{exc}. The previous settings are kept.")
+            self.invalid.emit(then(exc, "The previous settings are kept."))
             self.set_config(self._config)
             return
         if config != self._config:
