@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
+from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QWidget
 
 from ...engine.narration import fmt
@@ -93,6 +94,9 @@ class LossSurfaceView(QWidget):
             # (pyqtgraph's ViewBox applies a new range lazily there) asks for a second paint of the whole plot
             pi.vb.setRange(xRange=(float(a[0]), float(a[-1])), yRange=(float(b[0]), float(b[-1])), padding=0)
             pi.vb.updateMatrix()
+            # and the axes sized for the new tick labels now, the plot laid out before its paint: measured inside the
+            # paint (pyqtgraph's way), a label of another width re-laid out the plot and painted it again
+            self._fit_axes()
         # short axis names (the caption says the rest): a long label would be cut in a narrow view
         pi.setLabel("bottom", f"α: {info.labels[0].split(' (')[0]}")
         pi.setLabel("left", f"β: {info.labels[1].split(' (')[0]}")
@@ -107,6 +111,23 @@ class LossSurfaceView(QWidget):
             self.arrow.setArrows(np.zeros(0), np.zeros(0), np.zeros(0, bool))
         self.caption.setText(self.describe(info))
         self.caption.setToolTip(self.explain(info))
+
+    def _fit_axes(self) -> None:
+        pi = self.plot.getPlotItem()
+        self.plot.refresh_axes(text_space=True, repaint=False)
+        axis = self.colorbar.axis
+        if axis.isVisible():
+            scratch = QImage(4, 4, QImage.Format.Format_ARGB32)
+            painter = QPainter(scratch)
+            try:
+                axis.textWidth = 30  # measured afresh, as refresh_axes does for the plot's own axes
+                axis.generateDrawSpecs(painter)
+            finally:
+                painter.end()
+            axis._updateWidth()
+        self.colorbar.layout.activate()
+        pi.layout.activate()
+        pi.vb.updateMatrix()
 
     @staticmethod
     def describe(info) -> str:
