@@ -166,8 +166,9 @@ class LossSurfaceView(QWidget):
             # paint (pyqtgraph's way), a label of another width re-laid out the plot and painted it again
             self._fit_axes()
         # short axis names (the caption says the rest): a long label would be cut in a narrow view
-        pi.setLabel("bottom", f"α: {info.labels[0].split(' (')[0]}")
-        pi.setLabel("left", f"β: {info.labels[1].split(' (')[0]}")
+        first, second = self.axis_names(info)
+        pi.setLabel("bottom", f"α: {first}")
+        pi.setLabel("left", f"β: {second}")
         path = np.asarray(info.path).reshape(-1, 2)
         set_xy(self.path, path[:, 0], path[:, 1])
         cx, cy = info.current
@@ -206,6 +207,14 @@ class LossSurfaceView(QWidget):
         self.colorbar.layout.activate()
         pi.layout.activate()
         pi.vb.updateMatrix()
+
+    @staticmethod
+    def axis_names(info) -> tuple[str, str]:
+        """Short names of the two directions, told apart (two random ones were both "random direction", and at
+        1080p the left one filled the map's height)."""
+        short = {"descent_random": ("descent", "random"), "random": ("random 1", "random 2"),
+                 "path": ("start → end", "towards now")}.get(info.kind)
+        return short if short is not None else tuple(label.split(" (")[0] for label in info.labels)
 
     @staticmethod
     def describe(info) -> str:
