@@ -94,8 +94,22 @@ def test_toggle_step_back_scenario_and_f5_keep_the_views_in_sync(make_window, qt
     qtbot.waitUntil(lambda: w.last_snapshot.surface is not None, timeout=5000)
     qtbot.keyClick(w.centralWidget(), Qt.Key.Key_F5)
     assert w.presentation.active and w.surface_view.widget.isVisible()
+    # presenting, the lecture layout's scene is the surface and the loss against the step (the loss-vs-weight view
+    # made a third, and each of the stacked two a strip); U off gives the descent's two views back, U on the surface
+    shown = lambda: {n for n in ("data_view", "weight_view", "lr_view", "step_view", "surface_view")  # noqa: E731
+                     if getattr(w, n).widget.isVisible()}
+    assert shown() == {"surface_view", "step_view"}
+    w.actionShowLossSurface.trigger()
+    assert shown() == {"weight_view", "step_view"}
+    w.actionShowLossSurface.trigger()
+    assert shown() == {"surface_view", "step_view"}
+    w.actionLectureLayout.trigger()  # every view of the scene
+    assert {"weight_view", "step_view", "surface_view"} <= shown()
+    w.actionLectureLayout.trigger()
+    assert shown() == {"surface_view", "step_view"}
     qtbot.keyClick(w.centralWidget(), Qt.Key.Key_F5)
     assert not w.presentation.active
+    assert {"weight_view", "step_view", "surface_view"} <= shown()
     w.controller.stepRequested.emit(3)
     _wait_step(qtbot, w, 17)
     _check_views_finite(w)
