@@ -96,6 +96,7 @@ class SurfaceInfo:
     contours: np.ndarray | None = None  # (m, 2, 2) level-line segments in (α, β), log-shaded like the colours
     serial: int = 0  # a new number for every computed grid: the view redraws only when it changes
     grid_seconds: float = 0.0  # what the loss on the grid took to compute (the rest is a few ms whatever the size)
+    float64: bool = False  # computed in float64 (exact, or too flat for float32)
 
 
 class SurfacePath:
@@ -205,8 +206,12 @@ class SurfaceTrack:
         if not self.refine_due(runner, lr):
             return None
         key = self.pending
+        # the coarse grid of this very point found the surface too flat for float32: the fine one starts in float64
+        # (not a float32 grid thrown away: on the 2→64→64→2 MLP 0.35 s before the 0.95 s of float64)
+        flat = self.cache is not None and self.cache_key == key and self.cache.float64
         try:
-            info = self._compute(session, runner, X, y, key[0], key[2], self.fine_size(), refined=True, cancel=cancel)
+            info = self._compute(session, runner, X, y, key[0], key[2], self.fine_size(), refined=True, cancel=cancel,
+                                 flat=flat)
         except Superseded:
             return None
         except Exception as exc:  # noqa: BLE001 - the coarse picture stays; say why in the view
@@ -239,8 +244,10 @@ class SurfaceTrack:
         self.cost = self.last_time - t0
         return info
 
-    def _compute(self, session, runner, X, y, step, lr, size, *, refined: bool, cancel=None) -> SurfaceInfo:
-        info = compute(session.model, runner.params, X, y, self.spec, self.path, step, lr, size=size, cancel=cancel)
+    def _compute(self, session, runner, X, y, step, lr, size, *, refined: bool, cancel=None,
+                 flat: bool = False) -> SurfaceInfo:
+        info = compute(session.model, runner.params, X, y, self.spec, self.path, step, lr, size=size, cancel=cancel,
+                       flat=flat)
         self.point_cost = info.grid_seconds / (size * size)
         return replace(info, refined=refined)
 
@@ -278,9 +285,10 @@ def make_plane(model, p, X, y, spec: SurfaceSpec, path_params: list[np.ndarray])
 
 
 def compute(model, p, X, y, spec: SurfaceSpec, path: SurfacePath, step: int, lr: float, *,
-            size: int = FINE, cancel=None) -> SurfaceInfo:
+            size: int = FINE, cancel=None, flat: bool = False) -> SurfaceInfo:
     """The loss on a size×size grid of the chosen plane around the path, with the path projected on it, and its
-    contour lines. ``cancel`` (a callable) is asked between bands of grid rows; when it says yes, Superseded."""
+    contour lines. ``cancel`` (a callable) is asked between bands of grid rows; when it says yes, Superseded.
+    ``flat``: the surface is known to be too flat for float32 (computed in float64 at once)."""
     from ..engine import landscape
 
     p = np.asarray(p, dtype=np.float64)
@@ -316,7 +324,7 @@ def compute(model, p, X, y, spec: SurfaceSpec, path: SurfacePath, step: int, lr:
         betas = np.linspace(min(betas[0], cur[1] - spec.span), max(betas[-1], cur[1] + spec.span), int(size))
     exact = spec.plane == "weights" and model.n_params == 2
     t0 = time.perf_counter()
-    Z = surface_values(plane, model, X, y, alphas, betas, exact=exact, cancel=cancel)
+    Z, float64 = _surface_values(plane, model, X, y, alphas, betas, exact=exact or flat, cancel=cancel)
     grid_seconds = time.perf_counter() - t0
     levels = landscape.contour_levels(Z, n=12, log=True)
     finite_z = Z[np.isfinite(Z)]
@@ -334,7 +342,8 @@ def compute(model, p, X, y, spec: SurfaceSpec, path: SurfacePath, step: int, lr:
         exact=exact, refined=True, step=int(step), diverged=diverged, note=note,
         loss_min=float(finite_z.min()) if finite_z.size else math.nan,
         loss_max=float(finite_z.max()) if finite_z.size else math.nan,
-        contours=frozen(contours.reshape(-1, 2, 2)), serial=next(_SERIALS), grid_seconds=grid_seconds)
+        contours=frozen(contours.reshape(-1, 2, 2)), serial=next(_SERIALS), grid_seconds=grid_seconds,
+        float64=float64)
 
 
 def log_shade(values, levels) -> np.ndarray:
@@ -347,10 +356,17 @@ def log_shade(values, levels) -> np.ndarray:
 
 
 def surface_values(plane, model, X, y, alphas, betas, *, exact: bool = False, cancel=None) -> np.ndarray:
+    """The loss on the grid as the view draws it (see _surface_values)."""
+    return _surface_values(plane, model, X, y, alphas, betas, exact=exact, cancel=cancel)[0]
+
+
+def _surface_values(plane, model, X, y, alphas, betas, *, exact: bool = False, cancel=None
+                    ) -> tuple[np.ndarray, bool]:
     """The loss on the grid as the view draws it: in float32 (2-4× faster than float64; its error, ~1e-7 of the
     loss, is a small fraction of a contour-level gap), in float64 when the surface is exact (a two-weight
     model) or so flat that float32's rounding would show (it varies by less than FLAT of its own size).
-    With ``cancel``, in BANDS bands of rows, asking it before each (Superseded when it says yes)."""
+    With ``cancel``, in BANDS bands of rows, asking it before each (Superseded when it says yes). Returns the grid
+    and whether it is float64's."""
     def grid(precision: str) -> np.ndarray:
         if cancel is None:
             return plane.surface(model, X, y, alphas, betas, precision=precision)
@@ -363,12 +379,12 @@ def surface_values(plane, model, X, y, alphas, betas, *, exact: bool = False, ca
         return np.concatenate(rows, axis=0)
 
     if exact:
-        return grid("float64")
+        return grid("float64"), True
     Z = grid("float32")
     finite = Z[np.isfinite(Z)]
     if finite.size and float(finite.max() - finite.min()) < FLAT * float(np.max(np.abs(finite))):
-        return grid("float64")
-    return Z
+        return grid("float64"), True
+    return Z, False
 
 
 def _min_span(plane, p) -> float:

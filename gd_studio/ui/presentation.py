@@ -43,10 +43,14 @@ _SERIES = (("step_view", "train", 0, False), ("step_view", "val", 1, True), ("st
 
 
 # presentation mode's lecture layout: the views each scene is about, large (O shows every view of the scene)
-LECTURE_VIEWS = {"descent": ("weight_view", "step_view"), "range_test": ("weight_view", "lr_view")}
+LECTURE_VIEWS = {"descent": ("weight_view", "step_view"), "range_test": ("weight_view", "lr_view"),
+                 # a descent with the loss surface shown (scenarios 09, 10): the map of the plane with the path, and
+                 # the loss against the step beside it; with the loss-vs-weight view as a third, stacked in one
+                 # column, each was a strip (40 and 50 px high at 720p)
+                 "surface": ("surface_view", "step_view")}
 # side by side, a descent's loss-vs-weight view (the steps, the arrows, the ball: what the lesson is about) is the
 # wider one: its caption wraps to a line fewer, which its plot gets (the loss-vs-step view keeps 43 % of the width)
-LECTURE_WIDTHS = {"descent": (0.57, 0.43)}
+LECTURE_WIDTHS = {"descent": (0.57, 0.43), "surface": (0.5, 0.5)}
 VIEW_NAMES = ("data_view", "weight_view", "lr_view", "step_view")
 _VIEW_PANEL = {"data_view": "data", "weight_view": "loss_vs_weight", "lr_view": "loss_vs_lr",
                "step_view": "loss_vs_step"}
@@ -345,7 +349,7 @@ class Presentation(QObject):
         if not self.active or not self.actionLectureLayout.isChecked() or not sps:
             return False
         grid, *_rows = sps
-        shares = LECTURE_WIDTHS.get(self.lecture_scene())
+        shares = LECTURE_WIDTHS.get(self.lecture_key())
         shown = [i for i in range(grid.count()) if not grid.widget(i).isHidden()]
         if grid.orientation() != Qt.Orientation.Horizontal or len(shown) != 2 or shares is None:
             return False
@@ -736,7 +740,7 @@ class Presentation(QObject):
         chosen = tuple(n for n in VIEW_NAMES if actions.get(_VIEW_PANEL[n]) is None
                        or actions[_VIEW_PANEL[n]].isChecked())
         if self.active and self.actionLectureLayout.isChecked():
-            return LECTURE_VIEWS[self.lecture_scene()]
+            return LECTURE_VIEWS[self.lecture_key()]
         if self.short_range_scene():
             # of the views the scenario shows (one it hid stays hidden)
             return tuple(n for n in chosen if n in LECTURE_VIEWS["range_test"]) or chosen
@@ -744,12 +748,25 @@ class Presentation(QObject):
             return tuple(n for n in chosen if n != "lr_view") or chosen
         return chosen
 
+    def _surface_on(self) -> bool:
+        """The loss-surface view is asked for (its View-menu toggle, which a scenario sets)."""
+        return "actionShowLossSurface" in self.registry and self.registry["actionShowLossSurface"].isChecked()
+
+    def lecture_key(self) -> str:
+        """The lecture layout's scene (:data:`LECTURE_VIEWS`): :meth:`lecture_scene`, and "surface" for a descent
+        with the loss-surface view shown."""
+        scene = self.lecture_scene()
+        return "surface" if scene == "descent" and self._surface_on() else scene
+
     def apply_views(self, *_args) -> None:
         """Show exactly :meth:`scene_views` (a row whose views are all hidden gives its height to the other)."""
         w = self.w
         shown = set(self.scene_views())
+        if getattr(w, "surface_view", None) is not None and self._surface_on() and not (
+                self.active and self.actionLectureLayout.isChecked() and "surface_view" not in shown):
+            shown.add("surface_view")  # shown with its toggle, except in a lecture scene without it
         rows, changed = set(), set()
-        for name in VIEW_NAMES:
+        for name in VIEW_NAMES + (("surface_view",) if getattr(w, "surface_view", None) is not None else ()):
             widget = getattr(w, name).widget
             if widget.isHidden() == (name in shown):
                 widget.setVisible(name in shown)

@@ -10,7 +10,8 @@ BLAS held to one thread as the window holds it (ui/worker.py: the number that co
 the library's default threads beside it. Times are medians of several repeats, wall clock and the
 thread's CPU time (the machine is shared: CPU time moves less with the load, which is printed before and
 after). The reference, measured in the same run, is the naive loop calling model.loss at each point of a
-sub-grid, scaled to the whole grid. The float32 error is printed against the smallest gap between the
+sub-grid, scaled to the whole grid. "2 halves" splits the grid's rows between two Python threads (one BLAS thread
+each): what the second core can buy the wall time. The float32 error is printed against the smallest gap between the
 view's contour levels (landscape.contour_levels of the float64 surface): the picture cannot show it.
 
 Last, the window's side (offscreen Qt): what one new surface costs the GUI thread in the loss-surface view (its
@@ -24,6 +25,7 @@ import os
 import platform
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +38,7 @@ from gd_studio.engine.config import RunConfig  # noqa: E402
 
 GRID = 61
 REPEATS = 7
+POOL = ThreadPoolExecutor(2)
 
 
 def timed(fn, repeats=REPEATS) -> tuple[float, float]:
@@ -86,6 +89,11 @@ def case(hidden, n_samples, target_ms) -> None:
                 print(f"  reference: naive loop of model.loss, CPU {naive * 1e3:8.1f} ms")
             w32, c32 = timed(lambda: pl.surface(model, X, y, alphas, betas, precision="float32"))
             w64, c64 = timed(lambda: pl.surface(model, X, y, alphas, betas), repeats=3)
+            # the grid's rows in two halves on two Python threads (NumPy and BLAS let go of the GIL): what the
+            # second core would buy the wall time, with no BLAS threads spinning on a loaded machine
+            halves = (alphas[:GRID // 2], alphas[GRID // 2:])
+            w2, _ = timed(lambda: list(POOL.map(lambda h: pl.surface(model, X, y, h, betas, precision="float32"),
+                                                halves)))
         # default threads: a loaded machine makes OpenBLAS's threads wait on each other, so only three runs
         wmt, cmt = timed(lambda: pl.surface(model, X, y, alphas, betas, precision="float32"), repeats=3)
         z64 = pl.surface(model, X, y, alphas, betas)
@@ -97,6 +105,7 @@ def case(hidden, n_samples, target_ms) -> None:
         print(f"  {name}")
         print(f"    float32, 1 thread   wall {w32 * 1e3:7.1f} ms  CPU {c32 * 1e3:7.1f} ms  "
               f"{naive / c32:5.1f}× the naive loop  [{verdict}]")
+        print(f"    float32, 2 halves   wall {w2 * 1e3:7.1f} ms  (two Python threads, one BLAS thread each)")
         print(f"    float64, 1 thread   wall {w64 * 1e3:7.1f} ms  CPU {c64 * 1e3:7.1f} ms  "
               f"{naive / c64:5.1f}× the naive loop")
         print(f"    float32, threads    wall {wmt * 1e3:7.1f} ms  CPU {cmt * 1e3:7.1f} ms (this thread's)")

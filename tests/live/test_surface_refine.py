@@ -149,3 +149,30 @@ def test_a_refined_frame_overtaken_by_a_command_is_dropped(remote):
     assert not remote.inbox.empty()
     remote.step(1)  # a command sent after it: the frame shows a state the window has left
     assert remote.frames == [] and remote.step_count == 2
+
+
+def test_a_flat_surface_is_refined_in_float64_at_once_not_in_float32_first(monkeypatch):
+    """A surface too flat for float32 is computed again in float64. The coarse grid after a step has found that out:
+    its refinement (same run, same point) goes straight to float64 instead of paying for a float32 grid it would
+    throw away (on the 2→64→64→2 MLP, 0.35 s of float32 before 0.95 s of float64)."""
+    from gd_studio.engine import landscape
+    from gd_studio.live import surface
+
+    monkeypatch.setattr(surface, "FLAT", 10.0)  # every surface counts as flat
+    calls = []
+    real = landscape.Plane.surface
+
+    def counted(self, *args, precision="float64", **kw):
+        calls.append(precision)
+        return real(self, *args, precision=precision, **kw)
+
+    monkeypatch.setattr(landscape.Plane, "surface", counted)
+    r = _window_run()
+    r.step(1)
+    calls.clear()
+    snap = r.snapshot()
+    assert not snap.surface.refined and "float64" in calls  # the coarse grid: float32, found flat, float64
+    calls.clear()
+    refined = r.refine_surface()
+    assert refined is not None and refined.surface.refined
+    assert calls and set(calls) == {"float64"}, calls

@@ -38,6 +38,7 @@ def main(argv: list[str]) -> None:
     from gd_studio.ui.offscreen import wait
     from gd_studio.ui.plots.common import Caption
     from tests.screens.legends import legend_problems
+    from tests.screens.surface_checks import surface_problems
 
     def pump(until, timeout=10.0):
         return wait(app, until, timeout)
@@ -52,7 +53,7 @@ def main(argv: list[str]) -> None:
     w = MainWindow()
     w.show()
     settle(0.3)
-    views = ("data_view", "weight_view", "lr_view", "step_view")
+    views = ("data_view", "weight_view", "lr_view", "step_view", "surface_view")
 
     def plots():
         out = {}
@@ -99,7 +100,8 @@ def main(argv: list[str]) -> None:
                 "avail": [avail.x(), avail.y(), avail.width(), avail.height()],
                 "screen": [scr.geometry().width(), scr.geometry().height()],
                 "min_hint": [w.minimumSizeHint().width(), w.minimumSizeHint().height()],
-                "panel": w.dock.isVisible(), "plots": plots(), "texts": texts(), "legends": legend_problems(w)}
+                "panel": w.dock.isVisible(), "plots": plots(), "texts": texts(), "legends": legend_problems(w),
+                "surface": surface_problems(w)}
 
     def banner_check():
         before = plots()

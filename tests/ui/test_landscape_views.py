@@ -94,8 +94,22 @@ def test_toggle_step_back_scenario_and_f5_keep_the_views_in_sync(make_window, qt
     qtbot.waitUntil(lambda: w.last_snapshot.surface is not None, timeout=5000)
     qtbot.keyClick(w.centralWidget(), Qt.Key.Key_F5)
     assert w.presentation.active and w.surface_view.widget.isVisible()
+    # presenting, the lecture layout's scene is the surface and the loss against the step (the loss-vs-weight view
+    # made a third, and each of the stacked two a strip); U off gives the descent's two views back, U on the surface
+    shown = lambda: {n for n in ("data_view", "weight_view", "lr_view", "step_view", "surface_view")  # noqa: E731
+                     if getattr(w, n).widget.isVisible()}
+    assert shown() == {"surface_view", "step_view"}
+    w.actionShowLossSurface.trigger()
+    assert shown() == {"weight_view", "step_view"}
+    w.actionShowLossSurface.trigger()
+    assert shown() == {"surface_view", "step_view"}
+    w.actionLectureLayout.trigger()  # every view of the scene
+    assert {"weight_view", "step_view", "surface_view"} <= shown()
+    w.actionLectureLayout.trigger()
+    assert shown() == {"surface_view", "step_view"}
     qtbot.keyClick(w.centralWidget(), Qt.Key.Key_F5)
     assert not w.presentation.active
+    assert {"weight_view", "step_view", "surface_view"} <= shown()
     w.controller.stepRequested.emit(3)
     _wait_step(qtbot, w, 17)
     _check_views_finite(w)
@@ -303,3 +317,24 @@ def test_the_surface_view_draws_a_surface_once_and_paints_only_when_it_changed(m
     qtbot.waitUntil(lambda: view.info.step == 4 and view.info.refined, timeout=10000)
     qtbot.wait(50)
     assert view.draws - draws == 1 and paints.n >= 1
+
+
+@pytest.mark.parametrize("lo, hi, most", [(-1.2, 0.45, 8), (-1.04, 0.15, 4), (-1.243, -1.2, 5), (-6.0, 3.0, 5),
+                                          (-1.2, 0.45, 2), (-0.3, -0.2, 3), (2.0, 2.0001, 4), (-12.0, -11.5, 6)])
+def test_colour_bar_labels_are_losses_inside_its_range_and_distinct(lo, hi, most):
+    """The bar is shaded by log₁₀ loss and labelled in loss: round values inside the bar, at most as many as its
+    height holds, each label different from its neighbours (a basin a few per cent deep gets a linear run)."""
+    import math
+
+    from gd_studio.ui.plots.surface_view import bar_loss_values, loss_tick_strings
+
+    vals = bar_loss_values(lo, hi, most)
+    assert 1 <= len(vals) <= most, vals
+    assert all(10 ** lo * (1 - 1e-12) <= v <= 10 ** hi * (1 + 1e-12) for v in vals), vals
+    assert all(b > a for a, b in zip(vals, vals[1:]))
+    if hi - lo >= 1 and most >= 4:  # a wide range: 1, 2, 5 times powers of ten
+        assert all(round(v / 10 ** math.floor(math.log10(v)), 9) in (1, 2, 3, 5) for v in vals), vals
+    texts = loss_tick_strings([math.log10(v) for v in vals], 1.0, 1.0)
+    assert len(set(texts)) == len(texts) and all(texts), texts
+    for t, v in zip(texts, vals):
+        assert float(t.replace("\u2212", "-")) == pytest.approx(v, rel=0.05)

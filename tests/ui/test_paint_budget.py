@@ -204,3 +204,59 @@ def test_a_running_view_keeps_its_axes_through_sgd_jitter_and_never_loses_the_bo
         assert r.left() <= c - 0.07 and c + 0.07 <= r.right() and r.top() <= 0.0738 and top <= r.bottom()
         assert follow.anim.state() != follow.anim.State.Running  # frames this close: no glide
     assert changes <= 20, changes
+
+
+
+def test_a_new_surface_paints_the_loss_surface_view_once_even_when_its_axes_widen(qtbot, monkeypatch):
+    """Paused frames, each a new loss surface over a new window whose tick labels change width ("−1" to "−0.05",
+    a colour bar reaching below 0.1): the view sizes its axes for the new labels with the new range, before the
+    paint, so each frame paints it once (an axis widened inside the paint re-laid out the plot and painted it again).
+    The main window settles every plot after a frame (its range applied before the paint): so does this test."""
+    from gd_studio.live.surface import SurfacePath, SurfaceSpec, compute
+    from gd_studio.ui.plots import common
+    from gd_studio.ui.plots.surface_view import LossSurfaceView
+
+    clock = [100.0]  # a second between frames: the arrow is drawn calm, no repaint queued for later
+    monkeypatch.setattr(common.time, "monotonic", lambda: clock[0])
+    valley = RunConfig(dataset="valley", dataset_params={"n_samples": 200, "noise": 0.3, "seed": 0}, model="linear",
+                       loss="mse", lr=0.45, batch_size=0, seed=0, watch="W1[0,0]")
+    run = LiveRun()
+    run.configure(valley)
+    model, p = run.session.model, run.session.runner.params
+    path = SurfacePath()
+    path.add(0, p)
+    view = LossSurfaceView()
+    qtbot.addWidget(view.widget)
+    view.widget.resize(600, 450)
+    view.widget.show()
+    counts = collections.Counter()
+
+    class Count(QObject):
+        def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+            if event.type() == QEvent.Type.Paint:
+                counts["paint"] += 1
+            return False
+
+    counter = Count()
+    view.plot.viewport().installEventFilter(counter)
+    pi = view.plot.getPlotItem()
+    axes = [pi.getAxis("left"), pi.getAxis("bottom"), view.colorbar.axis]
+
+    def room():
+        return [a.width() if a.orientation in ("left", "right") else a.height() for a in axes]
+
+    widened = 0
+    for k, span in enumerate((1.0, 0.06, 3.0, 0.013, 25.0, 0.2)):
+        clock[0] += 1.0
+        info = compute(model, p, run.slice_X, run.slice_y, SurfaceSpec("weights", ("W1[0,0]", "W1[1,0]"), span=span),
+                       path, 0, 0.45, size=21)
+        before = room()
+        drain()
+        counts.clear()
+        view.show_surface(info)
+        view.plot.settle(False)
+        drain()
+        widened += room() != before
+        if k:
+            assert counts["paint"] == 1, (span, before, room(), dict(counts))
+    assert widened >= 2, "the axes never changed their room: the case is not exercised"

@@ -116,6 +116,8 @@ class LandscapeViews(QObject):
         if pres is not None:  # the theme and presentation scale, as the other views get them
             pres.presentationChanged.connect(self.restyle)
             pres.themeChanged.connect(self.restyle)
+            # the lecture layout follows: presenting, a descent with the surface shows it and the loss-vs-step view
+            self.actionShowLossSurface.toggled.connect(pres.scene_changed)
         self.restyle()
 
     def restyle(self, *_) -> None:
@@ -126,19 +128,37 @@ class LandscapeViews(QObject):
         if pres is None:
             return
         t = th.get_theme(PRESENTATION_THEME if pres.active else pres.theme_name)
-        scale = pres.scale if pres.active else pres.normal_scale
+        # presenting: the scale the screen's height gave, as the other views' (the chosen one is for a 1080-px screen:
+        # at 720p the surface's tick labels were 1.5× the other views')
+        scale = getattr(pres, "active_scale", pres.scale) if pres.active else pres.normal_scale
         for view in (self.sharpness_view, self.surface_view):
             th.style_plot(view.plot, t, scale)
+        # the colour bar's axes at the plot's type size (pyqtgraph's default font there stayed small on a projector)
+        th.style_plot(self.surface_view.colorbar, t, scale, rescale_items=False)
+        self.surface_view.refit_axes()
         ref = getattr(getattr(self.w, "weight_view", None), "caption", None)
         if ref is not None:  # captions as the other views' (presentation: one line kept, a smaller projector font)
             for view in (self.sharpness_view, self.surface_view):
                 view.caption.set_lines(ref.lines())
                 view.caption.setFont(ref.font())
+        title = self._title(getattr(self.w, "step_view", None))
+        if title is not None:  # and their titles at the others' size (presenting: a step smaller than the text)
+            for view in (self.sharpness_view, self.surface_view):
+                own = self._title(view)
+                if own is not None:
+                    own.setFont(title.font())
         arrows = self.surface_view.arrow
         base = arrows.__dict__.setdefault("_gd_base", (arrows.width, arrows.head))
         arrows.width, arrows.head = base[0] * scale, base[1] * scale
         arrows.prepareGeometryChange()
         arrows.update()
+
+    @staticmethod
+    def _title(view):
+        from PySide6.QtWidgets import QLabel
+
+        widget = getattr(view, "widget", None)
+        return widget.findChild(QLabel, "viewTitle") if widget is not None else None
 
     # ------------------------------------------------------------------------------------ toggles
     @staticmethod
@@ -228,6 +248,10 @@ class _ContextHost(QObject):
         self.configApplied = ctx.config_applied
         self.show_message = ctx.show_message
         self.presentation = presentation  # the theme and scale the two views follow
+        # the views whose caption and title sizes these two take (restyle): without them the surface kept the
+        # normal view's caption lines and title size while presenting
+        self.weight_view = ctx.views.weight_view
+        self.step_view = ctx.views.step_view
 
     @property
     def last_snapshot(self):

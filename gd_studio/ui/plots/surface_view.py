@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
+from PySide6.QtGui import QFontMetricsF, QImage, QPainter
 from PySide6.QtWidgets import QWidget
 
 from ...engine.narration import fmt
@@ -13,6 +14,64 @@ from ...live.surface import log_shade as shade
 from .common import ORANGE, pen, set_xy, HoverReadout, ArrowsItem, Caption, titled, new_plot
 
 COLORMAP = "cividis"  # perceptually uniform and readable with every common colour-vision deficiency
+
+
+def _nice_step(span: float, count: int) -> float:
+    raw = span / max(count, 1)
+    mag = 10.0 ** math.floor(math.log10(raw))
+    return next((m * mag for m in (1.0, 2.0, 2.5, 5.0) if m * mag >= raw), 10.0 * mag)
+
+
+def bar_loss_values(lo: float, hi: float, most: int) -> list[float]:
+    """Losses to label on a log₁₀ colour bar from 10**lo to 10**hi, at most ``most`` of them, evenly apart in the
+    picture: 1, 2, 5 times powers of ten over a wide range (thinned to whole decades, then every other one), a linear
+    run of round numbers over a narrow one (a basin a few per cent deep)."""
+    if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo or most < 1:
+        return []
+    a, b = 10.0 ** lo, 10.0 ** hi
+    if hi - lo >= 0.6:
+        for mantissas, every in (((1, 2, 5), 1), ((1, 3), 1), ((1,), 1), ((1,), 2), ((1,), 5)):
+            vals = [m * 10.0 ** k for k in range(math.floor(lo) - 1, math.ceil(hi) + 1) if k % every == 0
+                    for m in mantissas if a <= m * 10.0 ** k <= b]
+            if len(vals) <= most:
+                if len(vals) >= 2 or every > 1:
+                    return vals
+                break
+    step = _nice_step(b - a, max(2, min(most, 5)))
+    while True:
+        vals = [k * step for k in range(math.ceil(a / step), math.floor(b / step) + 1) if k * step > 0]
+        if len(vals) <= most:
+            return vals
+        step = _nice_step(b - a, max(1, len(vals) // 2))
+
+
+def loss_ticks(axis):
+    """``axis.tickValues`` for a colour bar in log₁₀ loss: positions of :func:`bar_loss_values`, as many as its
+    length holds with a line and a half of its tick font between labels."""
+    def tick_values(minVal, maxVal, size):  # noqa: N803 - pyqtgraph's names
+        font = axis.style.get("tickFont")
+        line = QFontMetricsF(font).height() if font is not None else 14.0
+        most = max(1, int(size // (1.5 * line)))
+        vals = bar_loss_values(float(minVal), float(maxVal), most)
+        return [(1.0, [math.log10(v) for v in vals])]
+    return tick_values
+
+
+def loss_tick_strings(values, scale, spacing):  # noqa: ARG001 - pyqtgraph's signature
+    """Each log₁₀ position as the loss it stands for, with the digits that tell neighbours apart."""
+    losses = [10.0 ** v for v in values]
+    def text(x: float, digits: int) -> str:
+        t = f"{x:.{digits}g}"
+        if "e" in t:  # 1e-06 → 1e−6
+            mantissa, exponent = t.split("e")
+            t = f"{mantissa}e{int(exponent)}".replace("-", "\u2212")
+        return t
+
+    for digits in range(1, 7):
+        texts = [text(x, digits) for x in losses]
+        if len(set(texts)) == len(texts):
+            break
+    return texts
 
 
 class LossSurfaceView(QWidget):
@@ -25,13 +84,23 @@ class LossSurfaceView(QWidget):
         self.widget = titled("Loss surface", self.plot, self.caption)
         self.widget.setObjectName("lossSurfaceView")
         pi = self.plot.getPlotItem()
+        # no grid: the contour lines are the map's lines (in the presentation theme the grid was a black mesh over it)
+        pi.showGrid(x=False, y=False)
         self.image = pg.ImageItem(axisOrder="col-major")  # values[i, j]: α = alphas[i] across, β = betas[j] up
         self.image.setZValue(0)
         pi.addItem(self.image)
         self.cmap = pg.colormap.get(COLORMAP)
         self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=self.cmap, interactive=False,
-                                        label="log₁₀ loss", width=16)
+                                        label="loss (log scale)", width=16)
         self.colorbar.setImageItem(self.image, insert_in=pi)
+        # the bar is shaded by log₁₀ loss but labelled in loss (0.1, 0.2, 0.5, 1: no sums in the head), with as many
+        # labels as its height holds apart; and its axis as wide as its labels (pyqtgraph fixes it at 45 px, which
+        # cut a projector's labels)
+        bar_axis = self.colorbar.axis
+        bar_axis.tickValues = loss_ticks(bar_axis)
+        bar_axis.tickStrings = loss_tick_strings
+        bar_axis.setWidth(None)
+        bar_axis.enableAutoSIPrefix(False)
         # the level lines come computed with the grid (live/surface, in the worker): here they are only drawn, as
         # one item of separate segments (pyqtgraph's isocurve traced them in the paint: ~50 ms a 61×61 frame)
         self.contours = pg.PlotCurveItem(pen=pg.mkPen(255, 255, 255, 150, width=1.0), connect="pairs")
@@ -93,9 +162,13 @@ class LossSurfaceView(QWidget):
             # (pyqtgraph's ViewBox applies a new range lazily there) asks for a second paint of the whole plot
             pi.vb.setRange(xRange=(float(a[0]), float(a[-1])), yRange=(float(b[0]), float(b[-1])), padding=0)
             pi.vb.updateMatrix()
+            # and the axes sized for the new tick labels now, the plot laid out before its paint: measured inside the
+            # paint (pyqtgraph's way), a label of another width re-laid out the plot and painted it again
+            self._fit_axes()
         # short axis names (the caption says the rest): a long label would be cut in a narrow view
-        pi.setLabel("bottom", f"α: {info.labels[0].split(' (')[0]}")
-        pi.setLabel("left", f"β: {info.labels[1].split(' (')[0]}")
+        first, second = self.axis_names(info)
+        pi.setLabel("bottom", f"α: {first}")
+        pi.setLabel("left", f"β: {second}")
         path = np.asarray(info.path).reshape(-1, 2)
         set_xy(self.path, path[:, 0], path[:, 1])
         cx, cy = info.current
@@ -107,6 +180,41 @@ class LossSurfaceView(QWidget):
             self.arrow.setArrows(np.zeros(0), np.zeros(0), np.zeros(0, bool))
         self.caption.setText(self.describe(info))
         self.caption.setToolTip(self.explain(info))
+
+    def refit_axes(self) -> None:
+        """After a new look (theme, presentation scale): the axes sized for their labels at the new type size."""
+        self._fit_axes()
+
+    def _fit_axes(self) -> None:
+        pi = self.plot.getPlotItem()
+        self.plot.refresh_axes(text_space=True, repaint=False)
+        axis = self.colorbar.axis
+        if axis.isVisible():
+            scratch = QImage(4, 4, QImage.Format.Format_ARGB32)
+            painter = QPainter(scratch)
+            try:
+                axis.textWidth = 30  # measured afresh, as refresh_axes does for the plot's own axes
+                axis.generateDrawSpecs(painter)
+            finally:
+                painter.end()
+            axis._updateWidth()
+        # room above and below the map for half a tick label: the labels at its top and bottom edges were cut
+        font = pi.getAxis("left").style.get("tickFont")
+        half = int(math.ceil(QFontMetricsF(font).height() / 2)) if font is not None else 8
+        m = pi.layout.getContentsMargins()
+        if (m[1], m[3]) != (half, half):
+            pi.layout.setContentsMargins(m[0], half, m[2], half)
+        self.colorbar.layout.activate()
+        pi.layout.activate()
+        pi.vb.updateMatrix()
+
+    @staticmethod
+    def axis_names(info) -> tuple[str, str]:
+        """Short names of the two directions, told apart (two random ones were both "random direction", and at
+        1080p the left one filled the map's height)."""
+        short = {"descent_random": ("descent", "random"), "random": ("random 1", "random 2"),
+                 "path": ("start → end", "towards now")}.get(info.kind)
+        return short if short is not None else tuple(label.split(" (")[0] for label in info.labels)
 
     @staticmethod
     def describe(info) -> str:
