@@ -90,7 +90,7 @@ class SharpnessTrack:
         if not self.due(step, running):
             return
         tr = self.tracker
-        t0 = time.perf_counter()
+        cpu0 = time.thread_time()  # its cost in CPU time: a busy machine's waits are not the estimate's cost
         opt = runner.optimizer
         try:
             p = np.asarray(runner.params, dtype=np.float64)
@@ -111,7 +111,7 @@ class SharpnessTrack:
             self.note = f"no sharpness at step {step}: {exc}" if str(exc) else f"no sharpness at step {step}"
         self.current_step = step
         self.last_time = time.perf_counter()
-        self.cost = self.last_time - t0
+        self.cost = max(0.0, time.thread_time() - cpu0)
         if len(tr.steps) > MAX_POINTS:  # thin the older half: the curve's shape survives, the cost does not grow
             half = len(tr.steps) // 2
             for lst in (tr.steps, tr.values, tr.thresholds):
