@@ -204,3 +204,25 @@ def test_a_running_view_keeps_its_axes_through_sgd_jitter_and_never_loses_the_bo
         assert r.left() <= c - 0.07 and c + 0.07 <= r.right() and r.top() <= 0.0738 and top <= r.bottom()
         assert follow.anim.state() != follow.anim.State.Running  # frames this close: no glide
     assert changes <= 20, changes
+
+
+def test_the_lr_line_hands_the_plot_the_ends_of_its_level_runs_only(qapp):
+    """A constant LR over 8,000 history rows was a dotted line through 8,000 points (a third of the loss-vs-step
+    view's paint): the plot gets the ends of each run of equal LRs, which is the same line; a schedule that changes
+    every step keeps every point, and a step change keeps both sides of the step."""
+    from gd_studio.live.snapshot import History
+    from gd_studio.ui.plots.step_view import LossVsStepView, level_runs
+
+    steps = np.arange(1.0, 8001.0)
+    lr = np.full(steps.size, 0.05)
+    lr[5000:] = 0.01  # one live change
+    x, y = level_runs(steps, lr)
+    assert x.tolist() == [1.0, 5000.0, 5001.0, 8000.0] and y.tolist() == [0.05, 0.05, 0.01, 0.01]
+    np.testing.assert_array_equal(np.interp(steps, x, y), lr)  # the same polyline at every step
+    cyclic = 0.05 + 0.04 * np.sin(steps / 50.0)
+    assert level_runs(steps, cyclic)[0].size == steps.size
+
+    view = LossVsStepView()
+    loss = 1.0 / np.sqrt(steps)
+    view.show_history(History(steps=steps, loss=loss, lr=lr, val_steps=np.zeros(0), val_loss=np.zeros(0)))
+    assert len(view.lr_curve.getData()[0]) == 4
