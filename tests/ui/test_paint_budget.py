@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication
 
 from gd_studio.engine.config import RunConfig
 from gd_studio.live.run import LiveRun
-from gd_studio.ui.plots.common import ArrowsItem, GatedPlotWidget
+from gd_studio.ui.plots.common import BLUE as BLUE_, ArrowsItem, GatedPlotWidget
 
 MOONS = RunConfig(dataset="moons", dataset_params={"n_samples": 200, "noise": 0.2, "seed": 0}, model="mlp",
                   hidden=(8,), lr=0.3, batch_size=16, seed=0, watch="W2[0,0]")
@@ -81,6 +81,9 @@ def test_each_view_paints_at_most_once_a_live_frame_and_not_at_all_without_new_d
     frame that repeats a view's data (the engine's process hands back the same objects) does not repaint it."""
     w = make_window(MOONS)
     w.resize(1280, 720)
+    # the arrows are drawn smooth again once no frame has come for CALM_MS (a paint of its own, by design): on a
+    # busy machine a frame of this test can take that long, and that repaint is not the frame's
+    w.weight_view.arrows._calm.setInterval(60_000)
     drain()
     counter = PaintCounter(w)
     frames = list(live_frames(w, MOONS, 10))
@@ -226,3 +229,46 @@ def test_the_lr_line_hands_the_plot_the_ends_of_its_level_runs_only(qapp):
     loss = 1.0 / np.sqrt(steps)
     view.show_history(History(steps=steps, loss=loss, lr=lr, val_steps=np.zeros(0), val_loss=np.zeros(0)))
     assert len(view.lr_curve.getData()[0]) == 4
+
+
+def _grab(plot) -> np.ndarray:
+    img = plot.grab().toImage().convertToFormat(QImage.Format.Format_ARGB32)
+    return np.frombuffer(img.constBits(), np.uint8, img.sizeInBytes()).reshape(img.height(), -1).copy()
+
+
+def test_trail_dots_draw_what_a_scatter_plot_item_draws_without_its_per_point_records(qtbot, tmp_path):
+    """The steps on the loss-vs-weight view: the same pixels as pyqtgraph's ScatterPlotItem (same symbol image, same
+    order where points overlap), set from two arrays without a record per point; restyled (presentation mode's
+    sizes) they follow; an SVG export draws every point as a vector symbol."""
+    import pyqtgraph as pg
+
+    from gd_studio.ui import export
+    from gd_studio.ui.plots.common import DotsItem, new_plot
+
+    rng = np.random.default_rng(1)
+    x = np.cumsum(rng.standard_normal(201)) * 0.1
+    y = x ** 2 + 0.1 * rng.standard_normal(201)
+    x[7] = np.nan  # dropped, as ScatterPlotItem does not draw it
+    shots, items = [], []
+    for cls in (pg.ScatterPlotItem, DotsItem):
+        pw = new_plot("dotsPlot")
+        qtbot.addWidget(pw)
+        pw.resize(420, 320)
+        item = cls(size=9, brush=pg.mkBrush(BLUE_), pen=pg.mkPen("#FFFFFF", width=1))
+        pw.getPlotItem().addItem(item)
+        item.setData(x=x, y=y)
+        pw.getPlotItem().vb.setRange(xRange=(-2.0, 1.0), yRange=(-0.5, 3.0), padding=0)
+        pw.show()
+        QApplication.processEvents()
+        shots.append(_grab(pw))
+        items.append((pw, item))
+    assert (shots[0] != shots[1]).sum() == 0
+    (spw, scatter), (dpw, dots) = items
+    assert len(dots.data) == 0 and len(dots) == 200  # no per-point records; the NaN point left out
+    for item in (scatter, dots):
+        item.setSize(14)
+        item.setPen(pg.mkPen("#000000", width=2))
+    QApplication.processEvents()
+    assert (_grab(spw) != _grab(dpw)).sum() == 0
+    svgs = [export.export_svg(pw, tmp_path / f"{i}.svg").read_text() for i, pw in enumerate((spw, dpw))]
+    assert svgs[1].count("<path") == svgs[0].count("<path") >= 200  # every point a vector symbol, as before
