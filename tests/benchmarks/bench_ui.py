@@ -11,7 +11,7 @@ then, counted rather than timed: the window thread's CPU time a frame and how of
 each also with the engine stepping in the worker's thread instead of its own process (GD_STUDIO_ENGINE=thread,
 the design before: the reference, measured in the same run).
 4. with --replay: the window's side alone, load-robust: the same recorded frames of a run at full speed (each a fixed
-   number of steps apart, as many as headless stepping takes in a 60th of a second) handed to the window one by one
+   number of steps apart, about what headless stepping takes in a 60th of a second on a quiet machine) handed to the window one by one
    with the engine idle; the window thread's CPU time a frame (its apply, its paints, by view) and its paints;
 5. with --startup: time to window shown, from process start: a fresh interpreter is launched with subprocess, and the
    parent measures from just before Popen to the child's line printed on the event loop's first turn
@@ -129,6 +129,9 @@ def in_app(config, seconds: float = 3.0, engine: str = "process") -> dict:
         "cpu_share": cpu / elapsed,
         "paints_per_frame": {k: v / max(len(frames), 1) for k, v in sorted(counts.items())},
     }
+
+
+REPLAY_STEPS = {"parabola": 1000, "small": 340, "digits": 190}  # steps between recorded frames
 
 
 def replay(config, frames: int = 120, steps_per_frame: int = 100, profiler=None) -> dict:
@@ -288,7 +291,8 @@ def main() -> None:
         short = {"lossVsWeightPlot": "weight", "lossVsStepPlot": "step", "dataPlot": "data", "lossVsLrPlot": "lr"}
         for name in args.configs.split(","):
             config = _config(name)
-            per_frame = max(1, int(headless_steps_per_second(config, 1.0) / 60))
+            # fixed, so runs compare whatever the load: ~headless steps/s on a quiet machine over 60
+            per_frame = REPLAY_STEPS.get(name, 100)
             r = replay(config, steps_per_frame=per_frame)
             paint = ", ".join(f"{short.get(k, k)} {v:.2f}" for k, v in r["paint_ms"].items())
             painted = ", ".join(f"{short.get(k, k)} {v:.2f}" for k, v in r["paints_per_frame"].items())

@@ -272,3 +272,66 @@ def test_trail_dots_draw_what_a_scatter_plot_item_draws_without_its_per_point_re
     assert (_grab(spw) != _grab(dpw)).sum() == 0
     svgs = [export.export_svg(pw, tmp_path / f"{i}.svg").read_text() for i, pw in enumerate((spw, dpw))]
     assert svgs[1].count("<path") == svgs[0].count("<path") >= 200  # every point a vector symbol, as before
+
+
+def test_a_frame_that_widens_an_axis_paints_its_view_once_and_as_a_fresh_paint_would(make_window):
+    """The loss grows by orders of magnitude (a divergence): the weight view's loss axis needs wider tick labels.
+    Measured inside the paint, the axis widened there, the plot re-laid out and the view painted 3 times in that
+    frame; now the axis is drawn (and sized, and the layout settled) before the paint: one paint a frame, and the
+    picture is the one a paint from scratch gives."""
+    w = make_window(MOONS)
+    w.resize(1280, 720)
+    w.weight_view.arrows._calm.setInterval(60_000)  # (its calm repaint is not the frame's; see above)
+    drain()
+    counter = PaintCounter(w)
+    frames = list(live_frames(w, MOONS, 4))
+    for snap in frames[:3]:
+        w._on_snapshot(snap)
+        drain()
+    last = frames[3]
+    axis = w.weight_view.plot.getPlotItem().getAxis("left")
+    widened = 0
+    for k, scale in enumerate((1e3, 1e6, 1e9)):
+        wv = last.weight
+        grown = replace(wv, curve_loss=wv.curve_loss * scale, trail_loss=wv.trail_loss * scale,
+                        current_loss=wv.current_loss * scale)
+        before = axis.width()
+        counter.take()
+        w._on_snapshot(replace(last, weight=grown, step=last.step + k + 1))
+        drain()
+        counts = counter.take()
+        widened += axis.width() > before + 1
+        assert counts["lossVsWeightPlot"] == 1, (scale, dict(counts))
+    assert widened >= 2  # the frames did widen the axis
+    plot = w.weight_view.plot
+    shown = _grab(plot)
+    for name in ("left", "bottom", "right"):
+        a = plot.getPlotItem().getAxis(name)
+        a.picture = None  # drawn from scratch by the paint
+        a.update()
+    assert (_grab(plot) != shown).sum() == 0
+
+
+def test_the_validation_loss_is_drawn_one_point_a_pixel_column_and_the_training_loss_keeps_its_band(qtbot):
+    """A long digits run has thousands of validation points drawn with a dashed wide pen (costly per point): the
+    plot draws one mean a pixel column of it; the noisy training loss keeps pyqtgraph's ~5 a column."""
+    from gd_studio.live.snapshot import History
+    from gd_studio.ui.plots.step_view import LossVsStepView
+
+    view = LossVsStepView()
+    qtbot.addWidget(view.widget)
+    view.widget.resize(700, 400)
+    view.widget.show()
+    steps = np.arange(1.0, 8001.0)
+    rng = np.random.default_rng(0)
+    loss = 1.0 / np.sqrt(steps) + 0.05 * rng.random(steps.size)
+    vs = steps[::3]
+    view.show_history(History(steps=steps, loss=loss, lr=np.full(steps.size, 0.05), val_steps=vs,
+                              val_loss=1.0 / np.sqrt(vs)))
+    QApplication.processEvents()
+    px = view.plot.getPlotItem().vb.width()
+    assert 300 < px < 700
+    drawn_val = len(view.val.getData()[0])
+    drawn_train = len(view.train.getData()[0])
+    assert drawn_val <= 1.5 * px, (drawn_val, px)  # (2,667 points handed)
+    assert drawn_train >= 3 * px, (drawn_train, px)

@@ -929,6 +929,24 @@ class FollowRange:
             self._show(new)
 
 
+def draw_axis_picture(axis: pg.AxisItem) -> None:
+    """What AxisItem.paint draws when its picture is out of date (its ticks, labels and grid as a QPicture, measured
+    on the way), drawn ahead of the paint, which then only plays it."""
+    from PySide6.QtGui import QPicture
+
+    picture = QPicture()
+    painter = QPainter(picture)
+    try:
+        if axis.style["tickFont"]:
+            painter.setFont(axis.style["tickFont"])
+        specs = axis.generateDrawSpecs(painter)
+        if specs is not None:
+            axis.drawPicture(painter, *specs)
+    finally:
+        painter.end()
+    axis.picture = picture
+
+
 class GatedPlotWidget(pg.PlotWidget):
     """A PlotWidget that parks the engine thread while it paints.
 
@@ -993,10 +1011,24 @@ class GatedPlotWidget(pg.PlotWidget):
         paint of the same frame. While ``live``, the axes only widen for their tick labels (labels whose width
         changes from frame to frame made the plot re-lay out, and paint again, after every other frame)."""
         pi = self.getPlotItem()
-        for name in ("left", "bottom", "right"):
-            axis = pi.getAxis(name)
+        axes = [pi.getAxis(name) for name in ("left", "bottom", "right")]
+        for axis in axes:
             axis.style["autoReduceTextSpace"] = not live
-        self.scene().prepareForPaint()
+        scene = self.scene()
+        scene.prepareForPaint()
+        # An axis whose range changed draws its ticks anew in the paint, and measures its labels there: labels wider
+        # than before widen it inside the paint, the plot re-lays out and the view painted 2-3 times that frame.
+        # Drawn here instead, with the layout settled before the paint if an axis changed size (at most twice:
+        # a resize redraws the axes), the paint only plays the pictures.
+        for _ in range(3):
+            sizes = [(a.maximumWidth(), a.maximumHeight()) for a in axes]
+            for axis in axes:
+                if axis.isVisible() and axis.picture is None:
+                    draw_axis_picture(axis)
+            if sizes == [(a.maximumWidth(), a.maximumHeight()) for a in axes]:
+                break
+            pi.layout.activate()  # the new axis sizes now, not in a layout request after this frame's paint
+            scene.prepareForPaint()
 
     def mouseDoubleClickEvent(self, ev) -> None:
         self.refit()
