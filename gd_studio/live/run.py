@@ -82,27 +82,32 @@ class Trail:
 
 
 class Refresh:
-    """When a costly part of a running snapshot is due again: ``least`` s apart, and within ``share`` of the time.
+    """When a costly part of a running snapshot is due again: ``least`` s apart, and within ``share`` of the engine's
+    time.
 
-    Its cost is the engine thread's CPU time, not the wall clock: on a busy machine the wall clock also counts the
-    time another process had the core, and the part was then refreshed ever more rarely for nothing it cost.
+    Its cost and the engine's time are both the thread's CPU time: measured by the wall clock, a busy machine's
+    waits (another process had the core) counted as cost, and the part was refreshed ever more rarely for nothing it
+    cost; and spaced by the wall clock, the share of the CPU the engine did get grew with the load. ``least`` is a
+    wall-clock spacing (how often a person can see it change).
     """
 
     def __init__(self, least: float, share: float) -> None:
         self.least, self.share = float(least), float(share)
         self.last = -math.inf
+        self.last_cpu = -math.inf
         self.cost = 0.0
 
     def due(self, now: float) -> bool:
-        return now - self.last >= max(self.least, self.cost / self.share)
+        return now - self.last >= self.least and time.thread_time() - self.last_cpu >= self.cost / self.share
 
     def done(self, cpu_started: float) -> None:
         """Built now, from ``cpu_started`` (the thread's CPU clock, time.thread_time(), when it began)."""
         self.last = time.perf_counter()
-        self.cost = max(0.0, time.thread_time() - cpu_started)
+        self.last_cpu = time.thread_time()
+        self.cost = max(0.0, self.last_cpu - cpu_started)
 
     def reset(self) -> None:
-        self.last = -math.inf
+        self.last = self.last_cpu = -math.inf
 
 
 class RateMeter:

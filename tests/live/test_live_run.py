@@ -193,6 +193,28 @@ def test_costly_parts_are_paced_by_their_cpu_time_not_the_wall_clock(monkeypatch
     assert run.slice_refresh.cost < 0.015, run.slice_refresh.cost
 
 
+def test_a_costly_part_is_spaced_by_the_engines_cpu_time_not_the_wall_clock():
+    """A part that cost c of CPU is due again after c / share of the engine's CPU time: time the engine spent
+    waiting for the core (a busy machine) does not count, so the part's share of the CPU it gets is the same at
+    any load. (Spaced by the wall clock, it was due after 0.1 s whatever the engine had done meanwhile.)"""
+    import time
+
+    from gd_studio.live.run import Refresh
+
+    r = Refresh(0.0, 0.05)
+    cpu0 = time.thread_time()
+    while time.thread_time() - cpu0 < 0.002:  # 2 ms of CPU: due again after 40 ms of the engine's CPU time
+        sum(range(1000))
+    r.done(cpu0)
+    assert 0.0015 < r.cost < 0.02
+    time.sleep(0.08)  # wall time passes; this thread spends none
+    assert not r.due(time.perf_counter())
+    cpu1 = time.thread_time()
+    while time.thread_time() - cpu1 < 1.2 * r.cost / r.share:
+        sum(range(1000))
+    assert r.due(time.perf_counter())
+
+
 def test_range_test_reports_progress_only_when_ready_and_can_be_cancelled():
     run = _run()
     seen = []
