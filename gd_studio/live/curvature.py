@@ -84,7 +84,10 @@ class SharpnessTrack:
         now = time.perf_counter() if now is None else now
         # at least MIN_INTERVAL apart on the wall clock, and within BUDGET of the engine thread's CPU time (spaced by
         # the wall clock, the share of the CPU the engine did get grew with the machine's load)
-        return now - self.last_time >= MIN_INTERVAL and time.thread_time() - self.last_cpu >= self.cost / BUDGET
+        wait = self.cost / BUDGET
+        if now - self.last_time < max(MIN_INTERVAL, wait):  # (CPU time never runs ahead of the wall clock)
+            return False
+        return time.thread_time() - self.last_cpu >= wait
 
     def measure(self, runner, lr: float, running: bool) -> None:
         """Take an estimate at the runner's point if one is due (never raises: a failure is noted)."""

@@ -273,9 +273,9 @@ class _Child:
 
     def emit(self, force: bool) -> None:
         now = time.perf_counter()
-        if not force and (now - self.last_emit < self.interval or not self.shared.credit.is_set()
+        if not force and (now - self.last_emit < max(self.interval, self.cpu_interval) or not self.shared.credit.is_set()
                           or time.thread_time() - self.last_emit_cpu < self.cpu_interval):
-            return
+            return  # (the CPU clock, a system call, only once the wall clock allows: CPU time never runs ahead)
         cpu0 = time.thread_time()
         try:
             snap = self.run.snapshot()
