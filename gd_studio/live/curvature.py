@@ -51,7 +51,7 @@ class SharpnessTrack:
     def __init__(self) -> None:
         self.tracker = None
         self.optimizer = None
-        self.last_time = -math.inf
+        self.last_time = self.last_cpu = -math.inf
         self.cost = 0.0
         self.note = ""
         self.current_step: int | None = None  # the step the tracker's newest estimate belongs to
@@ -63,7 +63,7 @@ class SharpnessTrack:
         n = int(train.X.shape[0])
         self.tracker = hessian.SharpnessTracker(session.model, train.X, train.y, every=1,
                                                 subset=SUBSET if n > SUBSET else None, seed=0)
-        self.last_time = -math.inf
+        self.last_time = self.last_cpu = -math.inf
         self.cost = 0.0
         self.note = ""
         self.current_step = None
@@ -74,7 +74,7 @@ class SharpnessTrack:
             return
         self.tracker.truncate(int(step) - 1)  # the jumped-to step is measured afresh (its LR may differ)
         self.current_step = None
-        self.last_time = -math.inf
+        self.last_time = self.last_cpu = -math.inf
 
     def due(self, step: int, running: bool, now: float | None = None) -> bool:
         if self.tracker is None or step == self.current_step:
@@ -82,7 +82,12 @@ class SharpnessTrack:
         if not running:
             return True
         now = time.perf_counter() if now is None else now
-        return now - self.last_time >= max(MIN_INTERVAL, self.cost / BUDGET)
+        # at least MIN_INTERVAL apart on the wall clock, and within BUDGET of the engine thread's CPU time (spaced by
+        # the wall clock, the share of the CPU the engine did get grew with the machine's load)
+        wait = self.cost / BUDGET
+        if now - self.last_time < max(MIN_INTERVAL, wait):  # (CPU time never runs ahead of the wall clock)
+            return False
+        return time.thread_time() - self.last_cpu >= wait
 
     def measure(self, runner, lr: float, running: bool) -> None:
         """Take an estimate at the runner's point if one is due (never raises: a failure is noted)."""
@@ -90,7 +95,7 @@ class SharpnessTrack:
         if not self.due(step, running):
             return
         tr = self.tracker
-        t0 = time.perf_counter()
+        cpu0 = time.thread_time()  # its cost in CPU time: a busy machine's waits are not the estimate's cost
         opt = runner.optimizer
         try:
             p = np.asarray(runner.params, dtype=np.float64)
@@ -111,7 +116,8 @@ class SharpnessTrack:
             self.note = f"no sharpness at step {step}: {exc}" if str(exc) else f"no sharpness at step {step}"
         self.current_step = step
         self.last_time = time.perf_counter()
-        self.cost = self.last_time - t0
+        self.last_cpu = time.thread_time()
+        self.cost = max(0.0, self.last_cpu - cpu0)
         if len(tr.steps) > MAX_POINTS:  # thin the older half: the curve's shape survives, the cost does not grow
             half = len(tr.steps) // 2
             for lst in (tr.steps, tr.values, tr.thresholds):

@@ -10,7 +10,10 @@ For the one-weight parabola, the moons MLP and the digits MLP, at full speed:
 then, counted rather than timed: the window thread's CPU time a frame and how often each plot painted a frame;
 each also with the engine stepping in the worker's thread instead of its own process (GD_STUDIO_ENGINE=thread,
 the design before: the reference, measured in the same run).
-4. with --startup: time to window shown, from process start: a fresh interpreter is launched with subprocess, and the
+4. with --replay: the window's side alone, load-robust: the same recorded frames of a run at full speed (each a fixed
+   number of steps apart, about what headless stepping takes in a 60th of a second on a quiet machine) handed to the window one by one
+   with the engine idle; the window thread's CPU time a frame (its apply, its paints, by view) and its paints;
+5. with --startup: time to window shown, from process start: a fresh interpreter is launched with subprocess, and the
    parent measures from just before Popen to the child's line printed on the event loop's first turn
    after window.show() (and to the first drawn snapshot). Asks < 2 s.
 """
@@ -128,6 +131,82 @@ def in_app(config, seconds: float = 3.0, engine: str = "process") -> dict:
     }
 
 
+REPLAY_STEPS = {"parabola": 1000, "small": 340, "digits": 190}  # steps between recorded frames
+
+
+def replay(config, frames: int = 120, steps_per_frame: int = 100, profiler=None) -> dict:
+    """The window's CPU time a frame on recorded frames (no engine competing): apply, paint by view, the rest."""
+    from dataclasses import replace
+
+    from PySide6.QtWidgets import QApplication
+
+    from gd_studio.live.run import LiveRun
+    from gd_studio.ui import MainWindow
+    from gd_studio.ui.app import NORMAL_SCALE, make_app
+    from gd_studio.ui import theme
+    from gd_studio.ui.plots.common import GatedPlotWidget
+
+    app = make_app([])
+    theme.apply_theme(app, "light", NORMAL_SCALE)
+    by_view: dict[str, float] = {}
+    original = GatedPlotWidget.paintEvent
+
+    def timed(self, ev):  # (set before the window is built: PySide looks a virtual's override up once)
+        t0 = time.thread_time()
+        try:
+            return original(self, ev)
+        finally:
+            by_view[self.objectName()] = by_view.get(self.objectName(), 0.0) + time.thread_time() - t0
+
+    GatedPlotWidget.paintEvent = timed
+    os.environ["GD_STUDIO_ENGINE"] = "thread"
+    w = MainWindow(config=config)
+    w.resize(1500, 940)
+    w.show()
+    deadline = time.perf_counter() + 10
+    while w.last_snapshot is None and time.perf_counter() < deadline:
+        app.processEvents()
+        time.sleep(0.005)
+    run = LiveRun()
+    run.configure(config)
+    run.running = run.fast = True
+    gen = w.last_snapshot.generation
+    snaps, snap_cpu = [], 0.0
+    for _ in range(frames + 20):
+        run.step(steps_per_frame)
+        t0 = time.thread_time()
+        snaps.append(replace(run.snapshot(), generation=gen, running=True))
+        snap_cpu += time.thread_time() - t0
+    paints = PaintCounter(w)
+    apply = total = 0.0
+    try:
+        for i, snap in enumerate(snaps):
+            if i == 20:  # warmed up: count from here
+                paints.counts.clear()
+                by_view.clear()
+                apply = total = 0.0
+                if profiler is not None:
+                    profiler.enable()
+            t0 = time.thread_time()
+            w._on_snapshot(snap)
+            t1 = time.thread_time()
+            for _ in range(3):
+                app.sendPostedEvents()
+                app.processEvents()
+            t2 = time.thread_time()
+            apply += t1 - t0
+            total += t2 - t0
+    finally:
+        GatedPlotWidget.paintEvent = original
+        if profiler is not None:
+            profiler.disable()
+    w.close()
+    n = frames
+    return {"snapshot_ms": 1000 * snap_cpu / len(snaps), "apply_ms": 1000 * apply / n, "total_ms": 1000 * total / n,
+            "paint_ms": {k: 1000 * v / n for k, v in sorted(by_view.items())},
+            "paints_per_frame": {k: v / n for k, v in sorted(paints.counts.items())}}
+
+
 class PaintCounter:
     """Counts paint events of every plot's viewport (an event filter: the paint code itself is untouched)."""
 
@@ -198,6 +277,8 @@ def main() -> None:
     ap.add_argument("--display", action="store_true", help="use the real (or Xvfb) display, not offscreen")
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--configs", default="parabola,small,digits")
+    ap.add_argument("--replay", action="store_true",
+                    help="only the window's CPU time a frame on recorded frames (no engine running: load-robust)")
     ap.add_argument("--startup", action="store_true", help="also time the window's start from a fresh process")
     ap.add_argument("--no-reference", action="store_true",
                     help="skip the run with the engine in the worker's thread (the reference it is compared with)")
@@ -206,6 +287,19 @@ def main() -> None:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, platform "
           f"{os.environ.get('QT_QPA_PLATFORM', 'default')}, load average {os.getloadavg()[0]:.1f}")
+    if args.replay:
+        short = {"lossVsWeightPlot": "weight", "lossVsStepPlot": "step", "dataPlot": "data", "lossVsLrPlot": "lr"}
+        for name in args.configs.split(","):
+            config = _config(name)
+            # fixed, so runs compare whatever the load: ~headless steps/s on a quiet machine over 60
+            per_frame = REPLAY_STEPS.get(name, 100)
+            r = replay(config, steps_per_frame=per_frame)
+            paint = ", ".join(f"{short.get(k, k)} {v:.2f}" for k, v in r["paint_ms"].items())
+            painted = ", ".join(f"{short.get(k, k)} {v:.2f}" for k, v in r["paints_per_frame"].items())
+            print(f"[{name}] {per_frame} steps a frame; window thread CPU a frame {r['total_ms']:.1f} ms (apply "
+                  f"{r['apply_ms']:.1f}; paint ms by view: {paint}); paints a frame: {painted}; "
+                  f"engine CPU a snapshot {r['snapshot_ms']:.2f} ms")
+        return
     modes = [("engine process", "process")] + ([] if args.no_reference else [("reference: engine thread", "thread")])
     for name in args.configs.split(","):
         config = _config(name)

@@ -148,3 +148,38 @@ def test_running_frames_send_unchanged_parts_once_and_the_window_gets_the_same_o
     np.testing.assert_array_equal(back.regions, first.regions + 1)
     np.testing.assert_array_equal(back.weight.curve_w, later.weight.curve_w)
     np.testing.assert_array_equal(back.weight.curve_loss, later.weight.curve_loss)
+
+
+class _Pipe:
+    """The child's end of the pipe, as a list of what it sent."""
+
+    def __init__(self) -> None:
+        self.sent: list = []
+
+    def send(self, msg) -> None:
+        self.sent.append(msg)
+
+
+def test_the_frame_pace_follows_the_engines_cpu_time_not_the_time_another_process_had_the_core():
+    """A frame that took long on the wall clock but little CPU (the engine's process waited for a core the window
+    had: its priority is lowered) does not slow the frames after it: the interval is what building and sending a
+    frame cost this process, over SNAPSHOT_SHARE. Measured by the wall clock, the wait counted (and on a busy
+    machine tripled the digits MLP's cost)."""
+    import multiprocessing as mp
+
+    child = host._Child(_Pipe(), host.Shared(mp.get_context("spawn")))
+    child.run.configure(MOONS)
+    build = child.run.snapshot
+    waited = 0.04
+
+    def preempted():
+        time.sleep(waited)  # another process had the core: the wall clock runs on, this thread spends nothing
+        return build()
+
+    child.run.snapshot = preempted
+    for _ in range(3):
+        child.shared.credit.set()
+        child.emit(force=True)
+    assert [m[0] for m in child.conn.sent] == ["snapshot"] * 3
+    assert child.interval == host.MIN_EMIT  # the window's pace: it drew nothing yet
+    assert child.cpu_interval < 0.5 * waited / host.SNAPSHOT_SHARE, child.cpu_interval

@@ -136,6 +136,85 @@ def test_rate_meter_measures_steps_not_reports():
     assert m.rate() == pytest.approx(100.0, rel=0.01)
 
 
+def test_rate_meter_counts_a_batch_of_steps_as_its_steps():
+    """Running at full speed the steps are counted a batch at a time (one clock read a batch): the same rate."""
+    m = RateMeter(window=2.0)
+    for k in range(50):  # 40 steps every 10 ms: 4,000 steps/s
+        m.tick(0.01 * k, steps=40)
+    assert m.rate() == pytest.approx(4000.0, rel=0.01)
+    m.clear()
+    assert m.rate() == 0.0
+    m.tick(0.0, steps=5)
+    assert m.rate() == 0.0  # one batch: no interval yet
+
+
+@pytest.mark.parametrize("watch", ["W2[0,0]", "descent direction"])
+def test_a_batch_of_steps_leaves_what_as_many_single_steps_leave(watch):
+    """LiveRun.step's loop (names looked up once) against step_once, step by step: the trail, the timeline's
+    checkpoints, the surface path and the speed readout's step count all the same, bit for bit."""
+    from gd_studio.live.run import Trail
+
+    def state(run):
+        t = run.trail
+        return (list(t.step), list(t.w), list(t.loss), [p.tolist() for p in t.params], run.timeline.store.end,
+                sorted(run.timeline.store._states), run.surface.path.steps,
+                [p.tolist() for p in run.surface.path.params], run.rate._total)
+
+    for fast in (False, True):
+        a, b = _run(MOONS.replace(watch=watch)), _run(MOONS.replace(watch=watch))
+        a.fast = b.fast = fast
+        assert a.step(40) == 40
+        for _ in range(40):
+            assert b.step_once()
+        assert isinstance(a.trail, Trail) and state(a) == state(b)
+        np.testing.assert_array_equal(a.session.runner.params, b.session.runner.params)
+
+
+def test_costly_parts_are_paced_by_their_cpu_time_not_the_wall_clock(monkeypatch):
+    """While running, the slice is rebuilt within a share of the engine's time, measured in CPU time: a slice that
+    waited for the core (another process had it) did not cost the engine that wait, and must not be refreshed
+    rarer for it."""
+    import time
+
+    from gd_studio.engine import landscape
+
+    real = landscape.weight_slice
+
+    def waited(*args, **kwargs):
+        time.sleep(0.03)  # the wall clock runs on; the engine's thread spends no CPU
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(landscape, "weight_slice", waited)
+    run = _run()
+    run.running = True
+    run.step(5)
+    run.snapshot()
+    assert run.slice_cache is not None
+    assert run.slice_refresh.cost < 0.015, run.slice_refresh.cost
+
+
+def test_a_costly_part_is_spaced_by_the_engines_cpu_time_not_the_wall_clock():
+    """A part that cost c of CPU is due again after c / share of the engine's CPU time: time the engine spent
+    waiting for the core (a busy machine) does not count, so the part's share of the CPU it gets is the same at
+    any load. (Spaced by the wall clock, it was due after 0.1 s whatever the engine had done meanwhile.)"""
+    import time
+
+    from gd_studio.live.run import Refresh
+
+    r = Refresh(0.0, 0.05)
+    cpu0 = time.thread_time()
+    while time.thread_time() - cpu0 < 0.002:  # 2 ms of CPU: due again after 40 ms of the engine's CPU time
+        sum(range(1000))
+    r.done(cpu0)
+    assert 0.0015 < r.cost < 0.02
+    time.sleep(0.08)  # wall time passes; this thread spends none
+    assert not r.due(time.perf_counter())
+    cpu1 = time.thread_time()
+    while time.thread_time() - cpu1 < 1.2 * r.cost / r.share:
+        sum(range(1000))
+    assert r.due(time.perf_counter())
+
+
 def test_range_test_reports_progress_only_when_ready_and_can_be_cancelled():
     run = _run()
     seen = []

@@ -200,7 +200,10 @@ def test_cyclical_markers_sit_at_smiths_bounds_and_train_cyclical_uses_them(make
     expected = [sched(int(s) - 1) for s in h.steps]  # step s used the LR of schedule step s − 1
     np.testing.assert_array_equal(np.asarray(h.lr), expected)
     assert max(h.lr) == pytest.approx(0.5) and min(h.lr) == pytest.approx(0.02)
-    assert w.step_view.lr_curve.getData()[0] is not None and len(w.step_view.lr_curve.getData()[0]) == len(h.steps)
+    # the LR line is drawn over the whole run with its peaks (it is min/max-downsampled per pixel column)
+    xs, ys = w.step_view.lr_curve.getData()
+    assert xs is not None and xs[0] <= h.steps[0] + 2 and xs[-1] >= h.steps[-1] - 2
+    assert max(ys) == pytest.approx(0.5) and min(ys) == pytest.approx(0.02)
 
 
 def test_train_cyclical_one_cycle_policy(make_window, qtbot):

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication
 
 from gd_studio.engine.config import RunConfig
 from gd_studio.live.run import LiveRun
-from gd_studio.ui.plots.common import ArrowsItem, GatedPlotWidget
+from gd_studio.ui.plots.common import BLUE as BLUE_, ArrowsItem, GatedPlotWidget
 
 MOONS = RunConfig(dataset="moons", dataset_params={"n_samples": 200, "noise": 0.2, "seed": 0}, model="mlp",
                   hidden=(8,), lr=0.3, batch_size=16, seed=0, watch="W2[0,0]")
@@ -81,6 +81,9 @@ def test_each_view_paints_at_most_once_a_live_frame_and_not_at_all_without_new_d
     frame that repeats a view's data (the engine's process hands back the same objects) does not repaint it."""
     w = make_window(MOONS)
     w.resize(1280, 720)
+    # the arrows are drawn smooth again once no frame has come for CALM_MS (a paint of its own, by design): on a
+    # busy machine a frame of this test can take that long, and that repaint is not the frame's
+    w.weight_view.arrows._calm.setInterval(60_000)
     drain()
     counter = PaintCounter(w)
     frames = list(live_frames(w, MOONS, 10))
@@ -260,3 +263,131 @@ def test_a_new_surface_paints_the_loss_surface_view_once_even_when_its_axes_wide
         if k:
             assert counts["paint"] == 1, (span, before, room(), dict(counts))
     assert widened >= 2, "the axes never changed their room: the case is not exercised"
+
+
+def test_the_lr_line_hands_the_plot_the_ends_of_its_level_runs_only(qapp):
+    """A constant LR over 8,000 history rows was a dotted line through 8,000 points (a third of the loss-vs-step
+    view's paint): the plot gets the ends of each run of equal LRs, which is the same line; a schedule that changes
+    every step keeps every point, and a step change keeps both sides of the step."""
+    from gd_studio.live.snapshot import History
+    from gd_studio.ui.plots.step_view import LossVsStepView, level_runs
+
+    steps = np.arange(1.0, 8001.0)
+    lr = np.full(steps.size, 0.05)
+    lr[5000:] = 0.01  # one live change
+    x, y = level_runs(steps, lr)
+    assert x.tolist() == [1.0, 5000.0, 5001.0, 8000.0] and y.tolist() == [0.05, 0.05, 0.01, 0.01]
+    np.testing.assert_array_equal(np.interp(steps, x, y), lr)  # the same polyline at every step
+    cyclic = 0.05 + 0.04 * np.sin(steps / 50.0)
+    assert level_runs(steps, cyclic)[0].size == steps.size
+
+    view = LossVsStepView()
+    loss = 1.0 / np.sqrt(steps)
+    view.show_history(History(steps=steps, loss=loss, lr=lr, val_steps=np.zeros(0), val_loss=np.zeros(0)))
+    assert len(view.lr_curve.getData()[0]) == 4
+
+
+def _grab(plot) -> np.ndarray:
+    img = plot.grab().toImage().convertToFormat(QImage.Format.Format_ARGB32)
+    return np.frombuffer(img.constBits(), np.uint8, img.sizeInBytes()).reshape(img.height(), -1).copy()
+
+
+def test_trail_dots_draw_what_a_scatter_plot_item_draws_without_its_per_point_records(qtbot, tmp_path):
+    """The steps on the loss-vs-weight view: the same pixels as pyqtgraph's ScatterPlotItem (same symbol image, same
+    order where points overlap), set from two arrays without a record per point; restyled (presentation mode's
+    sizes) they follow; an SVG export draws every point as a vector symbol."""
+    import pyqtgraph as pg
+
+    from gd_studio.ui import export
+    from gd_studio.ui.plots.common import DotsItem, new_plot
+
+    rng = np.random.default_rng(1)
+    x = np.cumsum(rng.standard_normal(201)) * 0.1
+    y = x ** 2 + 0.1 * rng.standard_normal(201)
+    x[7] = np.nan  # dropped, as ScatterPlotItem does not draw it
+    shots, items = [], []
+    for cls in (pg.ScatterPlotItem, DotsItem):
+        pw = new_plot("dotsPlot")
+        qtbot.addWidget(pw)
+        pw.resize(420, 320)
+        item = cls(size=9, brush=pg.mkBrush(BLUE_), pen=pg.mkPen("#FFFFFF", width=1))
+        pw.getPlotItem().addItem(item)
+        item.setData(x=x, y=y)
+        pw.getPlotItem().vb.setRange(xRange=(-2.0, 1.0), yRange=(-0.5, 3.0), padding=0)
+        pw.show()
+        QApplication.processEvents()
+        shots.append(_grab(pw))
+        items.append((pw, item))
+    assert (shots[0] != shots[1]).sum() == 0
+    (spw, scatter), (dpw, dots) = items
+    assert len(dots.data) == 0 and len(dots) == 200  # no per-point records; the NaN point left out
+    for item in (scatter, dots):
+        item.setSize(14)
+        item.setPen(pg.mkPen("#000000", width=2))
+    QApplication.processEvents()
+    assert (_grab(spw) != _grab(dpw)).sum() == 0
+    svgs = [export.export_svg(pw, tmp_path / f"{i}.svg").read_text() for i, pw in enumerate((spw, dpw))]
+    assert svgs[1].count("<path") == svgs[0].count("<path") >= 200  # every point a vector symbol, as before
+
+
+def test_a_frame_that_widens_an_axis_paints_its_view_once_and_as_a_fresh_paint_would(make_window):
+    """The loss grows by orders of magnitude (a divergence): the weight view's loss axis needs wider tick labels.
+    Measured inside the paint, the axis widened there, the plot re-laid out and the view painted 3 times in that
+    frame; now the axis is drawn (and sized, and the layout settled) before the paint: one paint a frame, and the
+    picture is the one a paint from scratch gives."""
+    w = make_window(MOONS)
+    w.resize(1280, 720)
+    w.weight_view.arrows._calm.setInterval(60_000)  # (its calm repaint is not the frame's; see above)
+    drain()
+    counter = PaintCounter(w)
+    frames = list(live_frames(w, MOONS, 4))
+    for snap in frames[:3]:
+        w._on_snapshot(snap)
+        drain()
+    last = frames[3]
+    axis = w.weight_view.plot.getPlotItem().getAxis("left")
+    widened = 0
+    for k, scale in enumerate((1e3, 1e6, 1e9)):
+        wv = last.weight
+        grown = replace(wv, curve_loss=wv.curve_loss * scale, trail_loss=wv.trail_loss * scale,
+                        current_loss=wv.current_loss * scale)
+        before = axis.width()
+        counter.take()
+        w._on_snapshot(replace(last, weight=grown, step=last.step + k + 1))
+        drain()
+        counts = counter.take()
+        widened += axis.width() > before + 1
+        assert counts["lossVsWeightPlot"] == 1, (scale, dict(counts))
+    assert widened >= 2  # the frames did widen the axis
+    plot = w.weight_view.plot
+    shown = _grab(plot)
+    for name in ("left", "bottom", "right"):
+        a = plot.getPlotItem().getAxis(name)
+        a.picture = None  # drawn from scratch by the paint
+        a.update()
+    assert (_grab(plot) != shown).sum() == 0
+
+
+def test_the_validation_loss_is_drawn_one_point_a_pixel_column_and_the_training_loss_keeps_its_band(qtbot):
+    """A long digits run has thousands of validation points drawn with a dashed wide pen (costly per point): the
+    plot draws one mean a pixel column of it; the noisy training loss keeps pyqtgraph's ~5 a column."""
+    from gd_studio.live.snapshot import History
+    from gd_studio.ui.plots.step_view import LossVsStepView
+
+    view = LossVsStepView()
+    qtbot.addWidget(view.widget)
+    view.widget.resize(700, 400)
+    view.widget.show()
+    steps = np.arange(1.0, 8001.0)
+    rng = np.random.default_rng(0)
+    loss = 1.0 / np.sqrt(steps) + 0.05 * rng.random(steps.size)
+    vs = steps[::3]
+    view.show_history(History(steps=steps, loss=loss, lr=np.full(steps.size, 0.05), val_steps=vs,
+                              val_loss=1.0 / np.sqrt(vs)))
+    QApplication.processEvents()
+    px = view.plot.getPlotItem().vb.width()
+    assert 300 < px < 700
+    drawn_val = len(view.val.getData()[0])
+    drawn_train = len(view.train.getData()[0])
+    assert drawn_val <= 1.5 * px, (drawn_val, px)  # (2,667 points handed)
+    assert drawn_train >= 3 * px, (drawn_train, px)

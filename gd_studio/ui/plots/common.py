@@ -132,6 +132,152 @@ def set_line_label(line: pg.InfiniteLine, text: str) -> None:
     line.label.setText(text)
 
 
+class DotsItem(pg.ScatterPlotItem):
+    """Points of one style (the steps on the loss-vs-weight view) set as two arrays: ScatterPlotItem's look, options,
+    theming and export, without its per-point records.
+
+    ScatterPlotItem keeps a record per point (its style, its place in the symbol atlas) and builds them in Python on
+    every setData: for the ~200 trail points of a frame that was ~1 ms of the window's thread. Here setData only
+    keeps the arrays, and the paint stamps one pre-rendered symbol (pyqtgraph's own renderSymbol, the image its
+    atlas holds) at every point in one drawPixmapFragments call, in order, so later points cover earlier ones as
+    before. Exports (SVG, PNG) draw each symbol as vectors, as ScatterPlotItem does.
+    """
+
+    def __init__(self, **opts) -> None:
+        self._x = np.zeros(0)
+        self._y = np.zeros(0)
+        self._rect = QRectF()
+        self._sprite = None  # (style key, QPixmap)
+        from pyqtgraph.Qt import internals
+
+        self._fragments = internals.PrimitiveArray(QPainter.PixmapFragment, 10)
+        super().__init__(**opts)
+
+    def setData(self, *args, **kargs) -> None:  # noqa: N802 - pyqtgraph's name
+        if len(args) == 2:
+            kargs["x"], kargs["y"] = args
+            args = ()
+        x, y = kargs.pop("x", None), kargs.pop("y", None)
+        if args or "pos" in kargs or "spots" in kargs:
+            raise TypeError("DotsItem.setData takes x and y arrays")
+        if kargs:  # style options (at construction): ScatterPlotItem's own handling, without points
+            super().setData(**kargs)
+        x = np.zeros(0) if x is None else np.asarray(x, dtype=np.float64)
+        y = np.zeros(0) if y is None else np.asarray(y, dtype=np.float64)
+        n = min(x.size, y.size)
+        x, y = x[:n], y[:n]
+        ok = np.isfinite(x) & np.isfinite(y)
+        if not ok.all():
+            x, y = x[ok], y[ok]
+        self.prepareGeometryChange()
+        self._x, self._y = x, y
+        if x.size:
+            x0, x1, y0, y1 = float(x.min()), float(x.max()), float(y.min()), float(y.max())
+            self._rect = QRectF(x0, y0, x1 - x0, y1 - y0)
+        else:
+            self._rect = QRectF()
+        self.bounds = [None, None]
+        self.update()
+
+    def getData(self):  # noqa: N802
+        return self._x, self._y
+
+    def __len__(self) -> int:
+        return int(self._x.size)
+
+    def _restyled(self) -> None:
+        self.prepareGeometryChange()  # the symbol's radius is part of the bounding rect
+        self.update()
+
+    def setSize(self, *args, **kargs):  # noqa: N802
+        super().setSize(*args, **kargs)
+        self._restyled()
+
+    def setPen(self, *args, **kargs):  # noqa: N802
+        super().setPen(*args, **kargs)
+        self._restyled()
+
+    def setBrush(self, *args, **kargs):  # noqa: N802
+        super().setBrush(*args, **kargs)
+        self._restyled()
+
+    def setSymbol(self, *args, **kargs):  # noqa: N802
+        super().setSymbol(*args, **kargs)
+        self._restyled()
+
+    def dataBounds(self, ax, frac=1.0, orthoRange=None):  # noqa: N802
+        d = self._x if ax == 0 else self._y
+        if not d.size:
+            return (None, None)
+        return (float(d.min()), float(d.max()))
+
+    def pixelPadding(self):  # noqa: N802
+        return 0.5 * float(self.opts["size"]) + _spot_pen(self.opts["pen"]).widthF()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802
+        if self._rect.isNull() and not self._x.size:
+            return QRectF()
+        px = self.pixelLength(pg.Point(1, 0)) or 0.0
+        py = self.pixelLength(pg.Point(0, 1)) or 0.0
+        m = self.pixelPadding() + 1
+        return self._rect.adjusted(-m * px, -m * py, m * px, m * py)
+
+    def _sprite_for(self, dpr: float):
+        o = self.opts
+        pen, brush = _spot_pen(o["pen"]), pg.mkBrush(o["brush"])
+        key = (o["symbol"], float(o["size"]), pen.color().rgba(), pen.widthF(), int(pen.style().value),
+               brush.color().rgba(), float(dpr))
+        if self._sprite is None or self._sprite[0] != key:
+            from PySide6.QtGui import QPixmap
+            from pyqtgraph.graphicsItems.ScatterPlotItem import renderSymbol
+
+            img = renderSymbol(o["symbol"], float(o["size"]), pen, brush, dpr=dpr)
+            pm = QPixmap.fromImage(img)
+            pm.setDevicePixelRatio(1.0)  # the fragments scale it by 1/dpr, as ScatterPlotItem's atlas
+            self._sprite = (key, pm)
+        return self._sprite[1]
+
+    def paint(self, p, option=None, widget=None) -> None:
+        n = self._x.size
+        if not n:
+            return
+        tr = p.transform()
+        x = tr.m11() * self._x + tr.m21() * self._y + tr.dx()
+        y = tr.m12() * self._x + tr.m22() * self._y + tr.dy()
+        np.clip(x, -2.0 ** 30, 2.0 ** 30, out=x)  # (Qt misbehaves on huge coordinates)
+        np.clip(y, -2.0 ** 30, 2.0 ** 30, out=y)
+        if self._exportOpts is not False:  # an export: each symbol as vectors, as ScatterPlotItem draws them
+            from pyqtgraph.graphicsItems.ScatterPlotItem import drawSymbol
+
+            o = self.opts
+            size = float(o["size"]) * float(self._exportOpts.get("resolutionScale", 1.0))
+            pen, brush = _spot_pen(o["pen"]), pg.mkBrush(o["brush"])
+            p.save()
+            p.setRenderHint(QPainter.RenderHint.Antialiasing, bool(self._exportOpts.get("antialias", True)))
+            for px, py in zip(x.tolist(), y.tolist()):
+                p.resetTransform()
+                p.translate(px, py)
+                drawSymbol(p, o["symbol"], size, pen, brush)
+            p.restore()
+            return
+        dpr = widget.devicePixelRatioF() if widget is not None else 1.0
+        pm = self._sprite_for(dpr)
+        self._fragments.resize(n)
+        frags = self._fragments.ndarray()
+        frags[:, 0] = x
+        frags[:, 1] = y
+        frags[:, 2:6] = (0.0, 0.0, float(pm.width()), float(pm.height()))
+        frags[:, 6:10] = (1.0 / dpr, 1.0 / dpr, 0.0, 1.0)
+        p.save()
+        p.resetTransform()
+        p.drawPixmapFragments(*self._fragments.drawargs(), pm)
+        p.restore()
+
+
+def _spot_pen(value) -> QPen:
+    return value if isinstance(value, QPen) else pg.mkPen(value)
+
+
 class ArrowsItem(pg.GraphicsObject):
     """All the steps as arrows w_t → w_{t+1} in one item, drawn in screen pixels so heads keep their shape."""
 
@@ -783,6 +929,24 @@ class FollowRange:
             self._show(new)
 
 
+def draw_axis_picture(axis: pg.AxisItem) -> None:
+    """What AxisItem.paint draws when its picture is out of date (its ticks, labels and grid as a QPicture, measured
+    on the way), drawn ahead of the paint, which then only plays it."""
+    from PySide6.QtGui import QPicture
+
+    picture = QPicture()
+    painter = QPainter(picture)
+    try:
+        if axis.style["tickFont"]:
+            painter.setFont(axis.style["tickFont"])
+        specs = axis.generateDrawSpecs(painter)
+        if specs is not None:
+            axis.drawPicture(painter, *specs)
+    finally:
+        painter.end()
+    axis.picture = picture
+
+
 class GatedPlotWidget(pg.PlotWidget):
     """A PlotWidget that parks the engine thread while it paints.
 
@@ -847,10 +1011,24 @@ class GatedPlotWidget(pg.PlotWidget):
         paint of the same frame. While ``live``, the axes only widen for their tick labels (labels whose width
         changes from frame to frame made the plot re-lay out, and paint again, after every other frame)."""
         pi = self.getPlotItem()
-        for name in ("left", "bottom", "right"):
-            axis = pi.getAxis(name)
+        axes = [pi.getAxis(name) for name in ("left", "bottom", "right")]
+        for axis in axes:
             axis.style["autoReduceTextSpace"] = not live
-        self.scene().prepareForPaint()
+        scene = self.scene()
+        scene.prepareForPaint()
+        # An axis whose range changed draws its ticks anew in the paint, and measures its labels there: labels wider
+        # than before widen it inside the paint, the plot re-lays out and the view painted 2-3 times that frame.
+        # Drawn here instead, with the layout settled before the paint if an axis changed size (at most twice:
+        # a resize redraws the axes), the paint only plays the pictures.
+        for _ in range(3):
+            sizes = [(a.maximumWidth(), a.maximumHeight()) for a in axes]
+            for axis in axes:
+                if axis.isVisible() and axis.picture is None:
+                    draw_axis_picture(axis)
+            if sizes == [(a.maximumWidth(), a.maximumHeight()) for a in axes]:
+                break
+            pi.layout.activate()  # the new axis sizes now, not in a layout request after this frame's paint
+            scene.prepareForPaint()
 
     def mouseDoubleClickEvent(self, ev) -> None:
         self.refit()

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QWidget
 
 from ..adapters import fmt_lr
-from .common import (ElidedLabel, BLUE, VERMILLION, ORANGE, GREY, pen, empty, set_xy, HoverReadout, ArrowsItem, Caption, titled,
+from .common import (DotsItem, ElidedLabel, BLUE, VERMILLION, ORANGE, GREY, pen, empty, set_xy, HoverReadout, ArrowsItem, Caption, titled,
                      FollowRange, LogDecadeAxis, new_plot, plot_font, strip_legend)
 
 FOLLOW_STEPS = 5  # the view keeps this many recent steps (and the bowl's bottom) in sight
@@ -58,7 +58,7 @@ class LossVsWeightView(QWidget):
         self.arrows = ArrowsItem()
         self.arrows.setZValue(5)
         pi.addItem(self.arrows)
-        self.points = pg.ScatterPlotItem(size=9, brush=pg.mkBrush(BLUE), pen=pg.mkPen("#FFFFFF", width=1))
+        self.points = DotsItem(size=9, brush=pg.mkBrush(BLUE), pen=pg.mkPen("#FFFFFF", width=1))
         self.points.setZValue(6)
         pi.addItem(self.points)
         self.current = pg.ScatterPlotItem(size=17, symbol="o", brush=pg.mkBrush(ORANGE),
