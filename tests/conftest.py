@@ -87,3 +87,28 @@ def make_window(qtbot):
     for w in windows:
         w.close()
         assert not w.controller.is_running(), "closing the window left its worker thread running"
+
+
+@pytest.fixture(autouse=True)
+def app_look_restored():
+    """Themes change the whole application: put font, palette, style sheet and pyqtgraph colours back after every
+    test, in every folder. A test that opened the app through run_app (the theme at the normal scale: font 12.5)
+    or showed a scenario left its font to every later test in its process, whose windows then had other minimum
+    sizes (a layout test read 1199 px for 1100 in some orders)."""
+    widgets = sys.modules.get("PySide6.QtWidgets")  # a test without Qt does not load it here
+    app = widgets.QApplication.instance() if widgets is not None else None
+    if app is None:
+        yield None
+        return
+    import pyqtgraph as pg
+    from PySide6.QtGui import QFont, QPalette
+
+    saved = (QFont(app.font()), QPalette(app.palette()), app.styleSheet(), app.property("gdStudioTheme"),
+             app.property("gdStudioScale"), pg.getConfigOption("background"), pg.getConfigOption("foreground"))
+    yield app
+    app.setFont(saved[0])
+    app.setPalette(saved[1])
+    app.setStyleSheet(saved[2])
+    app.setProperty("gdStudioTheme", saved[3])
+    app.setProperty("gdStudioScale", saved[4])
+    pg.setConfigOptions(background=saved[5], foreground=saved[6])
