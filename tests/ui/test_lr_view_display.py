@@ -146,3 +146,33 @@ def test_labels_near_the_right_edge_read_leftwards_inside_the_plot(qtbot):
         assert line.label.isVisible() and r.right() <= box.right() + 1, (line.label.textItem.toPlainText(), r, box)
     v.set_current_lr(10 ** -3.5)  # far from the edge: back to reading rightwards from the line
     assert v.current_lr.label.sceneBoundingRect().left() >= vb.mapViewToScene(QPointF(-3.5, 0)).x() - 3
+
+
+def test_a_decade_at_the_axis_end_keeps_its_label(qtbot):
+    """Issue 12: the leftmost LR tick sometimes had no label: pyqtgraph draws only the labels that lie wholly inside
+    the axis, so a decade within half a label's width of its left end (a sweep from exactly 10⁻⁶) lost "10⁻⁶". Every
+    tick is labelled, for views starting anywhere from a decade below to just past it, on a narrow and a wide plot."""
+    from PySide6.QtGui import QImage, QPainter
+
+    v = LossVsLrView()
+    qtbot.addWidget(v.widget)
+    v.widget.show()
+    qtbot.waitExposed(v.widget)
+    pi = v.plot.getPlotItem()
+    axis = pi.getAxis("bottom")
+    missing = []
+    for width in (320, 900):
+        v.widget.resize(width, 360)
+        qtbot.wait(1)
+        for lo in np.arange(-7.3, -5.7, 0.1):
+            pi.vb.setRange(xRange=(lo, 0.9), padding=0)
+            image = QImage(8, 8, QImage.Format.Format_ARGB32)
+            painter = QPainter(image)
+            _axis, _ticks, texts = axis.generateDrawSpecs(painter)
+            painter.end()
+            (x0, x1) = pi.vb.viewRange()[0]
+            values = [x for _s, xs in axis.tickValues(x0, x1, axis.geometry().width()) for x in xs]
+            labels = [t[2] for t in texts]
+            if labels != axis.tickStrings(values, 1.0, 1.0):
+                missing.append((width, round(float(lo), 2), labels))
+    assert not missing, missing

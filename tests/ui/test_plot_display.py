@@ -167,8 +167,10 @@ def test_weight_view_follows_a_diverging_run_and_a_switch_starts_afresh(qapp):
         share = _last_steps_share(wv)
         assert min(share) >= 0.3, share  # the last steps are arrows across the view, not dots along its bottom
         assert _contains(wv, v.current_w, v.current_loss)  # the ball
-        # the step's size is written out in the title row, outside the data
-        assert "|Δw|" in wv.step_label.text() and "loss ×" in wv.step_label.text()
+        # the step's size is written out in the title row, outside the data (or, where the row is too narrow for
+        # it, at the end of the caption, which wraps)
+        header = wv.step_label.text() if wv.header_inline else wv.caption.text()
+        assert "|Δw|" in header and "loss ×" in header
         # the log-loss axis (Y): the same steps, still framed, every tick label in one style
         sw.window.actionLogLoss.trigger()
         assert wv.log_loss.isChecked()

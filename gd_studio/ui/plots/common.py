@@ -602,6 +602,19 @@ class LogDecadeAxis(pg.AxisItem):
         first = lo + (-lo) % step  # keep 10⁰ on the grid when it is in view
         return [(float(step), [float(v) for v in range(first, hi + 1, step)])]
 
+    def boundingRect(self):  # noqa: N802 - Qt's name
+        """pyqtgraph draws only the tick labels that lie wholly inside this rect: a decade within half a label's width
+        of the axis's end (a range test's sweep from exactly 10⁻⁶ or 10⁻⁷) lost its label, the leftmost one of the
+        LR axis. A horizontal axis's labels may spill into the empty corners beside it, inside its plot."""
+        rect = super().boundingRect()
+        parent = self.parentItem()
+        if self.orientation not in ("top", "bottom") or parent is None:
+            return rect
+        g = self.geometry()
+        left = max(0.0, g.left() - parent.boundingRect().left())
+        right = max(0.0, parent.boundingRect().right() - g.right())
+        return rect.adjusted(-left, 0, right, 0)
+
     def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph's name
         if not self.logMode:
             return super().tickStrings(values, scale, spacing)
