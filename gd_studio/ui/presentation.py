@@ -803,6 +803,19 @@ class Presentation(QObject):
             self.w.show_message("Lecture layout: the scene's views" if self.actionLectureLayout.isChecked()
                                 else "Every view of the scene", "info", 2)
 
+    def view_chosen(self, panel: str, on: bool) -> None:
+        """A person ticked or unticked a view in View → Views. A view the lecture layout leaves out (the range
+        test's side-by-side scene on a short screen, a scene presented) is one they asked to see: the lecture layout
+        gives way to every view they chose, in rows (O brings it back), instead of the view squeezing into the
+        scene's two columns."""
+        name = {p: n for n, p in _VIEW_PANEL.items()}.get(panel)
+        if name is None:
+            return
+        if on and self.actionLectureLayout.isChecked() and name not in self.scene_views():
+            self.toggle_lecture_layout(False)
+        else:
+            self.apply_views()
+
     def scenario_opened(self, *_args) -> None:
         """Another scenario (or the same one again) was opened: a new scene for the layout (see apply_views)."""
         self._scenarios_opened = getattr(self, "_scenarios_opened", 0) + 1
