@@ -130,7 +130,32 @@ def main(argv: list[str]) -> None:
                 if not (area.left() - 1 <= r.left() and r.right() <= area.right() + 1
                         and area.top() - 1 <= r.top() and r.bottom() <= area.bottom() + 1):
                     bad.append(f"{n}: text item {text!r} at {r.getRect()} runs out of its plot {area.getRect()}")
+            bad += [f"{n}: {m}" for m in unlabelled_ticks(pi.getAxis("bottom"))]
         return bad
+
+    def unlabelled_ticks(axis):
+        """Ticks of the labelled level that pyqtgraph drew without a label (it drops one not wholly inside the axis:
+        the LR axis's leftmost decade)."""
+        from PySide6.QtGui import QImage, QPainter
+
+        if not axis.isVisible() or axis.linkedView() is None:
+            return []
+        image = QImage(8, 8, QImage.Format.Format_ARGB32)
+        painter = QPainter(image)
+        try:
+            _line, _ticks, drawn = axis.generateDrawSpecs(painter)
+        finally:
+            painter.end()
+        lo, hi = sorted(axis.linkedView().viewRange()[0])
+        levels = axis.tickValues(lo, hi, axis.geometry().width())
+        if not levels:
+            return []
+        spacing, values = levels[0]
+        values = [v for v in values if lo <= v <= hi]
+        want = axis.tickStrings(values, axis.autoSIPrefixScale * axis.scale, spacing)
+        shown = {t[2] for t in drawn}
+        missing = [s for s in want if s not in shown]
+        return [f"bottom axis ticks {missing} have no label (labels: {sorted(shown)})"] if missing else []
 
     def state(mode):
         scr = w.screen()
