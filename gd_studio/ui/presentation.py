@@ -626,7 +626,10 @@ class Presentation(QObject):
         if not getattr(self, "_step_box_watched", False):
             box.installEventFilter(self)  # its content's new minimum (a caption, the narration) arrives as a request
             self._step_box_watched = True
-        most = box.minimumSizeHint().height() if getattr(self, "_step_box_in_column", False) else 16777215
+        # presenting too: the narration under the plots keeps exactly the height its texts need (maximising the window
+        # shared the new height out between the views and the dock, 50 px of blank narration at 1080p)
+        most = box.minimumSizeHint().height() if getattr(self, "_step_box_in_column", False) or self.active \
+            else 16777215
         if box.maximumHeight() != most:
             box.setMaximumHeight(most)
 
@@ -977,6 +980,7 @@ def apply_presentation(p: Presentation, scale: float) -> None:
     if w.isVisible() and not w.isFullScreen():
         w.showMaximized()
     p.restyle()
+    p.fit_step_box()
     p._fit_presenting_dock()
 
 
@@ -1018,6 +1022,7 @@ def remove_presentation(p: Presentation) -> None:
                 w.setGeometry(s["geometry"])
     p._saved = None
     p.restyle()
+    p.fit_step_box()  # the column's rule again (or none)
     p._restore_splitters(splitters)
     keep = getattr(w, "keep_on_screen", None)
     if keep is not None:
