@@ -33,10 +33,8 @@ PRESENTATION_CAPTION_FONT = 0.8  # presentation mode: a view's caption × the pr
 REFERENCE_SCREEN_HEIGHT = 1080  # the presentation scale the user picks is for a screen this high
 SHORT_PROJECTOR = 900  # px: presenting on a screen less high than this, the scenario's caption keeps one line
 # the normal view in shorter windows (or on shorter screens) gives the plots the height: (window height below,
-# view caption lines, scenario caption lines under its title, narration events lines or None for the full panel).
-# The last, short layout (the step-by-step dock in the left column) covers the first 1500×940 window on a 1080p
-# screen too: in rows under the dock, a scenario with long captions (the digits) had 140-px plots there
-DENSITIES = ((None, 3, 3, None), (1050, 2, 2, 2), (960, 1, 1, 1))
+# view caption lines, scenario caption lines under its title, narration events lines or None for the full panel)
+DENSITIES = ((None, 3, 3, None), (1050, 2, 2, 2), (820, 1, 1, 1))
 
 # scenes the plots' series take from theme.py: (view attribute, item attribute, series index, symbols)
 _SERIES = (("step_view", "train", 0, False), ("step_view", "val", 1, True), ("step_view", "lr_curve", 2, False),
@@ -477,8 +475,6 @@ class Presentation(QObject):
         if event.type() == QEvent.Type.LayoutRequest:
             if obj is getattr(getattr(getattr(self.w, "study", None), "dock", None), "widget", lambda: None)():
                 self.fit_step_box()
-                if self.active:  # its texts were laid out afresh at the dock's width: it needs that much, no more
-                    later(self.w, self._fit_presenting_dock)
         elif event.type() == QEvent.Type.Resize:
             if event.size().height() != event.oldSize().height():
                 self._caption_resized()
@@ -487,25 +483,7 @@ class Presentation(QObject):
                 # proportionally to earlier sizes; the widths are the scene's at every size (once the splitter has
                 # taken its new size: this filter runs before it does)
                 later(self.w, self.lecture_widths)
-                # and the narration keeps only the height it needs: maximising shares the new height out between
-                # the views and the dock (the first 1500×940 window on a 1080p screen gave the dock 50 px of blank,
-                # and the plots lost their 40 % of the screen)
-                later(self.w, self._fit_presenting_dock)
         return False
-
-    def _fit_presenting_dock(self) -> None:
-        dock = getattr(getattr(self.w, "study", None), "dock", None)
-        if not self.active or dock is None or dock.isHidden() or dock.isFloating():
-            return
-        box = dock.widget()
-        if box is not None and box.layout() is not None:
-            # its texts wrapped afresh at the dock's width now (each pass lays them out; the second sees their new
-            # heights), so the least height is the one these texts need, not the one they had in the last layout
-            for _ in range(2):
-                box.layout().activate()
-        least = dock.minimumSizeHint().height()
-        if dock.height() > least:
-            self.w.resizeDocks([dock], [least], Qt.Orientation.Vertical)
 
     def watch_captions(self) -> None:
         for v in (self.w.data_view, self.w.weight_view, self.w.lr_view, self.w.step_view):
@@ -626,10 +604,7 @@ class Presentation(QObject):
         if not getattr(self, "_step_box_watched", False):
             box.installEventFilter(self)  # its content's new minimum (a caption, the narration) arrives as a request
             self._step_box_watched = True
-        # presenting too: the narration under the plots keeps exactly the height its texts need (maximising the window
-        # shared the new height out between the views and the dock, 50 px of blank narration at 1080p)
-        most = box.minimumSizeHint().height() if getattr(self, "_step_box_in_column", False) or self.active \
-            else 16777215
+        most = box.minimumSizeHint().height() if getattr(self, "_step_box_in_column", False) else 16777215
         if box.maximumHeight() != most:
             box.setMaximumHeight(most)
 
@@ -980,8 +955,6 @@ def apply_presentation(p: Presentation, scale: float) -> None:
     if w.isVisible() and not w.isFullScreen():
         w.showMaximized()
     p.restyle()
-    p.fit_step_box()
-    p._fit_presenting_dock()
 
 
 def remove_presentation(p: Presentation) -> None:
@@ -1022,7 +995,6 @@ def remove_presentation(p: Presentation) -> None:
                 w.setGeometry(s["geometry"])
     p._saved = None
     p.restyle()
-    p.fit_step_box()  # the column's rule again (or none)
     p._restore_splitters(splitters)
     keep = getattr(w, "keep_on_screen", None)
     if keep is not None:

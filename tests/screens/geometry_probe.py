@@ -115,6 +115,9 @@ def main(argv: list[str]) -> None:
                 continue
             pi = v.plot.getPlotItem()
             area = pi.sceneBoundingRect()
+            for line in pi.items:  # pyqtgraph places a line's label lazily (on the paint after a resize): place it
+                if isinstance(line, pg.InfiniteLine) and getattr(line, "label", None) is not None:
+                    line.label.updatePosition()
             for item in v.plot.scene().items():
                 if not isinstance(item, (pg.TextItem, pg.LabelItem)) or not item.isVisible():
                     continue
