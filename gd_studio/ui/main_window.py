@@ -249,7 +249,7 @@ class MainWindow(QMainWindow):
         self.surface_view = self.landscape_views.surface_view
         self.scenarios.landscape_views = self.landscape_views  # a scenario sets their visibility and plane
         self.presentation.presentationChanged.connect(self.scenarios.refresh_caption)
-        self.scenarios.scenarioApplied.connect(self.presentation.scene_changed)  # after its views are set
+        self.scenarios.scenarioApplied.connect(self.presentation.scenario_opened)  # after its views are set
         self.presentation.presentationChanged.connect(self.state.set_presentation)  # AppState mirrors the look
         self.presentation.themeChanged.connect(self.state.set_theme)
         self.presentation.name_widgets()
@@ -620,6 +620,10 @@ class MainWindow(QMainWindow):
         self.weight_view.clear()
         self.step_view.clear()
         self.lr_view.set_current_lr(info.config.lr)
+        if self._shown_stop is not None and not self.banner.isHidden() and self.banner.text().startswith("Run stopped:"):
+            # it told why the last run stopped: a reset or another scenario is a new run (a diverged run's warning
+            # stayed over the next scenario's views)
+            self.banner.hide()
         self._shown_stop = None
         self.actionRun.setChecked(False)
         self.actionCancel.setEnabled(self._stepping)  # steps sent before this build run on it: Esc stops them

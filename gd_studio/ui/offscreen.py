@@ -162,9 +162,11 @@ class ScenarioWindow:
         self.scenario, self.source = scenario, str(scenario_path)
         settle(self.app)
 
-    def settle_layout(self) -> None:
+    def settle_layout(self, equal_rows: bool = True) -> None:
+        """``equal_rows=False`` keeps the splitters as the window laid them out (the repeat-render test: the window
+        as a person sees it, its layout a function of the data alone)."""
         settle(self.app)
-        if share_rows(self.window):
+        if equal_rows and share_rows(self.window):
             settle(self.app)
         # every axis drawn from the final size and text, not from a picture cached at an earlier layout
         from .plots.common import GatedPlotWidget
@@ -182,7 +184,7 @@ class ScenarioWindow:
         if banner.kind == "info" and not banner.isHidden():
             banner.hide()  # a passing note ("Presentation mode: …") does not belong on a slide
 
-    def grab(self, widget=None):
+    def grab(self, widget=None, equal_rows: bool = True):
         """(rgb, image): the widget (default the window) as an RGB array viewing ``image``'s pixels.
 
         The array shares memory with the QImage, so keep ``image`` while the array is in use.
@@ -191,7 +193,7 @@ class ScenarioWindow:
         from PySide6.QtGui import QImage
 
         self.hide_notes()
-        self.settle_layout()
+        self.settle_layout(equal_rows)
         image = (widget or self.window).grab().toImage()
         dpr = image.devicePixelRatio()
         # at a device pixel ratio of 2 the picture has twice the pixels each way: kept, that is what HiDPI is for

@@ -773,14 +773,26 @@ class Presentation(QObject):
                 changed.add(widget.parentWidget())
             if widget.parentWidget() is not None:
                 rows.add(widget.parentWidget())
+        # another scenario, or the other scene (a range test's result shown or gone): the views share the room as
+        # in a fresh window, whatever split the scenes before left; within a scene (Space, pause, a step) a split
+        # dragged by hand stays
+        scene = (getattr(self, "_scenarios_opened", 0), self.lecture_scene())
+        fresh = scene != getattr(self, "_rows_scene", None) and not self.active
+        if not self.active:
+            self._rows_scene = scene
+        grid = getattr(w, "views_splitter", None)
         for row in rows:
-            if row is not getattr(w, "views_splitter", None) and hasattr(row, "count"):
+            if row is not grid and hasattr(row, "count"):
                 row.setVisible(any(not row.widget(i).isHidden() for i in range(row.count())))
-                if row in changed and not self.active:
-                    # its views changed (the empty loss-vs-LR view before a range test): equal shares, not the
-                    # split an earlier scene left; a row whose views stay keeps a split dragged by hand
+                if (row in changed or fresh) and not self.active:
+                    # its views changed (the empty loss-vs-LR view before a range test) or the scene did: equal
+                    # shares, not the split an earlier scene left
                     row.setSizes([1000] * row.count())
+        if fresh and grid is not None:
+            grid.setSizes([1000] * grid.count())
         self._arrange_normal()
+        if fresh:
+            self.balance_rows()  # a short screen's rows follow their captions
 
     def _arrange_normal(self) -> None:
         """The normal view's grid: two rows of two views, or (:meth:`short_range_scene`) the rows turned into
@@ -809,6 +821,24 @@ class Presentation(QObject):
         if scene:
             self.w.show_message("Lecture layout: the scene's views" if self.actionLectureLayout.isChecked()
                                 else "Every view of the scene", "info", 2)
+
+    def view_chosen(self, panel: str, on: bool) -> None:
+        """A person ticked or unticked a view in View → Views. A view the lecture layout leaves out (the range
+        test's side-by-side scene on a short screen, a scene presented) is one they asked to see: the lecture layout
+        gives way to every view they chose, in rows (O brings it back), instead of the view squeezing into the
+        scene's two columns."""
+        name = {p: n for n, p in _VIEW_PANEL.items()}.get(panel)
+        if name is None:
+            return
+        if on and self.actionLectureLayout.isChecked() and name not in self.scene_views():
+            self.toggle_lecture_layout(False)
+        else:
+            self.apply_views()
+
+    def scenario_opened(self, *_args) -> None:
+        """Another scenario (or the same one again) was opened: a new scene for the layout (see apply_views)."""
+        self._scenarios_opened = getattr(self, "_scenarios_opened", 0) + 1
+        self.scene_changed()
 
     def scene_changed(self, *_args) -> None:
         if self.actionLectureLayout.isChecked() or not self.active:

@@ -16,6 +16,13 @@ STEPS = 6  # steps run in each scenario before measuring (arrows, a caption with
 FONT_FAMILY = "DejaVu Sans"  # fixed fonts: the same text widths on every machine that runs the suite
 
 
+def _ancestors(item):
+    parent = item.parentItem()
+    while parent is not None:
+        yield parent
+        parent = parent.parentItem()
+
+
 def main(argv: list[str]) -> None:
     width, height, dpr, out = int(argv[0]), int(argv[1]), float(argv[2]), Path(argv[3])
     names = argv[4:]
@@ -24,7 +31,8 @@ def main(argv: list[str]) -> None:
     os.environ["QT_QPA_PLATFORM"] = offscreen_platform(width, height, dpr)
     from PySide6.QtCore import QPoint
     from PySide6.QtGui import QFont
-    from PySide6.QtWidgets import QApplication, QLabel
+    import pyqtgraph as pg
+    from PySide6.QtWidgets import QApplication, QCheckBox, QLabel
 
     from gd_studio.ui import theme
     from gd_studio.ui.app import NORMAL_SCALE, make_app
@@ -67,12 +75,13 @@ def main(argv: list[str]) -> None:
         return out
 
     def texts():
-        """Every visible caption and label: whether it shows its whole text in its rect."""
+        """Every visible label, button text and plot text item: whether it shows its whole text in its rect."""
         bad = []
         for lab in w.findChildren(QLabel):
             if not lab.isVisible() or not lab.text() or lab.width() <= 1:
                 continue
             shown = QLabel.text(lab)
+            full = lab.text()  # a label that elides (Caption, ElidedLabel) keeps its whole text here
             name = lab.objectName() or type(lab).__name__
             if isinstance(lab, Caption):
                 if lab.elided:
@@ -80,6 +89,8 @@ def main(argv: list[str]) -> None:
                 need = lab.fontMetrics().lineSpacing() * (shown.count("\n") + 1)
                 if need > lab.height() + 1:
                     bad.append(f"{name} clipped: {need} > {lab.height()} px")
+            elif " ".join(shown.split()) != " ".join(full.split()) or ("…" in shown and "…" not in full):
+                bad.append(f"{name} elided: {shown!r} shows {full!r}")
             elif lab.wordWrap():
                 if lab.hasHeightForWidth() and lab.heightForWidth(lab.width()) > lab.height() + 1:
                     bad.append(f"{name} clipped: {lab.heightForWidth(lab.width())} > {lab.height()} px: {shown!r}")
@@ -89,7 +100,66 @@ def main(argv: list[str]) -> None:
                 # a label inside a scroll area (the panel) may be wider than the viewport: the scroll bar reaches it
                 if advance > room + 1:
                     bad.append(f"{name} cut: {shown!r} needs {advance} px, has {room}")
+        for box in w.findChildren(QCheckBox):  # a check box's text is cut, never elided, where its room is short
+            if box.isVisible() and box.text() and box.width() < box.sizeHint().width() - 1:
+                bad.append(f"{box.objectName() or 'check box'} cut: {box.text()!r} "
+                           f"needs {box.sizeHint().width()} px, has {box.width()}")
+        bad += plot_texts()
         return bad
+
+    def plot_texts():
+        """Text items in the plots (marker labels, legend entries, axis titles): whole, inside their plot."""
+        bad = []
+        for n in views:
+            v = getattr(w, n)
+            if not v.plot.isVisible():
+                continue
+            pi = v.plot.getPlotItem()
+            area = pi.sceneBoundingRect()
+            for line in pi.items:  # pyqtgraph places a line's label lazily (on the paint after a resize): place it
+                if isinstance(line, pg.InfiniteLine) and getattr(line, "label", None) is not None:
+                    line.label.updatePosition()
+            for item in v.plot.scene().items():
+                if not isinstance(item, (pg.TextItem, pg.LabelItem)) or not item.isVisible():
+                    continue
+                if any(not a.isVisible() for a in _ancestors(item)):
+                    continue
+                text = item.textItem.toPlainText() if isinstance(item, pg.TextItem) else item.item.toPlainText()
+                if not text.strip():
+                    continue
+                if "…" in text:
+                    bad.append(f"{n}: text item elided: {text!r}")
+                r = item.sceneBoundingRect() if isinstance(item, pg.LabelItem) else \
+                    item.mapRectToScene(item.textItem.mapRectToParent(item.textItem.boundingRect()))
+                if not (area.left() - 1 <= r.left() and r.right() <= area.right() + 1
+                        and area.top() - 1 <= r.top() and r.bottom() <= area.bottom() + 1):
+                    bad.append(f"{n}: text item {text!r} at {r.getRect()} runs out of its plot {area.getRect()}")
+            bad += [f"{n}: {m}" for m in unlabelled_ticks(pi.getAxis("bottom"))]
+        return bad
+
+    def unlabelled_ticks(axis):
+        """Ticks of the labelled level that pyqtgraph drew without a label (it drops one not wholly inside the axis:
+        the LR axis's leftmost decade)."""
+        from PySide6.QtGui import QImage, QPainter
+
+        if not axis.isVisible() or axis.linkedView() is None:
+            return []
+        image = QImage(8, 8, QImage.Format.Format_ARGB32)
+        painter = QPainter(image)
+        try:
+            _line, _ticks, drawn = axis.generateDrawSpecs(painter)
+        finally:
+            painter.end()
+        lo, hi = sorted(axis.linkedView().viewRange()[0])
+        levels = axis.tickValues(lo, hi, axis.geometry().width())
+        if not levels:
+            return []
+        spacing, values = levels[0]
+        values = [v for v in values if lo <= v <= hi]
+        want = axis.tickStrings(values, axis.autoSIPrefixScale * axis.scale, spacing)
+        shown = {t[2] for t in drawn}
+        missing = [s for s in want if s not in shown]
+        return [f"bottom axis ticks {missing} have no label (labels: {sorted(shown)})"] if missing else []
 
     def state(mode):
         scr = w.screen()

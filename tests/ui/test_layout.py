@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTransform
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 
 from gd_studio.engine.config import RunConfig
 from gd_studio.ui.views import ArrowsItem, Caption, elide_lines
@@ -238,3 +238,35 @@ def test_the_lr_axis_of_the_step_view_draws_no_second_grid(qtbot):
         theme.style_plot(v.plot, theme.get_theme(name), scale)
         pi = v.plot.getPlotItem()
         assert pi.getAxis("right").grid is False and pi.getAxis("left").grid, name
+
+
+def test_weight_header_ends_the_caption_where_the_title_row_is_too_narrow(qtbot):
+    """Issue 12: the loss-vs-weight header "|Δw| 0.236 · Δloss −0.0135" sat in the title row's free room and elided to
+    "…" in a narrow view (three views in a row at 720p); where the row cannot hold the widest header it ends the
+    caption (which wraps) instead, and a wide view keeps it in the title row. Where it goes follows from the width."""
+    from gd_studio.live.snapshot import WeightView
+    from gd_studio.ui.plots.weight_view import LossVsWeightView
+
+    cw = np.linspace(-3, 3, 61)
+    view = WeightView(name="w", curve_w=cw, curve_loss=cw ** 2, trail_w=np.array([2.0, -1.2]),
+                      trail_loss=np.array([4.0, 1.44]), trail_step=np.array([0, 1]),
+                      trail_batch_loss=np.array([4.0, 1.44]), current_w=-1.2, current_loss=1.44, curvature=2.0,
+                      oscillate_lr=0.5, diverge_lr=1.0, lr=0.8, axis_label="w")
+    v = LossVsWeightView()
+    qtbot.addWidget(v.widget)
+    v.widget.resize(320, 400)
+    v.widget.show()
+    qtbot.waitExposed(v.widget)
+    v.show_view(view)
+    header = v._step_text(view.trail_w, view.trail_loss)
+    assert header.startswith("|Δw| 3.2")
+    qtbot.waitUntil(lambda: not v.header_inline)
+    assert v.step_label.text() == "" and header in v.caption.text() and not v.caption.elided
+    assert "…" not in QLabel.text(v.step_label)
+    v.widget.resize(900, 400)  # room for it: back in the title row, the caption without it
+    qtbot.waitUntil(lambda: v.header_inline)
+    assert v.step_label.text() == header and QLabel.text(v.step_label) == header
+    assert header not in v.caption.text()
+    v.widget.resize(320, 400)
+    qtbot.waitUntil(lambda: not v.header_inline)
+    assert header in v.caption.text()

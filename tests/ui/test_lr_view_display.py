@@ -165,3 +165,35 @@ def test_the_lr_in_use_and_stability_labels_cover_no_point_of_the_curve(view, qt
     assert not rects[0].intersects(rects[1])
     for _, other in _label_rects(view):
         assert not any(other.intersects(r) for r in rects)
+
+
+def test_a_decade_at_the_axis_end_keeps_its_label(qtbot):
+    """Issue 12: the leftmost LR tick sometimes had no label: pyqtgraph draws only the labels that lie wholly inside
+    the axis, so a decade within half a label's width of its left end (a sweep from exactly 10⁻⁶) lost "10⁻⁶". Every
+    tick is labelled, for views starting or ending anywhere near a decade, on a narrow and a wide plot."""
+    from PySide6.QtGui import QImage, QPainter
+
+    v = LossVsLrView()
+    qtbot.addWidget(v.widget)
+    v.widget.show()
+    qtbot.waitExposed(v.widget)
+    pi = v.plot.getPlotItem()
+    axis = pi.getAxis("bottom")
+    missing = []
+    for width in (320, 900):
+        v.widget.resize(width, 360)
+        qtbot.wait(1)
+        # the left end near 10⁻⁶ or 10⁻⁷, then the right end near 10⁰ or 10¹ (the plot's edge: no room beside it)
+        ends = [(lo, 0.9) for lo in np.arange(-7.3, -5.7, 0.1)] + [(-4.2, hi) for hi in np.arange(-0.2, 1.3, 0.1)]
+        for lo, hi in ends:
+            pi.vb.setRange(xRange=(lo, hi), padding=0)
+            image = QImage(8, 8, QImage.Format.Format_ARGB32)
+            painter = QPainter(image)
+            _axis, _ticks, texts = axis.generateDrawSpecs(painter)
+            painter.end()
+            (x0, x1) = pi.vb.viewRange()[0]
+            values = [x for _s, xs in axis.tickValues(x0, x1, axis.geometry().width()) for x in xs]
+            labels = [t[2] for t in texts]
+            if labels != axis.tickStrings(values, 1.0, 1.0):
+                missing.append((width, round(float(lo), 2), round(float(hi), 2), labels))
+    assert not missing, missing

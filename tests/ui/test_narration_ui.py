@@ -1,7 +1,7 @@
 """The narration panel: the latest step's update with its numbers, the loss before and after, the events in words."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFrame
+from PySide6.QtWidgets import QFrame, QLabel
 
 from gd_studio.engine import descent, narration
 from gd_studio.engine.config import RunConfig
@@ -123,3 +123,26 @@ def test_the_weight_view_calls_a_rise_on_a_slice_a_rise_on_the_slice(make_window
     _wait_step(qtbot, one, 2)
     qtbot.waitUntil(lambda: "Overshoot: the last step crossed the minimum and the loss went up"
                     in one.weight_view.caption.text(), timeout=3000)
+
+
+def test_events_wrap_whole_in_the_narrow_column_of_a_short_screen(qtbot):
+    """Issue 12: in the left column of a 720p screen the events were cut after 4 lines ("… the 2/λ_…", scenario 10);
+    they wrap onto every line they need, the panel as tall as they are."""
+    from gd_studio.ui.panels.narration import NarrationPanel
+
+    p = NarrationPanel()
+    qtbot.addWidget(p)
+    p.set_compact(True, 1)  # the short screen's density
+    p.set_narrow(True)
+    p.resize(340, 400)
+    p.show()
+    qtbot.waitExposed(p)
+    events = ["along W1[0,0]: crawling: the LR is 0.018× the 1/λ threshold, so each step covers only 1.8% of the way "
+              "to the minimum", "the LR is 0.31× the 2/λ_max threshold (2/λ_max = 1.60): stable along every "
+              "direction of the network"]
+    p.show_narration({"step": 2006, "equation": "W1[0,0] ← W1[0,0] − r·dL/dW1[0,0] = 0.68 − 0.5 × (−2.4e-4) = 0.68",
+                      "loss": "loss 0.057 → 0.057", "events": ["• " + e for e in events]})
+    assert not p.events.elided
+    shown = p.events.shown_lines()
+    assert shown > 4 and p.events.height() >= shown * p.events.fontMetrics().lineSpacing()
+    assert " ".join(QLabel.text(p.events).split()) == " ".join(p.events.text().split())

@@ -408,3 +408,73 @@ def test_presentation_narration_events_wrap_whole_in_large_type(qtbot):
     assert panel.events.font().pointSizeF() == pytest.approx(panel.font().pointSizeF() * PRESENTATION_CAPTION_FONT)
     panel.set_compact(False)  # the normal view: a line each, at the panel's events size
     assert panel.events.text().split("\n") == events
+
+
+def test_a_view_chosen_in_the_views_menu_during_the_short_range_test_scene_shows_in_rows(make_window, qtbot):
+    """Issue 12: at 720p a range test's scene stands the loss-vs-weight and loss-vs-LR views side by side; a view
+    ticked again in View → Views squeezed into those two columns (the data view over the loss-vs-weight view, each
+    half as tall). Ticking a view the lecture layout leaves out means the person wants to see it: every view they
+    chose shows, in rows, and O brings the lecture layout back; unticking one just hides it."""
+    w = make_window(PARABOLA)
+    w.resize(1270, 680)
+    qtbot.waitUntil(lambda: w.height() == 680, timeout=3000)
+    shown = lambda: {n for n in ("data_view", "weight_view", "lr_view", "step_view")  # noqa: E731
+                     if not getattr(w, n).widget.isHidden()}
+    show_data = w.findChild(type(w.actionLectureLayout), "actionShowData")
+    w.state.set_range_test(object())  # a range test's result is shown: its scene
+    assert shown() == {"weight_view", "lr_view"} and w.views_splitter.orientation() == Qt.Orientation.Horizontal
+    show_data.trigger()  # untick "Data and model": nothing to see changes
+    assert not show_data.isChecked() and shown() == {"weight_view", "lr_view"}
+    assert w.actionLectureLayout.isChecked()
+    show_data.trigger()  # tick it again: the person wants the data view
+    assert show_data.isChecked() and not w.actionLectureLayout.isChecked()
+    assert shown() == {"data_view", "weight_view", "lr_view", "step_view"}
+    assert w.views_splitter.orientation() == Qt.Orientation.Vertical  # rows, not the scene's two columns
+    assert w.data_view.widget.parentWidget() is w.weight_view.widget.parentWidget()
+    w.actionLectureLayout.trigger()  # O: the scene's two views side by side again
+    assert shown() == {"weight_view", "lr_view"} and w.views_splitter.orientation() == Qt.Orientation.Horizontal
+    w.actionLectureLayout.trigger()
+    show_data.trigger()  # with every view shown, unticking a view hides it, the rest stay in rows
+    assert shown() == {"weight_view", "lr_view", "step_view"}
+    assert w.views_splitter.orientation() == Qt.Orientation.Vertical
+
+
+def test_a_split_dragged_by_hand_stays_through_run_and_pause_and_resets_with_the_scene(make_window, qtbot):
+    """Commit 425d6cc: a row's split resets only when its views or the scene change, so a split the person dragged
+    stays when they press Space to run and again to pause; another scene (a range test's result) or another
+    scenario gives the views equal shares again. A window large enough that the dragged split is not the reset
+    one within the views' minimum sizes (the last attempt's window was too small to tell them apart)."""
+    w = make_window(PARABOLA)
+    w.resize(1900, 1050)
+    qtbot.waitUntil(lambda: w.size().toTuple() == (1900, 1050), timeout=3000)
+    row = w.weight_view.widget.parentWidget()  # the data and the loss-vs-weight views
+    i, j = row.indexOf(w.data_view.widget), row.indexOf(w.weight_view.widget)
+    qtbot.waitUntil(lambda: min(row.sizes()[i], row.sizes()[j]) > 100, timeout=3000)
+    reset = list(row.sizes())
+    least = w.data_view.widget.minimumSizeHint().width()
+    handle = row.handle(j)  # the handle left of the loss-vs-weight view
+    # drag it left, as near the loss-vs-LR view's minimum as a person would
+    start = handle.rect().center()
+    target_x = least + 40 - row.sizes()[i]  # relative to the handle: its new place
+    assert reset[i] - (least + 40) > 100, (reset, least)  # room for a split that differs from the reset one
+    qtbot.mousePress(handle, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(handle, start + type(start)(target_x // 2, 0))
+    qtbot.mouseMove(handle, start + type(start)(target_x, 0))
+    qtbot.mouseRelease(handle, Qt.MouseButton.LeftButton, pos=start + type(start)(target_x, 0))
+    dragged = list(row.sizes())
+    assert least <= dragged[i] < reset[i] - 100, (dragged, reset)  # (where exactly: the offscreen mouse's business)
+    qtbot.keyClick(w.centralWidget(), Qt.Key.Key_Space)  # run
+    qtbot.waitUntil(lambda: w.state.busy != "idle" or w.actionRun.isChecked(), timeout=3000)
+    qtbot.waitUntil(lambda: w.step_count >= 2, timeout=5000)
+    assert row.sizes() == dragged
+    qtbot.keyClick(w.centralWidget(), Qt.Key.Key_Space)  # pause
+    qtbot.waitUntil(lambda: not w.actionRun.isChecked() and not w.last_snapshot.running, timeout=5000)
+    assert row.sizes() == dragged
+    w.state.set_range_test(object())  # the range test's scene: equal shares
+    assert row.sizes() == reset, (row.sizes(), reset)
+    w.state.set_range_test(None)
+    row.setSizes(dragged)  # dragged again, then another scenario opened: equal shares
+    assert row.sizes() == dragged
+    with qtbot.waitSignal(w.scenarios.scenarioApplied, timeout=15000):
+        qtbot.keyClick(w.centralWidget(), Qt.Key.Key_1)  # (its views: the data and loss-vs-weight views among them)
+    assert row.sizes()[i] != dragged[i] and abs(row.sizes()[i] - row.sizes()[j]) <= 1, (row.sizes(), dragged)

@@ -90,6 +90,8 @@ def test_full_speed_is_one_key_away_and_back(make_window):
 
 def test_presentation_lecture_layout_follows_the_scene_and_o_shows_every_view(make_window, qtbot):
     w = make_window(SMALL)
+    w.resize(1600, 1000)  # a tall window: every view in the normal view (a shorter one keeps the empty LR view out)
+    qtbot.waitUntil(lambda: w.height() == 1000, timeout=3000)
     w.presentation.set_presentation(True)
     shown = lambda: {n for n in ("data_view", "weight_view", "lr_view", "step_view")  # noqa: E731
                      if getattr(w, n).widget.isVisible()}

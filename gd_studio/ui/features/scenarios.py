@@ -106,6 +106,7 @@ class ScenarioController(QObject):
             a.setObjectName("actionShow" + "".join(p.capitalize() for p in key.split("_")))
             a.setChecked(True)
             a.toggled.connect(lambda on, k=key: self.set_panel_visible(k, on))
+            a.triggered.connect(lambda on, k=key: self._view_chosen(k, on))  # a person's choice, not a scenario's
             self.view_actions[key] = a
 
         fm = reg.menu("File")
@@ -405,6 +406,11 @@ class ScenarioController(QObject):
         for row in (widget.parentWidget(),):
             if row is not None and hasattr(row, "count") and row is not self.ctx.views_splitter:
                 row.setVisible(any(not row.widget(i).isHidden() for i in range(row.count())))
+
+    def _view_chosen(self, key: str, on: bool) -> None:
+        chosen = getattr(self.presentation, "view_chosen", None)
+        if chosen is not None:  # the lecture layout decides where (or whether) a view of the grid shows
+            chosen(key, on)
 
     def visible_panels(self) -> tuple[str, ...]:
         out = []

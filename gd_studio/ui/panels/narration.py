@@ -19,6 +19,7 @@ COMPACT_SIZES = (0.95, 1.2, 1.0, 1.0)
 # their share of the screen
 WIDE_EVENTS_SIZE = 0.8
 FULL_EVENT_LINES = 3
+EVENT_LINES_CAP = 12
 
 
 class NarrationPanel(QFrame):
@@ -34,13 +35,15 @@ class NarrationPanel(QFrame):
         lay.setSpacing(2)
         self.title = QLabel("")
         self.title.setObjectName("narrationTitle")
-        self.equation = QLabel(PLACEHOLDER)
+        # the equation wraps onto the lines its text needs, no more (a fixed three left a blank line in the narrow
+        # column of a short screen, which then had no room for the events); the loss ("loss 0.060 → 0.046") is one line
+        self.equation = Caption(PLACEHOLDER, lines=1, max_lines=EVENT_LINES_CAP)
         self.equation.setObjectName("narrationEquation")
         self.loss = QLabel("")
         self.loss.setObjectName("narrationLoss")
-        # the events wrap to the lines they need: in the narrow column of a short screen at most 4 lines (the rest
-        # in the tooltip), so the column's minimum height stays within a 720p screen
-        self.events = Caption("", lines=3, max_lines=4)
+        # the events wrap to every line they need (the narrow column of a short screen gives them its height: the
+        # panel above scrolls); EVENT_LINES_CAP only guards against a runaway text
+        self.events = Caption("", lines=3, max_lines=EVENT_LINES_CAP)
         self.events.setObjectName("narrationEvents")
         self.compact = False
         self.narrow = False  # a narrow column (short screens): the equation and the loss wrap
@@ -114,14 +117,12 @@ class NarrationPanel(QFrame):
         if hasattr(self, "_loss_row"):
             self._place_loss()
         # compact, wide and one line (presentation mode): the events wrap beside the loss, at the captions' size;
-        # elsewhere onto up to 4 lines (the narrow column of a short screen: the rest in the tooltip)
-        self.events.set_max_lines(4)
-        wrap = 3 if self.narrow else 1
-        for lab in (self.equation, self.loss):
-            lab.setWordWrap(self.narrow)
-        # (the events are a Caption: it keeps its own height, the lines its text wraps to)
-        for lab, lines in ((self.title, 1), (self.equation, wrap), (self.loss, min(wrap, 2))):
-            lab.setFixedHeight(lab.fontMetrics().lineSpacing() * lines + 4)
+        # elsewhere under it; in both onto the lines they need
+        self.events.set_max_lines(EVENT_LINES_CAP)
+        # (the equation and the events are Captions: each keeps its own height, the lines its text wraps to, and
+        # re-lays out the window only when that number changes)
+        for lab in (self.title, self.loss):
+            lab.setFixedHeight(lab.fontMetrics().lineSpacing() + 4)
 
     def set_compact(self, on: bool, event_lines: int = 1) -> None:
         """Fewer, smaller lines: the panel takes less height from the plots (the whole text stays in tooltips)."""

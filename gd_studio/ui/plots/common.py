@@ -723,7 +723,55 @@ def decade_label(exponent: int, mantissa: int = 1) -> str:
     return power if mantissa == 1 else f"{mantissa}·{power}"
 
 
-class LogDecadeAxis(pg.AxisItem):
+class EdgeLabelAxis(pg.AxisItem):
+    """An axis that labels the ticks at its very ends too."""
+
+    def boundingRect(self):  # noqa: N802 - Qt's name
+        """pyqtgraph draws only the tick labels that lie wholly inside this rect: a tick within half a label's width
+        of the axis's end lost its label (the LR axis's leftmost decade, a sweep from exactly 10⁻⁶ or 10⁻⁷; the
+        loss-vs-step view's last step, "10", when presenting). A horizontal axis's labels may spill into the empty
+        corners beside it, inside its plot."""
+        rect = super().boundingRect()
+        parent = self.parentItem()
+        if self.orientation not in ("top", "bottom") or parent is None:
+            return rect
+        g = self.geometry()
+        left = max(0.0, g.left() - parent.boundingRect().left())
+        right = max(0.0, parent.boundingRect().right() - g.right())
+        return rect.adjusted(-left, 0, right, 0)
+
+    def generateDrawSpecs(self, p):  # noqa: N802 - pyqtgraph's name
+        """A labelled tick at an end with no room beside the axis (the plot's right edge: "10¹" at the end of a range
+        test's sweep) gets its label too, moved in just enough to be whole."""
+        specs = super().generateDrawSpecs(p)
+        if specs is None or self.orientation not in ("top", "bottom") or not self.style["showValues"]:
+            return specs
+        axis_spec, tick_specs, text_specs = specs
+        view = self.linkedView()
+        if not text_specs or view is None:
+            return specs
+        lo, hi = self.range if self.range[0] <= self.range[1] else self.range[::-1]
+        bounds = self.mapRectFromParent(self.geometry())
+        levels = self.tickValues(lo, hi, bounds.width())
+        if not levels or hi <= lo:
+            return specs
+        spacing, values = levels[0]
+        values = [v for v in values if lo <= v <= hi]
+        strings = self.tickStrings(values, self.autoSIPrefixScale * self.scale, spacing)
+        shown = {t[2] for t in text_specs}
+        room = self.boundingRect()
+        top, height, flags = text_specs[0][0].top(), text_specs[0][0].height(), text_specs[0][1]
+        for v, s in zip(values, strings):
+            if s in shown:
+                continue
+            x = bounds.left() + (v - self.range[0]) / (self.range[1] - self.range[0]) * bounds.width()
+            width = p.boundingRect(QRectF(0, 0, 100, 100), Qt.AlignmentFlag.AlignCenter, s).width()
+            left = min(max(x - width / 2, room.left()), room.right() - width)
+            text_specs.append((QRectF(left, top, width, height), flags, s))
+        return axis_spec, tick_specs, text_specs
+
+
+class LogDecadeAxis(EdgeLabelAxis):
     """A log axis whose every label reads 10ⁿ (pyqtgraph's own mixes "10¹" with "0.1" and "0.0001" as the span
     changes, which reads as two scales). With ``minor`` and less than two decades in view, 2·10ⁿ and 5·10ⁿ are
     labelled too, in the same style, so a zoomed-in view still has numbers."""
@@ -1054,6 +1102,7 @@ def new_plot(object_name: str) -> pg.PlotWidget:
     pw.getPlotItem().vb.sigResized.connect(pw.refresh_axes)
     pw.setMinimumSize(240, 140)  # small screens: the window must fit (captions compact first)
     pi = pw.getPlotItem()
+    pi.setAxisItems({"bottom": EdgeLabelAxis("bottom")})
     pi.showGrid(x=True, y=True, alpha=0.25)
     pi.setMenuEnabled(True)
     pi.hideButtons()

@@ -5,7 +5,8 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QWidget
 
 from ..adapters import fmt_lr
@@ -14,6 +15,9 @@ from .common import (DotsItem, ElidedLabel, BLUE, VERMILLION, ORANGE, GREY, pen,
 
 FOLLOW_STEPS = 5  # the view keeps this many recent steps (and the bowl's bottom) in sight
 MIN_WIDTH_SHARE = 0.3  # of the slice: around tiny steps the bowl's shape still shows
+# the widest header the title row must hold for the header to stay there (3 significant digits each): where the row
+# has less room the header joins the caption, which wraps, so where it goes follows from the width, not from digits
+WIDEST_STEP_TEXT = "|Δw| 0.000123 · Δloss −0.000123"
 
 
 class LossVsWeightView(QWidget):
@@ -44,11 +48,17 @@ class LossVsWeightView(QWidget):
         el = QHBoxLayout(extra)
         el.setContentsMargins(0, 0, 0, 0)
         el.addWidget(self.log_loss)
-        # the last step's size and loss change: in the title row's free room (elided, whole in its tooltip when
-        # short), outside the data and without a row of its own
+        # the last step's size and loss change: in the title row's free room, outside the data and without a row of
+        # its own; where that room is too short for it (a narrow view at 720p elided it to "…"), it ends the
+        # caption instead, which wraps
         self.step_label = ElidedLabel("")
         self.step_label.setObjectName("weightStepLabel")
         self.step_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self._step_text_now = ""
+        self._caption_now = ""
+        self.header_inline = True
+        self._room_watch = _RoomWatch(self._place_step_text)
+        self.step_label.installEventFilter(self._room_watch)
         self.widget = titled("Loss vs weight", self.plot, self.caption, extra, note=self.step_label)
         pi = self.plot.getPlotItem()
         pi.setLabel("left", "loss")
@@ -115,13 +125,13 @@ class LossVsWeightView(QWidget):
         # a new run starts from the same axes as a fresh window, not the last run's (a diverged one's ±300)
         (x0, x1), (y0, y1) = self.DEFAULT_RANGE
         self.plot.getPlotItem().vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
-        self.step_label.setText("")
+        self._step_text_now = self._caption_now = ""
+        self._place_step_text()
         self._curve_key = self._curve_src = None
         self.curve.setData([], [])
         self.points.setData([], [])
         self.current.setData([], [])
         self.arrows.setArrows(empty(), empty(), np.zeros(0, bool))
-        self.caption.setText("")
 
     def show_view(self, view, mode: str = "run", note: str = "", live: bool = False) -> None:
         if view is None:
@@ -167,8 +177,22 @@ class LossVsWeightView(QWidget):
         box = self.focus_box(view, w, l, cur_ok)
         if box is not None:
             self.follow.fit(*box, live=live)
-        self.step_label.setText(self._step_text(w, l))
-        self.caption.setText(self._describe(view, mode, note or view.note, went_up & crossed, w))
+        self._step_text_now = self._step_text(w, l)
+        self._caption_now = self._describe(view, mode, note or view.note, went_up & crossed, w)
+        self._place_step_text()
+
+    def _place_step_text(self) -> None:
+        """The header in the title row when the row's free room holds the widest header, else at the caption's end."""
+        fm = QFontMetricsF(self.step_label.font())
+        room = self.step_label.contentsRect().width() - 2
+        need = max(fm.horizontalAdvance(WIDEST_STEP_TEXT), fm.horizontalAdvance(self._step_text_now))
+        self.header_inline = room >= need
+        text = self._step_text_now
+        self.step_label.setText(text if self.header_inline else "")
+        caption = self._caption_now
+        if text and not self.header_inline:
+            caption = f"{caption}  {text}." if caption else f"{text}."
+        self.caption.setText(caption)
 
     def focus_box(self, view, w: np.ndarray, l: np.ndarray, cur_ok: bool = True):
         """(x0, x1, y0, y1) in view coordinates: the last FOLLOW_STEPS steps, the current point and the bowl's
@@ -288,4 +312,16 @@ class LossVsWeightView(QWidget):
                 (cw, self.y_of(cl), lambda i: f"{v.axis_label} = {cw[i]:.6g}\nloss = {cl[i]:.6g} (other weights held)")]
 
 
-# ---------------------------------------------------------------------------------------- loss vs lr
+class _RoomWatch(QObject):
+    """Calls ``fn`` when the watched label's width changes (the title row's free room)."""
+
+    def __init__(self, fn) -> None:
+        super().__init__()
+        self._fn = fn
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.Resize and event.size().width() != event.oldSize().width():
+            self._fn()
+        elif event.type() == QEvent.Type.FontChange:
+            self._fn()
+        return False
