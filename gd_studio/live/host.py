@@ -159,6 +159,10 @@ class _Child:
         self.last_emit_cpu = 0.0  # this thread's CPU clock after the last frame was sent
         self.interval = MIN_EMIT  # wall-clock seconds between frames: the window's pace
         self.cpu_interval = 0.0  # CPU seconds of stepping between frames: the snapshots' share of the engine
+        # seconds spent waiting for a throttled run's next step since the last frame: time the snapshots take
+        # from nobody, so it counts towards their share like stepping (at 20 steps/s a run spends almost no CPU,
+        # and a gate on CPU time alone let through 3 frames a second instead of one a step)
+        self.idle = 0.0
         self.costs: collections.deque = collections.deque(maxlen=8)  # recent snapshot costs (s)
         self.run.surface.adaptive = True  # the window's run: a paused loss surface comes coarse, then refined
         self.handled = 0  # requests answered (RemoteRun counts those it sent: a refined frame names the count)
@@ -263,7 +267,9 @@ class _Child:
                     run.step(min(due, 1000), cancel=shutdown, stop_at=stop_at)
                     self.throttle_done += due
                 else:  # nothing due: wait for a command rather than spin
+                    waited = time.perf_counter()
                     self.conn.poll(min(0.005, 1.0 / self.speed))
+                    self.idle += time.perf_counter() - waited
         except Exception as exc:  # noqa: BLE001 - report, stop, keep the process alive
             run.running = False
             self.send(("failed", "run", _picklable_error(exc), traceback.format_exc()))
@@ -274,7 +280,7 @@ class _Child:
     def emit(self, force: bool) -> None:
         now = time.perf_counter()
         if not force and (now - self.last_emit < max(self.interval, self.cpu_interval) or not self.shared.credit.is_set()
-                          or time.thread_time() - self.last_emit_cpu < self.cpu_interval):
+                          or time.thread_time() - self.last_emit_cpu + self.idle < self.cpu_interval):
             return  # (the CPU clock, a system call, only once the wall clock allows: CPU time never runs ahead)
         cpu0 = time.thread_time()
         try:
@@ -284,6 +290,7 @@ class _Child:
             self.send(("failed", "run", _picklable_error(exc), traceback.format_exc()))
             return
         self.last_emit = time.perf_counter()
+        self.idle = 0.0
         self.shared.credit.clear()
         self.send(("snapshot", self.delta.pack(snap), _state(self.run)))
         # what building and sending it (the comparison with the last frame, pickling, the pipe) cost this process,

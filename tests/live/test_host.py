@@ -183,3 +183,30 @@ def test_the_frame_pace_follows_the_engines_cpu_time_not_the_time_another_proces
     assert [m[0] for m in child.conn.sent] == ["snapshot"] * 3
     assert child.interval == host.MIN_EMIT  # the window's pace: it drew nothing yet
     assert child.cpu_interval < 0.5 * waited / host.SNAPSHOT_SHARE, child.cpu_interval
+
+
+def test_a_throttled_runs_wait_counts_towards_the_snapshots_share():
+    """At 20 steps/s a run spends almost no CPU between steps: a gate on the engine's CPU time alone held the frames
+    back until enough stepping had been done (3 frames a second where each step should be drawn). Time spent
+    waiting for the next step is taken from nobody, so it counts like stepping; a run stepping flat out is gated
+    by its CPU time as before."""
+    import multiprocessing as mp
+
+    child = host._Child(_Pipe(), host.Shared(mp.get_context("spawn")))
+    child.run.configure(MOONS)
+    child.run.running = True
+    child.cpu_interval = 0.05  # 50 ms of the engine's time between frames (a 12.5 ms snapshot at a 20 % share)
+    child.interval = host.MIN_EMIT
+
+    def ready(idle: float) -> bool:
+        child.conn.sent.clear()
+        child.shared.credit.set()  # the window drew the last frame
+        child.last_emit = time.perf_counter() - 1.0  # a second ago on the wall clock
+        child.last_emit_cpu = time.thread_time()  # and no CPU spent since
+        child.idle = idle
+        child.emit(force=False)
+        return [m[0] for m in child.conn.sent] == ["snapshot"]
+
+    assert not ready(idle=0.0)  # stepping flat out: the CPU it spent is what counts
+    assert ready(idle=0.9)  # waited for the throttle most of that second: the frame goes
+    assert child.idle == 0.0  # counted afresh from this frame
