@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 VALLEY = "09-momentum-in-a-narrow-valley.gdscenario"
 NETWORK = "10-a-network-around-its-minimum.gdscenario"
 SCREENS = {(1280, 720, 1.0): NETWORK, (1366, 768, 1.0): VALLEY, (1920, 1080, 1.0): NETWORK, (1920, 1080, 2.0): VALLEY}
-SHARE, MARGIN = 0.40, 0.01  # as test_geometry's rule
+SHARE, MARGIN = 0.40, 0.005  # the 40 %, with half test_geometry's slack: at 1080p the map is 442 px
+# (40.9 %) since the narration's events wrap whole instead of being cut after two lines
 
 
 @pytest.fixture(scope="module")

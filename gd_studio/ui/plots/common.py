@@ -724,7 +724,31 @@ def decade_label(exponent: int, mantissa: int = 1) -> str:
 
 
 class EdgeLabelAxis(pg.AxisItem):
-    """An axis that labels the ticks at its very ends too."""
+    """An axis that labels the ticks at its very ends too, spaced so that no two labels run into each other."""
+
+    def tickSpacing(self, minVal, maxVal, size):  # noqa: N802, N803 - pyqtgraph's names
+        """pyqtgraph picks the spacing from the axis length alone: on a narrow axis ("-1.0 -0.5 0 0.5 1.0" under a
+        130-px surface map, "0.66 0.68 0.70 0.72" under a small loss-vs-weight view) neighbouring labels touched
+        once the end ones were drawn. The major spacing steps up (1, 2, 5, 10 …) until the widest label fits."""
+        levels = super().tickSpacing(minVal, maxVal, size)
+        if (self.orientation not in ("top", "bottom") or self.logMode or not levels or not size
+                or not (math.isfinite(minVal) and math.isfinite(maxVal)) or maxVal <= minVal):
+            return levels
+        major = float(levels[0][0])
+        per_px = (maxVal - minVal) / float(size)
+        metrics = QFontMetricsF(self.style.get("tickFont") or self.font())
+        scale = self.autoSIPrefixScale * self.scale
+        for _ in range(8):
+            first = math.ceil(minVal / major) * major
+            values = [first + k * major for k in range(int((maxVal - first) / major + 1e-9) + 1)][:50]
+            widest = max((metrics.horizontalAdvance(t) for t in self.tickStrings(values, scale, major)), default=0.0)
+            if major / per_px >= widest + 10 or len(values) <= 2:
+                break
+            mantissa = major / 10 ** math.floor(math.log10(major) + 1e-9)
+            major *= 2.5 if 1.9 < mantissa < 2.1 else 2.0  # 1 → 2 → 5 → 10
+        if major == levels[0][0]:
+            return levels
+        return [(major, 0)] + [lvl for lvl in levels[1:] if lvl[0] < major][:1]
 
     def boundingRect(self):  # noqa: N802 - Qt's name
         """pyqtgraph draws only the tick labels that lie wholly inside this rect: a tick within half a label's width
