@@ -146,3 +146,31 @@ def test_events_wrap_whole_in_the_narrow_column_of_a_short_screen(qtbot):
     shown = p.events.shown_lines()
     assert shown > 4 and p.events.height() >= shown * p.events.fontMetrics().lineSpacing()
     assert " ".join(QLabel.text(p.events).split()) == " ".join(p.events.text().split())
+
+
+def test_while_running_the_narration_keeps_its_tallest_height_and_fits_its_text_once_stopped(qtbot):
+    """The events took two, then three, then two lines as the run went (66, 80, 94 px in a digits run): each change
+    re-laid out the whole window and repainted every view two or three times. While running the panel only grows;
+    stopped, it is as tall as its text again (so a paused step renders the same however it was reached)."""
+    from gd_studio.ui.panels.narration import NarrationPanel
+
+    p = NarrationPanel()
+    qtbot.addWidget(p)
+    p.resize(700, 400)
+    p.show()
+    qtbot.waitExposed(p)
+    long = ["• " + "along W1[0,0]: crawling: the LR is 0.018× the 1/λ threshold, so each step covers little " * 2,
+            "• the LR is 0.31× the 2/λ_max threshold: stable along every direction of the network"]
+    short = ["• converged"]
+
+    def show(events, step, running):
+        p.show_narration({"step": step, "equation": "w ← w − r·dL/dw = 1.00 − 0.1 × 2.0 = 0.80",
+                          "loss": "loss 1.0 → 0.8", "events": events}, running=running)
+        return p.events.height()
+
+    tall = show(long, 1, running=True)
+    low = show(short, 2, running=False)
+    assert low < tall  # paused: as tall as its text
+    assert show(long, 3, running=True) == tall
+    assert show(short, 4, running=True) == tall  # running: no shrink, no re-layout
+    assert show(short, 5, running=False) == low  # stopped: fits its text again

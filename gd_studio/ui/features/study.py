@@ -184,7 +184,7 @@ class Study(QObject):
                 base = info.get("base_lr")
                 if base is not None and math.isfinite(base) and base > 0:
                     self.ctx.state.set_lr(base)  # the worker already runs with it: only the state follows
-        self.narration.show_narration(extra.get("narration"))
+        self.narration.show_narration(extra.get("narration"), running=bool(snap.running))
 
     def _on_configured(self, info) -> None:
         if self._validated is not None:

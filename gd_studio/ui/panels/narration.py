@@ -145,7 +145,11 @@ class NarrationPanel(QFrame):
             self._set_fonts()
         super().changeEvent(event)
 
-    def show_narration(self, data: dict | None) -> None:
+    def show_narration(self, data: dict | None, running: bool = False) -> None:
+        """``running``: the run goes on, so the wrapped texts keep their tallest height until it stops (no window
+        re-layout each time the events take one line more or less); stopped, they fit their text again."""
+        for lab in (self.equation, self.events):
+            lab.hold(running)
         if data == self.data:
             return  # identical text: no relayout, no repaint
         self.data = data

@@ -494,6 +494,7 @@ class Caption(QLabel):
         self._lines = lines
         self._shown_lines = lines
         self.max_lines = max_lines or MAX_CAPTION_LINES
+        self._hold = False  # while held, the height only grows (see hold)
         self.elided = False
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setWordWrap(False)
@@ -516,6 +517,16 @@ class Caption(QLabel):
             self._shown_lines = self._lines
             self._fix_height()
             self._layout_text()
+
+    def hold(self, on: bool) -> None:
+        """While held (a run going), the caption keeps the most lines it needed since: text that changes every few
+        frames between two and three lines (the narration's events) re-laid out the whole window, and repainted every
+        view two or three times, each time. Released, it is as tall as its text again."""
+        on = bool(on)
+        if on != self._hold:
+            self._hold = on
+            if not on:
+                self._layout_text()
 
     def set_max_lines(self, lines: int) -> None:
         """The most lines the text wraps to before the last one is elided (the whole text then in the tooltip)."""
@@ -542,7 +553,10 @@ class Caption(QLabel):
         shown, cut = elide_lines(self._full, self.font(), width, self.max_lines)
         need = max(self._lines, min(self.max_lines, shown.count("\n") + 1 if shown else 1))
         # exactly the lines this text needs (at least ``lines``): the layout follows the text shown, not the
-        # texts shown before it, so the same step renders the same picture however it was reached
+        # texts shown before it, so the same step renders the same picture however it was reached (held, while a
+        # run goes, it does not shrink)
+        if self._hold:
+            need = max(need, self._shown_lines)
         if need != self._shown_lines:
             self._shown_lines = need
             self._fix_height()
