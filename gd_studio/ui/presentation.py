@@ -47,10 +47,17 @@ LECTURE_VIEWS = {"descent": ("weight_view", "step_view"), "range_test": ("weight
                  # a descent with the loss surface shown (scenarios 09, 10): the map of the plane with the path, and
                  # the loss against the step beside it; with the loss-vs-weight view as a third, stacked in one
                  # column, each was a strip (40 and 50 px high at 720p)
-                 "surface": ("surface_view", "step_view")}
+                 "surface": ("surface_view", "step_view"),
+                 # a descent with the sharpness view shown (scenario 08, the edge of stability): the steps bouncing
+                 # along a weight and λ_max against 2/η; as a third view stacked with the loss-vs-step view, the
+                 # sharpness plot was a strip with its axis title cut at 720p
+                 "sharpness": ("weight_view", "sharpness_view")}
+# views a feature adds beside the grid's four, each with the action that shows it: shown with their toggle, except in
+# a lecture scene that leaves them out
+EXTRA_VIEWS = (("surface_view", "actionShowLossSurface"), ("sharpness_view", "actionShowSharpness"))
 # side by side, a descent's loss-vs-weight view (the steps, the arrows, the ball: what the lesson is about) is the
 # wider one: its caption wraps to a line fewer, which its plot gets (the loss-vs-step view keeps 43 % of the width)
-LECTURE_WIDTHS = {"descent": (0.57, 0.43), "surface": (0.5, 0.5)}
+LECTURE_WIDTHS = {"descent": (0.57, 0.43), "surface": (0.5, 0.5), "sharpness": (0.5, 0.5)}
 VIEW_NAMES = ("data_view", "weight_view", "lr_view", "step_view")
 _VIEW_PANEL = {"data_view": "data", "weight_view": "loss_vs_weight", "lr_view": "loss_vs_lr",
                "step_view": "loss_vs_step"}
@@ -748,25 +755,34 @@ class Presentation(QObject):
             return tuple(n for n in chosen if n != "lr_view") or chosen
         return chosen
 
+    def _toggled_on(self, action: str) -> bool:
+        """An extra view is asked for (its View-menu toggle, which a scenario sets)."""
+        return action in self.registry and self.registry[action].isChecked()
+
     def _surface_on(self) -> bool:
-        """The loss-surface view is asked for (its View-menu toggle, which a scenario sets)."""
-        return "actionShowLossSurface" in self.registry and self.registry["actionShowLossSurface"].isChecked()
+        return self._toggled_on("actionShowLossSurface")
 
     def lecture_key(self) -> str:
-        """The lecture layout's scene (:data:`LECTURE_VIEWS`): :meth:`lecture_scene`, and "surface" for a descent
-        with the loss-surface view shown."""
+        """The lecture layout's scene (:data:`LECTURE_VIEWS`): :meth:`lecture_scene`; for a descent, "surface" with
+        the loss-surface view shown, else "sharpness" with the sharpness view shown."""
         scene = self.lecture_scene()
-        return "surface" if scene == "descent" and self._surface_on() else scene
+        if scene == "descent" and self._surface_on():
+            return "surface"
+        if scene == "descent" and self._toggled_on("actionShowSharpness"):
+            return "sharpness"
+        return scene
 
     def apply_views(self, *_args) -> None:
         """Show exactly :meth:`scene_views` (a row whose views are all hidden gives its height to the other)."""
         w = self.w
         shown = set(self.scene_views())
-        if getattr(w, "surface_view", None) is not None and self._surface_on() and not (
-                self.active and self.actionLectureLayout.isChecked() and "surface_view" not in shown):
-            shown.add("surface_view")  # shown with its toggle, except in a lecture scene without it
+        extras = tuple((name, action) for name, action in EXTRA_VIEWS if getattr(w, name, None) is not None)
+        lecture = self.active and self.actionLectureLayout.isChecked()
+        for name, action in extras:
+            if self._toggled_on(action) and not (lecture and name not in shown):
+                shown.add(name)  # shown with its toggle, except in a lecture scene without it
         rows, changed = set(), set()
-        for name in VIEW_NAMES + (("surface_view",) if getattr(w, "surface_view", None) is not None else ()):
+        for name in VIEW_NAMES + tuple(name for name, _action in extras):
             widget = getattr(w, name).widget
             if widget.isHidden() == (name in shown):
                 widget.setVisible(name in shown)

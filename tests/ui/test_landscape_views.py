@@ -95,12 +95,13 @@ def test_toggle_step_back_scenario_and_f5_keep_the_views_in_sync(make_window, qt
     qtbot.keyClick(w.centralWidget(), Qt.Key.Key_F5)
     assert w.presentation.active and w.surface_view.widget.isVisible()
     # presenting, the lecture layout's scene is the surface and the loss against the step (the loss-vs-weight view
-    # made a third, and each of the stacked two a strip); U off gives the descent's two views back, U on the surface
-    shown = lambda: {n for n in ("data_view", "weight_view", "lr_view", "step_view", "surface_view")  # noqa: E731
-                     if getattr(w, n).widget.isVisible()}
+    # made a third, and each of the stacked two a strip); U off gives the sharpness scene (K is on here: the
+    # loss-vs-weight view beside the sharpness view), U on the surface again
+    shown = lambda: {n for n in ("data_view", "weight_view", "lr_view", "step_view", "surface_view",  # noqa: E731
+                                 "sharpness_view") if getattr(w, n).widget.isVisible()}
     assert shown() == {"surface_view", "step_view"}
     w.actionShowLossSurface.trigger()
-    assert shown() == {"weight_view", "step_view"}
+    assert shown() == {"weight_view", "sharpness_view"}
     w.actionShowLossSurface.trigger()
     assert shown() == {"surface_view", "step_view"}
     w.actionLectureLayout.trigger()  # every view of the scene
@@ -338,3 +339,33 @@ def test_colour_bar_labels_are_losses_inside_its_range_and_distinct(lo, hi, most
     assert len(set(texts)) == len(texts) and all(texts), texts
     for t, v in zip(texts, vals):
         assert float(t.replace("\u2212", "-")) == pytest.approx(v, rel=0.05)
+
+
+def test_presenting_the_edge_of_stability_shows_the_steps_and_the_sharpness_side_by_side(make_window, qtbot):
+    """Scenario 08 presented: the sharpness view was a third view stacked with the loss-vs-step view (a strip with its
+    axis title cut at 720p). Its lecture scene is the loss-vs-weight view beside the sharpness view; K off gives the
+    descent's two views back, O every view, and F5 out the scenario's views."""
+    from gd_studio.engine import scenarios
+
+    scene = scenarios.load(ROOT / "resources" / "scenarios" / "08-the-edge-of-stability.gdscenario")
+    w = make_window(scene.config)
+    w.actionShowSharpness.setChecked(True)
+    names = ("data_view", "weight_view", "lr_view", "step_view", "surface_view", "sharpness_view")
+    shown = lambda: {n for n in names if getattr(w, n).widget.isVisible()}  # noqa: E731
+    qtbot.keyClick(w.centralWidget(), Qt.Key.Key_F5)
+    assert w.presentation.active
+    assert shown() == {"weight_view", "sharpness_view"}
+    a, b = (getattr(w, n).widget for n in ("weight_view", "sharpness_view"))
+    qtbot.waitUntil(lambda: a.height() > 0 and b.height() > 0, timeout=3000)
+    ga, gb = (v.mapTo(w, v.rect().topLeft()) for v in (a, b))
+    assert ga.y() == gb.y() and ga.x() != gb.x()  # side by side, each the grid's full height
+    w.actionShowSharpness.trigger()
+    assert shown() == {"weight_view", "step_view"}
+    w.actionShowSharpness.trigger()
+    assert shown() == {"weight_view", "sharpness_view"}
+    w.actionLectureLayout.trigger()  # every view of the scene
+    assert {"weight_view", "step_view", "sharpness_view"} <= shown()
+    w.actionLectureLayout.trigger()
+    qtbot.keyClick(w.centralWidget(), Qt.Key.Key_F5)
+    assert not w.presentation.active
+    assert {"weight_view", "step_view", "sharpness_view"} <= shown()

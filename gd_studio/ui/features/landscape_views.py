@@ -118,6 +118,7 @@ class LandscapeViews(QObject):
             pres.themeChanged.connect(self.restyle)
             # the lecture layout follows: presenting, a descent with the surface shows it and the loss-vs-step view
             self.actionShowLossSurface.toggled.connect(pres.scene_changed)
+            self.actionShowSharpness.toggled.connect(pres.scene_changed)
         self.restyle()
 
     def restyle(self, *_) -> None:
