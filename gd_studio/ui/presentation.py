@@ -971,6 +971,11 @@ def apply_presentation(p: Presentation, scale: float) -> None:
         "dock": not w.dock.isHidden(), "state": w.windowState(), "geometry": w.normalGeometry(),
     }
     p._saved["step_dock"] = getattr(p, "step_dock_moved", False)
+    step_dock = getattr(getattr(w, "study", None), "dock", None)
+    # its height under the plots: presenting resizes it to the compact narration, and the normal view got back a
+    # dock sized by the presentation's layout (at 1080p 230 px of mostly blank dock, the plots 90 px tall)
+    p._saved["step_dock_height"] = (step_dock.height() if step_dock is not None and not step_dock.isFloating()
+                                    and not step_dock.isHidden() else None)
     p._saved["splitters"] = p._splitter_state()  # before the lecture layout hides views (a hidden one has no size)
     # the panel and the left column go first: at the projector's type size their minimum height would stretch
     # the window past the screen
@@ -1028,14 +1033,29 @@ def remove_presentation(p: Presentation) -> None:
                 # the size it had: entering, the projector-sized layout may have stretched the window before it
                 # was maximised, and that stretched size is what a window manager would restore
                 w.setGeometry(s["geometry"])
+    dock_height = s.get("step_dock_height")
     p._saved = None
     p.restyle()
     p._restore_splitters(splitters)
     keep = getattr(w, "keep_on_screen", None)
     if keep is not None:
         keep()
+
+    def step_dock_back() -> None:
+        dock = getattr(getattr(w, "study", None), "dock", None)
+        if (dock_height and dock is not None and not dock.isFloating() and not getattr(p, "step_dock_moved", False)
+                and w.dockWidgetArea(dock) == Qt.DockWidgetArea.BottomDockWidgetArea):
+            w.resizeDocks([dock], [dock_height], Qt.Orientation.Vertical)
+
+    step_dock_back()
+
     # and again once the re-shown views' deferred layout requests have run (they hand out sizes of their own)
-    later(w, lambda: p._restore_splitters(splitters) if not p.active else None)
+    def settled() -> None:
+        if not p.active:
+            p._restore_splitters(splitters)
+            step_dock_back()
+
+    later(w, settled)
 
 
 def install(ctx: FeatureContext, window, study=None) -> Presentation:

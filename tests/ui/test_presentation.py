@@ -478,3 +478,27 @@ def test_a_split_dragged_by_hand_stays_through_run_and_pause_and_resets_with_the
     with qtbot.waitSignal(w.scenarios.scenarioApplied, timeout=15000):
         qtbot.keyClick(w.centralWidget(), Qt.Key.Key_1)  # (its views: the data and loss-vs-weight views among them)
     assert row.sizes()[i] != dragged[i] and abs(row.sizes()[i] - row.sizes()[j]) <= 1, (row.sizes(), dragged)
+
+
+def test_leaving_presentation_gives_the_step_dock_its_height_back(make_window, qtbot):
+    """Present and leave, then open another scenario (1, F5, F5, 3 at 1080p): the step-by-step dock kept the height
+    the presentation's layout gave it, 230 px of mostly blank dock under plots 90 px tall."""
+    from gd_studio.ui import offscreen
+
+    w = make_window(PARABOLA)
+    w.resize(1500, 940)
+    qtbot.waitUntil(lambda: w.height() == 940, timeout=3000)
+    dock = w.study.dock
+    assert w.dockWidgetArea(dock) == Qt.DockWidgetArea.BottomDockWidgetArea
+    before = dock.height()
+    w.presentation.set_presentation(True)
+    offscreen.wait(QApplication.instance(), lambda: False, 0.2)
+    w.presentation.set_presentation(False)
+    qtbot.waitUntil(lambda: abs(dock.height() - before) <= 2, timeout=3000)
+    from pathlib import Path
+
+    scene = Path(__file__).resolve().parents[2] / "resources" / "scenarios" / "03-too-big-overshooting.gdscenario"
+    with qtbot.waitSignal(w.scenarios.scenarioApplied, timeout=15000):
+        assert w.scenarios.open(scene)
+    offscreen.wait(QApplication.instance(), lambda: False, 0.2)
+    assert abs(dock.height() - before) <= 2, (before, dock.height())
