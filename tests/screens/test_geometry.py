@@ -11,15 +11,12 @@ views side by side on a short one and presenting).
 """
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.screens.probes import run_probes
+
 DESCENT = "03-too-big-overshooting.gdscenario"
 RANGE_TEST = "05-lr-range-test.gdscenario"
 DIGITS = "07-ten-digits.gdscenario"  # the longest captions and narration: the tightest presentation layout
@@ -38,19 +35,7 @@ MARGIN = 0.01  # and this much more, so a pixel or two of layout drift does not 
 @pytest.fixture(scope="module")
 def screens(tmp_path_factory):
     out = tmp_path_factory.mktemp("screens")
-    procs = {}
-    for (w, h, dpr), names in SCREENS.items():
-        env = dict(os.environ, XDG_CONFIG_HOME=str(out / f"config-{w}x{h}@{dpr:g}"), PYTHONPATH=str(ROOT))
-        procs[(w, h, dpr)] = subprocess.Popen(
-            [sys.executable, "-m", "tests.screens.geometry_probe", str(w), str(h), str(dpr), str(out), *names],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    results = {}
-    for key, proc in procs.items():
-        stdout, stderr = proc.communicate(timeout=180)
-        lines = [line for line in stdout.splitlines() if line.startswith("RESULT ")]
-        assert proc.returncode == 0 and lines, stderr[-3000:]
-        results[key] = json.loads(lines[-1][len("RESULT "):])
-    return out, results
+    return out, run_probes(out, SCREENS)
 
 
 def _all(screens):

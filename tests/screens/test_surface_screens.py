@@ -9,15 +9,11 @@ issue 14), which is test_geometry's to pin down, not this module's.
 """
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.screens.probes import run_probes
+
 VALLEY = "09-momentum-in-a-narrow-valley.gdscenario"
 NETWORK = "10-a-network-around-its-minimum.gdscenario"
 SCREENS = {(1280, 720, 1.0): NETWORK, (1366, 768, 1.0): VALLEY, (1920, 1080, 1.0): NETWORK, (1920, 1080, 2.0): VALLEY}
@@ -28,19 +24,8 @@ SHARE, MARGIN = 0.40, 0.005  # the issue's 40 %, with half test_geometry's slack
 @pytest.fixture(scope="module")
 def surface_screens(tmp_path_factory):
     out = tmp_path_factory.mktemp("surface-screens")
-    procs = {}
-    for (w, h, dpr), name in SCREENS.items():
-        env = dict(os.environ, XDG_CONFIG_HOME=str(out / f"config-{w}x{h}@{dpr:g}"), PYTHONPATH=str(ROOT))
-        procs[(w, h, dpr)] = subprocess.Popen(
-            [sys.executable, "-m", "tests.screens.geometry_probe", str(w), str(h), str(dpr), str(out), name],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    results = {}
-    for key, proc in procs.items():
-        stdout, stderr = proc.communicate(timeout=180)
-        lines = [line for line in stdout.splitlines() if line.startswith("RESULT ")]
-        assert proc.returncode == 0 and lines, stderr[-3000:]
-        results[key] = {r["mode"]: r for r in json.loads(lines[-1][len("RESULT "):])}
-    return out, results
+    results = run_probes(out, {key: (name,) for key, name in SCREENS.items()})
+    return out, {key: {r["mode"]: r for r in rows} for key, rows in results.items()}
 
 
 def test_presenting_a_surface_scene_shows_the_surface_and_the_step_view_large(surface_screens):
