@@ -3,12 +3,9 @@ through the geometry probe of test_geometry: presenting, the lecture layout give
 40 % of the screen height each, side by side; in both views the surface's tick labels (its colour bar's too) neither
 overlap nor leave the plot, its axis titles are whole, and the map is no strip.
 
-Each scenario is the first its window opens (one child process a screen): a window that has been presenting once
-lays out its next scenario's normal view with a tall step-by-step dock at 1080p (any scenario; see the report of
-issue 14), which is test_geometry's to pin down, not this module's.
+Each scenario is the first its window opens (one child process a screen), as a lecturer's first scene.
 """
 from __future__ import annotations
-
 
 import pytest
 
