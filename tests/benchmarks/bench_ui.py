@@ -59,16 +59,10 @@ def headless_steps_per_second(config, seconds: float = 2.0) -> float:
     return n / (time.perf_counter() - t0)
 
 
-def in_app(config, seconds: float = 3.0, engine: str = "process") -> dict:
-    from PySide6.QtCore import QElapsedTimer, QTimer
-
+def _shown_window(app, config):
+    """The window at the size of a 1080p screen's first window, shown, once its first frame is drawn (or 10 s)."""
     from gd_studio.ui import MainWindow
-    from gd_studio.ui.app import NORMAL_SCALE, make_app
-    from gd_studio.ui import theme
 
-    app = make_app([])
-    theme.apply_theme(app, "light", NORMAL_SCALE)
-    os.environ["GD_STUDIO_ENGINE"] = engine
     w = MainWindow(config=config)
     w.resize(1500, 940)
     w.show()
@@ -76,6 +70,19 @@ def in_app(config, seconds: float = 3.0, engine: str = "process") -> dict:
     while w.last_snapshot is None and time.perf_counter() < deadline:
         app.processEvents()
         time.sleep(0.005)
+    return w
+
+
+def in_app(config, seconds: float = 3.0, engine: str = "process") -> dict:
+    from PySide6.QtCore import QElapsedTimer, QTimer
+
+    from gd_studio.ui.app import NORMAL_SCALE, make_app
+    from gd_studio.ui import theme
+
+    app = make_app([])
+    theme.apply_theme(app, "light", NORMAL_SCALE)
+    os.environ["GD_STUDIO_ENGINE"] = engine
+    w = _shown_window(app, config)
     lateness: list[float] = []
     frames: list[float] = []
     clock = QElapsedTimer()
@@ -138,10 +145,7 @@ def replay(config, frames: int = 120, steps_per_frame: int = 100, profiler=None)
     """The window's CPU time a frame on recorded frames (no engine competing): apply, paint by view, the rest."""
     from dataclasses import replace
 
-    from PySide6.QtWidgets import QApplication
-
     from gd_studio.live.run import LiveRun
-    from gd_studio.ui import MainWindow
     from gd_studio.ui.app import NORMAL_SCALE, make_app
     from gd_studio.ui import theme
     from gd_studio.ui.plots.common import GatedPlotWidget
@@ -160,13 +164,7 @@ def replay(config, frames: int = 120, steps_per_frame: int = 100, profiler=None)
 
     GatedPlotWidget.paintEvent = timed
     os.environ["GD_STUDIO_ENGINE"] = "thread"
-    w = MainWindow(config=config)
-    w.resize(1500, 940)
-    w.show()
-    deadline = time.perf_counter() + 10
-    while w.last_snapshot is None and time.perf_counter() < deadline:
-        app.processEvents()
-        time.sleep(0.005)
+    w = _shown_window(app, config)
     run = LiveRun()
     run.configure(config)
     run.running = run.fast = True
