@@ -398,22 +398,7 @@ class LiveRun:
 
     def step_once(self) -> bool:
         """One engine step; True when a step was taken. Raises on a bug (the caller reports it)."""
-        if self.before_step is not None:
-            self.before_step()
-        runner = self.session.runner
-        if getattr(runner, "stopped", False):
-            return False
-        rec = runner.step()
-        if rec is None:
-            return False
-        if self.watch_index is None:  # the descent line moves: keep the vectors to project later
-            self.trail.add(int(rec.step), 0.0, float(rec.loss), runner.params)
-        else:  # the record says where the watched weight went; no copy of the whole vector needed
-            self.trail.add(int(rec.step), float(rec.watched_next), float(rec.loss))
-        self.timeline.after_step(runner, self.fast)
-        self.surface.after_step(runner)
-        self.rate.tick()
-        return True
+        return self.step(1) == 1
 
     def step(self, n: int = 1, *, cancel: Cancel = never, stop_at: int | None = None,
              deadline: float | None = None) -> int:
@@ -421,9 +406,9 @@ class LiveRun:
 
         Returns the number of steps taken. ``cancel`` is polled before every step.
 
-        What step_once does, in one loop with its names looked up once: running the one-weight parabola at full
-        speed, an engine step is ~16 µs, and the calls and attribute look-ups around it (the run's properties,
-        step_once, the speed readout's clock per step) cost the window's engine a quarter of its headless speed.
+        One loop with its names looked up once: running the one-weight parabola at full speed, an engine step is
+        ~16 µs, and the calls and attribute look-ups around it (the run's properties, a method call a step, the
+        speed readout's clock per step) cost the window's engine a quarter of its headless speed.
         """
         if self.session is None:
             return 0

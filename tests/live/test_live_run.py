@@ -150,7 +150,7 @@ def test_rate_meter_counts_a_batch_of_steps_as_its_steps():
 
 @pytest.mark.parametrize("watch", ["W2[0,0]", "descent direction"])
 def test_a_batch_of_steps_leaves_what_as_many_single_steps_leave(watch):
-    """LiveRun.step's loop (names looked up once) against step_once, step by step: the trail, the timeline's
+    """LiveRun.step's loop over 40 steps against 40 single steps (step_once): the trail, the timeline's
     checkpoints, the surface path and the speed readout's step count all the same, bit for bit."""
     from gd_studio.live.run import Trail
 
