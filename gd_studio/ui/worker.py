@@ -151,11 +151,9 @@ class Worker(QObject):
 
     def __init__(self) -> None:
         super().__init__()
-        self.run = LiveRun()  # replaced by a host.RemoteRun on the first build when the engine has its process
-        self.run.before_step = self._wait_for_gui
         # a rendering's pictures follow from the data alone: a fixed loss-surface grid, never refined later
         self.rendering = bool(_ENGINE_HERE)
-        self.run.surface.adaptive = not self.rendering
+        self.run = self._local_run()  # replaced by a host.RemoteRun on the first build when the engine has its process
         # bumped by the controller (UI thread) for every command it sends: unequal to what the worker saw last,
         # a command is waiting in this thread's queue (the idle test of the loss surface's refinement)
         self.commands_sent = 0
@@ -195,6 +193,13 @@ class Worker(QObject):
         self._throttle_start = 0.0
         self._throttle_done = 0
         self.steps_done = 0  # step commands finished (written here, read by the UI thread: WorkerController)
+
+    def _local_run(self) -> LiveRun:
+        """A LiveRun in this thread: yields to the GUI between steps; its loss surface adapts unless rendering."""
+        run = LiveRun()
+        run.before_step = self._wait_for_gui
+        run.surface.adaptive = not self.rendering
+        return run
 
     # written by the UI thread: plain values (shared memory when the engine has its process)
     @property
@@ -305,10 +310,8 @@ class Worker(QObject):
         if self._timer is not None:
             self._timer.stop()
         self.run.close(0.1)
-        self.run = LiveRun()
+        self.run = self._local_run()
         self.run.generation = generation  # the window takes only newer builds: this one comes after the lost one
-        self.run.before_step = self._wait_for_gui
-        self.run.surface.adaptive = not self.rendering
         self.message.emit(f"The engine's process stopped ({exc}); the run was rebuilt at step 0 in the window.")
         if config is None:
             return
