@@ -52,9 +52,10 @@ LECTURE_VIEWS = {"descent": ("weight_view", "step_view"), "range_test": ("weight
                  # along a weight and λ_max against 2/η; as a third view stacked with the loss-vs-step view, the
                  # sharpness plot was a strip with its axis title cut at 720p
                  "sharpness": ("weight_view", "sharpness_view")}
-# views a feature adds beside the grid's four, each with the action that shows it: shown with their toggle, except in
-# a lecture scene that leaves them out
-EXTRA_VIEWS = (("surface_view", "actionShowLossSurface"), ("sharpness_view", "actionShowSharpness"))
+# views a feature adds beside the grid's four: (view, the action that shows it, the descent's lecture scene while it
+# is shown; the first shown wins). Shown with their toggle, except in a lecture scene that leaves them out
+EXTRA_VIEWS = (("surface_view", "actionShowLossSurface", "surface"), ("sharpness_view", "actionShowSharpness",
+                                                                     "sharpness"))
 # side by side, a descent's loss-vs-weight view (the steps, the arrows, the ball: what the lesson is about) is the
 # wider one: its caption wraps to a line fewer, which its plot gets (the loss-vs-step view keeps 43 % of the width)
 LECTURE_WIDTHS = {"descent": (0.57, 0.43), "surface": (0.5, 0.5), "sharpness": (0.5, 0.5)}
@@ -759,24 +760,21 @@ class Presentation(QObject):
         """An extra view is asked for (its View-menu toggle, which a scenario sets)."""
         return action in self.registry and self.registry[action].isChecked()
 
-    def _surface_on(self) -> bool:
-        return self._toggled_on("actionShowLossSurface")
-
     def lecture_key(self) -> str:
         """The lecture layout's scene (:data:`LECTURE_VIEWS`): :meth:`lecture_scene`; for a descent, "surface" with
-        the loss-surface view shown, else "sharpness" with the sharpness view shown."""
+        the loss-surface view shown, else "sharpness" with the sharpness view shown (:data:`EXTRA_VIEWS`)."""
         scene = self.lecture_scene()
-        if scene == "descent" and self._surface_on():
-            return "surface"
-        if scene == "descent" and self._toggled_on("actionShowSharpness"):
-            return "sharpness"
+        if scene == "descent":
+            for _name, action, key in EXTRA_VIEWS:
+                if self._toggled_on(action):
+                    return key
         return scene
 
     def apply_views(self, *_args) -> None:
         """Show exactly :meth:`scene_views` (a row whose views are all hidden gives its height to the other)."""
         w = self.w
         shown = set(self.scene_views())
-        extras = tuple((name, action) for name, action in EXTRA_VIEWS if getattr(w, name, None) is not None)
+        extras = tuple((name, action) for name, action, _key in EXTRA_VIEWS if getattr(w, name, None) is not None)
         lecture = self.active and self.actionLectureLayout.isChecked()
         for name, action in extras:
             if self._toggled_on(action) and not (lecture and name not in shown):
