@@ -162,13 +162,7 @@ class DotsItem(pg.ScatterPlotItem):
             raise TypeError("DotsItem.setData takes x and y arrays")
         if kargs:  # style options (at construction): ScatterPlotItem's own handling, without points
             super().setData(**kargs)
-        x = np.zeros(0) if x is None else np.asarray(x, dtype=np.float64)
-        y = np.zeros(0) if y is None else np.asarray(y, dtype=np.float64)
-        n = min(x.size, y.size)
-        x, y = x[:n], y[:n]
-        ok = np.isfinite(x) & np.isfinite(y)
-        if not ok.all():
-            x, y = x[ok], y[ok]
+        x, y = finite_xy(np.zeros(0) if x is None else x, np.zeros(0) if y is None else y)
         self.prepareGeometryChange()
         self._x, self._y = x, y
         if x.size:
