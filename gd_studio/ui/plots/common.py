@@ -839,11 +839,17 @@ class LogDecadeAxis(EdgeLabelAxis):
         return out
 
 
+def margin_pad(span: float, px: float, margin_px: float) -> float:
+    """What to add on each side of a ``span`` shown on a ``px``-pixel axis so that ``margin_px`` pixels are left
+    beside it (0 where the axis is too short for that)."""
+    if margin_px <= 0 or px <= 4 * margin_px:
+        return 0.0
+    return span * margin_px / (px - 2 * margin_px)
+
+
 def with_margin(lo: float, hi: float, px: float, margin_px: float) -> tuple[float, float]:
     """``lo..hi`` widened by ``margin_px`` pixels on each side of a ``px``-pixel axis (as is when it cannot)."""
-    if margin_px <= 0 or px <= 4 * margin_px:
-        return lo, hi
-    pad = (hi - lo) * margin_px / (px - 2 * margin_px)
+    pad = margin_pad(hi - lo, px, margin_px)
     return lo - pad, hi + pad
 
 
@@ -957,11 +963,9 @@ class FollowRange:
             if span <= 1e-12 * max(abs(lo), abs(hi), 1e-300):
                 span = max(abs(hi) * 0.1, 1e-9)
                 lo, hi = lo - span / 2, hi + span / 2
-            pad = self.pad * span
-            edge = 0.0
-            if px > 4 * margin > 0:  # the margin in pixels, whatever the plot's size
-                pad = max(pad, span * margin / (px - 2 * margin))
-                edge = now * margin / px  # the marker's radius at the scale shown now
+            # the margin in pixels, whatever the plot's size
+            pad = max(self.pad * span, margin_pad(span, px, margin))
+            edge = now * margin / px if px > 4 * margin > 0 else 0.0  # the marker's radius at the scale shown now
             spans.append((lo - pad, hi + pad))
             needed.append((lo - edge, hi + edge))
         (x0, x1), (y0, y1) = spans
