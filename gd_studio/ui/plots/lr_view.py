@@ -57,6 +57,8 @@ class LossVsLrView(QWidget):
     DEFAULT_RANGE = ((-7.2, 1.2), (0.0, 1.0))  # the default sweep, before any test
     IDLE_CAPTION = "Press L (or Range test) to sweep the LR from tiny to huge, one step each."
     LABEL_TOP = 0.95  # label positions along the lines, top row first
+    # the LR in use's and 2/λ_max's labels: their usual heights (they move off the curve from there)
+    CURRENT_LR_AT, LIMIT_AT = 0.06, 0.22
     LABEL_STEP = 0.085
 
     def __init__(self) -> None:
@@ -105,7 +107,7 @@ class LossVsLrView(QWidget):
         self.recommended = self._suggestion_line("recommendedLrMarker", GREEN, Qt.PenStyle.DashLine, "^",
                                                  f"recommended: {EXPLANATIONS['recommended']}. Enter uses it.")
         self.current_lr = pg.InfiniteLine(angle=90, movable=False, pen=pen(GREY, 2.0, Qt.PenStyle.DashLine),
-                                          label="LR in use", labelOpts={"position": 0.06, "color": GREY,
+                                          label="LR in use", labelOpts={"position": self.CURRENT_LR_AT, "color": GREY,
                                                                        "fill": pg.mkBrush(255, 255, 255, 235),
                                                                        "anchors": [(0, 1), (0, 1)]})
         self.current_lr.setObjectName("currentLrLine")
@@ -117,7 +119,7 @@ class LossVsLrView(QWidget):
         # where full-batch descent from the same start would begin to diverge (2/λ_max at the initial weights):
         # to compare with where the mini-batch range test blows up
         self.stability_limit = pg.InfiniteLine(angle=90, movable=False, pen=pen(ORANGE, 2.0, Qt.PenStyle.DotLine),
-                                               label="", labelOpts={"position": 0.22, "color": ORANGE,
+                                               label="", labelOpts={"position": self.LIMIT_AT, "color": ORANGE,
                                                                     "fill": pg.mkBrush(255, 255, 255, 225),
                                                                     "anchors": [(0, 0.5), (0, 0.5)]})
         self.stability_limit.setObjectName("stabilityLimitMarker")
@@ -251,7 +253,7 @@ class LossVsLrView(QWidget):
         if self._smoothed.size == xs.size:
             curves.append((xs, self._smoothed))
         air = 4.0 / height_px  # between a label and the curve
-        for ln, default in ((self.current_lr, 0.06), (self.stability_limit, 0.22)):
+        for ln, default in ((self.current_lr, self.CURRENT_LR_AT), (self.stability_limit, self.LIMIT_AT)):
             if not ln.isVisible() or not ln.label.isVisible():
                 continue
             rect = ln.label.boundingRect()
