@@ -51,10 +51,15 @@ def main(argv: list[str]) -> None:
     def pump(until, timeout=10.0):
         return wait(app, until, timeout)
 
-    def settle(seconds=0.15):
+    def settle(seconds=0.15, rounds=12):
+        # the time, and at least ``rounds`` passes of the event loop: a new text's re-layout climbs from the label to
+        # the window one posted event a pass, and on a loaded machine (CI: two test workers and four probes on two
+        # cores) a single pass can outlast the time
         end = time.monotonic() + seconds
-        while time.monotonic() < end:
+        done = 0
+        while time.monotonic() < end or done < rounds:
             app.processEvents()
+            done += 1
             time.sleep(0.005)
 
     normal_pt = app.font().pointSizeF()
