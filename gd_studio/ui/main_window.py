@@ -738,6 +738,11 @@ class MainWindow(QMainWindow):
         self.state.set_range_test(outcome.result, outcome.repeat)
         self.lr_view.show_result(outcome.result, outcome.repeat)
         self.lr_view.set_stability_limit(outcome.initial_lr_limit)
+        # the walk stays on the weight and step views to be talked about, saying it is over: the status bar and
+        # the next step are the run's
+        over = f"The test is over; the run is still at step {self.step_count} (→ continues it)."
+        self.weight_view.range_test_over(over)
+        self.step_view.range_test_over(over)
         stop = outcome.result.stop_reason
         self.status["stop"].setText(f"range test: {stop}")
         if outcome.cancelled:

@@ -348,3 +348,25 @@ def test_a_fifo_as_data_is_refused_not_waited_on(make_window, qtbot, tmp_path):
     assert kind == "error" and "data.csv" in text
     w.actionStep.trigger()  # the worker is free
     qtbot.waitUntil(lambda: w.step_count == 1, timeout=3000)
+
+
+
+def test_after_a_range_test_its_walk_says_the_run_is_elsewhere(make_window, qtbot):
+    """The range test walks on the loss-vs-weight and loss-vs-step views, and its last frame stays there to be
+    talked about (the steps that left the trough); beside a status bar saying step 3 of the run, both captions
+    still spoke of a test under way ("now 10"). Done, they say the test is over and where the run is."""
+    w = make_window(SMALL)
+    for _ in range(3):
+        before = w.step_count
+        w.actionStep.trigger()
+        qtbot.waitUntil(lambda: w.step_count == before + 1 and not w.last_snapshot.running, timeout=5000)
+    with qtbot.waitSignal(w.rangeTestFinished, timeout=20000):
+        w.actionRangeTest.trigger()
+    over = "The test is over; the run is still at step 3 (→ continues it)."
+    assert w.weight_view.mode == "range test" and w.weight_view.caption.text().endswith(over)
+    assert w.step_view.caption.text().startswith("Range test:") and w.step_view.caption.text().endswith(over)
+    assert w.status["step"].text() == "step 3"
+    w.actionStep.trigger()  # the next step is the run's fourth, and the views show the run again
+    qtbot.waitUntil(lambda: w.step_count == 4 and not w.last_snapshot.running, timeout=5000)
+    assert w.weight_view.mode == "run" and over not in w.weight_view.caption.text()
+    assert np.array_equal(w.step_view._h.steps, [1, 2, 3, 4]) and over not in w.step_view.caption.text()

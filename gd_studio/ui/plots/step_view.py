@@ -25,6 +25,9 @@ def level_runs(x, y) -> tuple[np.ndarray, np.ndarray]:
     return x[keep], y[keep]
 
 
+RANGE_TEST_CAPTION = "Range test: the LR (right axis) rises every mini-batch; the loss falls, then blows up."
+
+
 class LossVsStepView(QWidget):
     """Training and validation loss against the step, with the learning rate on a second axis."""
 
@@ -147,7 +150,12 @@ class LossVsStepView(QWidget):
 
         self.show_history(History(steps=steps, loss=np.asarray(losses), lr=np.asarray(lrs),
                                   val_steps=empty(), val_loss=empty()),
-                          "Range test: the LR (right axis) rises every mini-batch; the loss falls, then blows up.")
+                          RANGE_TEST_CAPTION)
+
+    def range_test_over(self, note: str) -> None:
+        """The test has ended: its curve stays, the caption says so."""
+        if self._h is not None and self.caption.text().startswith(RANGE_TEST_CAPTION):
+            self.caption.setText(f"{RANGE_TEST_CAPTION}  {note}")
 
     def _hover_points(self):
         h = self._h

@@ -238,6 +238,11 @@ class LossVsWeightView(QWidget):
             y0 = 0.0  # a loss axis from 0 when the bottom is near it: heights compare at a glance
         return x0, x1, y0, y1
 
+    def range_test_over(self, note: str) -> None:
+        """The test has ended: its last frame stays (where its steps left the trough), saying so in the caption."""
+        if self.mode == "range test" and self.view is not None:
+            self.show_view(self.view, "range test", note=note)
+
     def _step_text(self, w: np.ndarray, l: np.ndarray) -> str:
         if len(w) < 2 or len(l) < 2:
             return ""
