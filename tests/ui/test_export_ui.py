@@ -110,3 +110,30 @@ def test_run_csv_is_read_by_the_worker_thread_even_while_running(make_window, qt
     steps = [int(r["step"]) for r in rows]
     assert steps == list(range(1, len(steps) + 1)) and len(steps) > 20  # the whole run, in order, paused
     assert not w.controller.worker.running
+
+
+def test_thinning_note_names_the_steps_a_long_history_left_out():
+    from gd_studio.ui.features.exports import thinning_note
+
+    assert thinning_note([1, 2, 3, 4]) == "" and thinning_note([]) == "" and thinning_note([7]) == ""
+    note = thinning_note([4, 8, 12, 13, 14, 15])
+    assert "6 of the run's 15 steps" in note and "every step from 12 on" in note and "before that one step in 4" in note
+
+
+def test_a_long_runs_csv_says_its_older_steps_are_thinned(make_window, qtbot, tmp_path):
+    """After 10,000 steps the history keeps the last 4,096 whole and older ones thinned: the CSV was saved with
+    "Saved the run history" and nothing else, as if it held every step."""
+    w = make_window(RunConfig(dataset="line", dataset_params={"n_samples": 50, "noise": 0.1, "seed": 0},
+                              model="one_weight", loss="mse", lr=0.05, batch_size=0, seed=0, watch="w",
+                              val_fraction=0.0))
+    _ran(qtbot, w, 10_000)
+    messages = []
+    w.messageShown.connect(lambda kind, text: messages.append(text))
+    path = w.exports.export_run_csv(tmp_path / "run.csv")
+    steps = [int(r["step"]) for r in csv.DictReader(path.read_text(encoding="utf-8").splitlines())]
+    assert steps[-1] == 10_000 and len(steps) < 10_000
+    # the history's last 4,096 steps are whole, and the thinned part's last one (5,904, even) joins them
+    i = steps.index(5_904)
+    assert steps[i:] == list(range(5_904, 10_001)) and steps[i - 1] == 5_902
+    assert "every step from 5,904 on" in messages[-1]
+    assert f"{len(steps):,} of the run's 10,000 steps" in messages[-1] and "one step in 2 " in messages[-1]

@@ -154,7 +154,18 @@ class ExportController(QObject):
         return out
 
     def export_run_csv(self, path) -> Path | None:
-        return self._write(lambda: export.write_csv(path, self.run_columns()), "run history")
+        thinned = ""
+
+        def write():
+            nonlocal thinned
+            cols = self.run_columns()
+            thinned = thinning_note(cols["step"])
+            return export.write_csv(path, cols)
+
+        out = self._write(write, "run history")
+        if out is not None and thinned:
+            self.ctx.show_message(f"Saved the run history to {out}. {thinned}", "info", 10)
+        return out
 
     def export_range_test_csv(self, path) -> Path | None:
         result = self.ctx.state.range_test[0] if self.ctx.state.range_test is not None else None
@@ -193,6 +204,18 @@ class ExportController(QObject):
         self.ctx.show_message(f"Copied PyTorch code to the clipboard ({cfg.optimizer}, {cfg.schedule} schedule): "
                               f"{first}", "info", 8)
         return code
+
+
+def thinning_note(steps) -> str:
+    """What a run's history left out, in words ("" when it has every step): a long run keeps its recent steps
+    whole and older ones at a stride that doubles as the run grows (engine.descent.History)."""
+    gaps = [b - a for a, b in zip(steps, steps[1:])]
+    if not gaps or max(gaps) <= 1:
+        return ""
+    whole_from = next(steps[i + 1] for i in range(len(gaps) - 1, -1, -1) if gaps[i] > 1)
+    return (f"It has {len(steps):,} of the run's {steps[-1]:,} steps: every step from {whole_from:,} on, and "
+            f"before that one step in {max(gaps):,} (a long run keeps its older steps thinned; the step column "
+            "says which).")
 
 
 def install(ctx: FeatureContext) -> ExportController:
