@@ -16,7 +16,7 @@ MOONS = RunConfig(dataset="moons", dataset_params={"n_samples": 160, "noise": 0.
 
 
 @pytest.fixture(autouse=True)
-def _app_fonts_as_users_see_them(app_look_restored):
+def _app_fonts_as_users_see_them(qapp, app_look_restored):
     """The app's normal theme and scale (as it starts), put back afterwards."""
     from gd_studio.ui import theme
     from gd_studio.ui.app import NORMAL_SCALE
@@ -76,6 +76,17 @@ def test_caption_elides_to_its_lines_and_keeps_the_whole_text():
     assert cut and shown.count("\n") == 1 and shown.endswith("…")
     c.setText("short")
     assert not c.elided and c.toolTip() == ""
+
+
+def test_captions_never_break_a_line_after_a_slash():
+    """The weight view read "whole network: 2/" above "λ_max = 0.98" at 720p: a symbol cut in two."""
+    c = Caption("")
+    text = "Along W2[0,0]: 2/λ = 65.34; whole network: 2/λ_max = 0.98, this LR is 0.1× that; r·dL/dW2[0,0]"
+    widths = range(60, 420, 3)
+    wrapped = [elide_lines(text, c.font(), width, 20)[0] for width in widths]
+    assert all(not row.endswith("/") for shown in wrapped for row in shown.split("\n"))
+    # and the text is all there, slash and all, once the lines are joined again
+    assert all("".join(shown.split()) == "".join(text.split()) for shown in wrapped if "…" not in shown)
 
 
 class _Recorder:

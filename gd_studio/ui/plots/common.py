@@ -456,7 +456,9 @@ def elide_lines(text: str, font: QFont, width: float, lines: int) -> tuple[str, 
     as lines joined by newlines; and whether anything was cut."""
     if not text or width <= 0 or lines <= 0:
         return text, False
-    layout = QTextLayout(text.replace("\n", "\u2028"), font)
+    # no line break after a slash: "2/λ_max" and "dL/dW" are one symbol each, and Unicode lets a line end at "2/"
+    flow = text.replace("\n", "\u2028").replace("/", "/\u2060")
+    layout = QTextLayout(flow, font)
     opt = QTextOption()
     opt.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
     layout.setTextOption(opt)
@@ -469,10 +471,10 @@ def elide_lines(text: str, font: QFont, width: float, lines: int) -> tuple[str, 
         line.setLineWidth(width)
         spans.append((line.textStart(), line.textLength()))
     layout.endLayout()
-    rows = [text[a:a + n].replace("\n", "").rstrip() for a, n in spans]
+    rows = [flow[a:a + n].replace("\u2028", "").replace("\u2060", "").rstrip() for a, n in spans]
     if len(rows) <= lines:
         return "\n".join(rows), False
-    rest = " ".join(text[spans[lines - 1][0]:].split())
+    rest = " ".join(flow[spans[lines - 1][0]:].replace("\u2060", "").split())
     last = QFontMetricsF(font).elidedText(rest, Qt.TextElideMode.ElideRight, width)
     return "\n".join(rows[: lines - 1] + [last]), True
 
