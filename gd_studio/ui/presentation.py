@@ -229,6 +229,7 @@ class Presentation(QObject):
             apply_presentation(self, self.screen_scale())
         else:
             remove_presentation(self)
+        self.fit_step_box()
         self.presentationChanged.emit(on)
         if on:
             self.w.show_message("Presentation mode: F5 or P returns to the normal view, ? lists the keys.", "info", 4)
@@ -611,14 +612,18 @@ class Presentation(QObject):
     def fit_step_box(self) -> None:
         """In the column the step-by-step dock is exactly as tall as its content needs (taller is blank space the
         panel above, which scrolls, can use), so the split follows from the text shown, never from the height an
-        earlier scenario's caption left there; anywhere else it takes the room it is given."""
-        box = getattr(getattr(getattr(self.w, "study", None), "dock", None), "widget", lambda: None)()
+        earlier scenario's caption left there. Presenting, docked under the plots, likewise: its height was set once,
+        on entering, from the narration at an earlier width (its events not yet beside the loss), and the blank
+        below them took the plots' 40 % of the screen. Anywhere else it takes the room it is given."""
+        dock = getattr(getattr(self.w, "study", None), "dock", None)
+        box = dock.widget() if dock is not None else None
         if box is None:
             return
         if not getattr(self, "_step_box_watched", False):
             box.installEventFilter(self)  # its content's new minimum (a caption, the narration) arrives as a request
             self._step_box_watched = True
-        most = box.minimumSizeHint().height() if getattr(self, "_step_box_in_column", False) else 16777215
+        fitted = getattr(self, "_step_box_in_column", False) or (self.active and not dock.isFloating())
+        most = box.minimumSizeHint().height() if fitted else 16777215
         if box.maximumHeight() != most:
             box.setMaximumHeight(most)
 

@@ -175,6 +175,7 @@ def main(argv: list[str]) -> None:
                 "avail": [avail.x(), avail.y(), avail.width(), avail.height()],
                 "screen": [scr.geometry().width(), scr.geometry().height()],
                 "min_hint": [w.minimumSizeHint().width(), w.minimumSizeHint().height()],
+                "step_box": [w.study.dock.widget().height(), w.study.dock.widget().minimumSizeHint().height()],
                 "panel": w.dock.isVisible(), "plots": plots(), "texts": texts(), "legends": legend_problems(w),
                 "surface": surface_problems(w)}
 

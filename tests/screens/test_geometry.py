@@ -112,6 +112,15 @@ def test_presentation_plots_take_forty_percent_of_the_screen_height_each(screens
         assert not r["panel"]
 
 
+def test_presenting_the_narration_is_as_tall_as_its_text(screens):
+    """Its dock's height was set once, on entering, from the narration at an earlier width: at 1080p a blank band
+    under the events took 80 px from the plots (scenario 10's map fell under 40 % of the screen)."""
+    for key, r in _all(screens):
+        if r["mode"] == "presentation":
+            height, least = r["step_box"]
+            assert height <= least + 2, (key, r["scenario"], r["step_box"])
+
+
 def test_presentation_scale_follows_the_screen_height(screens):
     scales = {key: r["scale"] for key, r in _all(screens) if r["mode"] == "presentation"}
     # the chosen 2× is for a 1080-px-high screen: a 720p projector gets 2 × 720 / 1080
