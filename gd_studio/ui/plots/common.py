@@ -66,13 +66,21 @@ def column_extremes(x: np.ndarray, y: np.ndarray, left: float, per_px: float) ->
     n = len(x)
     if n < 3 or not per_px > 0:
         return np.arange(n)
+    y = np.asarray(y)
     col = np.floor((np.asarray(x, dtype=np.float64) - left) / per_px)
-    order = np.lexsort((y, col))  # by column, then by y: each column's first is its lowest, its last its highest
-    sorted_col = col[order]
-    cut = np.flatnonzero(sorted_col[1:] != sorted_col[:-1])
-    lows = order[np.concatenate(([0], cut + 1))]
-    highs = order[np.concatenate((cut, [n - 1]))]
-    return np.unique(np.concatenate((lows, highs, [0, n - 1])))
+    # x increases, so each column is one run of indices (no sort: this runs on every frame's new data)
+    starts = np.concatenate(([0], np.flatnonzero(col[1:] != col[:-1]) + 1))
+    counts = np.diff(np.append(starts, n))
+    if counts.max() <= 2:
+        return np.arange(n)
+    seg = np.repeat(np.arange(starts.size), counts)
+    keep = np.zeros(n, dtype=bool)
+    keep[[0, -1]] = True
+    for extreme in (np.minimum.reduceat(y, starts), np.maximum.reduceat(y, starts)):
+        at = np.flatnonzero(y == extreme[seg])  # every point at its column's extreme; the first of each column
+        first = np.concatenate(([True], seg[at[1:]] != seg[at[:-1]]))
+        keep[at[first]] = True
+    return np.flatnonzero(keep)
 
 
 class PixelColumnCurve(pg.PlotDataItem):
