@@ -405,8 +405,9 @@ def _thinned_history(rng):
 def test_the_training_loss_is_drawn_from_each_pixel_columns_extremes_and_looks_the_same(qtbot, monkeypatch):
     """pyqtgraph's downsampling assumes evenly spaced steps; a history is dense only for its last 4,096 steps, so
     they were drawn at dozens of points a pixel column (3,000 points, 3 ms a paint). The curve now gets, of what
-    pyqtgraph's downsampling gives, each pixel column's lowest and highest point: a few points a column, the same
-    band (the same extremes in every column) and the same picture as pyqtgraph's own curve."""
+    pyqtgraph's downsampling gives, each device pixel column's lowest and highest point: a few points a column, the
+    same band (the same extremes in every column) and the same picture as pyqtgraph's own curve; an export, every
+    point."""
     import pyqtgraph as pg
 
     from gd_studio.ui.plots.common import PixelColumnCurve
@@ -442,6 +443,20 @@ def test_the_training_loss_is_drawn_from_each_pixel_columns_extremes_and_looks_t
     # next one's rather than its last point to the next one's first)
     differ = (shots[0] != shots[1]).reshape(shots[0].shape[0], -1, 4).any(axis=2)
     assert differ.sum() <= 0.005 * differ.size, differ.sum()
+    # an export (twice the size, for slides) gets every point: the image pyqtgraph's own curve gives; then the
+    # screen's columns again
+    from gd_studio.ui import export
+
+    images = []
+    for view in views:
+        img = export.render_image(view.plot, 2.0)
+        images.append(np.frombuffer(img.constBits(), np.uint8, img.sizeInBytes()).copy())
+    assert (images[0] != images[1]).sum() == 0
+    assert len(columns.train.getData()[0]) == len(x)
+    # a HiDPI screen: the columns are its device pixels (a line of half-pixel columns showed gaps in its band)
+    monkeypatch.setattr(columns.plot, "devicePixelRatioF", lambda: 2.0)
+    columns.train.updateItems(styleUpdate=False)
+    assert 2 * px + 2 < len(columns.train.getData()[0]) <= 4 * px + 2
 
 
 def test_column_extremes_keeps_each_columns_lowest_and_highest_point_in_order():

@@ -84,28 +84,38 @@ def column_extremes(x: np.ndarray, y: np.ndarray, left: float, per_px: float) ->
 
 
 class PixelColumnCurve(pg.PlotDataItem):
-    """A PlotDataItem that sends its curve at most about two points a pixel column (``column_extremes``).
+    """A PlotDataItem that sends its curve at most about two points a device pixel column (``column_extremes``).
 
     pyqtgraph's automatic downsampling assumes evenly spaced x: a run's history is dense for its recent steps
     and thinned before (engine.descent.History), so the recent steps were drawn at ~30 points a pixel column,
     3,000 points (3 ms) a paint of which half fell in a few dozen columns. Its downsampling still applies first
-    (the line looks as before); this keeps, of what it gives, the points a pixel column can show.
+    (the line looks as before); this keeps, of what it gives, the points a pixel column can show. Columns are the
+    screen's device pixels (a HiDPI screen has twice as many); an export (an image at twice the size) gets every
+    point, as it did before.
     """
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._columns = None  # (what pyqtgraph gave, the column grid) -> the reduced dataset
+        self._columns = None  # (what pyqtgraph gave, the column grid, the reduced dataset)
+        self._exporting = False
+
+    def setExportMode(self, export, opts=None):  # noqa: N802 - pyqtgraph's name
+        super().setExportMode(export, opts)
+        if bool(export) != self._exporting:
+            self._exporting = bool(export)
+            self.updateItems(styleUpdate=False)  # the curve gets every point for the export, and back
 
     def _getDisplayDataset(self):  # noqa: N802 - pyqtgraph's name; it builds what the curve draws from here
         full = super()._getDisplayDataset()
         vb = self.getViewBox()
-        if full is None or vb is None or full.connect is not None or len(full.x) < 3:
+        if full is None or vb is None or self._exporting or full.connect is not None or len(full.x) < 3:
             return full
         rect = vb.viewRect()
-        width = float(vb.width())
+        views = self.scene().views() if self.scene() is not None else []
+        width = float(vb.width()) * (views[0].devicePixelRatioF() if views else 1.0)
         if not width > 0 or not rect.width() > 0:
             return full
-        key = (id(full), rect.left(), rect.width(), width)
+        key = (rect.left(), rect.width(), width)
         cached = self._columns
         if cached is not None and cached[0] is full and cached[1] == key:
             return cached[2]
