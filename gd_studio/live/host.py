@@ -289,7 +289,10 @@ class _Child:
             self.run.running = False
             self.send(("failed", "run", _picklable_error(exc), traceback.format_exc()))
             return
-        self.last_emit = time.perf_counter()
+        # frames are spaced from the start of one to the start of the next: counted from the end, every frame's own
+        # build time was added to the window's pace (digits: 16.7 ms + ~4 ms on average, 49 frames/s for a window
+        # that draws 60)
+        self.last_emit = now
         self.idle = 0.0
         self.shared.credit.clear()
         self.send(("snapshot", self.delta.pack(snap), _state(self.run)))

@@ -356,7 +356,12 @@ class LiveRun:
         """Show the loss surface in this plane from the next snapshot on (None: hidden, nothing computed)."""
         if isinstance(spec, dict):
             spec = SurfaceSpec(**spec)
+        shown = self.surface.spec is None and spec is not None
         self.surface.set_spec(spec)
+        if shown and self.session is not None:
+            # hidden, the path was not recorded: the run so far, from the checkpoints (every step of a run stepped by
+            # hand or throttled, every FAST_EVERY-th at full speed, older ones thinned)
+            self.surface.rebuild_path(self.timeline.store, self.session.runner)
 
     def set_watch(self, name: str) -> None:
         if self.session is None:
@@ -423,7 +428,9 @@ class LiveRun:
         trail = self.trail
         tw, tl, ts, tp = trail.w.append, trail.loss.append, trail.step.append, trail.params.append
         after_step, fast = self.timeline.after_step, self.fast
-        on_path = self.surface.after_step
+        # the surface's path only while the view is shown (hidden, a copy of every step's weights cost digits' engine
+        # ~8 % of its speed for nothing): shown again, it is rebuilt from the timeline's checkpoints
+        on_path = self.surface.after_step if self.surface.spec is not None else None
         clock = time.perf_counter
         try:
             for _ in range(max(0, int(n))):
@@ -446,7 +453,8 @@ class LiveRun:
                 else:  # the record says where the watched weight went; no copy of the whole vector needed
                     tw(float(rec.watched_next))
                 after_step(runner, fast)
-                on_path(runner)
+                if on_path is not None:
+                    on_path(runner)
                 done += 1
                 if runner.stopped:
                     break

@@ -170,6 +170,18 @@ class SurfaceTrack:
     def after_step(self, runner) -> None:
         self.path.add(int(runner.step_count), runner.params)
 
+    def rebuild_path(self, store, runner) -> None:
+        """The path from a timeline's checkpoints up to the runner's step, then the runner's weights now."""
+        now = int(runner.step_count)
+        self.path.clear()
+        for step in store.steps():
+            if step < now:
+                state = store.get(step)
+                if state is not None:
+                    self.path.add(step, state.params)
+        self.path.add(now, runner.params)
+        self.invalidate()
+
     def _key(self, runner, lr: float) -> tuple:
         return (int(runner.step_count), self.spec, float(lr))
 

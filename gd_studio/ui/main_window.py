@@ -17,7 +17,7 @@ from .actions import ActionRegistry
 from .adapters import fmt_lr, fmt_num
 from .panels.model_data import ModelDataPanel
 from .state import IDLE, RANGE_TEST, RUN, VALIDATION, AppState
-from .plots.common import GatedPlotWidget
+from .plots.common import Caption, GatedPlotWidget
 from .plots.data_view import DataView
 from .plots.lr_view import NO_DESCENT, LossVsLrView
 from .plots.step_view import LossVsStepView
@@ -154,6 +154,7 @@ class MainWindow(QMainWindow):
         self._stepping = False  # a many-step command is under way (Esc can stop it)
         self._draw_times: list[float] = []
         self._plots_listed: tuple[float, list] = (-math.inf, [])
+        self._captions_listed: tuple[float, list] = (-math.inf, [])
         self._shown_once = False
 
         # -- views -------------------------------------------------------------------------------
@@ -647,6 +648,7 @@ class MainWindow(QMainWindow):
             t0 = time.perf_counter()
             self.controller.worker.ui_gate.clear()  # park the engine while the views take new data
             self.last_snapshot = snap
+            self._hold_captions(snap.running)
             self.weight_view.show_view(snap.weight, live=snap.running)
             self.step_view.show_history(snap.history, self._step_caption(snap), live=snap.running)
             self.data_view.update_snapshot(snap)
@@ -675,6 +677,18 @@ class MainWindow(QMainWindow):
             paint = GatedPlotWidget.paint_seconds
             GatedPlotWidget.paint_seconds = 0.0
             self.controller.ack(min(draw + paint, 0.5) if draw is not None else None)
+
+    def _hold_captions(self, running: bool) -> None:
+        # While a run goes, every caption keeps the most lines it needed (Caption.hold): a view's caption whose
+        # numbers wrapped to one line more or less every few frames (the loss-vs-weight view's 2/λ, at 6 or 7
+        # lines) re-laid out the grid, resized three plots and repainted them (~6 ms, a dozen times in 120 digits
+        # frames). Stopped, each fits its text again. Listed again each second, as the plots are.
+        now = time.monotonic()
+        if now - self._captions_listed[0] > 1.0:
+            self._captions_listed = (now, self.findChildren(Caption))
+        for caption in self._captions_listed[1]:
+            if shiboken6.isValid(caption):
+                caption.hold(running)
 
     def _settle_plots(self, live: bool) -> None:
         # one paint per view per frame: every view's new range is applied here, not inside its paint. The list

@@ -215,3 +215,42 @@ def test_a_batch_of_steps_records_the_sharpness_every_ten_steps_like_track_run()
     ref = hessian.track_run(__import__("gd_studio.engine.descent", fromlist=["build"]).build(EDGE).runner, 100,
                             every=10)
     np.testing.assert_allclose(snap.sharpness.values, ref["sharpness"], rtol=5e-3)
+
+
+def test_a_hidden_surface_records_no_path_and_shown_it_rebuilds_the_path_from_the_checkpoints(monkeypatch):
+    """Hidden, the surface's path was a copy of the weights at every step (~8 % of the digits engine's speed, for a
+    view nobody sees): nothing is recorded while it is hidden, and shown, the path is rebuilt from the timeline's
+    checkpoints: the same steps and weights, bit for bit, as a run shown from the start recorded when stepped by
+    hand; every FAST_EVERY-th step of a run at full speed."""
+    from gd_studio.live import surface
+    from gd_studio.live.timeline import FAST_EVERY
+
+    shown = LiveRun()
+    shown.configure(SMALL)
+    shown.set_surface(SurfaceSpec("descent_random"))
+    shown.step(30)
+    adds = []
+    original = surface.SurfacePath.add
+    monkeypatch.setattr(surface.SurfacePath, "add", lambda self, step, p: (adds.append(step), original(self, step, p)))
+    hidden = LiveRun()
+    hidden.configure(SMALL)
+    adds.clear()
+    hidden.step(30)
+    assert adds == []  # no weights copied while hidden
+    hidden.set_surface(SurfaceSpec("descent_random"))
+    assert hidden.surface.path.steps == shown.surface.path.steps == list(range(31))
+    for a, b in zip(hidden.surface.path.params, shown.surface.path.params):
+        np.testing.assert_array_equal(a, b)
+    info = hidden.snapshot().surface
+    assert list(info.path_steps) == list(range(31))
+    hidden.step(2)  # shown: recorded every step again
+    assert hidden.surface.path.steps[-3:] == [30, 31, 32]
+
+    fast = LiveRun()
+    fast.configure(SMALL)
+    fast.running = fast.fast = True
+    fast.step(100)
+    fast.set_surface(SurfaceSpec("descent_random"))
+    steps = fast.surface.path.steps
+    assert steps[0] == 0 and steps[-1] == 100 and len(steps) >= 100 // FAST_EVERY
+    np.testing.assert_array_equal(fast.surface.path.params[-1], fast.session.runner.params)

@@ -368,9 +368,9 @@ def test_a_frame_that_widens_an_axis_paints_its_view_once_and_as_a_fresh_paint_w
     assert (_grab(plot) != shown).sum() == 0
 
 
-def test_the_validation_loss_is_drawn_one_point_a_pixel_column_and_the_training_loss_keeps_its_band(qtbot):
+def test_the_validation_loss_is_drawn_one_point_a_pixel_column(qtbot):
     """A long digits run has thousands of validation points drawn with a dashed wide pen (costly per point): the
-    plot draws one mean a pixel column of it; the noisy training loss keeps pyqtgraph's ~5 a column."""
+    plot draws one mean a pixel column of it."""
     from gd_studio.live.snapshot import History
     from gd_studio.ui.plots.step_view import LossVsStepView
 
@@ -388,6 +388,114 @@ def test_the_validation_loss_is_drawn_one_point_a_pixel_column_and_the_training_
     px = view.plot.getPlotItem().vb.width()
     assert 300 < px < 700
     drawn_val = len(view.val.getData()[0])
-    drawn_train = len(view.train.getData()[0])
     assert drawn_val <= 1.5 * px, (drawn_val, px)  # (2,667 points handed)
-    assert drawn_train >= 3 * px, (drawn_train, px)
+
+
+def _thinned_history(rng):
+    """A run's history as the engine keeps it (engine.descent.History): older rows every 16th step, the last
+    4,096 steps every step; a noisy training loss."""
+    from gd_studio.live.snapshot import History
+
+    steps = np.concatenate([np.arange(16.0, 60000.0, 16.0), np.arange(60000.0, 64096.0)])
+    loss = 1.0 / np.sqrt(steps) + 0.04 * rng.random(steps.size)
+    return History(steps=steps, loss=loss, lr=np.full(steps.size, 0.05), val_steps=np.zeros(0),
+                   val_loss=np.zeros(0))
+
+
+def test_the_training_loss_is_drawn_from_each_pixel_columns_extremes_and_looks_the_same(qtbot, monkeypatch):
+    """pyqtgraph's downsampling assumes evenly spaced steps; a history is dense only for its last 4,096 steps, so
+    they were drawn at dozens of points a pixel column (3,000 points, 3 ms a paint). The curve now gets, of what
+    pyqtgraph's downsampling gives, each device pixel column's lowest and highest point: a few points a column, the
+    same band (the same extremes in every column) and the same picture as pyqtgraph's own curve; an export, every
+    point."""
+    import pyqtgraph as pg
+
+    from gd_studio.ui.plots.common import PixelColumnCurve
+    from gd_studio.ui.plots import step_view
+
+    h = _thinned_history(np.random.default_rng(0))
+    shots, views = [], []
+    for plain in (True, False):
+        # first pyqtgraph's own item with the same options: the picture to match
+        monkeypatch.setattr(step_view, "PixelColumnCurve", pg.PlotDataItem if plain else PixelColumnCurve)
+        view = step_view.LossVsStepView()
+        qtbot.addWidget(view.widget)
+        view.widget.resize(700, 400)
+        view.widget.show()
+        view.show_history(h)
+        QApplication.processEvents()
+        shots.append(_grab(view.plot))
+        views.append(view)
+    plain, columns = views
+    vb = columns.plot.getPlotItem().vb
+    px = vb.width()
+    full_x, full_y = plain.train.getData()  # what pyqtgraph's downsampling gives
+    x, y = columns.train.getData()  # what the curve draws
+    assert len(full_x) > 4 * px  # the dense part: the case is exercised
+    assert len(x) <= 2 * px + 2, (len(x), px)
+    assert x[-1] == full_x[-1] and y[-1] == full_y[-1]  # the line ends at the last step's loss
+    rect = vb.viewRect()
+    col = lambda v: np.floor((v - rect.left()) / (rect.width() / px))  # noqa: E731
+    for c in np.unique(col(full_x)):
+        assert y[col(x) == c].min() == full_y[col(full_x) == c].min()
+        assert y[col(x) == c].max() == full_y[col(full_x) == c].max()
+    # the same picture but for a few pixels of the lines between columns (they join a column's extreme to the
+    # next one's rather than its last point to the next one's first)
+    differ = (shots[0] != shots[1]).reshape(shots[0].shape[0], -1, 4).any(axis=2)
+    assert differ.sum() <= 0.005 * differ.size, differ.sum()
+    # an export (twice the size, for slides) gets every point: the image pyqtgraph's own curve gives; then the
+    # screen's columns again
+    from gd_studio.ui import export
+
+    images = []
+    for view in views:
+        img = export.render_image(view.plot, 2.0)
+        images.append(np.frombuffer(img.constBits(), np.uint8, img.sizeInBytes()).copy())
+    assert (images[0] != images[1]).sum() == 0
+    assert len(columns.train.getData()[0]) == len(x)
+    # a HiDPI screen: the columns are its device pixels (a line of half-pixel columns showed gaps in its band)
+    monkeypatch.setattr(columns.plot, "devicePixelRatioF", lambda: 2.0)
+    columns.train.updateItems(styleUpdate=False)
+    assert 2 * px + 2 < len(columns.train.getData()[0]) <= 4 * px + 2
+
+
+def test_column_extremes_keeps_each_columns_lowest_and_highest_point_in_order():
+    from gd_studio.ui.plots.common import column_extremes
+
+    x = np.array([0.1, 0.2, 0.3, 0.9, 1.5, 2.1, 2.2, 2.3, 2.4])
+    y = np.array([5.0, 1.0, 9.0, 3.0, 4.0, 2.0, 8.0, 0.0, 7.0])
+    # column 0: lowest 0.2, highest 0.3; column 1 one point; column 2: highest 2.2, lowest 2.3; first and last kept
+    assert column_extremes(x, y, 0.0, 1.0).tolist() == [0, 1, 2, 4, 6, 7, 8]
+    assert column_extremes(x[:2], y[:2], 0.0, 1.0).tolist() == [0, 1]
+    assert column_extremes(x, y, 0.0, 0.01).tolist() == list(range(9))  # a point a column: all kept
+
+
+def test_a_running_windows_captions_keep_their_height_until_the_run_stops(make_window):
+    """A view's caption whose text wrapped to one line more or less every few frames (the loss-vs-weight view's
+    2/λ numbers, 6 or 7 lines in a digits run) re-laid out the views' grid and resized and repainted three plots,
+    a dozen times in 120 frames. While the run goes each caption keeps the most lines it needed; the frame that
+    says the run stopped lets it fit its text again."""
+    w = make_window(MOONS)
+    w.resize(1280, 720)
+    w.weight_view.arrows._calm.setInterval(60_000)
+    drain()
+    frames = list(live_frames(w, MOONS, 5))
+    for snap in frames[:2]:  # (the first frames grow the narration's texts: growing re-lays out, as it should)
+        w._on_snapshot(snap)
+        drain()
+    cap = w.weight_view.caption
+    normal = cap.height()
+    cap.setText(cap.text() + " " + " ".join(["a longer caption"] * 40))  # the text of a frame wraps to more lines
+    drain()
+    tall = cap.height()
+    assert tall > normal
+    w._on_snapshot(frames[2])  # the view's own, shorter text again: the caption keeps its height
+    drain()
+    assert cap.height() == tall
+    before = layout_of(w)
+    w._on_snapshot(frames[3])
+    drain()
+    assert cap.height() == tall and layout_of(w) == before
+    w._on_snapshot(replace(frames[4], running=False))
+    drain()
+    assert cap.height() == normal

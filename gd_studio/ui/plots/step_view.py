@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QWidget
 
 from ..adapters import fmt_lr
 from .common import (BLUE, VERMILLION, GREEN, plot_font, pen, empty, set_xy, HoverReadout, Caption, titled,
-                     StickyRange, new_plot, strip_legend)
+                     StickyRange, new_plot, strip_legend, PixelColumnCurve)
 
 
 def level_runs(x, y) -> tuple[np.ndarray, np.ndarray]:
@@ -43,14 +43,15 @@ class LossVsStepView(QWidget):
         pi.setDownsampling(auto=True, mode="mean")
         pi.setClipToView(True)
         self.legend = strip_legend(pi)  # above the data: it never hides the first steps
-        self.train = pg.PlotDataItem(pen=pen(BLUE, 2.0), name="training loss (batch)")
+        self.train = PixelColumnCurve(pen=pen(BLUE, 2.0), name="training loss (batch)")
         self.val = pg.PlotDataItem(pen=pen(VERMILLION, 2.5, Qt.PenStyle.DashLine), symbol="s", symbolSize=7,
                                    symbolBrush=pg.mkBrush(VERMILLION), symbolPen=None, name="validation loss")
         pi.addItem(self.train)
         pi.addItem(self.val)
         # the validation loss is a smooth curve (evaluated every few steps on a fixed set): one mean a pixel column
         # draws the same line, and its dashed wide pen is costly per point (2,660 points of a digits run: 1.0 ms a
-        # paint; ~900: 0.4 ms). The training loss keeps pyqtgraph's ~5 a pixel column: its noise reads as a band.
+        # paint; ~900: 0.4 ms). The training loss keeps pyqtgraph's ~5 means a pixel column, its noise a band, of
+        # which it draws each column's extremes (PixelColumnCurve: the same band in fewer points).
         self.val.opts["autoDownsampleFactor"] = 1.0
         # the LR lives on its own axis at the right, in a view box that shares the step axis
         self.lr_box = pg.ViewBox()
