@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTransform
-from PySide6.QtWidgets import QApplication, QLabel
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from gd_studio.engine.config import RunConfig
 from gd_studio.ui.views import ArrowsItem, Caption, elide_lines
@@ -56,14 +56,34 @@ def test_short_window_compacts_and_a_tall_one_restores(make_window, qtbot):
 
 
 def test_data_legend_sits_above_the_data(make_window, qtbot):
+    """Outside the data either way: in the view's title row where that row has room for it on one line (the plot then
+    keeps the strip's height for its data), else in the strip above the data box; never both, never cut."""
     w = make_window(MOONS)
     qtbot.waitUntil(lambda: w.data_view.info is not None and len(w.data_view.legend.items) == 2, timeout=5000)
-    _laid_out(w, qtbot, (1600, 1000))
     pi = w.data_view.plot.getPlotItem()
+    head = w.data_view.widget.findChild(QWidget, "headLegend")
+    _laid_out(w, qtbot, (1600, 1000))
+    assert head.isVisible() and not w.data_view.legend.isVisible()
+    data_with_head = pi.vb.sceneBoundingRect().height()
+    # in the title row, whole, above the plot
+    title = w.data_view.widget.findChild(QLabel, "viewTitle")
+    assert head.geometry().right() <= w.data_view.widget.width() and head.width() >= head.sizeHint().width()
+    assert head.geometry().bottom() <= w.data_view.plot.geometry().top()
+    assert head.geometry().left() > title.geometry().right()
+    # a view too narrow for its title and the legend on one row: the strip above the data, as before
+    w.views_splitter.widget(0).setSizes([60, 2000])
+    qtbot.waitUntil(lambda: w.data_view.legend.isVisible(), timeout=3000)
+    assert not head.isVisible()
+    # (the plot's own layout takes the strip's row on its next pass)
+    qtbot.waitUntil(lambda: w.data_view.legend.sceneBoundingRect().bottom() <= pi.vb.sceneBoundingRect().top() + 1,
+                    timeout=3000)
     legend = w.data_view.legend.sceneBoundingRect()
     box = pi.vb.sceneBoundingRect()
     assert legend.height() > 0 and legend.bottom() <= box.top() + 1, (legend, box)
     assert box.left() <= legend.left() and legend.right() <= box.right() + 1
+    assert data_with_head >= box.height() + legend.height() - 1  # the strip's height went to the data
+    # and a window that was wide enough for it shrinks as before (the legend never holds its width)
+    _laid_out(w, qtbot, (1280, 720))
 
 
 def test_caption_elides_to_its_lines_and_keeps_the_whole_text():

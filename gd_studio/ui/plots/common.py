@@ -635,6 +635,8 @@ def titled(title: str, plot: QWidget, caption: Caption, extra: QWidget | None = 
         head.addSpacing(10)
     else:
         head.addStretch(1)
+    legend = HeadLegend(box, plot, t, extra)
+    head.addWidget(legend)
     if extra is not None:
         head.addWidget(extra)
     lay.addLayout(head)
@@ -643,6 +645,7 @@ def titled(title: str, plot: QWidget, caption: Caption, extra: QWidget | None = 
     box.setProperty("gdCaptionInline", False)
     box._gd_rows = (lay, head, caption)  # for set_caption_inline
     box._gd_note = note
+    box._gd_legend = legend
     return box
 
 
@@ -668,6 +671,9 @@ def set_caption_inline(box: QWidget, on: bool) -> None:
             head.insertStretch(1, 1)
         lay.insertWidget(1, caption)
     box.setProperty("gdCaptionInline", bool(on))
+    legend = getattr(box, "_gd_legend", None)
+    if legend is not None:
+        legend.fit()
 
 
 class StickyRange:
@@ -1153,6 +1159,127 @@ def new_plot(object_name: str) -> pg.PlotWidget:
     return pw
 
 
+class HeadLegend(QWidget):
+    """A view's legend in its title row, beside the title, when the row has room for it on one line: the plot then
+    gives its data the strip above them (about 35 px of a 720p screen's plot). The entries are the plot's
+    :class:`StripLegend`'s (one list of what is drawn), painted here with the same samples; outside the data, so
+    they hide no point and never the ball. Where the row is short (a narrow view, a caption on the title's row while
+    presenting) the strip above the data shows them instead. A function of the entries, the font and the row's
+    width alone: the same picture however the frames arrived."""
+
+    GAP = 14  # between entries, as in the strip
+
+    def __init__(self, box: QWidget, plot: QWidget, title: QLabel, extra: QWidget | None) -> None:
+        super().__init__()
+        self.setObjectName("headLegend")
+        self._box, self._plot, self._title, self._extra = box, plot, title, extra
+        self._legend = None
+        # it may shrink: the window's minimum width must never follow a legend shown while the window was wide (fit
+        # hides it before it is cut)
+        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+        self.hide()
+        box.installEventFilter(self)
+
+    def strip(self):
+        """The plot's StripLegend (made after the box, by the view), or None."""
+        if self._legend is None:
+            legend = getattr(self._plot.getPlotItem(), "legend", None)
+            if isinstance(legend, StripLegend):
+                self._legend = legend
+                legend.head = self
+                self.setToolTip(legend.toolTip())
+        return self._legend
+
+    def _entries(self) -> list:
+        legend = self.strip()
+        return [] if legend is None else [(sample, label.text) for sample, label in legend.items]
+
+    def _sample_length(self) -> float:
+        return max(24.0, 1.6 * QFontMetricsF(self.font()).height())
+
+    def sizeHint(self):  # noqa: N802 - Qt's name
+        from PySide6.QtCore import QSize
+
+        fm = QFontMetricsF(self.font())
+        entries = self._entries()
+        width = sum(self._sample_length() + 4 + fm.horizontalAdvance(text) for _s, text in entries)
+        width += self.GAP * max(0, len(entries) - 1)
+        return QSize(math.ceil(width) + 2, math.ceil(max(fm.height(), 20.0)))
+
+    def minimumSizeHint(self):  # noqa: N802 - Qt's name
+        from PySide6.QtCore import QSize
+
+        return QSize(0, self.sizeHint().height())
+
+    def fit(self) -> None:
+        """In the title row if the row holds it whole beside the title, the row's right-hand controls and a
+        little room for the note; else in the strip above the data."""
+        legend = self.strip()
+        if legend is None:
+            return
+        entries = legend.items
+        on = bool(entries) and not self._box.property("gdCaptionInline")
+        if on:
+            lay = self._box.layout()
+            m = lay.contentsMargins()
+            used = self._title.sizeHint().width() + (self._extra.sizeHint().width() if self._extra is not None else 0)
+            used += 12 + 10 + 3 * lay.spacing() + 8  # the spacings round the note, and a margin
+            on = used + self.sizeHint().width() <= self._box.width() - m.left() - m.right()
+        if on != self.isVisibleTo(self._box) or on != legend.in_head:
+            self.setVisible(on)
+            legend.set_in_head(on)
+        if on:
+            self.updateGeometry()
+            self.update()
+
+    def entries_changed(self) -> None:
+        # the strip re-arranges on every resize of its plot: only new entries or a new font change this row
+        key = (tuple(text for _s, text in self._entries()), self.font().key())
+        if key != getattr(self, "_key", None):
+            self._key = key
+            self.updateGeometry()
+            self.update()
+        self.fit()
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+        t = event.type()
+        if (t == QEvent.Type.Resize and event.size().width() != event.oldSize().width()) or t == QEvent.Type.Show:
+            self.fit()
+        return False
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._key = None
+            self.entries_changed()
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        fm = QFontMetricsF(self.font())
+        length = self._sample_length()
+        x = 1.0
+        h = float(self.height())
+        p.setFont(self.font())
+        for sample, text in self._entries():
+            p.save()
+            p.translate(x, (h - 20.0) / 2)
+            if isinstance(sample, StripSample):
+                old = sample.length
+                sample.length = length  # (its strip's length, for this paint only: no geometry change there)
+                sample.paint(p)
+                sample.length = old
+            else:
+                sample.paint(p)
+            p.restore()
+            x += length + 4
+            p.setPen(self.palette().windowText().color())
+            p.drawText(QRectF(x, 0, fm.horizontalAdvance(text) + 2, h),
+                       int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), text)
+            x += fm.horizontalAdvance(text) + self.GAP
+        p.end()
+
+
 class StripSample(pg.ItemSample):
     """A legend sample as long as its text is tall (pyqtgraph's is 20 px whatever the type size), so a dashed or
     dotted line shows its pattern on a projector too."""
@@ -1209,6 +1336,8 @@ class StripLegend(pg.LegendItem):
         self.plot_item = pi
         self._row_h = None
         self._busy = False
+        self.head = None  # the view's HeadLegend, which shows the entries in the title row when it has room
+        self.in_head = False
         pi.legend = self  # PlotItem.addItem(item with a name) adds it here
         self.setParentItem(pi)
         self.setZValue(50)
@@ -1235,6 +1364,12 @@ class StripLegend(pg.LegendItem):
     def fit_row(self) -> None:
         self.arrange()
 
+    def set_in_head(self, on: bool) -> None:
+        """The entries shown in the view's title row (the strip and its row then take no room), or here."""
+        if bool(on) != self.in_head:
+            self.in_head = bool(on)
+            self.arrange()
+
     def columns_for(self, widths: list[float], room: float) -> int:
         """The most columns (entries per row, in order) whose grid fits in ``room`` pixels."""
         n = len(widths)
@@ -1258,7 +1393,7 @@ class StripLegend(pg.LegendItem):
                     sample.set_length(max(24.0, 1.6 * rect.height()))
                 sr = sample.boundingRect()
                 sizes.append((sr.width(), rect.width(), max(rect.height(), sr.height())))
-            shown = bool(sizes)
+            shown = bool(sizes) and not self.in_head
             self.setVisible(shown)
             room = max(40.0, pi.width() - 8.0 - 2 * self.PAD)  # the strip spans the plot, axes included
             widths = [sw + 4 + lw for sw, lw, _h in sizes]
@@ -1288,12 +1423,19 @@ class StripLegend(pg.LegendItem):
             right = vb.right() if vb.width() > 0 else pi.width() - 4.0
             self.setPos(max(4.0, min(right, pi.width() - 4.0) - width), 1.0)
             row_h = int(math.ceil(height)) + 3 if shown else 0
+            if self.in_head:
+                # the entries are in the title row: the strip's row keeps only room for half the top tick label,
+                # which stands out above the data box (at 0 px a right axis' top label was cut)
+                tick = pi.getAxis("left").style.get("tickFont") or QFont()
+                row_h = int(math.ceil(QFontMetricsF(tick).height() / 2)) + 2
             if self._row_h != row_h:
                 self._row_h = row_h
                 pi.layout.setRowFixedHeight(0, row_h)
             self.update()
         finally:
             self._busy = False
+        if self.head is not None:
+            self.head.entries_changed()
 
 
 def strip_legend(pi: pg.PlotItem, label_size: str = "11pt") -> StripLegend:
