@@ -210,10 +210,10 @@ def test_step_legend_lists_the_validation_loss_only_when_drawn(qtbot):
     steps = np.arange(1.0, 6.0)
     none = np.array([], dtype=np.float64)
     v.show_history(History(steps=steps, loss=1 / steps, lr=np.full(5, 0.1), val_steps=none, val_loss=none))
-    assert names() == ["training loss (batch)", "learning rate (right axis)"]
+    assert names() == ["batch loss", "LR (right axis)"]
     v.show_history(History(steps=steps, loss=1 / steps, lr=np.full(5, 0.1), val_steps=np.array([5.0]),
                            val_loss=np.array([0.3])))
-    assert names() == ["training loss (batch)", "validation loss", "learning rate (right axis)"]
+    assert names() == ["batch loss", "validation loss", "LR (right axis)"]
     v.show_history(History(steps=steps, loss=1 / steps, lr=np.full(5, 0.1), val_steps=np.array([5.0]),
                            val_loss=np.array([0.3])))  # the same frame again: listed once
     assert names().count("validation loss") == 1

@@ -490,6 +490,7 @@ class Caption(QLabel):
         self.max_lines = max_lines or MAX_CAPTION_LINES
         self._hold = False  # while held, the height only grows (see hold)
         self.elided = False
+        self._detail = ""  # the tooltip of a caption its owner shortened (else the whole text, when elided)
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setWordWrap(False)
         self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
@@ -555,8 +556,16 @@ class Caption(QLabel):
             self._shown_lines = need
             self._fix_height()
         self.elided = cut
-        self.setToolTip(self._full if cut else "")
+        self.setToolTip(self._full if cut else self._detail)
         super().setText(shown)
+
+    def set_detail(self, text: str) -> None:
+        """The longer text this caption's owner left out for room: shown as its tooltip."""
+        text = text or ""
+        if text != self._detail:
+            self._detail = text
+            if not self.elided:
+                self.setToolTip(text)
 
     def _refit(self) -> None:
         self._shown_lines = self._lines
@@ -1167,7 +1176,7 @@ class HeadLegend(QWidget):
     presenting) the strip above the data shows them instead. A function of the entries, the font and the row's
     width alone: the same picture however the frames arrived."""
 
-    GAP = 14  # between entries, as in the strip
+    GAP = 12  # between entries
 
     def __init__(self, box: QWidget, plot: QWidget, title: QLabel, extra: QWidget | None) -> None:
         super().__init__()
@@ -1195,7 +1204,12 @@ class HeadLegend(QWidget):
         return [] if legend is None else [(sample, label.text) for sample, label in legend.items]
 
     def _sample_length(self) -> float:
-        return max(24.0, 1.6 * QFontMetricsF(self.font()).height())
+        return max(24.0, 1.4 * QFontMetricsF(self.font()).height())
+
+    def _head_spacing(self) -> int:
+        rows = getattr(self._box, "_gd_rows", None)
+        spacing = rows[1].spacing() if rows is not None else -1
+        return spacing if spacing >= 0 else self.style().pixelMetric(self.style().PixelMetric.PM_LayoutHorizontalSpacing)
 
     def sizeHint(self):  # noqa: N802 - Qt's name
         from PySide6.QtCore import QSize
@@ -1223,7 +1237,9 @@ class HeadLegend(QWidget):
             lay = self._box.layout()
             m = lay.contentsMargins()
             used = self._title.sizeHint().width() + (self._extra.sizeHint().width() if self._extra is not None else 0)
-            used += 12 + 10 + 3 * lay.spacing() + 8  # the spacings round the note, and a margin
+            note = getattr(self._box, "_gd_note", None)
+            items = 3 + (self._extra is not None) + (2 if note is not None else 0)  # title, note or stretch, legend
+            used += (22 if note is not None else 0) + (items - 1) * self._head_spacing() + 4  # the spacings, a margin
             on = used + self.sizeHint().width() <= self._box.width() - m.left() - m.right()
         if on != self.isVisibleTo(self._box) or on != legend.in_head:
             self.setVisible(on)
