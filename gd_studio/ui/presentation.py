@@ -36,6 +36,9 @@ SHORT_PROJECTOR = 900  # px: presenting on a screen less high than this, the sce
 # the normal view in shorter windows (or on shorter screens) gives the plots the height: (window height below,
 # view caption lines, scenario caption lines under its title, narration events lines or None for the full panel)
 DENSITIES = ((None, 3, 3, None), (1050, 2, 2, 2), (820, 1, 1, 1))
+# views whose caption changes with the scenario, not with every step (or is one short line): they keep no spare lines
+# against a layout jump while running (at 1080p the loss-vs-step view kept a blank line above its plot)
+STEADY_CAPTIONS = ("data_view", "step_view", "surface_view")
 
 # scenes the plots' series take from theme.py: (view attribute, item attribute, series index, symbols)
 _SERIES = (("step_view", "train", 0, False), ("step_view", "val", 1, True), ("step_view", "lr_curve", 2, False),
@@ -392,7 +395,7 @@ class Presentation(QObject):
         for name in VIEW_NAMES + tuple(name for name, _action, _key in EXTRA_VIEWS):
             v = getattr(self.w, name, None)
             if v is not None:
-                v.caption.set_lines(lines)
+                v.caption.set_lines(1 if name in STEADY_CAPTIONS else lines)
         narration = getattr(getattr(self.w, "study", None), "narration", None)
         if narration is not None:
             narration.set_compact(events is not None, events or 1)
@@ -446,11 +449,11 @@ class Presentation(QObject):
         self.fit_density()
 
     def balance_rows(self) -> bool:
-        """On a short screen, the grid's two rows sized so their shortest plots are equally tall: a row whose
-        captions wrap to more lines gets that much more height (at 1280×720 the loss-vs-weight row kept 181 px
-        while the row below had 240). Called when a caption's height changes and when the window is resized."""
+        """The grid's two rows sized so their shortest plots are equally tall: a row whose captions wrap to more
+        lines gets that much more height (at 1280×720 the loss-vs-weight row kept 181 px while the row below had
+        240; at 1080p the loss-vs-weight view was 22 px shorter than the loss-vs-step view below). Called when a caption's height changes and when the window is resized."""
         grid = getattr(self.w, "views_splitter", None)
-        if grid is None or self.active or self.density != len(DENSITIES) - 1 or grid.count() != 2:
+        if grid is None or self.active or grid.count() != 2:
             return False
         if grid.orientation() != Qt.Orientation.Vertical:
             return False
@@ -481,12 +484,18 @@ class Presentation(QObject):
             return 0
         lay, head, caption = rows
         m = lay.contentsMargins()
-        # and the legend's strip above the data, where the title row had no room for it
+        # and what the plot spends around its data (the legend's strip where the title row had no room for it, the
+        # axes: the LR view's log axis is taller), once laid out; these do not change with the row's height
         plot = lay.itemAt(lay.count() - 1).widget()
-        legend = getattr(plot.getPlotItem(), "legend", None) if hasattr(plot, "getPlotItem") else None
-        strip = getattr(legend, "_row_h", None) or 0
+        inside = 0
+        if hasattr(plot, "getPlotItem"):
+            legend = getattr(plot.getPlotItem(), "legend", None)
+            inside = getattr(legend, "_row_h", None) or 0
+            data = plot.getPlotItem().vb.sceneBoundingRect().height()
+            if plot.height() > 0 and data > 0:
+                inside = max(inside, int(round(plot.height() - data)))
         return (m.top() + m.bottom() + head.sizeHint().height() + caption.maximumHeight() + 2 * lay.spacing()
-                + strip)
+                + inside)
 
     def _caption_resized(self, *_args) -> None:
         # at once, never from a timer: the same captions give the same rows however and whenever they came

@@ -81,7 +81,7 @@ def test_data_legend_sits_above_the_data(make_window, qtbot):
     box = pi.vb.sceneBoundingRect()
     assert legend.height() > 0 and legend.bottom() <= box.top() + 1, (legend, box)
     assert box.left() <= legend.left() and legend.right() <= box.right() + 1
-    assert data_with_head >= box.height() + legend.height() - 1  # the strip's height went to the data
+    assert data_with_head > box.height() + 20  # in the title row, the strip's height went to the data
     # and a window that was wide enough for it shrinks as before (the legend never holds its width)
     _laid_out(w, qtbot, (1280, 720))
 

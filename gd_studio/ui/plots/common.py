@@ -1218,7 +1218,8 @@ class HeadLegend(QWidget):
         entries = self._entries()
         width = sum(self._sample_length() + 4 + fm.horizontalAdvance(text) for _s, text in entries)
         width += self.GAP * max(0, len(entries) - 1)
-        return QSize(math.ceil(width) + 2, math.ceil(max(fm.height(), 20.0)))
+        # and a gap before the controls at the row's end (the weight view's "log loss")
+        return QSize(math.ceil(width) + 2 + self.GAP, math.ceil(max(fm.height(), 20.0)))
 
     def minimumSizeHint(self):  # noqa: N802 - Qt's name
         from PySide6.QtCore import QSize
