@@ -1183,6 +1183,7 @@ class HeadLegend(QWidget):
         self.setObjectName("headLegend")
         self._box, self._plot, self._title, self._extra = box, plot, title, extra
         self._legend = None
+        self._short = False  # showing the strip's short names (a narrow row)
         # it may shrink: the window's minimum width must never follow a legend shown while the window was wide (fit
         # hides it before it is cut)
         self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
@@ -1199,9 +1200,13 @@ class HeadLegend(QWidget):
                 self.setToolTip(legend.toolTip())
         return self._legend
 
-    def _entries(self) -> list:
+    def _entries(self, short: bool | None = None) -> list:
+        """(sample, text) of each entry; with ``short`` (else as now) the strip's ``short_names`` where it has one."""
         legend = self.strip()
-        return [] if legend is None else [(sample, label.text) for sample, label in legend.items]
+        if legend is None:
+            return []
+        names = legend.short_names if (self._short if short is None else short) else {}
+        return [(sample, names.get(label.text, label.text)) for sample, label in legend.items]
 
     def _sample_length(self) -> float:
         return max(24.0, 1.4 * QFontMetricsF(self.font()).height())
@@ -1211,11 +1216,11 @@ class HeadLegend(QWidget):
         spacing = rows[1].spacing() if rows is not None else -1
         return spacing if spacing >= 0 else self.style().pixelMetric(self.style().PixelMetric.PM_LayoutHorizontalSpacing)
 
-    def sizeHint(self):  # noqa: N802 - Qt's name
+    def sizeHint(self, short: bool | None = None):  # noqa: N802 - Qt's name
         from PySide6.QtCore import QSize
 
         fm = QFontMetricsF(self.font())
-        entries = self._entries()
+        entries = self._entries(short)
         width = sum(self._sample_length() + 4 + fm.horizontalAdvance(text) for _s, text in entries)
         width += self.GAP * max(0, len(entries) - 1)
         # and a gap before the controls at the row's end (the weight view's "log loss")
@@ -1234,6 +1239,7 @@ class HeadLegend(QWidget):
             return
         entries = legend.items
         on = bool(entries) and not self._box.property("gdCaptionInline")
+        short = False
         if on:
             lay = self._box.layout()
             m = lay.contentsMargins()
@@ -1241,7 +1247,14 @@ class HeadLegend(QWidget):
             note = getattr(self._box, "_gd_note", None)
             items = 3 + (self._extra is not None) + (2 if note is not None else 0)  # title, note or stretch, legend
             used += (22 if note is not None else 0) + (items - 1) * self._head_spacing() + 4  # the spacings, a margin
-            on = used + self.sizeHint().width() <= self._box.width() - m.left() - m.right()
+            room = self._box.width() - m.left() - m.right() - used
+            # the whole names, else the short ones beside the title they complete ("Loss vs weight — fell - - rose")
+            on = self.sizeHint(False).width() <= room
+            if not on and legend.short_names:
+                short = on = self.sizeHint(True).width() <= room
+        if short != self._short:
+            self._short = short
+            self._key = None
         if on != self.isVisibleTo(self._box) or on != legend.in_head:
             self.setVisible(on)
             legend.set_in_head(on)
@@ -1251,7 +1264,7 @@ class HeadLegend(QWidget):
 
     def entries_changed(self) -> None:
         # the strip re-arranges on every resize of its plot: only new entries or a new font change this row
-        key = (tuple(text for _s, text in self._entries()), self.font().key())
+        key = (tuple(text for _s, text in self._entries()), self._short, self.font().key())
         if key != getattr(self, "_key", None):
             self._key = key
             self.updateGeometry()
@@ -1354,6 +1367,7 @@ class StripLegend(pg.LegendItem):
         self._row_h = None
         self._busy = False
         self.head = None  # the view's HeadLegend, which shows the entries in the title row when it has room
+        self.short_names: dict[str, str] = {}  # an entry's name in a narrow title row, beside the view's title
         self.in_head = False
         pi.legend = self  # PlotItem.addItem(item with a name) adds it here
         self.setParentItem(pi)

@@ -86,6 +86,8 @@ class LossVsWeightView(QWidget):
         self.legend_up = pg.PlotDataItem(pen=up_pen)
         self.legend.addItem(self.legend_down, "loss fell")
         self.legend.addItem(self.legend_up, "loss rose (dashed)")
+        # in a narrow title row, beside "Loss vs weight" (half a 720p window's grid): the samples show the styles
+        self.legend.short_names = {"loss fell": "fell", "loss rose (dashed)": "rose"}
         self.legend.fit_row()
         self.legend.setToolTip("Each step is an arrow from w_t to w_t+1. Where the loss rose (an overshoot) the "
                                "arrow is vermillion, dashed, with an open head; where it fell, blue and solid.")
