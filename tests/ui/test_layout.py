@@ -290,3 +290,21 @@ def test_weight_header_ends_the_caption_where_the_title_row_is_too_narrow(qtbot)
     v.widget.resize(320, 400)
     qtbot.waitUntil(lambda: not v.header_inline)
     assert header in v.caption.text()
+
+
+def test_a_short_window_leaves_the_last_step_to_the_equation(make_window, qtbot):
+    """Issue 12 (plots under ~200 px at 720p): a short window's loss-vs-weight caption leaves out the last step's values
+    (the step-by-step equation writes them, the header gives |Δw|); its tooltip keeps the whole text, and a tall window
+    shows it again."""
+    w = make_window(MOONS)
+    _laid_out(w, qtbot, (1600, 1000))
+    start = w.step_count
+    w.run_steps(3)
+    qtbot.waitUntil(lambda: w.step_count >= start + 3 and not w.last_snapshot.running, timeout=10000)
+    cap = w.weight_view.caption
+    qtbot.waitUntil(lambda: "Last step" in cap.text(), timeout=3000)
+    assert not cap.toolTip()
+    _laid_out(w, qtbot, (1280, 720))
+    assert "Last step" not in cap.text() and "Last step" in cap.toolTip(), (cap.text(), cap.toolTip())
+    _laid_out(w, qtbot, (1600, 1000))
+    assert "Last step" in cap.text() and not cap.toolTip()

@@ -186,9 +186,10 @@ class LossVsWeightView(QWidget):
         # the last step's values are the step-by-step equation's and its size the header's: a short window's caption
         # leaves them out (a line of a 720p plot), its tooltip keeps them
         self._caption_detail = ""
-        if self.compact and mode == "run" and len(w) > 1:
-            self._caption_detail = self._caption_now
-            self._caption_now = self._describe(view, mode, note or view.note, went_up & crossed, w, last=False)
+        if self.compact:
+            short = self._describe(view, mode, note or view.note, went_up & crossed, w, last=False)
+            if short != self._caption_now:
+                self._caption_detail, self._caption_now = self._caption_now, short
         self._place_step_text()
 
     def set_compact(self, on: bool) -> None:
@@ -267,6 +268,7 @@ class LossVsWeightView(QWidget):
         return f"|Δw| {fmt_num(abs(dw), 3)} · {change}"
 
     def _describe(self, view, mode: str, note: str, overshoot: np.ndarray, w: np.ndarray, last: bool = True) -> str:
+        """The caption; ``last=False`` (a short window): without the last step's values, the verdict in short."""
         lines = []
         if mode == "range test":
             lines.append(f"Range test: each step uses a larger LR (now {fmt_lr(view.lr)}) — "
@@ -280,9 +282,13 @@ class LossVsWeightView(QWidget):
                 from ...engine.narration import EDGE_BAND
 
                 ratio = view.lr / limit
-                verdict = (": stable along every direction" if ratio < EDGE_BAND[0] else
-                           ": at the edge of stability" if ratio <= EDGE_BAND[1] else
-                           ": along the sharpest direction the steps grow")
+                if not last:  # a short window: the verdict's first words (the whole in the tooltip)
+                    verdict = (": stable" if ratio < EDGE_BAND[0] else ": at the edge" if ratio <= EDGE_BAND[1]
+                               else ": steps grow")
+                else:
+                    verdict = (": stable along every direction" if ratio < EDGE_BAND[0] else
+                               ": at the edge of stability" if ratio <= EDGE_BAND[1] else
+                               ": along the sharpest direction the steps grow")
             lines.append(network[0].upper() + network[1:] + verdict + ".")
         elif view.diverge_lr is not None and view.oscillate_lr is not None and math.isfinite(view.lr):
             ratio = view.lr / view.diverge_lr
