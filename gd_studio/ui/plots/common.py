@@ -1252,13 +1252,15 @@ class HeadLegend(QWidget):
             on = self.sizeHint(False).width() <= room
             if not on and legend.short_names:
                 short = on = self.sizeHint(True).width() <= room
-        if short != self._short:
+        changed = short != self._short
+        if changed:
             self._short = short
             self._key = None
         if on != self.isVisibleTo(self._box) or on != legend.in_head:
             self.setVisible(on)
             legend.set_in_head(on)
-        if on:
+            changed = True
+        if on and changed:  # (only then: the strip calls this on every resize of its plot)
             self.updateGeometry()
             self.update()
 
