@@ -451,7 +451,8 @@ class Presentation(QObject):
     def balance_rows(self) -> bool:
         """The grid's two rows sized so their shortest plots are equally tall: a row whose captions wrap to more
         lines gets that much more height (at 1280×720 the loss-vs-weight row kept 181 px while the row below had
-        240; at 1080p the loss-vs-weight view was 22 px shorter than the loss-vs-step view below). Called when a caption's height changes and when the window is resized."""
+        240; at 1080p the loss-vs-weight view was 22 px shorter than the loss-vs-step view below). Called when a
+        caption's height changes and when the window is resized."""
         grid = getattr(self.w, "views_splitter", None)
         if grid is None or self.active or grid.count() != 2:
             return False
@@ -1117,7 +1118,7 @@ def install(ctx: FeatureContext, window, study=None) -> Presentation:
     re-lays out the whole of it (every widget's font, the docks, toolbars, status bar, window state). The rest
     comes from ``ctx``: the state, the registry, the window's events; ``study`` owns the step-by-step dock."""
     p = Presentation(window)
-    p.watch_captions()  # short screens: the rows follow their captions' heights (balance_rows)
+    p.watch_captions()  # the rows follow their captions' heights (balance_rows)
     ctx.config_applied.connect(p._caption_resized)
     study_dock = getattr(study, "dock", None)
     if study_dock is not None:

@@ -1176,7 +1176,7 @@ class HeadLegend(QWidget):
     presenting) the strip above the data shows them instead. A function of the entries, the font and the row's
     width alone: the same picture however the frames arrived."""
 
-    GAP = 12  # between entries
+    GAP = 12  # between entries, at least
 
     def __init__(self, box: QWidget, plot: QWidget, title: QLabel, extra: QWidget | None) -> None:
         super().__init__()
@@ -1211,20 +1211,33 @@ class HeadLegend(QWidget):
     def _sample_length(self) -> float:
         return max(24.0, 1.4 * QFontMetricsF(self.font()).height())
 
+    def _gap(self) -> float:
+        """Between entries (and before the row's controls): wider with the type, as on a projector."""
+        return max(float(self.GAP), 0.45 * QFontMetricsF(self.font()).height())
+
+    def _lead(self) -> float:
+        """From the title (the row's spacing already parts them at the normal type size; on a projector a little)."""
+        return max(0.0, 0.35 * QFontMetricsF(self.font()).height() - 6)
+
+    def _pad(self) -> float:
+        """Between a sample and its text: a quarter of the text's height (on a projector 4 px ran them together)."""
+        return max(4.0, 0.25 * QFontMetricsF(self.font()).height())
+
     def _head_spacing(self) -> int:
         rows = getattr(self._box, "_gd_rows", None)
         spacing = rows[1].spacing() if rows is not None else -1
-        return spacing if spacing >= 0 else self.style().pixelMetric(self.style().PixelMetric.PM_LayoutHorizontalSpacing)
+        style = self.style()
+        return spacing if spacing >= 0 else style.pixelMetric(style.PixelMetric.PM_LayoutHorizontalSpacing)
 
     def sizeHint(self, short: bool | None = None):  # noqa: N802 - Qt's name
         from PySide6.QtCore import QSize
 
         fm = QFontMetricsF(self.font())
         entries = self._entries(short)
-        width = sum(self._sample_length() + 4 + fm.horizontalAdvance(text) for _s, text in entries)
-        width += self.GAP * max(0, len(entries) - 1)
-        # and a gap before the controls at the row's end (the weight view's "log loss")
-        return QSize(math.ceil(width) + 2 + self.GAP, math.ceil(max(fm.height(), 20.0)))
+        width = sum(self._sample_length() + self._pad() + fm.horizontalAdvance(text) for _s, text in entries)
+        width += self._gap() * max(0, len(entries) - 1)
+        # and a gap from the title before it, and before the controls at the row's end (the weight view's "log loss")
+        return QSize(math.ceil(width + 2 + self._lead() + self._gap()), math.ceil(max(fm.height(), 20.0)))
 
     def minimumSizeHint(self):  # noqa: N802 - Qt's name
         from PySide6.QtCore import QSize
@@ -1290,7 +1303,7 @@ class HeadLegend(QWidget):
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         fm = QFontMetricsF(self.font())
         length = self._sample_length()
-        x = 1.0
+        x = 1.0 + self._lead()
         h = float(self.height())
         p.setFont(self.font())
         for sample, text in self._entries():
@@ -1304,11 +1317,11 @@ class HeadLegend(QWidget):
             else:
                 sample.paint(p)
             p.restore()
-            x += length + 4
+            x += length + self._pad()
             p.setPen(self.palette().windowText().color())
             p.drawText(QRectF(x, 0, fm.horizontalAdvance(text) + 2, h),
                        int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), text)
-            x += fm.horizontalAdvance(text) + self.GAP
+            x += fm.horizontalAdvance(text) + self._gap()
         p.end()
 
 
