@@ -34,8 +34,10 @@ SPEEDS = [("full speed", None), ("500 steps/s", 500.0), ("200 steps/s", 200.0), 
           ("2 steps/s", 2.0), ("1 step/s", 1.0), ("0.5 steps/s", 0.5)]
 
 
-# the window's size on a screen with room for it; smaller screens get their available area (fit_to_screen)
-PREFERRED_SIZE = (1500, 940)
+# the window's size on a screen with room for it; smaller screens get their available area (fit_to_screen). A 1080p
+# screen's whole width and height less the frame: at 1500×940 the plots beside the panel and the step-by-step dock
+# were 90-140 px tall; a bigger screen keeps this size rather than sprawl
+PREFERRED_SIZE = (1880, 1040)
 # what a window manager adds around the client area (title bar, borders), before the window is framed
 FRAME_ALLOWANCE = (8, 36)
 

@@ -36,6 +36,9 @@ SHORT_PROJECTOR = 900  # px: presenting on a screen less high than this, the sce
 # the normal view in shorter windows (or on shorter screens) gives the plots the height: (window height below,
 # view caption lines, scenario caption lines under its title, narration events lines or None for the full panel)
 DENSITIES = ((None, 3, 3, None), (1050, 2, 2, 2), (820, 1, 1, 1))
+# views whose caption changes with the scenario, not with every step (or is one short line): they keep no spare lines
+# against a layout jump while running (at 1080p the loss-vs-step view kept a blank line above its plot)
+STEADY_CAPTIONS = ("data_view", "step_view", "surface_view")
 
 # scenes the plots' series take from theme.py: (view attribute, item attribute, series index, symbols)
 _SERIES = (("step_view", "train", 0, False), ("step_view", "val", 1, True), ("step_view", "lr_curve", 2, False),
@@ -389,11 +392,17 @@ class Presentation(QObject):
             return
         self.density = level
         _below, lines, _scenario_lines, events = DENSITIES[level]
-        for v in (self.w.data_view, self.w.weight_view, self.w.lr_view, self.w.step_view):
-            v.caption.set_lines(lines)
+        # the added views too: the loss surface's caption kept three lines' height for two at 720p
+        for name in VIEW_NAMES + tuple(name for name, _action, _key in EXTRA_VIEWS):
+            v = getattr(self.w, name, None)
+            if v is not None:
+                v.caption.set_lines(1 if name in STEADY_CAPTIONS else lines)
         narration = getattr(getattr(self.w, "study", None), "narration", None)
         if narration is not None:
             narration.set_compact(events is not None, events or 1)
+        weight = getattr(self.w, "weight_view", None)
+        if hasattr(weight, "set_compact"):
+            weight.set_compact(level == len(DENSITIES) - 1)
         self._place_step_dock(level == len(DENSITIES) - 1)
         self.apply_views()  # a range test's scene on a short screen has a layout of its own
         scenarios = getattr(self.w, "scenarios", None)
@@ -441,11 +450,12 @@ class Presentation(QObject):
         self.fit_density()
 
     def balance_rows(self) -> bool:
-        """On a short screen, the grid's two rows sized so their shortest plots are equally tall: a row whose
-        captions wrap to more lines gets that much more height (at 1280×720 the loss-vs-weight row kept 181 px
-        while the row below had 240). Called when a caption's height changes and when the window is resized."""
+        """The grid's two rows sized so their shortest plots are equally tall: a row whose captions wrap to more
+        lines gets that much more height (at 1280×720 the loss-vs-weight row kept 181 px while the row below had
+        240; at 1080p the loss-vs-weight view was 22 px shorter than the loss-vs-step view below). Called when a
+        caption's height changes and when the window is resized."""
         grid = getattr(self.w, "views_splitter", None)
-        if grid is None or self.active or self.density != len(DENSITIES) - 1 or grid.count() != 2:
+        if grid is None or self.active or grid.count() != 2:
             return False
         if grid.orientation() != Qt.Orientation.Vertical:
             return False
@@ -476,7 +486,18 @@ class Presentation(QObject):
             return 0
         lay, head, caption = rows
         m = lay.contentsMargins()
-        return m.top() + m.bottom() + head.sizeHint().height() + caption.maximumHeight() + 2 * lay.spacing()
+        # and what the plot spends around its data (the legend's strip where the title row had no room for it, the
+        # axes: the LR view's log axis is taller), once laid out; these do not change with the row's height
+        plot = lay.itemAt(lay.count() - 1).widget()
+        inside = 0
+        if hasattr(plot, "getPlotItem"):
+            legend = getattr(plot.getPlotItem(), "legend", None)
+            inside = getattr(legend, "_row_h", None) or 0
+            data = plot.getPlotItem().vb.sceneBoundingRect().height()
+            if plot.height() > 0 and data > 0:
+                inside = max(inside, int(round(plot.height() - data)))
+        return (m.top() + m.bottom() + head.sizeHint().height() + caption.maximumHeight() + 2 * lay.spacing()
+                + inside)
 
     def _caption_resized(self, *_args) -> None:
         # at once, never from a timer: the same captions give the same rows however and whenever they came
@@ -784,7 +805,7 @@ class Presentation(QObject):
         for name, action in extras:
             if self._toggled_on(action) and not (lecture and name not in shown):
                 shown.add(name)  # shown with its toggle, except in a lecture scene without it
-        rows, changed = set(), set()
+        rows, changed = set(), set(self._rehome_extras(shown, [name for name, _action in extras]))
         for name in VIEW_NAMES + tuple(name for name, _action in extras):
             widget = getattr(w, name).widget
             if widget.isHidden() == (name in shown):
@@ -812,6 +833,42 @@ class Presentation(QObject):
         self._arrange_normal()
         if fresh:
             self.balance_rows()  # a short screen's rows follow their captions
+
+    def _rehome_extras(self, shown: set, extras: list) -> list:
+        """The normal view with a row of three views over a row of one (scenario 10: the loss surface beside the data
+        and loss-vs-weight views, the loss-vs-step view alone below; at 720p the weight view was 300 px wide with
+        seven caption lines over a 60-px plot): the added view moves to the other row, two and two, each twice as
+        wide. Back in its own row otherwise, and always while presenting (the lecture layout turns the rows into
+        columns). Returns the rows whose views changed."""
+        grid = getattr(self.w, "views_splitter", None)
+        if grid is None or grid.count() != 2:
+            return []
+        rows = (grid.widget(0), grid.widget(1))
+        homes = self.__dict__.setdefault("_extra_homes", {})
+        views = {}
+        for name in VIEW_NAMES + tuple(extras):
+            widget = getattr(self.w, name).widget
+            if name in extras:
+                homes.setdefault(name, widget.parentWidget())
+            views[name] = (widget, homes.get(name, widget.parentWidget()))
+        count = {row: sum(1 for n, (_wd, home) in views.items() if n in shown and home is row) for row in rows}
+        moved = []
+        for name in extras:
+            widget, home = views[name]
+            if home not in rows:
+                continue
+            other = rows[1] if home is rows[0] else rows[0]
+            away = (not self.active and name in shown and count[home] - count[other] >= 2)
+            target = other if away else home
+            if widget.parentWidget() is not target:
+                hidden = widget.isHidden()
+                target.addWidget(widget)
+                widget.setHidden(hidden)
+                moved += [home, other]
+            if away:
+                count[home] -= 1
+                count[other] += 1
+        return moved
 
     def _arrange_normal(self) -> None:
         """The normal view's grid: two rows of two views, or (:meth:`short_range_scene`) the rows turned into
@@ -1066,7 +1123,7 @@ def install(ctx: FeatureContext, window, study=None) -> Presentation:
     re-lays out the whole of it (every widget's font, the docks, toolbars, status bar, window state). The rest
     comes from ``ctx``: the state, the registry, the window's events; ``study`` owns the step-by-step dock."""
     p = Presentation(window)
-    p.watch_captions()  # short screens: the rows follow their captions' heights (balance_rows)
+    p.watch_captions()  # the rows follow their captions' heights (balance_rows)
     ctx.config_applied.connect(p._caption_resized)
     study_dock = getattr(study, "dock", None)
     if study_dock is not None:

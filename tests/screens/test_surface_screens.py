@@ -55,3 +55,20 @@ def test_normal_view_of_a_surface_scene_keeps_its_texts_whole(surface_screens):
         problems = [p for p in r["texts"] if not (key[1] < 820 and p.startswith("narrationEvents elided"))]
         assert not problems, (key, problems)
         assert not r["legends"], (key, r["legends"])
+
+
+# the data area of every plot in the normal view with the panel shown (test_geometry's rule, by screen height): with
+# the loss surface, four views share the grid; three in the top row over the loss-vs-step view alone left the
+# loss-vs-weight view 300 px wide with seven caption lines over a 61-px plot at 720p (35 px at 1080p): two and two now.
+# The map's colour bar and square-ish box take some of its height: at 720p its data area is the grid's smallest
+MIN_DATA = {1080: 200, 768: 150, 720: 130}
+
+
+def test_normal_view_of_a_surface_scene_keeps_every_plot_readable(surface_screens):
+    for key, rows in surface_screens[1].items():
+        r = rows["normal"]
+        assert r["panel"]
+        data = {n: p["data"][1] for n, p in r["plots"].items()}
+        assert min(data.values()) >= MIN_DATA[r["screen"][1]], (key, r["scenario"], data)
+        if len(data) == 4:  # two and two: each plot half the grid's width, none a third
+            assert min(p["widget"][2] for p in r["plots"].values()) >= 400, (key, r["plots"])

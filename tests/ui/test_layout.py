@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTransform
-from PySide6.QtWidgets import QApplication, QLabel
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from gd_studio.engine.config import RunConfig
 from gd_studio.ui.views import ArrowsItem, Caption, elide_lines
@@ -56,14 +56,34 @@ def test_short_window_compacts_and_a_tall_one_restores(make_window, qtbot):
 
 
 def test_data_legend_sits_above_the_data(make_window, qtbot):
+    """Outside the data either way: in the view's title row where that row has room for it on one line (the plot then
+    keeps the strip's height for its data), else in the strip above the data box; never both, never cut."""
     w = make_window(MOONS)
     qtbot.waitUntil(lambda: w.data_view.info is not None and len(w.data_view.legend.items) == 2, timeout=5000)
-    _laid_out(w, qtbot, (1600, 1000))
     pi = w.data_view.plot.getPlotItem()
+    head = w.data_view.widget.findChild(QWidget, "headLegend")
+    _laid_out(w, qtbot, (1600, 1000))
+    assert head.isVisible() and not w.data_view.legend.isVisible()
+    data_with_head = pi.vb.sceneBoundingRect().height()
+    # in the title row, whole, above the plot
+    title = w.data_view.widget.findChild(QLabel, "viewTitle")
+    assert head.geometry().right() <= w.data_view.widget.width() and head.width() >= head.sizeHint().width()
+    assert head.geometry().bottom() <= w.data_view.plot.geometry().top()
+    assert head.geometry().left() > title.geometry().right()
+    # a view too narrow for its title and the legend on one row: the strip above the data, as before
+    w.views_splitter.widget(0).setSizes([60, 2000])
+    qtbot.waitUntil(lambda: w.data_view.legend.isVisible(), timeout=3000)
+    assert not head.isVisible()
+    # (the plot's own layout takes the strip's row on its next pass)
+    qtbot.waitUntil(lambda: w.data_view.legend.sceneBoundingRect().bottom() <= pi.vb.sceneBoundingRect().top() + 1,
+                    timeout=3000)
     legend = w.data_view.legend.sceneBoundingRect()
     box = pi.vb.sceneBoundingRect()
     assert legend.height() > 0 and legend.bottom() <= box.top() + 1, (legend, box)
     assert box.left() <= legend.left() and legend.right() <= box.right() + 1
+    assert data_with_head > box.height() + 20  # in the title row, the strip's height went to the data
+    # and a window that was wide enough for it shrinks as before (the legend never holds its width)
+    _laid_out(w, qtbot, (1280, 720))
 
 
 def test_caption_elides_to_its_lines_and_keeps_the_whole_text():
@@ -201,10 +221,10 @@ def test_step_legend_lists_the_validation_loss_only_when_drawn(qtbot):
     steps = np.arange(1.0, 6.0)
     none = np.array([], dtype=np.float64)
     v.show_history(History(steps=steps, loss=1 / steps, lr=np.full(5, 0.1), val_steps=none, val_loss=none))
-    assert names() == ["training loss (batch)", "learning rate (right axis)"]
+    assert names() == ["batch loss", "LR (right axis)"]
     v.show_history(History(steps=steps, loss=1 / steps, lr=np.full(5, 0.1), val_steps=np.array([5.0]),
                            val_loss=np.array([0.3])))
-    assert names() == ["training loss (batch)", "validation loss", "learning rate (right axis)"]
+    assert names() == ["batch loss", "validation loss", "LR (right axis)"]
     v.show_history(History(steps=steps, loss=1 / steps, lr=np.full(5, 0.1), val_steps=np.array([5.0]),
                            val_loss=np.array([0.3])))  # the same frame again: listed once
     assert names().count("validation loss") == 1
@@ -281,3 +301,21 @@ def test_weight_header_ends_the_caption_where_the_title_row_is_too_narrow(qtbot)
     v.widget.resize(320, 400)
     qtbot.waitUntil(lambda: not v.header_inline)
     assert header in v.caption.text()
+
+
+def test_a_short_window_leaves_the_last_step_to_the_equation(make_window, qtbot):
+    """Issue 12 (plots under ~200 px at 720p): a short window's loss-vs-weight caption leaves out the last step's values
+    (the step-by-step equation writes them, the header gives |Δw|); its tooltip keeps the whole text, and a tall window
+    shows it again."""
+    w = make_window(MOONS)
+    _laid_out(w, qtbot, (1600, 1000))
+    start = w.step_count
+    w.run_steps(3)
+    qtbot.waitUntil(lambda: w.step_count >= start + 3 and not w.last_snapshot.running, timeout=10000)
+    cap = w.weight_view.caption
+    qtbot.waitUntil(lambda: "Last step" in cap.text(), timeout=3000)
+    assert not cap.toolTip()
+    _laid_out(w, qtbot, (1280, 720))
+    assert "Last step" not in cap.text() and "Last step" in cap.toolTip(), (cap.text(), cap.toolTip())
+    _laid_out(w, qtbot, (1600, 1000))
+    assert "Last step" in cap.text() and not cap.toolTip()

@@ -86,29 +86,39 @@ def test_every_scenario_legends_hide_no_data_and_the_picture_repeats(qapp):
 
 
 def test_legend_entries_stay_inside_the_strip_when_the_plot_is_narrow(qtbot):
+    from PySide6.QtWidgets import QWidget
+
     from gd_studio.ui.plots.step_view import LossVsStepView
 
     v = LossVsStepView()
     qtbot.addWidget(v.widget)
+    v._list_validation(True)  # three entries
     v.widget.resize(900, 300)
     v.widget.show()
     qtbot.waitExposed(v.widget)
     pi = v.plot.getPlotItem()
-    wide_rows = pi.legend.sceneBoundingRect().height()
-    for width in (330, 470):  # three entries no longer fit on one row: more rows, never wider than the plot
+    head = v.widget.findChild(QWidget, "headLegend")
+    # wide: in the title row beside the title, the strip above the data empty
+    qtbot.waitUntil(lambda: head.isVisible() and not pi.legend.isVisible(), timeout=2000)
+    one_row = max(label.item.boundingRect().height() for _sample, label in pi.legend.items)
+    for width in (330, 470, 520):
         v.widget.resize(width, 300)
         qtbot.wait(20)
-        strip, plot = pi.legend.sceneBoundingRect(), pi.sceneBoundingRect()
-        assert strip.left() >= plot.left() - 1 and strip.right() <= plot.right() + 1, (width, strip, plot)
+        assert pi.legend.isVisible() != head.isVisible(), width  # in one place
+        if head.isVisible():  # whole, in the row
+            assert head.width() >= head.sizeHint().width() and head.geometry().right() < width, width
+        else:  # three entries no longer fit on one row: more rows, never wider than the plot
+            strip, plot = pi.legend.sceneBoundingRect(), pi.sceneBoundingRect()
+            assert strip.left() >= plot.left() - 1 and strip.right() <= plot.right() + 1, (width, strip, plot)
     v.widget.resize(330, 300)
     qtbot.wait(20)
     strip = pi.legend.sceneBoundingRect()
-    assert strip.height() > wide_rows
+    assert strip.height() > 1.5 * one_row
     for sample, label in pi.legend.items:
         for part in (sample, label):
             r = part.sceneBoundingRect()
             assert strip.adjusted(-1, -1, 1, 1).contains(r), (label.text, r, strip)
-    assert strip.bottom() <= pi.vb.sceneBoundingRect().top() + 1
+    qtbot.waitUntil(lambda: strip.bottom() <= pi.vb.sceneBoundingRect().top() + 1, timeout=2000)
 
 
 def _last_steps_share(view, k: int = 3) -> tuple[float, float]:

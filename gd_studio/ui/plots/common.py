@@ -563,6 +563,7 @@ class Caption(QLabel):
         self.max_lines = max_lines or MAX_CAPTION_LINES
         self._hold = False  # while held, the height only grows (see hold)
         self.elided = False
+        self._detail = ""  # the tooltip of a caption its owner shortened (else the whole text, when elided)
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setWordWrap(False)
         self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
@@ -628,8 +629,16 @@ class Caption(QLabel):
             self._shown_lines = need
             self._fix_height()
         self.elided = cut
-        self.setToolTip(self._full if cut else "")
+        self.setToolTip(self._full if cut else self._detail)
         super().setText(shown)
+
+    def set_detail(self, text: str) -> None:
+        """The longer text this caption's owner left out for room: shown as its tooltip."""
+        text = text or ""
+        if text != self._detail:
+            self._detail = text
+            if not self.elided:
+                self.setToolTip(text)
 
     def _refit(self) -> None:
         self._shown_lines = self._lines
@@ -708,6 +717,8 @@ def titled(title: str, plot: QWidget, caption: Caption, extra: QWidget | None = 
         head.addSpacing(10)
     else:
         head.addStretch(1)
+    legend = HeadLegend(box, plot, t, extra)
+    head.addWidget(legend)
     if extra is not None:
         head.addWidget(extra)
     lay.addLayout(head)
@@ -716,6 +727,7 @@ def titled(title: str, plot: QWidget, caption: Caption, extra: QWidget | None = 
     box.setProperty("gdCaptionInline", False)
     box._gd_rows = (lay, head, caption)  # for set_caption_inline
     box._gd_note = note
+    box._gd_legend = legend
     return box
 
 
@@ -741,6 +753,9 @@ def set_caption_inline(box: QWidget, on: bool) -> None:
             head.insertStretch(1, 1)
         lay.insertWidget(1, caption)
     box.setProperty("gdCaptionInline", bool(on))
+    legend = getattr(box, "_gd_legend", None)
+    if legend is not None:
+        legend.fit()
 
 
 class StickyRange:
@@ -1226,6 +1241,163 @@ def new_plot(object_name: str) -> pg.PlotWidget:
     return pw
 
 
+class HeadLegend(QWidget):
+    """A view's legend in its title row, beside the title, when the row has room for it on one line: the plot then
+    gives its data the strip above them (about 35 px of a 720p screen's plot). The entries are the plot's
+    :class:`StripLegend`'s (one list of what is drawn), painted here with the same samples; outside the data, so
+    they hide no point and never the ball. Where the row is short (a narrow view, a caption on the title's row while
+    presenting) the strip above the data shows them instead. A function of the entries, the font and the row's
+    width alone: the same picture however the frames arrived."""
+
+    GAP = 12  # between entries, at least
+
+    def __init__(self, box: QWidget, plot: QWidget, title: QLabel, extra: QWidget | None) -> None:
+        super().__init__()
+        self.setObjectName("headLegend")
+        self._box, self._plot, self._title, self._extra = box, plot, title, extra
+        self._legend = None
+        self._short = False  # showing the strip's short names (a narrow row)
+        # it may shrink: the window's minimum width must never follow a legend shown while the window was wide (fit
+        # hides it before it is cut)
+        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+        self.hide()
+        box.installEventFilter(self)
+
+    def strip(self):
+        """The plot's StripLegend (made after the box, by the view), or None."""
+        if self._legend is None:
+            legend = getattr(self._plot.getPlotItem(), "legend", None)
+            if isinstance(legend, StripLegend):
+                self._legend = legend
+                legend.head = self
+                self.setToolTip(legend.toolTip())
+        return self._legend
+
+    def _entries(self, short: bool | None = None) -> list:
+        """(sample, text) of each entry; with ``short`` (else as now) the strip's ``short_names`` where it has one."""
+        legend = self.strip()
+        if legend is None:
+            return []
+        names = legend.short_names if (self._short if short is None else short) else {}
+        return [(sample, names.get(label.text, label.text)) for sample, label in legend.items]
+
+    def _sample_length(self) -> float:
+        return max(24.0, 1.4 * QFontMetricsF(self.font()).height())
+
+    def _gap(self) -> float:
+        """Between entries (and before the row's controls): wider with the type, as on a projector."""
+        return max(float(self.GAP), 0.45 * QFontMetricsF(self.font()).height())
+
+    def _lead(self) -> float:
+        """From the title (the row's spacing already parts them at the normal type size; on a projector a little)."""
+        return max(0.0, 0.35 * QFontMetricsF(self.font()).height() - 6)
+
+    def _pad(self) -> float:
+        """Between a sample and its text: a quarter of the text's height (on a projector 4 px ran them together)."""
+        return max(4.0, 0.25 * QFontMetricsF(self.font()).height())
+
+    def _head_spacing(self) -> int:
+        rows = getattr(self._box, "_gd_rows", None)
+        spacing = rows[1].spacing() if rows is not None else -1
+        style = self.style()
+        return spacing if spacing >= 0 else style.pixelMetric(style.PixelMetric.PM_LayoutHorizontalSpacing)
+
+    def sizeHint(self, short: bool | None = None):  # noqa: N802 - Qt's name
+        from PySide6.QtCore import QSize
+
+        fm = QFontMetricsF(self.font())
+        entries = self._entries(short)
+        width = sum(self._sample_length() + self._pad() + fm.horizontalAdvance(text) for _s, text in entries)
+        width += self._gap() * max(0, len(entries) - 1)
+        # and a gap from the title before it, and before the controls at the row's end (the weight view's "log loss")
+        return QSize(math.ceil(width + 2 + self._lead() + self._gap()), math.ceil(max(fm.height(), 20.0)))
+
+    def minimumSizeHint(self):  # noqa: N802 - Qt's name
+        from PySide6.QtCore import QSize
+
+        return QSize(0, self.sizeHint().height())
+
+    def fit(self) -> None:
+        """In the title row if the row holds it whole beside the title, the row's right-hand controls and a
+        little room for the note; else in the strip above the data."""
+        legend = self.strip()
+        if legend is None:
+            return
+        entries = legend.items
+        on = bool(entries) and not self._box.property("gdCaptionInline")
+        short = False
+        if on:
+            lay = self._box.layout()
+            m = lay.contentsMargins()
+            used = self._title.sizeHint().width() + (self._extra.sizeHint().width() if self._extra is not None else 0)
+            note = getattr(self._box, "_gd_note", None)
+            items = 3 + (self._extra is not None) + (2 if note is not None else 0)  # title, note or stretch, legend
+            used += (22 if note is not None else 0) + (items - 1) * self._head_spacing() + 4  # the spacings, a margin
+            room = self._box.width() - m.left() - m.right() - used
+            # the whole names, else the short ones beside the title they complete ("Loss vs weight — fell - - rose")
+            on = self.sizeHint(False).width() <= room
+            if not on and legend.short_names:
+                short = on = self.sizeHint(True).width() <= room
+        changed = short != self._short
+        if changed:
+            self._short = short
+            self._key = None
+        if on != self.isVisibleTo(self._box) or on != legend.in_head:
+            self.setVisible(on)
+            legend.set_in_head(on)
+            changed = True
+        if on and changed:  # (only then: the strip calls this on every resize of its plot)
+            self.updateGeometry()
+            self.update()
+
+    def entries_changed(self) -> None:
+        # the strip re-arranges on every resize of its plot: only new entries or a new font change this row
+        key = (tuple(text for _s, text in self._entries()), self._short, self.font().key())
+        if key != getattr(self, "_key", None):
+            self._key = key
+            self.updateGeometry()
+            self.update()
+        self.fit()
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+        t = event.type()
+        if (t == QEvent.Type.Resize and event.size().width() != event.oldSize().width()) or t == QEvent.Type.Show:
+            self.fit()
+        return False
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._key = None
+            self.entries_changed()
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        fm = QFontMetricsF(self.font())
+        length = self._sample_length()
+        x = 1.0 + self._lead()
+        h = float(self.height())
+        p.setFont(self.font())
+        for sample, text in self._entries():
+            p.save()
+            p.translate(x, (h - 20.0) / 2)
+            if isinstance(sample, StripSample):
+                old = sample.length
+                sample.length = length  # (its strip's length, for this paint only: no geometry change there)
+                sample.paint(p)
+                sample.length = old
+            else:
+                sample.paint(p)
+            p.restore()
+            x += length + self._pad()
+            p.setPen(self.palette().windowText().color())
+            p.drawText(QRectF(x, 0, fm.horizontalAdvance(text) + 2, h),
+                       int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), text)
+            x += fm.horizontalAdvance(text) + self._gap()
+        p.end()
+
+
 class StripSample(pg.ItemSample):
     """A legend sample as long as its text is tall (pyqtgraph's is 20 px whatever the type size), so a dashed or
     dotted line shows its pattern on a projector too."""
@@ -1282,6 +1454,9 @@ class StripLegend(pg.LegendItem):
         self.plot_item = pi
         self._row_h = None
         self._busy = False
+        self.head = None  # the view's HeadLegend, which shows the entries in the title row when it has room
+        self.short_names: dict[str, str] = {}  # an entry's name in a narrow title row, beside the view's title
+        self.in_head = False
         pi.legend = self  # PlotItem.addItem(item with a name) adds it here
         self.setParentItem(pi)
         self.setZValue(50)
@@ -1308,6 +1483,12 @@ class StripLegend(pg.LegendItem):
     def fit_row(self) -> None:
         self.arrange()
 
+    def set_in_head(self, on: bool) -> None:
+        """The entries shown in the view's title row (the strip and its row then take no room), or here."""
+        if bool(on) != self.in_head:
+            self.in_head = bool(on)
+            self.arrange()
+
     def columns_for(self, widths: list[float], room: float) -> int:
         """The most columns (entries per row, in order) whose grid fits in ``room`` pixels."""
         n = len(widths)
@@ -1331,7 +1512,7 @@ class StripLegend(pg.LegendItem):
                     sample.set_length(max(24.0, 1.6 * rect.height()))
                 sr = sample.boundingRect()
                 sizes.append((sr.width(), rect.width(), max(rect.height(), sr.height())))
-            shown = bool(sizes)
+            shown = bool(sizes) and not self.in_head
             self.setVisible(shown)
             room = max(40.0, pi.width() - 8.0 - 2 * self.PAD)  # the strip spans the plot, axes included
             widths = [sw + 4 + lw for sw, lw, _h in sizes]
@@ -1361,12 +1542,19 @@ class StripLegend(pg.LegendItem):
             right = vb.right() if vb.width() > 0 else pi.width() - 4.0
             self.setPos(max(4.0, min(right, pi.width() - 4.0) - width), 1.0)
             row_h = int(math.ceil(height)) + 3 if shown else 0
+            if self.in_head:
+                # the entries are in the title row: the strip's row keeps only room for half the top tick label,
+                # which stands out above the data box (at 0 px a right axis' top label was cut)
+                tick = pi.getAxis("left").style.get("tickFont") or QFont()
+                row_h = int(math.ceil(QFontMetricsF(tick).height() / 2)) + 2
             if self._row_h != row_h:
                 self._row_h = row_h
                 pi.layout.setRowFixedHeight(0, row_h)
             self.update()
         finally:
             self._busy = False
+        if self.head is not None:
+            self.head.entries_changed()
 
 
 def strip_legend(pi: pg.PlotItem, label_size: str = "11pt") -> StripLegend:

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QWidget
 
 from ...engine.lr_finder import EXPLANATIONS
 from ..adapters import fmt_lr
@@ -82,7 +82,10 @@ class LossVsLrView(QWidget):
         tl.setContentsMargins(0, 0, 0, 0)
         tl.addWidget(self.show_others)
         tl.addWidget(self.show_bounds)
-        self.widget = titled("Loss vs learning rate", self.plot, self.caption, toggles)
+        # "LR" as on the toolbar and the other views: with the whole words and its two toggles the title row held the
+        # view at 565 px, which left the loss-vs-step view beside it a third of a 720p window's grid
+        self.widget = titled("Loss vs LR", self.plot, self.caption, toggles)
+        self.widget.findChild(QLabel, "viewTitle").setToolTip("Loss vs learning rate")
         pi = self.plot.getPlotItem()
         pi.setLogMode(x=True, y=False)
         pi.setLabel("bottom", "learning rate (log scale)")

@@ -43,7 +43,8 @@ class LossVsStepView(QWidget):
         pi.setDownsampling(auto=True, mode="mean")
         pi.setClipToView(True)
         self.legend = strip_legend(pi)  # above the data: it never hides the first steps
-        self.train = PixelColumnCurve(pen=pen(BLUE, 2.0), name="training loss (batch)")
+        # the caption's words ("batch loss 0.06; LR 0.5"), short enough for the title row of half a 720p window
+        self.train = PixelColumnCurve(pen=pen(BLUE, 2.0), name="batch loss")
         self.val = pg.PlotDataItem(pen=pen(VERMILLION, 2.5, Qt.PenStyle.DashLine), symbol="s", symbolSize=7,
                                    symbolBrush=pg.mkBrush(VERMILLION), symbolPen=None, name="validation loss")
         pi.addItem(self.train)
@@ -67,7 +68,7 @@ class LossVsStepView(QWidget):
         self.lr_curve.setDownsampling(auto=True, method="peak")
         self.lr_curve.setClipToView(True)
         self.lr_box.addItem(self.lr_curve)
-        self.legend.addItem(self.lr_curve, "learning rate (right axis)")
+        self.legend.addItem(self.lr_curve, "LR (right axis)")
         pi.vb.sigResized.connect(self._sync)
         self._h = None
         self.hover = HoverReadout(self.plot, self._hover_points)
@@ -140,7 +141,7 @@ class LossVsStepView(QWidget):
         if drawn:
             self.legend.removeItem(self.lr_curve)
             self.legend.addItem(self.val, "validation loss")
-            self.legend.addItem(self.lr_curve, "learning rate (right axis)")
+            self.legend.addItem(self.lr_curve, "LR (right axis)")
         else:
             self.legend.removeItem(self.val)
 

@@ -57,6 +57,8 @@ class LossVsWeightView(QWidget):
         self._step_text_now = ""
         self._caption_now = ""
         self.header_inline = True
+        self.compact = False
+        self._caption_detail = ""
         self._room_watch = _RoomWatch(self._place_step_text)
         self.step_label.installEventFilter(self._room_watch)
         self.widget = titled("Loss vs weight", self.plot, self.caption, extra, note=self.step_label)
@@ -84,6 +86,8 @@ class LossVsWeightView(QWidget):
         self.legend_up = pg.PlotDataItem(pen=up_pen)
         self.legend.addItem(self.legend_down, "loss fell")
         self.legend.addItem(self.legend_up, "loss rose (dashed)")
+        # in a narrow title row, beside "Loss vs weight" (half a 720p window's grid): the samples show the styles
+        self.legend.short_names = {"loss fell": "fell", "loss rose (dashed)": "rose"}
         self.legend.fit_row()
         self.legend.setToolTip("Each step is an arrow from w_t to w_t+1. Where the loss rose (an overshoot) the "
                                "arrow is vermillion, dashed, with an open head; where it fell, blue and solid.")
@@ -179,7 +183,21 @@ class LossVsWeightView(QWidget):
             self.follow.fit(*box, live=live)
         self._step_text_now = self._step_text(w, l)
         self._caption_now = self._describe(view, mode, note or view.note, went_up & crossed, w)
+        # the last step's values are the step-by-step equation's and its size the header's: a short window's caption
+        # leaves them out (a line of a 720p plot), its tooltip keeps them
+        self._caption_detail = ""
+        if self.compact:
+            short = self._describe(view, mode, note or view.note, went_up & crossed, w, last=False)
+            if short != self._caption_now:
+                self._caption_detail, self._caption_now = self._caption_now, short
         self._place_step_text()
+
+    def set_compact(self, on: bool) -> None:
+        """A short window (the short-screen layout): the caption without the last step's values (see show_view)."""
+        if bool(on) != self.compact:
+            self.compact = bool(on)
+            if self.view is not None:
+                self.show_view(self.view, self.mode)
 
     def _place_step_text(self) -> None:
         """The header in the title row when the row's free room holds the widest header, else at the caption's end."""
@@ -193,6 +211,7 @@ class LossVsWeightView(QWidget):
         if text and not self.header_inline:
             caption = f"{caption}  {text}." if caption else f"{text}."
         self.caption.setText(caption)
+        self.caption.set_detail(getattr(self, "_caption_detail", ""))
 
     def focus_box(self, view, w: np.ndarray, l: np.ndarray, cur_ok: bool = True):
         """(x0, x1, y0, y1) in view coordinates: the last FOLLOW_STEPS steps, the current point and the bowl's
@@ -253,7 +272,8 @@ class LossVsWeightView(QWidget):
                   else f"Δloss {'+' if l1 >= l0 else '−'}{fmt_num(abs(l1 - l0), 3)}")
         return f"|Δw| {fmt_num(abs(dw), 3)} · {change}"
 
-    def _describe(self, view, mode: str, note: str, overshoot: np.ndarray, w: np.ndarray) -> str:
+    def _describe(self, view, mode: str, note: str, overshoot: np.ndarray, w: np.ndarray, last: bool = True) -> str:
+        """The caption; ``last=False`` (a short window): without the last step's values, the verdict in short."""
         lines = []
         if mode == "range test":
             lines.append(f"Range test: each step uses a larger LR (now {fmt_lr(view.lr)}) — "
@@ -267,9 +287,13 @@ class LossVsWeightView(QWidget):
                 from ...engine.narration import EDGE_BAND
 
                 ratio = view.lr / limit
-                verdict = (": stable along every direction" if ratio < EDGE_BAND[0] else
-                           ": at the edge of stability" if ratio <= EDGE_BAND[1] else
-                           ": along the sharpest direction the steps grow")
+                if not last:  # a short window: the verdict's first words (the whole in the tooltip)
+                    verdict = (": stable" if ratio < EDGE_BAND[0] else ": at the edge" if ratio <= EDGE_BAND[1]
+                               else ": steps grow")
+                else:
+                    verdict = (": stable along every direction" if ratio < EDGE_BAND[0] else
+                               ": at the edge of stability" if ratio <= EDGE_BAND[1] else
+                               ": along the sharpest direction the steps grow")
             lines.append(network[0].upper() + network[1:] + verdict + ".")
         elif view.diverge_lr is not None and view.oscillate_lr is not None and math.isfinite(view.lr):
             ratio = view.lr / view.diverge_lr
@@ -289,7 +313,7 @@ class LossVsWeightView(QWidget):
             elif overshoot.size and overshoot[-1]:
                 # the other weights moved too: the narration says what the loss itself did
                 lines.append("On this slice the last step crossed the minimum and went up (dashed arrow).")
-            else:
+            elif last:
                 lines.append(f"Last step: {w[-2]:.4g} → {w[-1]:.4g} (Δ = {w[-1] - w[-2]:+.2g}).")
         if note:
             lines.append(note)
