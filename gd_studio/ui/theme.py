@@ -272,6 +272,10 @@ def _stylesheet(t: Theme, scale: float) -> str:
         f"QAbstractButton:focus, QLineEdit:focus, QComboBox:focus, QAbstractSpinBox:focus, "
         f"QSlider:focus {{ outline: {border}px solid {t.accent}; }}\n"
         f"QToolBar {{ spacing: {pad}px; }}\n"
+        # a check box's square grows with the type (presentation mode): it stayed 13 px, a speck beside 24-pt text;
+        # about 0.8 of the text's pixel height (1 pt = 4/3 px), only where that is larger than the style's own square
+        + (f"QCheckBox::indicator {{ width: {box}px; height: {box}px; }}\n"
+           if (box := round(_font_pt(t, scale) * 4 / 3 * 0.8)) > 16 else "")
     )
 
 

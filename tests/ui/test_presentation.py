@@ -502,3 +502,25 @@ def test_leaving_presentation_gives_the_step_dock_its_height_back(make_window, q
         assert w.scenarios.open(scene)
     offscreen.wait(QApplication.instance(), lambda: False, 0.2)
     assert abs(dock.height() - before) <= 2, (before, dock.height())
+
+
+def test_a_check_box_square_grows_with_the_presentation_type(make_window, qtbot):
+    """The weight view's "log loss" box kept a 13-px square beside 24-pt text on a projector; back in the normal
+    view it is the usual size again."""
+    from PySide6.QtWidgets import QStyle, QStyleOptionButton
+
+    def square(box):
+        opt = QStyleOptionButton()
+        opt.initFrom(box)
+        return box.style().subElementRect(QStyle.SubElement.SE_CheckBoxIndicator, opt, box).height()
+
+    w = make_window(PARABOLA)
+    box = w.weight_view.log_loss
+    normal = square(box)
+    w.presentation.set_scale(2.0)
+    w.presentation.set_presentation(True)
+    presented = square(box)
+    text = box.fontMetrics().height()
+    w.presentation.set_presentation(False)
+    assert presented >= 0.65 * text and presented >= 1.3 * normal, (normal, presented, text)
+    assert square(box) == normal
