@@ -1257,6 +1257,7 @@ class HeadLegend(QWidget):
         self._box, self._plot, self._title, self._extra = box, plot, title, extra
         self._legend = None
         self._short = False  # showing the strip's short names (a narrow row)
+        self._key = None  # what the row was last laid out for (entries, short names, font)
         # it may shrink: the window's minimum width must never follow a legend shown while the window was wide (fit
         # hides it before it is cut)
         self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
@@ -1353,7 +1354,7 @@ class HeadLegend(QWidget):
     def entries_changed(self) -> None:
         # the strip re-arranges on every resize of its plot: only new entries or a new font change this row
         key = (tuple(text for _s, text in self._entries()), self._short, self.font().key())
-        if key != getattr(self, "_key", None):
+        if key != self._key:
             self._key = key
             self.updateGeometry()
             self.update()
