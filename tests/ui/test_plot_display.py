@@ -243,3 +243,22 @@ def test_arrows_drop_antialiasing_only_while_frames_come_fast(qtbot):
     item.setArrows(x, y, up)  # the next frame at once: running
     assert item.live
     qtbot.waitUntil(lambda: not item.live, timeout=3000)  # frames stopped: smooth again
+
+
+def test_the_weight_captions_last_step_reads_like_the_narration():
+    """"Last step: -1.158 → -0.9218 (Δ = +0.24)" beside the narration's "= −1.16 − 0.8 × (−0.29) = −0.92": other
+    digits, another minus sign. Now as the narration writes them, with digits enough that values which differ
+    never read the same."""
+    from gd_studio.engine.narration import MINUS
+    from gd_studio.ui.plots.weight_view import LossVsWeightView
+
+    class View:  # the fields the caption reads
+        lr, diverge_lr, oscillate_lr, curvature, network_caption = 0.8, 1.0, 0.5, None, ""
+
+    describe = LossVsWeightView._describe
+    text = describe(LossVsWeightView.__new__(LossVsWeightView), View(), "run", "", np.zeros(1, dtype=bool),
+                    np.array([-1.158, -0.9218]))
+    assert f"Last step: {MINUS}1.16 → {MINUS}0.92 (Δ = +0.24)." in text, text
+    text = describe(LossVsWeightView.__new__(LossVsWeightView), View(), "run", "", np.zeros(1, dtype=bool),
+                    np.array([0.30012, 0.30004]))
+    assert "Last step: 0.3001 → 0.3000 (Δ = " + MINUS + "8.0e-5)." in text, text

@@ -314,7 +314,13 @@ class LossVsWeightView(QWidget):
                 # the other weights moved too: the narration says what the loss itself did
                 lines.append("On this slice the last step crossed the minimum and went up (dashed arrow).")
             elif last:
-                lines.append(f"Last step: {w[-2]:.4g} → {w[-1]:.4g} (Δ = {w[-1] - w[-2]:+.2g}).")
+                # written as the narration's equation writes the same numbers ("−1.16 → −0.92"): digits enough
+                # that two values which differ never read the same, and the same minus sign
+                from ...engine import narration
+
+                before, after = narration.fmt_pair(w[-2], w[-1])
+                step = float(w[-1] - w[-2])
+                lines.append(f"Last step: {before} → {after} (Δ = {'+' if step > 0 else ''}{narration.fmt(step)}).")
         if note:
             lines.append(note)
         return "  ".join(lines)
