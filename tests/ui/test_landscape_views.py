@@ -37,6 +37,14 @@ def _finite_item(item):
     return x is None or (np.all(np.isfinite(x)) and np.all(np.isfinite(y)))
 
 
+VIEWS = ("data_view", "weight_view", "lr_view", "step_view", "surface_view", "sharpness_view")
+
+
+def _shown(w) -> set:
+    """The views the window shows now, by name."""
+    return {n for n in VIEWS if getattr(w, n).widget.isVisible()}
+
+
 def _check_views_finite(w):
     sv, fv = w.sharpness_view, w.surface_view
     assert _finite_item(sv.curve) and _finite_item(sv.limit)
@@ -97,20 +105,18 @@ def test_toggle_step_back_scenario_and_f5_keep_the_views_in_sync(make_window, qt
     # presenting, the lecture layout's scene is the surface and the loss against the step (the loss-vs-weight view
     # made a third, and each of the stacked two a strip); U off gives the sharpness scene (K is on here: the
     # loss-vs-weight view beside the sharpness view), U on the surface again
-    shown = lambda: {n for n in ("data_view", "weight_view", "lr_view", "step_view", "surface_view",  # noqa: E731
-                                 "sharpness_view") if getattr(w, n).widget.isVisible()}
-    assert shown() == {"surface_view", "step_view"}
+    assert _shown(w) == {"surface_view", "step_view"}
     w.actionShowLossSurface.trigger()
-    assert shown() == {"weight_view", "sharpness_view"}
+    assert _shown(w) == {"weight_view", "sharpness_view"}
     w.actionShowLossSurface.trigger()
-    assert shown() == {"surface_view", "step_view"}
+    assert _shown(w) == {"surface_view", "step_view"}
     w.actionLectureLayout.trigger()  # every view of the scene
-    assert {"weight_view", "step_view", "surface_view"} <= shown()
+    assert {"weight_view", "step_view", "surface_view"} <= _shown(w)
     w.actionLectureLayout.trigger()
-    assert shown() == {"surface_view", "step_view"}
+    assert _shown(w) == {"surface_view", "step_view"}
     qtbot.keyClick(w.centralWidget(), Qt.Key.Key_F5)
     assert not w.presentation.active
-    assert {"weight_view", "step_view", "surface_view"} <= shown()
+    assert {"weight_view", "step_view", "surface_view"} <= _shown(w)
     w.controller.stepRequested.emit(3)
     _wait_step(qtbot, w, 17)
     _check_views_finite(w)
@@ -350,22 +356,20 @@ def test_presenting_the_edge_of_stability_shows_the_steps_and_the_sharpness_side
     scene = scenarios.load(ROOT / "resources" / "scenarios" / "08-the-edge-of-stability.gdscenario")
     w = make_window(scene.config)
     w.actionShowSharpness.setChecked(True)
-    names = ("data_view", "weight_view", "lr_view", "step_view", "surface_view", "sharpness_view")
-    shown = lambda: {n for n in names if getattr(w, n).widget.isVisible()}  # noqa: E731
     qtbot.keyClick(w.centralWidget(), Qt.Key.Key_F5)
     assert w.presentation.active
-    assert shown() == {"weight_view", "sharpness_view"}
+    assert _shown(w) == {"weight_view", "sharpness_view"}
     a, b = (getattr(w, n).widget for n in ("weight_view", "sharpness_view"))
     qtbot.waitUntil(lambda: a.height() > 0 and b.height() > 0, timeout=3000)
     ga, gb = (v.mapTo(w, v.rect().topLeft()) for v in (a, b))
     assert ga.y() == gb.y() and ga.x() != gb.x()  # side by side, each the grid's full height
     w.actionShowSharpness.trigger()
-    assert shown() == {"weight_view", "step_view"}
+    assert _shown(w) == {"weight_view", "step_view"}
     w.actionShowSharpness.trigger()
-    assert shown() == {"weight_view", "sharpness_view"}
+    assert _shown(w) == {"weight_view", "sharpness_view"}
     w.actionLectureLayout.trigger()  # every view of the scene
-    assert {"weight_view", "step_view", "sharpness_view"} <= shown()
+    assert {"weight_view", "step_view", "sharpness_view"} <= _shown(w)
     w.actionLectureLayout.trigger()
     qtbot.keyClick(w.centralWidget(), Qt.Key.Key_F5)
     assert not w.presentation.active
-    assert {"weight_view", "step_view", "sharpness_view"} <= shown()
+    assert {"weight_view", "step_view", "sharpness_view"} <= _shown(w)
