@@ -112,6 +112,7 @@ class Presentation(QObject):
         self.normal_scale = scale
         self.scale = settings.saved_presentation_scale()
         self._saved: dict | None = None  # what presentation mode replaced (app look, dock, window state, layout)
+        self._extra_homes: dict = {}  # an added view's own row of the grid (_rehome_extras may move it to the other)
         self._make_actions()
         self.cheat_sheet = CheatSheet(window, [])
         self.cheat_sheet.closed.connect(lambda: self.actionCheatSheet.setChecked(False))
@@ -844,7 +845,7 @@ class Presentation(QObject):
         if grid is None or grid.count() != 2:
             return []
         rows = (grid.widget(0), grid.widget(1))
-        homes = self.__dict__.setdefault("_extra_homes", {})
+        homes = self._extra_homes
         views = {}
         for name in VIEW_NAMES + tuple(extras):
             widget = getattr(self.w, name).widget
