@@ -97,6 +97,10 @@ class SurfaceInfo:
     serial: int = 0  # a new number for every computed grid: the view redraws only when it changes
     grid_seconds: float = 0.0  # what the loss on the grid took to compute (the rest is a few ms whatever the size)
     float64: bool = False  # computed in float64 (exact, or too flat for float32)
+    # what the axes read at (α, β) = (0, 0): for a plane of two weights their values at the current point, so the
+    # axes read the weights themselves (W1[0,0] = 1.02, as the loss-vs-weight view and the narration say), not
+    # their changes; for the other planes 0 (offsets along directions that have no values of their own)
+    origin: tuple[float, float] = (0.0, 0.0)
 
 
 class SurfacePath:
@@ -335,6 +339,10 @@ def compute(model, p, X, y, spec: SurfaceSpec, path: SurfacePath, step: int, lr:
         alphas = np.linspace(min(alphas[0], cur[0] - spec.span), max(alphas[-1], cur[0] + spec.span), int(size))
         betas = np.linspace(min(betas[0], cur[1] - spec.span), max(betas[-1], cur[1] + spec.span), int(size))
     exact = spec.plane == "weights" and model.n_params == 2
+    origin = (0.0, 0.0)
+    if plane.kind == "weights":
+        i, j = (int(np.flatnonzero(d)[0]) for d in (plane.d1, plane.d2))
+        origin = (float(p[i]), float(p[j]))
     t0 = time.perf_counter()
     Z, float64 = _surface_values(plane, model, X, y, alphas, betas, exact=exact or flat, cancel=cancel)
     grid_seconds = time.perf_counter() - t0
@@ -355,7 +363,7 @@ def compute(model, p, X, y, spec: SurfaceSpec, path: SurfacePath, step: int, lr:
         loss_min=float(finite_z.min()) if finite_z.size else math.nan,
         loss_max=float(finite_z.max()) if finite_z.size else math.nan,
         contours=frozen(contours.reshape(-1, 2, 2)), serial=next(_SERIALS), grid_seconds=grid_seconds,
-        float64=float64)
+        float64=float64, origin=origin)
 
 
 def log_shade(values, levels) -> np.ndarray:

@@ -373,3 +373,40 @@ def test_presenting_the_edge_of_stability_shows_the_steps_and_the_sharpness_side
     qtbot.keyClick(w.centralWidget(), Qt.Key.Key_F5)
     assert not w.presentation.active
     assert {"weight_view", "step_view", "sharpness_view"} <= _shown(w)
+
+
+VALLEY = RunConfig(dataset="valley", dataset_params={"n_samples": 200, "noise": 0.3, "seed": 0}, model="linear",
+                   hidden=(), loss="mse", optimizer="sgd", lr=0.45, batch_size=0, seed=0, watch="W1[0,0]",
+                   val_fraction=0.0)
+
+
+def test_a_plane_of_two_weights_reads_the_weights_values_where_the_weight_view_puts_the_ball(make_window, qtbot):
+    """Scenario 09's plane: the axes named W1[0,0] and W1[1,0] read those weights, so the orange point sits at the
+    weight view's ball and the path starts at the initial weights (it read their changes: the ball at W1[0,0] =
+    1.02 in one view, at "W1[0,0]" = 0 in the other)."""
+    w = make_window(VALLEY)
+    w.landscape_views.apply_scenario(SimpleNamespace(sharpness=None, loss_surface=SimpleNamespace(
+        plane="weights", weights=("W1[0,0]", "W1[1,0]"), seed=0)))
+    run = w.controller.worker.run
+    start = run.session.runner.params.copy()
+    w.controller.stepRequested.emit(5)
+    _wait_step(qtbot, w, 5)
+    qtbot.waitUntil(lambda: w.surface_view.info is not None and w.surface_view.info.step == 5
+                    and w.surface_view.info.refined, timeout=10000)
+    sv = w.surface_view
+    model, p = run.session.model, run.session.runner.params
+    i, j = model.index_of("W1[0,0]"), model.index_of("W1[1,0]")
+    cx, cy = (float(v[0]) for v in sv.current.getData())
+    assert (cx, cy) == pytest.approx((p[i], p[j]), abs=1e-12)
+    bx = float(w.weight_view.current.getData()[0][0])
+    assert bx == pytest.approx(cx, abs=1e-12)
+    xs, ys = sv.path.getData()
+    assert (xs[0], ys[0]) == pytest.approx((start[i], start[j]), abs=1e-12)
+    # the map and the axes are where those values are: the point is inside both, and the map's middle column is
+    # the loss at that W1[0,0] (the grid spans the weights' values, not ±0.5 around 0)
+    (x0, x1), (y0, y1) = sv.plot.getPlotItem().vb.viewRange()
+    assert x0 < cx < x1 and y0 < cy < y1
+    rect = sv.image.mapRectToParent(sv.image.boundingRect())
+    assert rect.left() < cx < rect.right() and rect.top() < cy < rect.bottom()
+    assert sv.plot.getPlotItem().getAxis("bottom").labelText == "α: W1[0,0]"
+    assert "W1[0,0] = " in sv._hover_points()[0][2](0)

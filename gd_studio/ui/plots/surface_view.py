@@ -138,10 +138,12 @@ class LossSurfaceView(QWidget):
         if self.info is not None and getattr(info, "serial", 0) and info.serial == self.info.serial \
                 and info.refined == self.info.refined:
             return  # the same surface again (a running frame between two refreshes): nothing to draw
-        same_grid = self.info is not None and self.info.values is info.values
+        same_grid = self.info is not None and self.info.values is info.values and self.info.origin == info.origin
         self.info = info
         self.draws += 1
-        a, b = np.asarray(info.alphas), np.asarray(info.betas)
+        # the axes' own values: a plane of two weights reads the weights themselves (origin: their values now)
+        ox, oy = info.origin
+        a, b = np.asarray(info.alphas) + ox, np.asarray(info.betas) + oy
         levels = np.asarray(info.levels, dtype=np.float64)
         self.levels = levels
         pi = self.plot.getPlotItem()
@@ -157,7 +159,8 @@ class LossSurfaceView(QWidget):
             self.colorbar.setLevels((lo, hi))
             segments = getattr(info, "contours", None)
             seg = np.zeros((0, 2, 2)) if segments is None else np.asarray(segments).reshape(-1, 2, 2)
-            self.contours.setData(seg[:, :, 0].ravel(), seg[:, :, 1].ravel(), connect="pairs", skipFiniteCheck=True)
+            self.contours.setData(seg[:, :, 0].ravel() + ox, seg[:, :, 1].ravel() + oy, connect="pairs",
+                                  skipFiniteCheck=True)
             # one range change, applied now rather than in the paint: a transform that changes while painting
             # (pyqtgraph's ViewBox applies a new range lazily there) asks for a second paint of the whole plot
             pi.vb.setRange(xRange=(float(a[0]), float(a[-1])), yRange=(float(b[0]), float(b[-1])), padding=0)
@@ -169,17 +172,22 @@ class LossSurfaceView(QWidget):
         first, second = self.axis_names(info)
         pi.setLabel("bottom", f"α: {first}")
         pi.setLabel("left", f"β: {second}")
-        path = np.asarray(info.path).reshape(-1, 2)
+        path = self.drawn_path(info)
         set_xy(self.path, path[:, 0], path[:, 1])
-        cx, cy = info.current
+        cx, cy = info.current[0] + ox, info.current[1] + oy
         self.current.setData([cx], [cy])
         if info.next_point is not None and all(math.isfinite(v) for v in info.next_point):
-            self.arrow.setArrows(np.array([cx, info.next_point[0]]), np.array([cy, info.next_point[1]]),
+            self.arrow.setArrows(np.array([cx, info.next_point[0] + ox]), np.array([cy, info.next_point[1] + oy]),
                                  np.zeros(1, bool))
         else:
             self.arrow.setArrows(np.zeros(0), np.zeros(0), np.zeros(0, bool))
         self.caption.setText(self.describe(info))
         self.caption.setToolTip(self.explain(info))
+
+    @staticmethod
+    def drawn_path(info) -> np.ndarray:
+        """The recorded steps where the view draws them: (m, 2) in the axes' values."""
+        return np.asarray(info.path, dtype=np.float64).reshape(-1, 2) + np.asarray(info.origin, dtype=np.float64)
 
     def refit_axes(self) -> None:
         """After a new look (theme, presentation scale): the axes sized for their labels at the new type size."""
@@ -254,6 +262,8 @@ class LossSurfaceView(QWidget):
         info = self.info
         if info is None:
             return []
-        path, steps = np.asarray(info.path).reshape(-1, 2), np.asarray(info.path_steps)
+        path, steps = self.drawn_path(info), np.asarray(info.path_steps)
+        first, second = ("α", "β") if info.kind != "weights" else tuple(label.split(" (")[0] for label in info.labels)
         return [(path[:, 0], path[:, 1],
-                 lambda i: f"step {int(steps[i]) if i < len(steps) else '?'}\nα = {path[i, 0]:.4g}, β = {path[i, 1]:.4g}")]
+                 lambda i: f"step {int(steps[i]) if i < len(steps) else '?'}\n{first} = {path[i, 0]:.4g}, "
+                           f"{second} = {path[i, 1]:.4g}")]
