@@ -531,9 +531,10 @@ class LiveRun:
         except Exception:  # noqa: BLE001 - the sharpness must never stop a run
             sharp = None
         weight = self._with_network_threshold(weight, sharp, lr)
-        surface = None
+        surface, surface_error = None, ""
         if self.surface.spec is not None:
             surface = self.surface.info(s, runner, lr, self.slice_X, self.slice_y, self.running)
+            surface_error = self.surface.error
         narr = self.narration(weight, sharp)
         snap = RunSnapshot(
             generation=self.generation, step=int(getattr(runner, "step_count", 0)),
@@ -542,7 +543,8 @@ class LiveRun:
             running=self.running, stop_reason=stop, history=hist, weight=weight, regions=regions,
             confidence=confidence, time=time.perf_counter(),
             extra={"timeline": self.timeline.info(runner), "narration": narr},
-            loss_now=self._loss_now(hist, narr, weight), sharpness=sharp, surface=surface)
+            loss_now=self._loss_now(hist, narr, weight), sharpness=sharp, surface=surface,
+            surface_error=surface_error)
         self._paused_snapshot = None if self.running else snap
         return snap
 
@@ -574,7 +576,7 @@ class LiveRun:
             return None
         from dataclasses import replace
 
-        self._paused_snapshot = replace(self._paused_snapshot, surface=info)
+        self._paused_snapshot = replace(self._paused_snapshot, surface=info, surface_error="")
         return self._paused_snapshot
 
     @staticmethod

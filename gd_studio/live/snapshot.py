@@ -120,6 +120,8 @@ class RunSnapshot:
     loss_now: float | None = None
     sharpness: Any = None  # live.curvature.SharpnessInfo: λ_max over the steps and the optimizer's limit
     surface: Any = None  # live.surface.SurfaceInfo while the loss-surface view is shown
+    # why ``surface`` is missing or older than this step (a one-weight model, weights no longer finite …), or ""
+    surface_error: str = ""
 
 
 @dataclass(frozen=True)

@@ -283,9 +283,17 @@ class SurfaceTrack:
         return min(top, max(PROBE, n))
 
 
+def single_weight_reason(names) -> str:
+    """Why a model of one weight has no loss surface (the window says it before asking the worker)."""
+    return (f"This model has a single weight ({', '.join(names)}): its whole loss is the curve in the loss-vs-weight "
+            f"view; a loss surface needs a model with two weights or more.")
+
+
 def make_plane(model, p, X, y, spec: SurfaceSpec, path_params: list[np.ndarray]):
     from ..engine import landscape
 
+    if model.n_params < 2:  # every plane needs two independent directions (they failed with a division by zero)
+        raise ConfigError(single_weight_reason(model.param_names))
     if spec.plane == "weights":
         names = list(spec.weights) or list(model.param_names[:2])
         if len(names) < 2:
@@ -417,4 +425,4 @@ def _min_span(plane, p) -> float:
 
 
 __all__ = ["SurfaceSpec", "SurfaceInfo", "SurfaceTrack", "SurfacePath", "Superseded", "compute", "make_plane",
-           "surface_values", "log_shade", "PLANES"]
+           "surface_values", "log_shade", "single_weight_reason", "PLANES"]

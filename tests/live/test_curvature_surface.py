@@ -209,6 +209,48 @@ def test_a_bad_plane_is_a_clear_error():
     assert snap.surface is None and r.surface.error
 
 
+ONE = RunConfig(dataset="line", dataset_params={"n_samples": 60, "noise": 0.2, "slope": -1.0}, model="one_weight",
+                loss="mse", optimizer="sgd", lr=0.15, batch_size=0, seed=4, watch="w", standardize=False)
+
+
+@pytest.mark.parametrize("plane", ["weights", "descent_random", "random", "path"])
+def test_a_one_weight_model_has_no_surface_and_the_snapshot_says_why(plane, recwarn):
+    """Every plane needs two directions: a one-weight model's snapshot says so (it said "float division by zero",
+    "not enough values to unpack", nothing, or drew a plane of NaN directions through start, now and end)."""
+    r, _ = _run(ONE)
+    r.set_surface({"plane": plane})
+    for steps in (0, 3):
+        r.step(steps)
+        snap = r.snapshot()
+        assert snap.surface is None
+        assert "single weight (w)" in snap.surface_error and "loss-vs-weight view" in snap.surface_error
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_a_surface_that_cannot_be_drawn_keeps_the_last_and_the_snapshot_says_why(monkeypatch):
+    """A plane that fails at some step (here: the weights stop being finite) keeps the last surface, and the
+    snapshot carries the reason with the step it is at, so the view can say its picture is older."""
+    import gd_studio.live.surface as surface_mod
+
+    r, _ = _run(SMALL, 2)
+    r.set_surface({"plane": "descent_random"})
+    good = r.snapshot().surface
+    assert good is not None and good.step == 2 and r.snapshot().surface_error == ""
+    real = surface_mod.compute
+
+    def failing(*args, **kw):
+        raise FloatingPointError("the weights are no longer finite")
+
+    monkeypatch.setattr(surface_mod, "compute", failing)
+    r.step(1)
+    snap = r.snapshot()
+    assert snap.step == 3 and snap.surface is good and snap.surface_error == "the weights are no longer finite"
+    monkeypatch.setattr(surface_mod, "compute", real)
+    r.step(1)
+    snap = r.snapshot()
+    assert snap.surface.step == 4 and snap.surface_error == ""
+
+
 def test_a_batch_of_steps_records_the_sharpness_every_ten_steps_like_track_run():
     r, (_, snap) = _run(EDGE, 100)
     assert list(snap.sharpness.steps) == list(range(0, 101, 10))

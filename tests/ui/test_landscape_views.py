@@ -410,3 +410,62 @@ def test_a_plane_of_two_weights_reads_the_weights_values_where_the_weight_view_p
     assert rect.left() < cx < rect.right() and rect.top() < cy < rect.bottom()
     assert sv.plot.getPlotItem().getAxis("bottom").labelText == "α: W1[0,0]"
     assert "W1[0,0] = " in sv._hover_points()[0][2](0)
+
+
+ONE = RunConfig(dataset="line", dataset_params={"n_samples": 60, "noise": 0.2, "slope": -1.0}, model="one_weight",
+                loss="mse", optimizer="sgd", lr=0.15, batch_size=0, seed=4, watch="w", standardize=False)
+
+
+def test_u_on_a_one_weight_model_says_why_there_is_no_surface_and_a_model_changed_under_the_view_says_it_there(
+        make_window, qtbot):
+    """Scenario 01 and U: the view said nothing and drew empty axes reading "5e-123" and a colour bar from 1 to 10.
+    U on a one-weight model now says why there is no surface and shows no view (presenting, it would take the
+    loss-vs-weight view's place); a shown view whose model becomes a one-weight one says it in its middle, with no
+    axes or colour bar, and a model with two weights brings the map back."""
+    w = make_window(ONE)
+    qtbot.keyClick(w.centralWidget(), Qt.Key.Key_U)
+    assert not w.actionShowLossSurface.isChecked() and w.surface_view.widget.isHidden()
+    kind, text = w.messages[-1]
+    assert "single weight (w)" in text and "loss-vs-weight view" in text
+    qtbot.wait(200)
+    assert w.last_snapshot.surface is None and w.last_snapshot.surface_error == ""  # nothing asked of the worker
+
+    w.controller.reconfigureRequested.emit(VALLEY)
+    qtbot.waitUntil(lambda: "W1[1,0]" in w.landscape_views.param_names, timeout=10000)
+    w.actionShowLossSurface.trigger()
+    sv = w.surface_view
+    pi = sv.plot.getPlotItem()
+    qtbot.waitUntil(lambda: sv.info is not None, timeout=10000)
+    sv.clear()  # as a new model's configured signal does
+    w.controller.reconfigureRequested.emit(ONE)
+    qtbot.waitUntil(lambda: "single weight" in sv.notice.toPlainText(), timeout=10000)
+    assert sv.info is None and sv.notice.isVisible() and "loss-vs-weight view" in sv.notice.toPlainText()
+    vb = pi.vb  # in the view, not off it
+    assert vb.sceneBoundingRect().contains(sv.notice.mapRectToScene(sv.notice.boundingRect()).center())
+    assert not pi.getAxis("left").isVisible() and not pi.getAxis("bottom").isVisible()
+    assert not sv.colorbar.isVisible()
+    w.controller.stepRequested.emit(2)  # stepping on keeps saying it
+    _wait_step(qtbot, w, 2)
+    assert "single weight" in sv.notice.toPlainText() and sv.notice.isVisible()
+    w.controller.reconfigureRequested.emit(VALLEY)
+    qtbot.waitUntil(lambda: sv.info is not None, timeout=10000)
+    assert not sv.notice.isVisible() and sv.colorbar.isVisible()
+    assert pi.getAxis("left").isVisible() and pi.getAxis("bottom").isVisible()
+    assert sv.caption.text() == sv.describe(sv.info)
+
+
+def test_an_older_surface_kept_after_a_failure_says_from_which_step_and_why(make_window, qtbot):
+    from gd_studio.live.surface import SurfaceInfo  # noqa: F401 - the view reads a SurfaceInfo
+
+    w = make_window(VALLEY)
+    w.actionShowLossSurface.trigger()
+    sv = w.surface_view
+    qtbot.waitUntil(lambda: sv.info is not None and sv.info.refined, timeout=10000)
+    sv.show_problem("the weights are no longer finite", sv.info.step + 3)
+    assert sv.caption.text() == f"Step {sv.info.step}'s surface; not redrawn at step {sv.info.step + 3}: " \
+                                "the weights are no longer finite"
+    assert not sv.notice.isVisible() and sv.colorbar.isVisible()
+    sv.show_problem("choose two different weights for the loss surface", sv.info.step)
+    assert sv.caption.text() == "Not redrawn: choose two different weights for the loss surface"
+    sv.show_problem("", sv.info.step)
+    assert sv.caption.text() == sv.describe(sv.info)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QSpinBox, QSplitter
 
-from ...live.surface import SurfaceSpec
+from ...live.surface import SurfaceSpec, single_weight_reason
 from ..context import FeatureContext
 from ..plots.sharpness_view import SharpnessView
 from ..plots.surface_view import LossSurfaceView
@@ -101,6 +101,7 @@ class LandscapeViews(QObject):
         w.view_menu.addSeparator()
         w.view_menu.addAction(self.actionShowSharpness)
         w.view_menu.addAction(self.actionShowLossSurface)
+        self.param_names: tuple[str, ...] = ()  # the model's weights (one weight: no surface to show)
         self.chooser = PlaneChooser()
         self.scene_surface = None  # the open scenario's loss_surface settings (its window span and grid), or None
         self.chooser.setVisible(False)  # shown with the view it steers
@@ -180,6 +181,12 @@ class LandscapeViews(QObject):
             self.sharpness_view.show_sharpness(self.w.last_snapshot.sharpness, self.w.last_snapshot.step)
 
     def _surface_toggled(self, on: bool) -> None:
+        if on and len(self.param_names) == 1:
+            # refused with the reason: shown, the view would only say it, and presenting it would take the place of
+            # the loss-vs-weight view, the one its text points to
+            self.actionShowLossSurface.setChecked(False)
+            self.w.show_message(single_weight_reason(self.param_names), "info")
+            return
         self.surface_view.widget.setVisible(on)
         if on:
             self._share_row(self.surface_view.widget)
@@ -222,6 +229,7 @@ class LandscapeViews(QObject):
     def _on_configured(self, info) -> None:
         self.sharpness_view.clear()
         self.surface_view.clear()
+        self.param_names = tuple(info.param_names)
         self.chooser.set_weights(info.param_names)
         if self.actionShowLossSurface.isChecked():
             self._send_plane()  # the weight names may have changed with the model
@@ -229,8 +237,10 @@ class LandscapeViews(QObject):
     def _on_snapshot(self, snap) -> None:
         if self.actionShowSharpness.isChecked() and snap.sharpness is not None:
             self.sharpness_view.show_sharpness(snap.sharpness, snap.step, live=snap.running)
-        if self.actionShowLossSurface.isChecked() and snap.surface is not None:
-            self.surface_view.show_surface(snap.surface)
+        if self.actionShowLossSurface.isChecked():
+            if snap.surface is not None:
+                self.surface_view.show_surface(snap.surface)
+            self.surface_view.show_problem(getattr(snap, "surface_error", ""), snap.step)
 
 
 class _ContextHost(QObject):

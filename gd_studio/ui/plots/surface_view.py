@@ -118,12 +118,59 @@ class LossSurfaceView(QWidget):
                                           pen=pg.mkPen("#000000", width=2))
         self.current.setZValue(7)
         pi.addItem(self.current)
+        # why there is no surface (a one-weight model, weights no longer finite, a plane that cannot be drawn): said
+        # in the middle of the view, whose axes and colour bar are hidden meanwhile (empty, they read "5e-123")
+        self.notice = pg.TextItem("", anchor=(0.5, 0.5), color="#333333")
+        self.notice.setZValue(10)
+        pi.addItem(self.notice, ignoreBounds=True)
+        self.problem = ""
         self.info = None
         self.levels = np.zeros(0)
         self.hover = HoverReadout(self.plot, self._hover_points)
+        pi.vb.sigResized.connect(self._place_notice)
+        self._show_map(False)
+
+    def _show_map(self, on: bool) -> None:
+        """The map's axes and colour bar shown with a surface, hidden without one."""
+        pi = self.plot.getPlotItem()
+        for name in ("left", "bottom"):
+            pi.showAxis(name, on)
+        self.colorbar.setVisible(on)
+        if not on:  # a unit box to centre the notice in (an empty plot's own range is ±1e-81: the text fell off it)
+            pi.vb.setRange(xRange=(0.0, 1.0), yRange=(0.0, 1.0), padding=0)
+        self.notice.setVisible(not on and bool(self.problem))
+
+    def _place_notice(self, *_) -> None:
+        vb = self.plot.getPlotItem().vb
+        (x0, x1), (y0, y1) = vb.viewRange()
+        self.notice.setTextWidth(max(120.0, 0.9 * vb.width()))
+        self.notice.setPos((x0 + x1) / 2, (y0 + y1) / 2)
+
+    def show_problem(self, text: str, step: int | None = None) -> None:
+        """Why the surface is missing or not redrawn (empty: nothing wrong). With no surface the view says it in its
+        middle; with an older one it stays and the caption says from which step and why."""
+        text = text.strip()
+        self.problem = text
+        info = self.info
+        if info is None:
+            if text != self.notice.toPlainText():
+                self.notice.setText(text)
+            self.notice.setFont(self.caption.font())
+            self._show_map(False)
+            self._place_notice()
+            self.caption.setText("")  # the notice says it, whole (a caption keeps one line while presenting)
+            self.caption.setToolTip(text)
+            return
+        describe = self.describe(info)
+        if text:
+            describe = (f"Step {info.step}'s surface; not redrawn at step {step}: {text}"
+                        if step is not None and step != info.step else f"Not redrawn: {text}")
+        self.caption.setText(describe)
 
     def clear(self) -> None:
         self.info = None
+        self.problem = ""
+        self._show_map(False)
         self.levels = np.zeros(0)
         self.image.clear()
         self.contours.setData([], [])
@@ -139,6 +186,8 @@ class LossSurfaceView(QWidget):
                 and info.refined == self.info.refined:
             return  # the same surface again (a running frame between two refreshes): nothing to draw
         same_grid = self.info is not None and self.info.values is info.values and self.info.origin == info.origin
+        if self.info is None:
+            self._show_map(True)
         self.info = info
         self.draws += 1
         # the axes' own values: a plane of two weights reads the weights themselves (origin: their values now)
