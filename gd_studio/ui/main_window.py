@@ -251,6 +251,8 @@ class MainWindow(QMainWindow):
         self.sharpness_view = self.landscape_views.sharpness_view
         self.surface_view = self.landscape_views.surface_view
         self.scenarios.landscape_views = self.landscape_views  # a scenario sets their visibility and plane
+        self.study.ghostKept.connect(self.landscape_views.keep_ghost)  # ghosts' paths on the loss surface
+        self.study.ghostsCleared.connect(self.landscape_views.clear_ghosts)
         self.presentation.presentationChanged.connect(self.scenarios.refresh_caption)
         self.scenarios.scenarioApplied.connect(self.presentation.scenario_opened)  # after its views are set
         self.presentation.presentationChanged.connect(self.state.set_presentation)  # AppState mirrors the look

@@ -469,3 +469,56 @@ def test_an_older_surface_kept_after_a_failure_says_from_which_step_and_why(make
     assert sv.caption.text() == "Not redrawn: choose two different weights for the loss surface"
     sv.show_problem("", sv.info.step)
     assert sv.caption.text() == sv.describe(sv.info)
+
+
+def test_plain_descent_kept_as_a_ghost_and_momentum_run_after_it_share_the_valley_map(make_window, qtbot):
+    """Scenario 09's comparison in one picture: plain descent kept with G, then momentum from the same start; both
+    paths on the plane of the two weights (the ghost's at the weights it went through, in the step view's ghost
+    style, named in a legend), hidden on a plane its points have no place in, gone with Shift+G."""
+    from dataclasses import replace
+
+    w = make_window(VALLEY)
+    w.landscape_views.apply_scenario(SimpleNamespace(sharpness=None, loss_surface=SimpleNamespace(
+        plane="weights", weights=("W1[0,0]", "W1[1,0]"), seed=0)))
+    run = w.controller.worker.run
+    w.controller.stepRequested.emit(20)
+    _wait_step(qtbot, w, 20)
+    qtbot.waitUntil(lambda: w.surface_view.info is not None and w.surface_view.info.step == 20, timeout=10000)
+    plain = [p.copy() for p in run.surface.path.params]
+    w.actionKeepGhost.trigger()
+    sv = w.surface_view
+    assert len(sv.ghosts) == 1
+    w.apply_config(replace(VALLEY, optimizer="momentum", optimizer_params={"momentum": 0.7}, lr=0.3))
+    qtbot.waitUntil(lambda: w.last_snapshot.step == 0 and w.controller.worker.run.config.optimizer == "momentum",
+                    timeout=10000)
+    w.controller.stepRequested.emit(20)
+    _wait_step(qtbot, w, 20)
+    qtbot.waitUntil(lambda: w.surface_view.info is not None and w.surface_view.info.step == 20
+                    and w.surface_view.info.kind == "weights", timeout=10000)
+    (ghost,) = sv.shown_ghosts()
+    model = run.session.model
+    i, j = model.index_of("W1[0,0]"), model.index_of("W1[1,0]")
+    gx, gy = ghost.getData()
+    np.testing.assert_allclose(gx, [p[i] for p in plain], atol=1e-12)
+    np.testing.assert_allclose(gy, [p[j] for p in plain], atol=1e-12)
+    xs, ys = sv.path.getData()
+    assert len(xs) == 21 and (xs[0], ys[0]) == pytest.approx((gx[0], gy[0]), abs=1e-12)  # same start
+    assert not np.allclose(xs, gx)  # another path
+    step_ghost = w.study.ghosts.ghosts[0].step_item
+    assert ghost.opts["pen"].color().name() == step_ghost.opts["pen"].color().name()
+    assert ghost.opts["pen"].style() == step_ghost.opts["pen"].style()
+    assert [label.text for _sample, label in sv.legend.items] == ["this run", "ghost: lr 0.45"]
+    # a plane its points have no place in hides it; the weights' plane again shows it
+    box = w.landscape_views.chooser
+    box.kind.setCurrentIndex(box.kind.findData("random"))
+    qtbot.waitUntil(lambda: sv.info.kind == "random", timeout=10000)
+    assert sv.shown_ghosts() == [] and sv.legend.items == []
+    box.kind.setCurrentIndex(box.kind.findData("weights"))
+    qtbot.waitUntil(lambda: sv.info.kind == "weights", timeout=10000)
+    assert sv.shown_ghosts() == [ghost]
+    # the momentum run kept too: named with its optimizer
+    w.actionKeepGhost.trigger()
+    assert [label.text for _sample, label in sv.legend.items][-1] == "ghost: momentum 0.7, lr 0.3"
+    w.actionClearGhosts.trigger()
+    assert sv.ghosts == [] and sv.legend.items == []
+    assert all(item.scene() is None for item in (ghost,))

@@ -19,6 +19,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from ...engine.optimizers import DEFAULTS
 from ...live.snapshot import finite_xy
 from ...live.validation import (VALIDATION_STEPS, ValidationOutcome, ValidationProgress, ValidationRun,
                                 run_validation, validation_lrs)
@@ -184,6 +185,12 @@ class GhostOverlay:
             text = f"lr {fmt_lr(float(lrs[0]))}→{fmt_lr(float(lrs[-1]))}"
         else:
             text = f"lr {fmt_lr(float(lrs[0]) if lrs.size else config.lr)}"
+        # the optimizer when it is not plain descent: "momentum 0.7, lr 0.3" beside "lr 0.45" (scenario 09's pair)
+        opt = getattr(config, "optimizer", "sgd") or "sgd"
+        if opt != "sgd":
+            mu = {**DEFAULTS.get(opt, {}), **(getattr(config, "optimizer_params", None) or {})}.get("momentum")
+            head = f"{opt} {fmt_num(float(mu), 3)}" if opt in ("momentum", "nesterov") and mu is not None else opt
+            text = f"{head}, {text}"
         return text
 
     def keep(self, snap, label: str) -> Ghost | None:

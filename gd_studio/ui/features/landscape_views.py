@@ -1,6 +1,7 @@
 """The sharpness and loss-surface views in the window: their places, View-menu toggles, the plane chooser."""
 from __future__ import annotations
 
+import pyqtgraph as pg
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QSpinBox, QSplitter
 
@@ -135,6 +136,8 @@ class LandscapeViews(QObject):
         scale = getattr(pres, "active_scale", pres.scale) if pres.active else pres.normal_scale
         for view in (self.sharpness_view, self.surface_view):
             th.style_plot(view.plot, t, scale)
+        for item in self.surface_view.ghost_items():
+            self._edge(item)
         # the colour bar's axes at the plot's type size (pyqtgraph's default font there stayed small on a projector)
         th.style_plot(self.surface_view.colorbar, t, scale, rescale_items=False)
         self.surface_view.refit_axes()
@@ -209,6 +212,32 @@ class LandscapeViews(QObject):
             self.w.show_message(str(exc), "error")
             return
         self.w.controller.surfaceRequested.emit(spec)
+
+    # ------------------------------------------------------------------------------------ ghosts
+    def keep_ghost(self, label: str, series: int, snap) -> None:
+        """A ghost kept with G: its path on the surface, when the surface shown was a plane of two weights (their
+        values are the same on any later run's plane of the same two; a random plane's coordinates are not)."""
+        from .. import theme as th
+        from ..plots.surface_view import LossSurfaceView
+
+        info = getattr(snap, "surface", None)
+        if info is None or info.kind != "weights":
+            return
+        xy = LossSurfaceView.drawn_path(info)
+        item = pg.PlotDataItem(name=f"ghost: {label}")
+        th.style_data_item(item, series)  # the step view's ghost series: its colour, dash and symbol
+        item.setData(xy[:, 0], xy[:, 1], skipFiniteCheck=True)
+        item.setObjectName(f"ghostSurface{len(self.surface_view.ghosts)}")
+        self.surface_view.add_ghost(item, tuple(info.labels))
+        self.restyle()  # in the window's theme and presentation scale, as the view's other marks
+
+    @staticmethod
+    def _edge(item) -> None:
+        """A dark edge under a ghost's series colour: it stays visible on the map's dark and light ends alike."""
+        item.setShadowPen(pg.mkPen("#000000", width=item.opts["pen"].widthF() + 2.5))
+
+    def clear_ghosts(self) -> None:
+        self.surface_view.clear_ghosts()
 
     # ------------------------------------------------------------------------------------ scenarios
     def apply_scenario(self, s) -> None:

@@ -27,6 +27,9 @@ class Study(QObject):
     """Owns the study widgets and actions of one MainWindow."""
 
     validationFinished = Signal(object)  # compare.ValidationOutcome, after the view showed it (UI thread)
+    # a ghost kept (label, series, the snapshot it froze) and all cleared: the loss-surface view draws their paths
+    ghostKept = Signal(str, int, object)
+    ghostsCleared = Signal()
 
     def __init__(self, ctx: FeatureContext) -> None:
         super().__init__(ctx.parent)
@@ -218,11 +221,13 @@ class Study(QObject):
         label = GhostOverlay.label_for(self.ctx.state.config, snap)
         ghost = self.ghosts.keep(snap, label)
         if ghost is not None:
+            self.ghostKept.emit(ghost.label, ghost.series, snap)
             self.ctx.show_message(f"Kept “{ghost.label}” as a ghost. Reset (R), change the LR and run again "
                                   "to compare.", "info", 6)
 
     def clear_ghosts(self) -> None:
         self.ghosts.clear()
+        self.ghostsCleared.emit()
 
     # --------------------------------------------------------------------------- validation
     @property

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QWidget
 
 from ...engine.narration import fmt
 from ...live.surface import log_shade as shade
-from .common import ORANGE, pen, set_xy, HoverReadout, ArrowsItem, Caption, titled, new_plot
+from .common import ORANGE, pen, set_xy, HoverReadout, ArrowsItem, Caption, titled, new_plot, strip_legend
 
 COLORMAP = "cividis"  # perceptually uniform and readable with every common colour-vision deficiency
 
@@ -120,6 +120,10 @@ class LossSurfaceView(QWidget):
         pi.addItem(self.current)
         # why there is no surface (a one-weight model, weights no longer finite, a plane that cannot be drawn): said
         # in the middle of the view, whose axes and colour bar are hidden meanwhile (empty, they read "5e-123")
+        # ghost runs kept with G (features/compare): their paths in the weights' values, drawn on a plane of the same
+        # two weights (on any other plane their points have no place); the run's path and each ghost in a legend
+        self.ghosts: list[tuple[tuple[str, str], pg.PlotDataItem]] = []
+        self.legend = strip_legend(pi)  # above the map or in the title row, as the other views' legends: none hides it
         self.notice = pg.TextItem("", anchor=(0.5, 0.5), color="#333333")
         self.notice.setZValue(10)
         pi.addItem(self.notice, ignoreBounds=True)
@@ -129,6 +133,39 @@ class LossSurfaceView(QWidget):
         self.hover = HoverReadout(self.plot, self._hover_points)
         pi.vb.sigResized.connect(self._place_notice)
         self._show_map(False)
+
+    def add_ghost(self, item: pg.PlotDataItem, labels: tuple[str, str]) -> None:
+        """A ghost run's path (``item``, styled and named by the caller) on the plane of the weights ``labels``."""
+        item.setZValue(4)  # under the run's own path and point
+        self.ghosts.append((tuple(labels), item))
+        self.plot.getPlotItem().addItem(item)
+        self._show_ghosts()
+
+    def clear_ghosts(self) -> None:
+        pi = self.plot.getPlotItem()
+        for _labels, item in self.ghosts:
+            pi.removeItem(item)
+        self.ghosts.clear()
+        self._show_ghosts()
+
+    def ghost_items(self) -> list[pg.PlotDataItem]:
+        return [item for _labels, item in self.ghosts]
+
+    def shown_ghosts(self) -> list[pg.PlotDataItem]:
+        return [item for _labels, item in self.ghosts if item.isVisible()]
+
+    def _show_ghosts(self) -> None:
+        info = self.info
+        plane = tuple(info.labels) if info is not None and info.kind == "weights" else None
+        for labels, item in self.ghosts:
+            item.setVisible(labels == plane)
+        shown = self.shown_ghosts()
+        entries = [("this run", self.path)] + [(item.name(), item) for item in shown] if shown else []
+        if [label.text for _sample, label in self.legend.items] != [name for name, _item in entries]:
+            self.legend.clear()
+            for name, item in entries:
+                self.legend.addItem(item, name)
+            self.legend.arrange()
 
     def _show_map(self, on: bool) -> None:
         """The map's axes and colour bar shown with a surface, hidden without one."""
@@ -171,6 +208,7 @@ class LossSurfaceView(QWidget):
         self.info = None
         self.problem = ""
         self._show_map(False)
+        self._show_ghosts()
         self.levels = np.zeros(0)
         self.image.clear()
         self.contours.setData([], [])
@@ -232,6 +270,8 @@ class LossSurfaceView(QWidget):
             self.arrow.setArrows(np.zeros(0), np.zeros(0), np.zeros(0, bool))
         self.caption.setText(self.describe(info))
         self.caption.setToolTip(self.explain(info))
+        if self.ghosts:
+            self._show_ghosts()
 
     @staticmethod
     def drawn_path(info) -> np.ndarray:
