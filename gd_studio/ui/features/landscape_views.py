@@ -218,7 +218,6 @@ class LandscapeViews(QObject):
         """A ghost kept with G: its path on the surface, when the surface shown was a plane of two weights (their
         values are the same on any later run's plane of the same two; a random plane's coordinates are not)."""
         from .. import theme as th
-        from ..plots.surface_view import LossSurfaceView
 
         info = getattr(snap, "surface", None)
         if info is None or info.kind != "weights":

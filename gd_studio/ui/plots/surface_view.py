@@ -118,12 +118,12 @@ class LossSurfaceView(QWidget):
                                           pen=pg.mkPen("#000000", width=2))
         self.current.setZValue(7)
         pi.addItem(self.current)
-        # why there is no surface (a one-weight model, weights no longer finite, a plane that cannot be drawn): said
-        # in the middle of the view, whose axes and colour bar are hidden meanwhile (empty, they read "5e-123")
         # ghost runs kept with G (features/compare): their paths in the weights' values, drawn on a plane of the same
         # two weights (on any other plane their points have no place); the run's path and each ghost in a legend
         self.ghosts: list[tuple[tuple[str, str], pg.PlotDataItem]] = []
         self.legend = strip_legend(pi)  # above the map or in the title row, as the other views' legends: none hides it
+        # why there is no surface (a one-weight model, weights no longer finite, a plane that cannot be drawn): said
+        # in the middle of the view, whose axes and colour bar are hidden meanwhile (empty, they read "5e-123")
         self.notice = pg.TextItem("", anchor=(0.5, 0.5), color="#333333")
         self.notice.setZValue(10)
         pi.addItem(self.notice, ignoreBounds=True)
