@@ -541,34 +541,58 @@ def descent_random_plane(model: Model, p, X, y, seed: int = 0) -> Plane:
                  ("descent direction", f"random direction (filter-normalised, seed {seed})"), note=note)
 
 
-def path_plane(start, now, end, *, model: Model | None = None, seed: int = 0) -> Plane:
+def path_plane(start, now, end, *, model: Model | None = None, seed: int = 0, others=None,
+               other_steps=None) -> Plane:
     """The plane through three recorded points of a run, with an orthonormal basis.
 
     Origin at ``start``; d1 the unit vector from start to end, d2 the unit part of (now − start) orthogonal
     to it (Gram-Schmidt), so α and β are distances in weight space and every recorded point projects
-    where it is. When the three points are on one line (e.g. at the first step) d2 is a seeded random
-    direction orthogonal to d1, and ``note`` says so.
+    where it is. When now is on the line through start and end (always so at the newest step, where now is the
+    end) the third point is the one of ``others`` (the recorded points, steps ``other_steps``) farthest from that
+    line: the plane of the path's widest turn, which holds its bend instead of a random cut. Only when every point
+    is on the line (e.g. at the first step) is d2 a seeded random direction orthogonal to d1; ``note`` says which.
     """
     start, now, end = (np.array(v, dtype=np.float64) for v in (start, now, end))
     d1 = end - start
     note = ""
+    second = "towards the current point"
     if not np.linalg.norm(d1) > 0:
         d1 = now - start
         if not np.linalg.norm(d1) > 0:
             raise ValueError("the start, current and end points are the same: there is no plane through them")
     d1 /= np.linalg.norm(d1)
-    d2 = now - start
-    d2 -= (d2 @ d1) * d1
-    d2 -= (d2 @ d1) * d1  # twice: one pass leaves rounding along d1 when now is nearly on the line
-    if np.linalg.norm(d2) <= 1e-9 * max(np.linalg.norm(now - start), np.linalg.norm(end - start)):
+    scale = max(np.linalg.norm(now - start), np.linalg.norm(end - start))
+
+    def off_line(v: np.ndarray) -> np.ndarray:
+        r = v - start
+        r = r - (r @ d1) * d1
+        return r - (r @ d1) * d1  # twice: one pass leaves rounding along d1 when v is nearly on the line
+
+    d2 = off_line(now)
+    if np.linalg.norm(d2) <= 1e-9 * scale and others is not None and len(others):
+        pts = np.asarray(others, dtype=np.float64).reshape(len(others), -1)
+        rel = pts - start
+        rel = rel - np.outer(rel @ d1, d1)
+        dist = np.linalg.norm(rel, axis=1)
+        dist[~np.isfinite(dist)] = -1.0
+        k = int(np.argmax(dist))
+        if dist[k] > 1e-9 * scale:
+            d2 = off_line(pts[k])
+            step = None if other_steps is None else int(np.asarray(other_steps)[k])
+            second = (f"towards step {step}" if step is not None else "towards the farthest point") + \
+                " (the path's widest turn)"
+            note = ("now is on the line from the start to the newest step, so the plane goes through the path's "
+                    "point farthest from that line" + (f", step {step}" if step is not None else ""))
+    if np.linalg.norm(d2) <= 1e-9 * scale:
         note = "the three points are on one line, so the second direction is a random one orthogonal to it"
+        second = f"random direction ⟂ (seed {seed})"
         r = np.random.default_rng(seed).standard_normal(d1.size) if model is None else \
             random_direction(model, start, seed)
         if not np.any(r):
             r = np.random.default_rng(seed).standard_normal(d1.size)
         d2 = r - (r @ d1) * d1
     d2 /= np.linalg.norm(d2)
-    return Plane(start, d1, d2, "path", ("start → end", "towards the current point"), orthonormal=True, note=note)
+    return Plane(start, d1, d2, "path", ("start → end", second), orthonormal=True, note=note)
 
 
 def grid_around(coords, *, margin: float = 0.25, size: int = 61, min_span: float = 1e-3

@@ -289,7 +289,7 @@ def single_weight_reason(names) -> str:
             f"view; a loss surface needs a model with two weights or more.")
 
 
-def make_plane(model, p, X, y, spec: SurfaceSpec, path_params: list[np.ndarray]):
+def make_plane(model, p, X, y, spec: SurfaceSpec, path_params: list[np.ndarray], path_steps=None):
     from ..engine import landscape
 
     if model.n_params < 2:  # every plane needs two independent directions (they failed with a division by zero)
@@ -302,7 +302,8 @@ def make_plane(model, p, X, y, spec: SurfaceSpec, path_params: list[np.ndarray])
     if spec.plane == "path":
         if not path_params:
             raise ValueError("no recorded steps yet for the plane through start, now and end")
-        return landscape.path_plane(path_params[0], p, path_params[-1], model=model, seed=spec.seed)
+        return landscape.path_plane(path_params[0], p, path_params[-1], model=model, seed=spec.seed,
+                                    others=path_params, other_steps=path_steps)
     if spec.plane == "random":  # two filter-normalised random directions: Li et al.'s pictures of a minimum
         return landscape.random_plane(model, p, seed=spec.seed)
     return landscape.descent_random_plane(model, p, X, y, seed=spec.seed)
@@ -320,7 +321,8 @@ def compute(model, p, X, y, spec: SurfaceSpec, path: SurfacePath, step: int, lr:
         raise FloatingPointError("the weights are no longer finite")
     steps, params = path.upto(step)
     # the plane through start/now/end ends at the newest recorded step, even after a step back
-    plane = make_plane(model, p, X, y, spec, path.params if spec.plane == "path" else params)
+    plane = make_plane(model, p, X, y, spec, path.params if spec.plane == "path" else params,
+                       path.steps if spec.plane == "path" else steps)
     pts = np.asarray(params, dtype=np.float64).reshape(-1, p.size)
     finite = np.all(np.isfinite(pts), axis=1)
     pts, steps = pts[finite], np.asarray(steps, dtype=np.int64)[finite]

@@ -296,3 +296,23 @@ def test_contour_segments_resolve_a_saddle_by_the_cell_mean():
         cut = [(1.0, 0.0), (0.0, 1.0)] if centre_above else [(0.0, 0.0), (1.0, 1.0)]
         for corner in cut:
             assert np.min(np.hypot(*(mids - corner).T)) < 0.5
+
+
+def test_path_plane_at_the_newest_step_goes_through_the_widest_turn_not_a_random_cut():
+    """At the newest step now is the end: the plane took a random second direction (and still named it "towards the
+    current point"). It now goes through the recorded point farthest from the start-end line, whose projection is
+    exact, and says which step that is."""
+    rng = np.random.default_rng(3)
+    start, end = rng.normal(size=12), rng.normal(size=12)
+    bend = 0.5 * (start + end) + rng.normal(size=12)
+    pts = [start, 0.7 * start + 0.3 * bend, bend, 0.5 * (bend + end), end]
+    pl = landscape.path_plane(start, end, end, others=pts, other_steps=[0, 3, 6, 9, 12])
+    assert pl.labels == ("start → end", "towards step 6 (the path's widest turn)") and "step 6" in pl.note
+    for q in (start, bend, end):  # all three in the plane: projected exactly onto themselves
+        a, b = pl.project(q)[0]
+        np.testing.assert_allclose(pl.point(a, b), q, atol=1e-12)
+    assert abs(pl.d1 @ pl.d2) < 1e-12
+    # every point on one line: the random fallback, named as such
+    line = [start, 0.5 * (start + end), end]
+    pl = landscape.path_plane(start, end, end, others=line, seed=4)
+    assert pl.labels[1] == "random direction ⟂ (seed 4)" and "one line" in pl.note

@@ -131,10 +131,15 @@ def test_surface_is_finite_ordered_and_the_path_is_the_engines_projection(plane)
           "descent_random": lambda: landscape.descent_random_plane(s.model, s.runner.params, r.slice_X, r.slice_y),
           "random": lambda: landscape.random_plane(s.model, s.runner.params),
           "path": lambda: landscape.path_plane(r.surface.path.params[0], s.runner.params,
-                                               r.surface.path.params[-1], model=s.model)}[plane]()
+                                               r.surface.path.params[-1], model=s.model,
+                                               others=r.surface.path.params, other_steps=r.surface.path.steps)}[plane]()
     expected = pl.project(np.asarray(r.surface.path.params))
     np.testing.assert_allclose(info.path, expected, atol=1e-12)
     assert list(info.path_steps) == list(range(13))
+    if plane == "path":  # at the newest step: the plane of the path's widest turn, which holds it exactly
+        assert "widest turn" in info.labels[1]
+        k = int(info.labels[1].split("step ")[1].split(" ")[0])
+        np.testing.assert_allclose(pl.point(*info.path[k]), r.surface.path.params[k], atol=1e-10)
     np.testing.assert_allclose(info.current, pl.project(s.runner.params[None])[0], atol=1e-12)
     # the grid values are the model's loss at those points (computed in float32: a few ulps of it)
     i, j = 3, info.betas.size - 2

@@ -522,3 +522,25 @@ def test_plain_descent_kept_as_a_ghost_and_momentum_run_after_it_share_the_valle
     w.actionClearGhosts.trigger()
     assert sv.ghosts == [] and sv.legend.items == []
     assert all(item.scene() is None for item in (ghost,))
+
+
+def test_a_new_plane_that_cannot_be_drawn_leaves_no_picture_of_the_last_one(make_window, qtbot):
+    """Tester's finding: β set to the same weight as α kept the two-weight picture of step 5 under the chooser's
+    W1[0,0]/W1[0,0] while the run went on to step 8, and nothing said so."""
+    w = make_window(VALLEY)
+    w.landscape_views.apply_scenario(SimpleNamespace(sharpness=None, loss_surface=SimpleNamespace(
+        plane="weights", weights=("W1[0,0]", "W1[1,0]"), seed=0)))
+    w.controller.stepRequested.emit(5)
+    _wait_step(qtbot, w, 5)
+    sv = w.surface_view
+    qtbot.waitUntil(lambda: sv.info is not None and sv.info.step == 5, timeout=10000)
+    box = w.landscape_views.chooser
+    box.second.setCurrentIndex(box.second.findData("W1[0,0]"))
+    qtbot.waitUntil(lambda: "two different weights" in sv.notice.toPlainText(), timeout=10000)
+    assert sv.info is None and sv.notice.isVisible() and not sv.colorbar.isVisible()
+    w.controller.stepRequested.emit(3)
+    _wait_step(qtbot, w, 8)
+    assert sv.info is None and "two different weights" in sv.notice.toPlainText()
+    box.second.setCurrentIndex(box.second.findData("W1[1,0]"))
+    qtbot.waitUntil(lambda: sv.info is not None and sv.info.step == 8, timeout=10000)
+    assert not sv.notice.isVisible()

@@ -266,9 +266,14 @@ class LandscapeViews(QObject):
         if self.actionShowSharpness.isChecked() and snap.sharpness is not None:
             self.sharpness_view.show_sharpness(snap.sharpness, snap.step, live=snap.running)
         if self.actionShowLossSurface.isChecked():
+            error = getattr(snap, "surface_error", "")
             if snap.surface is not None:
                 self.surface_view.show_surface(snap.surface)
-            self.surface_view.show_problem(getattr(snap, "surface_error", ""), snap.step)
+            elif error and self.surface_view.info is not None:
+                # no surface of this plane at all (a new plane that cannot be drawn here): the last plane's picture
+                # would show another plane under this one's name
+                self.surface_view.clear()
+            self.surface_view.show_problem(error, snap.step)
 
 
 class _ContextHost(QObject):

@@ -309,8 +309,10 @@ class LossSurfaceView(QWidget):
     def axis_names(info) -> tuple[str, str]:
         """Short names of the two directions, told apart (two random ones were both "random direction", and at
         1080p the left one filled the map's height)."""
+        second = str(info.labels[1]).split(" (")[0] if len(info.labels) > 1 else ""
         short = {"descent_random": ("descent", "random"), "random": ("random 1", "random 2"),
-                 "path": ("start → end", "towards now")}.get(info.kind)
+                 "path": ("start → end", "towards now" if second == "towards the current point" else second)
+                 }.get(info.kind)
         return short if short is not None else tuple(label.split(" (")[0] for label in info.labels)
 
     @staticmethod
@@ -320,7 +322,10 @@ class LossSurfaceView(QWidget):
         where = {"weights": f"Loss over {a} and {b}" + (", the whole loss (two weights)" if info.exact else ""),
                  "descent_random": "Loss along the descent direction and a random one",
                  "random": "Loss along two random directions",
-                 "path": "Loss in the plane of the start, now and the newest step"}.get(info.kind, f"Loss ({info.kind})")
+                 "path": "Loss in the plane of the start, now and the newest step" if info.labels[1].startswith(
+                     "towards the current") else f"Loss in the plane of the start, the newest step and "
+                                                 f"{info.labels[1].removeprefix('towards ')}"
+                 }.get(info.kind, f"Loss ({info.kind})")
         text = f"{where}; contours {fmt(float(info.levels[0]))} to {fmt(float(info.levels[-1]))}, log-spaced."
         if info.diverged:
             text += " Part of it has blown up: colours clamped at the top."
