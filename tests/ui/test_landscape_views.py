@@ -544,3 +544,29 @@ def test_a_new_plane_that_cannot_be_drawn_leaves_no_picture_of_the_last_one(make
     box.second.setCurrentIndex(box.second.findData("W1[1,0]"))
     qtbot.waitUntil(lambda: sv.info is not None and sv.info.step == 8, timeout=10000)
     assert not sv.notice.isVisible()
+
+
+def test_u_with_the_focus_in_the_plane_chooser_leaves_the_run_keys_working(make_window, qtbot):
+    """Tester's finding: a plane picked in the chooser, then U (the view and its chooser hidden), then −: the focus
+    had gone to the panel's "weight decay" box, which got the "−", and the LR stayed."""
+    from PySide6.QtTest import QTest
+
+    w = make_window(VALLEY)
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=5000)
+    w.actionShowLossSurface.trigger()
+    box = w.landscape_views.chooser
+    qtbot.waitUntil(box.isVisible, timeout=5000)
+    box.kind.setFocus()
+    qtbot.waitUntil(box.kind.hasFocus, timeout=5000)
+    qtbot.wait(300)  # the panel laid out with the chooser shown (before that, hiding it moved the focus nowhere)
+    lr = w.last_snapshot.lr
+    handle = w.windowHandle()  # the window system's path: each key goes to the focus widget of its moment
+    QTest.keyClick(handle, Qt.Key.Key_U)
+    qtbot.waitUntil(lambda: not box.isVisible(), timeout=5000)
+    qtbot.wait(200)  # Qt moves the focus of a hidden widget on in a later pass of the event loop
+    focus = w.focusWidget()
+    assert focus is None or not w.panel.isAncestorOf(focus)
+    QTest.keyClick(handle, Qt.Key.Key_Minus)
+    # the LR ladder keeps four significant digits: 0.45 / √10 = 0.1423
+    qtbot.waitUntil(lambda: w.last_snapshot.lr == pytest.approx(lr / 10 ** 0.5, rel=1e-3), timeout=5000)

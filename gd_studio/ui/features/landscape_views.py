@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QSpinBox, QSplitter
+from PySide6.QtWidgets import QApplication, QComboBox, QFormLayout, QGroupBox, QSpinBox, QSplitter
 
 from ...live.surface import SurfaceSpec, single_weight_reason
 from ..context import FeatureContext
@@ -193,6 +193,11 @@ class LandscapeViews(QObject):
         self.surface_view.widget.setVisible(on)
         if on:
             self._share_row(self.surface_view.widget)
+        focus = QApplication.focusWidget()
+        if not on and focus is not None and self.chooser.isAncestorOf(focus):
+            # hidden with the focus in it, Qt hands the focus to the panel's next field ("weight decay"): the run's
+            # keys (− and +) then typed there instead of changing the LR
+            self.w.focus_views()
         self.chooser.setVisible(on)
         self._send_plane()
 
@@ -300,6 +305,10 @@ class _ContextHost(QObject):
     @property
     def last_snapshot(self):
         return self._ctx.last_snapshot()
+
+    def focus_views(self) -> None:
+        """The keyboard focus to the window's views, where the run's keys act (QMainWindow API)."""
+        self._ctx.parent.centralWidget().setFocus()
 
 
 def install(ctx: FeatureContext, presentation=None) -> LandscapeViews:
