@@ -12,6 +12,7 @@ when paused, so a picture follows from the data alone.
 """
 from __future__ import annotations
 
+import copy
 import itertools
 import math
 import time
@@ -83,7 +84,7 @@ class SurfaceInfo:
     path: np.ndarray  # (m, 2) (α, β) of the recorded steps up to now
     path_steps: np.ndarray  # (m,) their step numbers
     current: tuple[float, float]
-    next_point: tuple[float, float] | None  # where a plain step −η·∇L (training set) would land
+    next_point: tuple[float, float] | None  # where the optimizer's next step (training-set gradient) would land
     labels: tuple[str, str]
     kind: str
     exact: bool  # the plane is the whole weight space (a two-parameter model)
@@ -101,6 +102,7 @@ class SurfaceInfo:
     # axes read the weights themselves (W1[0,0] = 1.02, as the loss-vs-weight view and the narration say), not
     # their changes; for the other planes 0 (offsets along directions that have no values of their own)
     origin: tuple[float, float] = (0.0, 0.0)
+    next_rule: str = "sgd"  # the optimizer whose next step the arrow is ("momentum": −η·v with its velocity …)
 
 
 class SurfacePath:
@@ -263,7 +265,7 @@ class SurfaceTrack:
     def _compute(self, session, runner, X, y, step, lr, size, *, refined: bool, cancel=None,
                  flat: bool = False) -> SurfaceInfo:
         info = compute(session.model, runner.params, X, y, self.spec, self.path, step, lr, size=size, cancel=cancel,
-                       flat=flat)
+                       flat=flat, optimizer=getattr(runner, "optimizer", None))
         self.point_cost = info.grid_seconds / (size * size)
         return replace(info, refined=refined)
 
@@ -310,10 +312,12 @@ def make_plane(model, p, X, y, spec: SurfaceSpec, path_params: list[np.ndarray],
 
 
 def compute(model, p, X, y, spec: SurfaceSpec, path: SurfacePath, step: int, lr: float, *,
-            size: int = FINE, cancel=None, flat: bool = False) -> SurfaceInfo:
+            size: int = FINE, cancel=None, flat: bool = False, optimizer=None) -> SurfaceInfo:
     """The loss on a size×size grid of the chosen plane around the path, with the path projected on it, and its
     contour lines. ``cancel`` (a callable) is asked between bands of grid rows; when it says yes, Superseded.
-    ``flat``: the surface is known to be too flat for float32 (computed in float64 at once)."""
+    ``flat``: the surface is known to be too flat for float32 (computed in float64 at once). ``optimizer``: the
+    run's (engine.optimizers.Optimizer), whose next step the arrow shows, taken on a copy (momentum's velocity,
+    Adam's moments, weight decay); None: a plain step −η·∇L."""
     from ..engine import landscape
 
     p = np.asarray(p, dtype=np.float64)
@@ -332,8 +336,10 @@ def compute(model, p, X, y, spec: SurfaceSpec, path: SurfacePath, step: int, lr:
         _, g = model.loss_and_grad(p, X, y)
     g = np.asarray(g, dtype=np.float64)
     nxt = None
-    if math.isfinite(lr) and np.all(np.isfinite(g)):
-        q = plane.project((p - lr * g)[None, :])[0]
+    if math.isfinite(lr) and lr >= 0 and np.all(np.isfinite(g)):
+        with np.errstate(all="ignore"):
+            landing = p - lr * g if optimizer is None else copy.deepcopy(optimizer).step(p, g, lr)
+        q = plane.project(landing[None, :])[0]
         if np.all(np.isfinite(q)):
             nxt = (float(q[0]), float(q[1]))
     ok = np.all(np.isfinite(ab), axis=1)
@@ -373,7 +379,7 @@ def compute(model, p, X, y, spec: SurfaceSpec, path: SurfacePath, step: int, lr:
         loss_min=float(finite_z.min()) if finite_z.size else math.nan,
         loss_max=float(finite_z.max()) if finite_z.size else math.nan,
         contours=frozen(contours.reshape(-1, 2, 2)), serial=next(_SERIALS), grid_seconds=grid_seconds,
-        float64=float64, origin=origin)
+        float64=float64, origin=origin, next_rule="sgd" if optimizer is None else str(optimizer.name))
 
 
 def log_shade(values, levels) -> np.ndarray:

@@ -162,6 +162,27 @@ def test_two_weight_model_surface_is_exact_and_the_next_arrow_is_a_plain_step():
         assert info.values[i, j] == pytest.approx(s.model.loss(q, s.train.X, s.train.y), rel=1e-9)
 
 
+def test_the_arrow_is_the_optimizers_next_step_with_its_velocity_not_a_plain_step():
+    """Tester's finding: with momentum the arrow still showed −η·∇L, pointing to α ≈ −0.75 while the run moved
+    −0.48. It is now the run's optimizer's next step (on the training-set gradient), taken on a copy."""
+    import copy
+    from dataclasses import replace
+
+    cfg = replace(TWO, optimizer="momentum", optimizer_params={"momentum": 0.7})
+    r, _ = _run(cfg, 6)
+    r.set_surface({"plane": "weights", "weights": ("W1[0,0]", "b1[0]")})
+    info = r.snapshot().surface
+    s = r.session
+    p = s.runner.params.copy()
+    _, g = s.model.loss_and_grad(p, r.slice_X, r.slice_y)
+    np.testing.assert_allclose(info.next_point, copy.deepcopy(s.runner.optimizer).step(p, g, cfg.lr) - p, atol=1e-12)
+    assert not np.allclose(info.next_point, -cfg.lr * g)  # the velocity counts
+    assert info.next_rule == "momentum"
+    # full batch: the arrow is where the next step lands, exactly
+    r.step(1)
+    np.testing.assert_allclose(s.runner.params - p, info.next_point, atol=1e-12)
+
+
 def test_surface_values_are_float32_well_under_a_level_gap_and_float64_when_flat():
     from gd_studio.live.surface import surface_values
 

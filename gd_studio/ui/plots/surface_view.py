@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
-from PySide6.QtGui import QFontMetricsF, QImage, QPainter
+from PySide6.QtGui import QColor, QFontMetricsF, QImage, QPainter
 from PySide6.QtWidgets import QWidget
 
 from ...engine.narration import fmt
@@ -112,6 +112,8 @@ class LossSurfaceView(QWidget):
         self.path.setZValue(5)
         pi.addItem(self.path)
         self.arrow = ArrowsItem()
+        # the point's own colour: where it goes next (the other views' blue vanished on the map's dark blue)
+        self.arrow.down_color = QColor(ORANGE)
         self.arrow.setZValue(6)
         pi.addItem(self.arrow)
         self.current = pg.ScatterPlotItem(size=15, symbol="o", brush=pg.mkBrush(ORANGE),
@@ -342,8 +344,8 @@ class LossSurfaceView(QWidget):
                  "path": "the plane through the start, the current point and the newest step"}.get(info.kind, info.kind)
         n = np.asarray(info.values).shape
         lines = [f"Loss in {where}; contours log-spaced from {fmt(float(info.levels[0]))} to "
-                 f"{fmt(float(info.levels[-1]))}; white dots: the steps so far, orange: now, arrow: the next plain "
-                 f"step −η·∇L.",
+                 f"{fmt(float(info.levels[-1]))}; white dots: the steps so far, orange: now, arrow: "
+                 f"{LossSurfaceView.next_step_words(info)}.",
                  f"Grid {n[0]}×{n[1]}" + ("." if info.refined else
                                          " for now: finer once the run pauses and the steps stop.")]
         if info.diverged:
@@ -351,6 +353,18 @@ class LossSurfaceView(QWidget):
         if info.note:
             lines.append(info.note)
         return "\n".join(lines)
+
+    @staticmethod
+    def next_step_words(info) -> str:
+        """What the arrow is: the run's optimizer's next step, on the training set's gradient."""
+        rule = getattr(info, "next_rule", "sgd")
+        if rule == "sgd":
+            return "the next step −η·∇L (training-set gradient)"
+        what = {"momentum": "momentum's next step −η·v, its velocity included",
+                "nesterov": "Nesterov momentum's next step, its velocity included",
+                "rmsprop": "RMSProp's next step, scaled by its running gradient size",
+                "adam": "Adam's next step, from its moment estimates"}.get(rule, f"{rule}'s next step")
+        return f"{what} (training-set gradient)"
 
     def _hover_points(self):
         info = self.info
