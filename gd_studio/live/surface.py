@@ -103,6 +103,9 @@ class SurfaceInfo:
     # their changes; for the other planes 0 (offsets along directions that have no values of their own)
     origin: tuple[float, float] = (0.0, 0.0)
     next_rule: str = "sgd"  # the optimizer whose next step the arrow is ("momentum": −η·v with its velocity …)
+    # the loss is the same all over the plane (to rounding): e.g. two weights of an input that is always 0, whose
+    # changes the loss never sees; its "levels" are then only placeholders around that value
+    flat: bool = False
 
 
 class SurfacePath:
@@ -364,10 +367,13 @@ def compute(model, p, X, y, spec: SurfaceSpec, path: SurfacePath, step: int, lr:
     grid_seconds = time.perf_counter() - t0
     levels = landscape.contour_levels(Z, n=12, log=True)
     finite_z = Z[np.isfinite(Z)]
+    flat_plane = bool(finite_z.size == Z.size and float(finite_z.max() - finite_z.min())
+                      <= 1e-12 * max(1.0, float(np.max(np.abs(finite_z)))))
     diverged = bool(finite_z.size < Z.size or (finite_z.size and finite_z.max() > levels[-1] * 10))
     values = landscape.display_values(Z, levels)
     # the level lines of the shading (log₁₀ loss), so lines and colours agree
-    contours = landscape.contour_segments(alphas, betas, log_shade(values, levels), log_shade(levels, levels))
+    contours = np.zeros((0, 2, 2)) if flat_plane else \
+        landscape.contour_segments(alphas, betas, log_shade(values, levels), log_shade(levels, levels))
     note = plane.note
     if exact:
         note = (note + " " if note else "") + "This model has two weights: the surface is its whole loss, exactly."
@@ -379,7 +385,8 @@ def compute(model, p, X, y, spec: SurfaceSpec, path: SurfacePath, step: int, lr:
         loss_min=float(finite_z.min()) if finite_z.size else math.nan,
         loss_max=float(finite_z.max()) if finite_z.size else math.nan,
         contours=frozen(contours.reshape(-1, 2, 2)), serial=next(_SERIALS), grid_seconds=grid_seconds,
-        float64=float64, origin=origin, next_rule="sgd" if optimizer is None else str(optimizer.name))
+        float64=float64, origin=origin, next_rule="sgd" if optimizer is None else str(optimizer.name),
+        flat=flat_plane)
 
 
 def log_shade(values, levels) -> np.ndarray:

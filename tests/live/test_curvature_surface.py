@@ -183,6 +183,25 @@ def test_the_arrow_is_the_optimizers_next_step_with_its_velocity_not_a_plain_ste
     np.testing.assert_allclose(s.runner.params - p, info.next_point, atol=1e-12)
 
 
+def test_a_plane_of_weights_the_loss_never_sees_is_flat_and_says_so():
+    """Tester's finding: digits with a blank pixel 0, plane W1[0,0]/W1[0,1]: every value 2.30, yet a colour bar
+    from 5 to 20 and "contours 2.30 to 2.30". Such a plane is marked flat and has no contour lines."""
+    cfg = RunConfig(dataset="digits", model="linear", loss="cross_entropy", optimizer="sgd", lr=0.1, batch_size=0,
+                    seed=0, watch="W1[36,3]", val_fraction=0.0)
+    r, _ = _run(cfg, 2)
+    X = r.slice_X
+    blank = int(np.flatnonzero(np.all(X == X[0], axis=0))[0])  # an input constant over the set (standardised: 0)
+    names = r.session.model.param_names
+    a, b = f"W1[{blank},0]", f"W1[{blank},1]"
+    assert a in names and b in names
+    r.set_surface({"plane": "weights", "weights": (a, b)})
+    info = r.snapshot().surface
+    assert info.flat and info.contours.size == 0 and np.ptp(info.values) == 0
+    r.set_surface({"plane": "weights", "weights": ("W1[36,3]", "W1[36,4]")})
+    info = r.snapshot().surface
+    assert not info.flat and info.contours.size > 0
+
+
 def test_surface_values_are_float32_well_under_a_level_gap_and_float64_when_flat():
     from gd_studio.live.surface import surface_values
 

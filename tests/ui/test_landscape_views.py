@@ -570,3 +570,50 @@ def test_u_with_the_focus_in_the_plane_chooser_leaves_the_run_keys_working(make_
     QTest.keyClick(handle, Qt.Key.Key_Minus)
     # the LR ladder keeps four significant digits: 0.45 / √10 = 0.1423
     qtbot.waitUntil(lambda: w.last_snapshot.lr == pytest.approx(lr / 10 ** 0.5, rel=1e-3), timeout=5000)
+
+
+DIGITS = RunConfig(dataset="digits", model="linear", loss="cross_entropy", optimizer="sgd", lr=0.1, batch_size=0,
+                   seed=0, watch="W1[36,3]", val_fraction=0.0)
+
+
+def test_u_starts_at_the_watched_weight_and_a_flat_plane_shows_no_made_up_colour_bar(make_window, qtbot):
+    """Tester's findings on digits: U showed W1[0,0]/W1[0,1] (a blank pixel's weights: a uniform map) with a colour
+    bar labelled 5, 10, 20 though every value was 2.30, and the caption read "contours 2.30 to 2.30". U now starts
+    at the watched weight and the next of its row; a flat plane says the loss is the same all over it, without
+    contours or colour bar."""
+    w = make_window(DIGITS)
+    box = w.landscape_views.chooser
+    qtbot.waitUntil(lambda: box.first.count() > 0, timeout=10000)
+    assert (box.first.currentData(), box.second.currentData()) == ("W1[36,3]", "W1[36,4]")
+    w.actionShowLossSurface.trigger()
+    sv = w.surface_view
+    qtbot.waitUntil(lambda: sv.info is not None and sv.info.refined, timeout=10000)
+    assert not sv.info.flat and sv.colorbar.isVisible()
+    box.first.setCurrentIndex(box.first.findData("W1[0,0]"))
+    box.second.setCurrentIndex(box.second.findData("W1[0,1]"))
+    qtbot.waitUntil(lambda: sv.info.labels == ("W1[0,0]", "W1[0,1]") and sv.info.refined, timeout=10000)
+    assert sv.info.flat and not sv.colorbar.isVisible()
+    text = sv.caption.text()
+    assert text.startswith("The loss is ") and "all over this plane" in text and "contours" not in text
+    assert len(sv.contours.getData()[0] if sv.contours.getData()[0] is not None else []) == 0
+    box.first.setCurrentIndex(box.first.findData("W1[36,3]"))
+    qtbot.waitUntil(lambda: sv.info.labels[0] == "W1[36,3]" and not sv.info.flat, timeout=10000)
+    assert sv.colorbar.isVisible()
+
+
+def test_the_caption_writes_the_contour_range_with_digits_that_tell_its_ends_apart():
+    from gd_studio.ui.plots.surface_view import distinct
+
+    assert distinct(0.0879, 0.0884) == ("0.0879", "0.0884")  # it read "0.088 to 0.088"
+    assert distinct(2.61, 2.62) == ("2.61", "2.62")
+    assert distinct(0.064, 2.84) == ("0.064", "2.8")
+
+
+def test_a_scene_without_a_surface_does_not_inherit_the_last_scenes_plane(make_window, qtbot):
+    w = make_window(VALLEY)
+    lv = w.landscape_views
+    lv.apply_scenario(SimpleNamespace(sharpness=None, loss_surface=SimpleNamespace(plane="random", weights=(), seed=3)))
+    assert lv.chooser.kind.currentData() == "random"
+    lv.apply_scenario(SimpleNamespace(sharpness=None, loss_surface=None))
+    assert lv.chooser.kind.currentData() == "weights" and lv.chooser.first.isEnabled()
+    assert not lv.chooser.seed.isEnabled()

@@ -39,19 +39,25 @@ class PlaneChooser(QGroupBox):
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setToolTip("Seed of the random direction")
         f.addRow("random seed", self.seed)
-        self.kind.currentIndexChanged.connect(self._enable)
-        self._enable()
+        self.kind.currentIndexChanged.connect(self.sync_fields)
+        self.sync_fields()
 
-    def _enable(self) -> None:
+    def sync_fields(self) -> None:
+        """The weight boxes enabled for a plane of two weights, the seed for the others."""
         weights = self.kind.currentData() == "weights"
         self.first.setEnabled(weights)
         self.second.setEnabled(weights)
         self.seed.setEnabled(not weights)
 
-    def set_weights(self, names) -> None:
+    def set_weights(self, names, watch: str | None = None) -> None:
+        """The model's weights to choose from. The same model keeps the choice; another one starts at the watched
+        weight and the next one of its row (the first two weights were often a blank pixel's: a flat plane)."""
         names = list(names)
-        for combo, default in ((self.first, 0), (self.second, 1)):
-            keep = combo.currentData()
+        same = names == [self.first.itemData(i) for i in range(self.first.count())]
+        a = names.index(watch) if watch in names else 0
+        b = a + 1 if a + 1 < len(names) else max(a - 1, 0)
+        for combo, default in ((self.first, a), (self.second, b)):
+            keep = combo.currentData() if same else None
             combo.blockSignals(True)
             combo.clear()
             for n in names:
@@ -71,7 +77,7 @@ class PlaneChooser(QGroupBox):
         self.seed.setValue(int(spec.seed))
         for w in (self.kind, self.first, self.second, self.seed):
             w.blockSignals(False)
-        self._enable()
+        self.sync_fields()
 
     def spec(self) -> SurfaceSpec:
         kind = self.kind.currentData()
@@ -254,6 +260,11 @@ class LandscapeViews(QObject):
                 self.chooser.set_spec(SurfaceSpec(surface.plane, tuple(surface.weights), int(surface.seed)))
             except Exception:  # noqa: BLE001 - an unknown plane: keep the chooser's own
                 pass
+        else:  # a scene of its own: U shows the two-weight plane, not the plane the last scene chose
+            self.chooser.kind.blockSignals(True)
+            self.chooser.kind.setCurrentIndex(self.chooser.kind.findData("weights"))
+            self.chooser.kind.blockSignals(False)
+            self.chooser.sync_fields()
         self.actionShowLossSurface.setChecked(surface is not None)
         if surface is not None:
             self._send_plane()
@@ -263,7 +274,7 @@ class LandscapeViews(QObject):
         self.sharpness_view.clear()
         self.surface_view.clear()
         self.param_names = tuple(info.param_names)
-        self.chooser.set_weights(info.param_names)
+        self.chooser.set_weights(info.param_names, getattr(info, "watch", None))
         if self.actionShowLossSurface.isChecked():
             self._send_plane()  # the weight names may have changed with the model
 

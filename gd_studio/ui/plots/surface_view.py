@@ -9,7 +9,7 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor, QFontMetricsF, QImage, QPainter
 from PySide6.QtWidgets import QWidget
 
-from ...engine.narration import fmt
+from ...engine.fmt import fmt_num
 from ...live.surface import log_shade as shade
 from .common import ORANGE, pen, set_xy, HoverReadout, ArrowsItem, Caption, titled, new_plot, strip_legend
 
@@ -43,6 +43,15 @@ def bar_loss_values(lo: float, hi: float, most: int) -> list[float]:
         if len(vals) <= most:
             return vals
         step = _nice_step(b - a, max(1, len(vals) // 2))
+
+
+def distinct(a: float, b: float) -> tuple[str, str]:
+    """Two losses written with the digits that tell them apart ("0.0879 to 0.0884", not "0.088 to 0.088")."""
+    for digits in range(2, 8):
+        x, y = fmt_num(a, digits), fmt_num(b, digits)
+        if x != y:
+            return x, y
+    return x, y
 
 
 def loss_ticks(axis):
@@ -170,11 +179,11 @@ class LossSurfaceView(QWidget):
             self.legend.arrange()
 
     def _show_map(self, on: bool) -> None:
-        """The map's axes and colour bar shown with a surface, hidden without one."""
+        """The map's axes and colour bar shown with a surface, hidden without one (the bar also on a flat plane)."""
         pi = self.plot.getPlotItem()
         for name in ("left", "bottom"):
             pi.showAxis(name, on)
-        self.colorbar.setVisible(on)
+        self.colorbar.setVisible(on and not getattr(self.info, "flat", False))
         if not on:  # a unit box to centre the notice in (an empty plot's own range is ±1e-81: the text fell off it)
             pi.vb.setRange(xRange=(0.0, 1.0), yRange=(0.0, 1.0), padding=0)
         self.notice.setVisible(not on and bool(self.problem))
@@ -226,9 +235,10 @@ class LossSurfaceView(QWidget):
                 and info.refined == self.info.refined:
             return  # the same surface again (a running frame between two refreshes): nothing to draw
         same_grid = self.info is not None and self.info.values is info.values and self.info.origin == info.origin
-        if self.info is None:
-            self._show_map(True)
+        was = None if self.info is None else self.info.flat
         self.info = info
+        if was is None or was != info.flat:
+            self._show_map(True)
         self.draws += 1
         # the axes' own values: a plane of two weights reads the weights themselves (origin: their values now)
         ox, oy = info.origin
@@ -239,8 +249,8 @@ class LossSurfaceView(QWidget):
         if not same_grid and a.size >= 2 and b.size >= 2:
             img = shade(info.values, levels)
             lo, hi = float(img.min()), float(img.max())
-            if not hi > lo:
-                hi = lo + 1.0
+            if not hi > lo:  # a flat plane: one colour (the bar is hidden: a range of its own would be made up)
+                lo, hi = lo - 0.5, lo + 0.5
             self.image.setImage(img, levels=(lo, hi), autoLevels=False)
             da, db = (a[-1] - a[0]) / (a.size - 1), (b[-1] - b[0]) / (b.size - 1)
             # pixel centres on the grid points
@@ -328,7 +338,13 @@ class LossSurfaceView(QWidget):
                      "towards the current") else f"Loss in the plane of the start, the newest step and "
                                                  f"{info.labels[1].removeprefix('towards ')}"
                  }.get(info.kind, f"Loss ({info.kind})")
-        text = f"{where}; contours {fmt(float(info.levels[0]))} to {fmt(float(info.levels[-1]))}, log-spaced."
+        if getattr(info, "flat", False):
+            value = fmt_num(float(info.loss_min), 5)
+            why = f"{a} and {b} do not change it here" if info.kind == "weights" else \
+                "these directions do not change it here"
+            return f"The loss is {value} all over this plane: {why}."
+        first, last = distinct(float(info.levels[0]), float(info.levels[-1]))
+        text = f"{where}; contours {first} to {last}, log-spaced."
         if info.diverged:
             text += " Part of it has blown up: colours clamped at the top."
         return text
@@ -343,13 +359,18 @@ class LossSurfaceView(QWidget):
                            "current point",
                  "path": "the plane through the start, the current point and the newest step"}.get(info.kind, info.kind)
         n = np.asarray(info.values).shape
-        lines = [f"Loss in {where}; contours log-spaced from {fmt(float(info.levels[0]))} to "
-                 f"{fmt(float(info.levels[-1]))}; white dots: the steps so far, orange: now, arrow: "
+        first, last = distinct(float(info.levels[0]), float(info.levels[-1]))
+        lines = [f"Loss in {where}; contours log-spaced from {first} to "
+                 f"{last}; white dots: the steps so far, orange: now, arrow: "
                  f"{LossSurfaceView.next_step_words(info)}.",
                  f"Grid {n[0]}×{n[1]}" + ("." if info.refined else
                                          " for now: finer once the run pauses and the steps stop.")]
         if info.diverged:
             lines.append("Part of this plane has blown up: the colours are clamped past the top level.")
+        if getattr(info, "flat", False):
+            lines.append("The loss is the same all over this plane, so there are no contours and no colour bar. "
+                         "A weight fed by an input that is 0 in every sample (a blank pixel) never changes a "
+                         "prediction: choose another weight in the panel.")
         if info.note:
             lines.append(info.note)
         return "\n".join(lines)
