@@ -350,7 +350,16 @@ def compute(model, p, X, y, spec: SurfaceSpec, path: SurfacePath, step: int, lr:
     # a path of up to WINDOW_ALL points is framed whole (the zig-zag of the first steps stays in view); a longer
     # one by its recent part, so a run that has settled is seen around where it is
     recent = ab if len(ab) <= WINDOW_ALL else ab[-200:]
-    around = np.vstack([recent, cur[None, :]] + ([np.array([nxt])] if nxt is not None else []))
+    around = np.vstack([recent, cur[None, :]])
+    if nxt is not None:
+        # the frame follows the arrow at most as far as the path reaches: diverging, the next step is several
+        # times the path, and a frame holding it shrank the whole path to a smudge under the arrow's shaft
+        reach = max(float(np.max(np.ptp(around, axis=0))), _min_span(plane, p))
+        d = np.asarray(nxt, dtype=np.float64) - cur
+        length = float(np.hypot(d[0], d[1]))
+        if length > reach:
+            d *= reach / length
+        around = np.vstack([around, (cur + d)[None, :]])
     if spec.plane == "path":
         around = np.vstack([around, plane.project(np.asarray(path.params[-1:]))])
     alphas, betas = landscape.grid_around(around, margin=0.3, size=size, min_span=_min_span(plane, p))

@@ -202,6 +202,25 @@ def test_a_plane_of_weights_the_loss_never_sees_is_flat_and_says_so():
     assert not info.flat and info.contours.size > 0
 
 
+def test_a_diverging_path_keeps_its_room_on_the_map_when_the_next_step_is_far_bigger():
+    """Tester's finding: scenario 09 at r = 1.42, step 4: the next step is ~5× the path, the grid was framed to hold
+    it, and the recorded path shrank to a smudge under the arrow. The frame follows the arrow only as far as the
+    path reaches: the path spans at least a third of the map; the arrow leaves it."""
+    cfg = RunConfig(dataset="valley", dataset_params={"n_samples": 200, "noise": 0.3, "seed": 0}, model="linear",
+                    loss="mse", optimizer="sgd", lr=1.42, batch_size=0, seed=0, watch="W1[0,0]", val_fraction=0.0)
+    r, _ = _run(cfg, 4)
+    r.set_surface({"plane": "weights", "weights": ("W1[0,0]", "W1[1,0]")})
+    info = r.snapshot().surface
+    path = np.asarray(info.path)
+    span = np.array([np.ptp(info.alphas), np.ptp(info.betas)])
+    assert np.max(np.ptp(path, axis=0) / span) >= 1 / 3
+    nxt = np.asarray(info.next_point)
+    inside = info.alphas[0] <= nxt[0] <= info.alphas[-1] and info.betas[0] <= nxt[1] <= info.betas[-1]
+    assert not inside  # the arrow runs off the map: the step is bigger than the whole path so far
+    assert np.all(np.isfinite(info.values))
+
+
+
 def test_surface_values_are_float32_well_under_a_level_gap_and_float64_when_flat():
     from gd_studio.live.surface import surface_values
 

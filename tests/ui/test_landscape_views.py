@@ -617,3 +617,50 @@ def test_a_scene_without_a_surface_does_not_inherit_the_last_scenes_plane(make_w
     lv.apply_scenario(SimpleNamespace(sharpness=None, loss_surface=None))
     assert lv.chooser.kind.currentData() == "weights" and lv.chooser.first.isEnabled()
     assert not lv.chooser.seed.isEnabled()
+
+
+def test_a_long_settled_path_is_a_line_with_dots_apart_not_a_black_bar(make_window, qtbot):
+    """Tester's finding: scenario 10's 2,000 recorded steps drew 2,000 black-edged dots into one black bar over the
+    white line. The line goes through every step; dots only where they stand at least DOT_GAP pixels apart."""
+    w = make_window(SMALL)
+    w.actionShowLossSurface.trigger()
+    w.controller.stepRequested.emit(400)
+    _wait_step(qtbot, w, 400, timeout=20000)
+    sv = w.surface_view
+    qtbot.waitUntil(lambda: sv.info is not None and sv.info.step == 400 and sv.info.refined, timeout=10000)
+    xs, ys = sv.path.getData()
+    assert len(xs) == 401
+    dx, dy = sv.dots.getData()
+    assert 2 <= len(dx) < len(xs) // 4
+    px, py = sv.plot.getPlotItem().vb.viewPixelSize()
+    gaps = np.hypot(np.diff(dx) / px, np.diff(dy) / py)
+    assert gaps.min() >= sv.DOT_GAP - 1e-9
+    # every step is within a dot gap of a dot: none of the path is left undotted for long
+    pts = np.column_stack([xs / px, ys / py])
+    dots = np.column_stack([dx / px, dy / py])
+    nearest = np.min(np.hypot(pts[:, None, 0] - dots[None, :, 0], pts[:, None, 1] - dots[None, :, 1]), axis=1)
+    assert nearest.max() < sv.DOT_GAP
+
+
+def test_a_step_that_leaves_the_map_ends_at_its_edge_with_its_head_and_the_caption_says_so(make_window, qtbot):
+    """Diverging (scenario 09 at r = 1.42, step 4) the next step is bigger than the map, which follows the path:
+    the arrow ends where the step crosses the map's edge (off it, it was a shaft without a head)."""
+    from dataclasses import replace
+
+    w = make_window(replace(VALLEY, lr=1.42))
+    w.landscape_views.apply_scenario(SimpleNamespace(sharpness=None, loss_surface=SimpleNamespace(
+        plane="weights", weights=("W1[0,0]", "W1[1,0]"), seed=0)))
+    w.controller.stepRequested.emit(4)
+    _wait_step(qtbot, w, 4)
+    sv = w.surface_view
+    qtbot.waitUntil(lambda: sv.info is not None and sv.info.step == 4 and sv.info.refined, timeout=10000)
+    info = sv.info
+    ex, ey = sv.leaves_at(info)
+    cur, nxt = np.asarray(info.current), np.asarray(info.next_point)
+    assert (ex, ey) != tuple(nxt)
+    assert info.alphas[0] - 1e-9 <= ex <= info.alphas[-1] + 1e-9 and info.betas[0] - 1e-9 <= ey <= info.betas[-1] + 1e-9
+    cross = (ex - cur[0]) * (nxt[1] - cur[1]) - (ey - cur[1]) * (nxt[0] - cur[0])
+    assert abs(cross) <= 1e-9 * float(np.hypot(*(nxt - cur))) ** 2  # on the way to the next point
+    ox, oy = info.origin
+    np.testing.assert_allclose([sv.arrow._x[-1], sv.arrow._y[-1]], [ex + ox, ey + oy])
+    assert sv.caption.text().endswith("The next step leaves the map.")

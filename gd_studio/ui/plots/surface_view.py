@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QWidget
 
 from ...engine.fmt import fmt_num
 from ...live.surface import log_shade as shade
-from .common import ORANGE, pen, set_xy, HoverReadout, ArrowsItem, Caption, titled, new_plot, strip_legend
+from .common import ORANGE, pen, HoverReadout, ArrowsItem, Caption, titled, new_plot, strip_legend
 
 COLORMAP = "cividis"  # perceptually uniform and readable with every common colour-vision deficiency
 
@@ -116,10 +116,14 @@ class LossSurfaceView(QWidget):
         self.contours.setZValue(2)
         pi.addItem(self.contours)
         self.draws = 0  # surfaces drawn (a frame that brings the same surface again draws nothing)
-        self.path = pg.PlotDataItem(pen=pen("#FFFFFF", 1.5), symbol="o", symbolSize=5,
-                                    symbolBrush=pg.mkBrush("#FFFFFF"), symbolPen=pg.mkPen("#000000", width=0.8))
+        self.path = pg.PlotDataItem(pen=pen("#FFFFFF", 1.5))
         self.path.setZValue(5)
         pi.addItem(self.path)
+        # the steps' dots, apart enough to be told apart (see dot_sizes); the legend's "this run" sample
+        self.dots = pg.PlotDataItem(pen=None, symbol="o", symbolSize=self.DOT, symbolBrush=pg.mkBrush("#FFFFFF"),
+                                    symbolPen=pg.mkPen("#000000", width=0.8))
+        self.dots.setZValue(5)
+        pi.addItem(self.dots)
         self.arrow = ArrowsItem()
         # the point's own colour: where it goes next (the other views' blue vanished on the map's dark blue)
         self.arrow.down_color = QColor(ORANGE)
@@ -171,7 +175,7 @@ class LossSurfaceView(QWidget):
         for labels, item in self.ghosts:
             item.setVisible(labels == plane)
         shown = self.shown_ghosts()
-        entries = [("this run", self.path)] + [(item.name(), item) for item in shown] if shown else []
+        entries = [("this run", self.dots)] + [(item.name(), item) for item in shown] if shown else []
         if [label.text for _sample, label in self.legend.items] != [name for name, _item in entries]:
             self.legend.clear()
             for name, item in entries:
@@ -224,6 +228,7 @@ class LossSurfaceView(QWidget):
         self.image.clear()
         self.contours.setData([], [])
         self.path.setData([], [])
+        self.dots.setData([], [])
         self.current.setData([], [])
         self.arrow.setArrows(np.zeros(0), np.zeros(0), np.zeros(0, bool))
         self.caption.setText("")
@@ -272,18 +277,47 @@ class LossSurfaceView(QWidget):
         pi.setLabel("bottom", f"α: {first}")
         pi.setLabel("left", f"β: {second}")
         path = self.drawn_path(info)
-        set_xy(self.path, path[:, 0], path[:, 1])
+        path = path[np.all(np.isfinite(path), axis=1)]
+        self.path.setData(path[:, 0], path[:, 1], skipFiniteCheck=True)
+        dots = path[self.dotted(path)]
+        self.dots.setData(dots[:, 0], dots[:, 1], skipFiniteCheck=True)
         cx, cy = info.current[0] + ox, info.current[1] + oy
         self.current.setData([cx], [cy])
         if info.next_point is not None and all(math.isfinite(v) for v in info.next_point):
-            self.arrow.setArrows(np.array([cx, info.next_point[0] + ox]), np.array([cy, info.next_point[1] + oy]),
-                                 np.zeros(1, bool))
+            # a step that leaves the map ends at its edge, its head there: off the map it was a shaft without a head
+            ex, ey = self.leaves_at(info)
+            self.arrow.setArrows(np.array([cx, ex + ox]), np.array([cy, ey + oy]), np.zeros(1, bool))
         else:
             self.arrow.setArrows(np.zeros(0), np.zeros(0), np.zeros(0, bool))
         self.caption.setText(self.describe(info))
         self.caption.setToolTip(self.explain(info))
         if self.ghosts:
             self._show_ghosts()
+
+    DOT = 5.0  # px: a recorded step's dot
+    DOT_GAP = 7.0  # px between the centres of two dots drawn, at the least
+
+    def dotted(self, path: np.ndarray) -> np.ndarray:
+        """Which steps get a dot: each one at least DOT_GAP pixels from the last dot drawn (the line goes through all
+        of them): 2,000 steps of a settled run (scenario 10's pre-run) drew 2,000 black-edged dots into one black
+        bar that hid the line."""
+        n = len(path)
+        keep = np.zeros(n, dtype=bool)
+        if n == 0:
+            return keep
+        px, py = self.plot.getPlotItem().vb.viewPixelSize()
+        if not (px > 0 and py > 0 and math.isfinite(px) and math.isfinite(py)):
+            return ~keep
+        pix = np.column_stack([path[:, 0] / px, path[:, 1] / py])
+        gap2 = self.DOT_GAP ** 2
+        last = pix[0]
+        keep[0] = True
+        for i in range(1, n):  # greedy along the path: ~1 ms for the 2,000 points kept at most
+            d = pix[i] - last
+            if d[0] * d[0] + d[1] * d[1] >= gap2:
+                keep[i] = True
+                last = pix[i]
+        return keep
 
     @staticmethod
     def drawn_path(info) -> np.ndarray:
@@ -347,6 +381,8 @@ class LossSurfaceView(QWidget):
         text = f"{where}; contours {first} to {last}, log-spaced."
         if info.diverged:
             text += " Part of it has blown up: colours clamped at the top."
+        if info.next_point is not None and LossSurfaceView.leaves_at(info) != tuple(info.next_point):
+            text += " The next step leaves the map."
         return text
 
     @staticmethod
@@ -374,6 +410,24 @@ class LossSurfaceView(QWidget):
         if info.note:
             lines.append(info.note)
         return "\n".join(lines)
+
+    @staticmethod
+    def leaves_at(info) -> tuple[float, float]:
+        """Where the arrow to the next point ends on the map (in the plane's coordinates): the point itself, or where
+        the step crosses the map's edge."""
+        (cx, cy), (nx, ny) = info.current, info.next_point
+        a, b = np.asarray(info.alphas), np.asarray(info.betas)
+        if a.size < 2 or b.size < 2:
+            return nx, ny
+        t = 1.0
+        for c, n, lo, hi in ((cx, nx, a[0], a[-1]), (cy, ny, b[0], b[-1])):
+            d = n - c
+            if d > 0 and n > hi:
+                t = min(t, (hi - c) / d)
+            elif d < 0 and n < lo:
+                t = min(t, (lo - c) / d)
+        t = max(t, 0.0)
+        return cx + t * (nx - cx), cy + t * (ny - cy)
 
     @staticmethod
     def next_step_words(info) -> str:
