@@ -58,6 +58,9 @@ class SurfaceSpec:
     seed: int = 0
     span: float | None = None  # the window reaches at least ±span from the current point (a scenario's "span")
     grid: int | None = None  # points a side of the paused (and rendered) grid; None: FINE (a scenario's "grid")
+    # the view's map, width over height in pixels: the grid spans α and β in that ratio, so the view draws both at
+    # one scale (a step of 1 is as long across as up) and the arrow meets the contours at their true angles
+    aspect: float | None = None
 
     def __post_init__(self) -> None:
         if self.plane not in PLANES:
@@ -68,6 +71,12 @@ class SurfaceSpec:
                     or not (math.isfinite(self.span) and self.span > 0):
                 raise ConfigError(f"loss surface: span must be a positive, finite number, got {self.span!r}")
             object.__setattr__(self, "span", float(self.span))
+        if self.aspect is not None:
+            if isinstance(self.aspect, bool) or not isinstance(self.aspect, (int, float)) \
+                    or not (math.isfinite(self.aspect) and 0.05 <= self.aspect <= 20.0):
+                raise ConfigError(f"loss surface: aspect must be a width/height ratio from 0.05 to 20, got "
+                                  f"{self.aspect!r}")
+            object.__setattr__(self, "aspect", float(self.aspect))
         if self.grid is not None:
             if isinstance(self.grid, bool) or not isinstance(self.grid, int) or not 5 <= self.grid <= 201:
                 raise ConfigError(f"loss surface: grid must be a whole number of points from 5 to 201, got {self.grid!r}")
@@ -106,6 +115,7 @@ class SurfaceInfo:
     # the loss is the same all over the plane (to rounding): e.g. two weights of an input that is always 0, whose
     # changes the loss never sees; its "levels" are then only placeholders around that value
     flat: bool = False
+    aspect: float | None = None  # the spec's: the grid's span across over its span up (None: as the path framed it)
 
 
 class SurfacePath:
@@ -366,6 +376,8 @@ def compute(model, p, X, y, spec: SurfaceSpec, path: SurfacePath, step: int, lr:
     if spec.span is not None:  # the scenario's window: at least ±span around the current point
         alphas = np.linspace(min(alphas[0], cur[0] - spec.span), max(alphas[-1], cur[0] + spec.span), int(size))
         betas = np.linspace(min(betas[0], cur[1] - spec.span), max(betas[-1], cur[1] + spec.span), int(size))
+    if spec.aspect is not None:  # the short side widened about its middle: α and β at one scale in the view
+        alphas, betas = _with_aspect(alphas, betas, spec.aspect)
     exact = spec.plane == "weights" and model.n_params == 2
     origin = (0.0, 0.0)
     if plane.kind == "weights":
@@ -395,7 +407,22 @@ def compute(model, p, X, y, spec: SurfaceSpec, path: SurfacePath, step: int, lr:
         loss_max=float(finite_z.max()) if finite_z.size else math.nan,
         contours=frozen(contours.reshape(-1, 2, 2)), serial=next(_SERIALS), grid_seconds=grid_seconds,
         float64=float64, origin=origin, next_rule="sgd" if optimizer is None else str(optimizer.name),
-        flat=flat_plane)
+        flat=flat_plane, aspect=spec.aspect)
+
+
+def _with_aspect(alphas: np.ndarray, betas: np.ndarray, aspect: float) -> tuple[np.ndarray, np.ndarray]:
+    """The grid's spans made ``aspect`` (across over up) by widening the shorter one about its middle."""
+    a0, a1, b0, b1 = float(alphas[0]), float(alphas[-1]), float(betas[0]), float(betas[-1])
+    wa, wb = a1 - a0, b1 - b0
+    if not (wa > 0 and wb > 0):
+        return alphas, betas
+    if wa / wb < aspect:
+        mid, half = 0.5 * (a0 + a1), 0.5 * wb * aspect
+        alphas = np.linspace(mid - half, mid + half, alphas.size)
+    else:
+        mid, half = 0.5 * (b0 + b1), 0.5 * wa / aspect
+        betas = np.linspace(mid - half, mid + half, betas.size)
+    return alphas, betas
 
 
 def log_shade(values, levels) -> np.ndarray:

@@ -168,6 +168,12 @@ class ScenarioWindow:
         settle(self.app)
         if equal_rows and share_rows(self.window):
             settle(self.app)
+        # the loss surface framed for its map as laid out: a new shape sends the plane again (after a short pause,
+        # landscape_views), and the picture must be the grid that follows, not the one framed for the last shape
+        surface = getattr(self.window, "surface_view", None)
+        if surface is not None and surface.widget.isVisible() and not surface.in_shape():
+            wait(self.app, lambda: surface.in_shape() and (surface.info is None or surface.info.refined), 10.0)
+            settle(self.app)
         # every axis drawn from the final size and text, not from a picture cached at an earlier layout
         from .plots.common import GatedPlotWidget
 

@@ -221,6 +221,23 @@ def test_a_diverging_path_keeps_its_room_on_the_map_when_the_next_step_is_far_bi
 
 
 
+@pytest.mark.parametrize("aspect", [0.4, 1.0, 2.6])
+def test_a_spec_aspect_frames_the_grid_in_that_shape_around_the_same_path(aspect):
+    r, _ = _run(SMALL, 12)
+    r.set_surface(SurfaceSpec("weights", ("W1[0,0]", "W2[0,0]")))
+    free = r.snapshot().surface
+    r.set_surface(SurfaceSpec("weights", ("W1[0,0]", "W2[0,0]"), aspect=aspect))
+    info = r.snapshot().surface
+    assert info.aspect == aspect
+    assert np.ptp(info.alphas) / np.ptp(info.betas) == pytest.approx(aspect, rel=1e-12)
+    # only ever widened: the whole path and the free frame stay inside
+    assert info.alphas[0] <= free.alphas[0] + 1e-12 and info.alphas[-1] >= free.alphas[-1] - 1e-12
+    assert info.betas[0] <= free.betas[0] + 1e-12 and info.betas[-1] >= free.betas[-1] - 1e-12
+    np.testing.assert_allclose(info.path, free.path, atol=1e-12)
+    with pytest.raises(GDStudioError, match="aspect"):
+        SurfaceSpec("weights", aspect=float("nan"))
+
+
 def test_surface_values_are_float32_well_under_a_level_gap_and_float64_when_flat():
     from gd_studio.live.surface import surface_values
 

@@ -287,7 +287,8 @@ def test_a_burst_of_steps_while_paused_refines_the_last_surface_once_and_the_vie
     run = w.controller.worker.run
     run.tune_surface(step_seconds=0.0, refine_seconds=10.0)  # the first surface after a step is always coarse
     w.actionShowLossSurface.trigger()
-    qtbot.waitUntil(lambda: w.surface_view.info is not None and w.surface_view.info.refined, timeout=5000)
+    qtbot.waitUntil(lambda: w.surface_view.info is not None and w.surface_view.info.refined
+                    and w.surface_view.in_shape(), timeout=5000)  # framed for the map as laid out
     shown = []
     w.snapshotApplied.connect(lambda snap: shown.append(snap.surface))
     before = run.surface.refines
@@ -664,3 +665,44 @@ def test_a_step_that_leaves_the_map_ends_at_its_edge_with_its_head_and_the_capti
     ox, oy = info.origin
     np.testing.assert_allclose([sv.arrow._x[-1], sv.arrow._y[-1]], [ex + ox, ey + oy])
     assert sv.caption.text().endswith("The next step leaves the map.")
+
+
+def test_the_map_draws_both_directions_at_one_scale_and_reframes_when_its_shape_changes(make_window, qtbot):
+    """Tester's finding: at 1080p α ran 1.2 over ~500 px and β 1.2 over ~215 px, so a plain step's arrow crossed the
+    contours at ~60° and the valley's angles were bent. The grid is framed for the map's shape and the view keeps
+    one scale: a unit across is as many pixels as a unit up, with no blank margin; a new window shape re-frames."""
+    w = make_window(VALLEY)
+    w.resize(1500, 900)
+    w.landscape_views.apply_scenario(SimpleNamespace(sharpness=None, loss_surface=SimpleNamespace(
+        plane="weights", weights=("W1[0,0]", "W1[1,0]"), seed=0)))
+    w.controller.stepRequested.emit(6)
+    _wait_step(qtbot, w, 6)
+    sv = w.surface_view
+    vb = sv.plot.getPlotItem().vb
+
+    def framed():
+        return sv.info is not None and sv.info.step == 6 and sv.info.refined and sv.in_shape()
+
+    for size in ((1500, 900), (1100, 800)):
+        w.resize(*size)
+        qtbot.waitUntil(lambda: framed() and sv.map_aspect() is not None, timeout=10000)
+        qtbot.wait(50)
+        px, py = vb.viewPixelSize()
+        assert px == pytest.approx(py, rel=0.02)
+        (x0, x1), (y0, y1) = vb.viewRange()
+        a, b = sv.info.alphas + sv.info.origin[0], sv.info.betas + sv.info.origin[1]
+        da, db = (a[-1] - a[0]) / (a.size - 1), (b[-1] - b[0]) / (b.size - 1)
+        # the map fills the view: what the view shows beyond the grid's cells is within a few per cent
+        assert (x1 - x0) <= (a[-1] - a[0] + da) * 1.04 and (y1 - y0) <= (b[-1] - b[0] + db) * 1.04
+    # on screen a plain descent step is perpendicular to the level line through the point: the gradient, in
+    # pixels, is along the arrow (one scale makes the two agree)
+    info = sv.info
+    run = w.controller.worker.run
+    model, p = run.session.model, run.session.runner.params
+    i, j = model.index_of("W1[0,0]"), model.index_of("W1[1,0]")
+    _, g = model.loss_and_grad(p, run.slice_X, run.slice_y)
+    step = np.array(info.next_point) - np.array(info.current)
+    grad_px = np.array([g[i] * px, g[j] * py])  # ∂L/∂(pixels): the level line's normal on screen
+    step_px = step / np.array([px, py])
+    cos = -(grad_px @ step_px) / (np.linalg.norm(grad_px) * np.linalg.norm(step_px))
+    assert cos == pytest.approx(1.0, abs=1e-3)

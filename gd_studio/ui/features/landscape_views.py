@@ -1,8 +1,11 @@
 """The sharpness and loss-surface views in the window: their places, View-menu toggles, the plane chooser."""
 from __future__ import annotations
 
+import math
+from dataclasses import replace
+
 import pyqtgraph as pg
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication, QComboBox, QFormLayout, QGroupBox, QSpinBox, QSplitter
 
 from ...live.surface import SurfaceSpec, single_weight_reason
@@ -109,6 +112,12 @@ class LandscapeViews(QObject):
         w.view_menu.addAction(self.actionShowSharpness)
         w.view_menu.addAction(self.actionShowLossSurface)
         self.param_names: tuple[str, ...] = ()  # the model's weights (one weight: no surface to show)
+        self.sent_aspect: float | None = None  # the map's shape the last plane sent was framed for
+        self._reshape = QTimer(self)
+        self._reshape.setSingleShot(True)
+        self._reshape.setInterval(150)
+        self._reshape.timeout.connect(self._reshaped)
+        self.surface_view.plot.getPlotItem().vb.sigResized.connect(self._map_resized)
         self.chooser = PlaneChooser()
         self.scene_surface = None  # the open scenario's loss_surface settings (its window span and grid), or None
         self.chooser.setVisible(False)  # shown with the view it steers
@@ -211,6 +220,17 @@ class LandscapeViews(QObject):
         if self.actionShowLossSurface.isChecked():
             self._send_plane()
 
+    def _map_resized(self, *_) -> None:
+        self._reshape.start()  # once the resizing stops: a window dragged wider recomputes the grid once
+
+    def _reshaped(self) -> None:
+        """The map's shape changed (a resize, presentation, a row's views): a grid framed for the new shape."""
+        if not self.actionShowLossSurface.isChecked() or self.sent_aspect is None:
+            return
+        now = self.surface_view.map_aspect()
+        if now is not None and abs(math.log(now / self.sent_aspect)) > self.surface_view.ASPECT_SLACK:
+            self._send_plane()
+
     def _send_plane(self) -> None:
         on = self.actionShowLossSurface.isChecked()
         try:
@@ -219,6 +239,9 @@ class LandscapeViews(QObject):
             if spec is not None and scene is not None:  # the scene's grid; its span only in the plane it names
                 spec = SurfaceSpec(spec.plane, spec.weights, spec.seed, grid=int(scene.grid),
                                    span=float(scene.span) if spec.plane == scene.plane else None)
+            self.sent_aspect = self.surface_view.map_aspect() if spec is not None else None
+            if spec is not None and self.sent_aspect is not None:
+                spec = replace(spec, aspect=min(20.0, max(0.05, self.sent_aspect)))
         except Exception as exc:  # noqa: BLE001 - a bad choice: say so, keep the last plane
             self.w.show_message(str(exc), "error")
             return

@@ -149,6 +149,22 @@ class LossSurfaceView(QWidget):
         pi.vb.sigResized.connect(self._place_notice)
         self._show_map(False)
 
+    ASPECT_SLACK = 0.08  # a map whose shape changed by less than this keeps its grid (tick labels move it a little)
+
+    def map_aspect(self) -> float | None:
+        """The map's width over its height in pixels (None before it is laid out)."""
+        vb = self.plot.getPlotItem().vb
+        w, h = float(vb.width()), float(vb.height())
+        return w / h if w >= 20 and h >= 20 else None
+
+    def in_shape(self) -> bool:
+        """The surface shown was framed for the map's present shape (or there is nothing to frame)."""
+        want = self.map_aspect()
+        got = getattr(self.info, "aspect", None)
+        if self.info is None or want is None:
+            return True
+        return got is not None and abs(math.log(got / want)) <= self.ASPECT_SLACK
+
     def add_ghost(self, item: pg.PlotDataItem, labels: tuple[str, str]) -> None:
         """A ghost run's path (``item``, styled and named by the caller) on the plane of the weights ``labels``."""
         item.setZValue(4)  # under the run's own path and point
@@ -189,6 +205,7 @@ class LossSurfaceView(QWidget):
             pi.showAxis(name, on)
         self.colorbar.setVisible(on and not getattr(self.info, "flat", False))
         if not on:  # a unit box to centre the notice in (an empty plot's own range is ±1e-81: the text fell off it)
+            pi.vb.setAspectLocked(False)
             pi.vb.setRange(xRange=(0.0, 1.0), yRange=(0.0, 1.0), padding=0)
         self.notice.setVisible(not on and bool(self.problem))
 
@@ -265,6 +282,9 @@ class LossSurfaceView(QWidget):
             seg = np.zeros((0, 2, 2)) if segments is None else np.asarray(segments).reshape(-1, 2, 2)
             self.contours.setData(seg[:, :, 0].ravel() + ox, seg[:, :, 1].ravel() + oy, connect="pairs",
                                   skipFiniteCheck=True)
+            # α and β at one scale when the grid was framed for this map's shape (a plain step's arrow then meets
+            # the contours square, as the gradient does); pyqtgraph widens a range that is off by rounding
+            pi.vb.setAspectLocked(getattr(info, "aspect", None) is not None, 1.0)
             # one range change, applied now rather than in the paint: a transform that changes while painting
             # (pyqtgraph's ViewBox applies a new range lazily there) asks for a second paint of the whole plot
             pi.vb.setRange(xRange=(float(a[0]), float(a[-1])), yRange=(float(b[0]), float(b[-1])), padding=0)
