@@ -38,6 +38,15 @@ def _save_with_ctrl_s(w, monkeypatch, path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def _off(w):
+    """Another plane in the chooser and the surface view off, as a person may leave them before opening a file."""
+    box = w.landscape_views.chooser
+    box.kind.setCurrentIndex(box.kind.findData("path"))
+    box.seed.setValue(11)
+    w.actionShowLossSurface.setChecked(False)
+    assert w.surface_view.widget.isHidden()
+
+
 def _plane(w):
     box = w.landscape_views.chooser
     return box.kind.currentData(), box.first.currentData(), box.second.currentData(), box.seed.value()
@@ -51,11 +60,11 @@ def test_saving_the_valley_unchanged_keeps_its_surface_and_reopens_with_it(make_
     assert data["loss_surface"] == original.loss_surface.to_dict()  # plane, weights, seed, span 0.5, grid 61
     assert "sharpness" not in data
 
-    w2 = make_window(SMALL)
-    again = _open(qtbot, w2, tmp_path / "valley.gdscenario")
+    _off(w)  # what the window shows now is not the file's: opening it must bring the surface back
+    again = _open(qtbot, w, tmp_path / "valley.gdscenario")
     assert again.loss_surface == original.loss_surface
-    assert w2.actionShowLossSurface.isChecked() and not w2.surface_view.widget.isHidden()
-    assert _plane(w2) == ("weights", "W1[0,0]", "W1[1,0]", 0)
+    assert w.actionShowLossSurface.isChecked() and not w.surface_view.widget.isHidden()
+    assert _plane(w) == ("weights", "W1[0,0]", "W1[1,0]", 0)
 
 
 def test_a_plane_chosen_by_hand_and_the_sharpness_view_survive_save_and_open(make_window, qtbot, tmp_path,
@@ -73,14 +82,15 @@ def test_a_plane_chosen_by_hand_and_the_sharpness_view_survive_save_and_open(mak
     assert surface["span"] > 0
     assert data["sharpness"] == {"every": 10, "subset": None}
 
-    w2 = make_window(SMALL)
-    _open(qtbot, w2, tmp_path / "random.gdscenario")  # Ctrl+O routes a scenario file here
-    assert w2.actionShowLossSurface.isChecked() and w2.actionShowSharpness.isChecked()
-    assert _plane(w2)[0] == "random" and _plane(w2)[3] == 5
-    qtbot.waitUntil(lambda: w2.surface_view.info is not None and w2.surface_view.info.kind == "random", timeout=10000)
+    _off(w)
+    w.actionShowSharpness.setChecked(False)
+    _open(qtbot, w, tmp_path / "random.gdscenario")  # Ctrl+O routes a scenario file here
+    assert w.actionShowLossSurface.isChecked() and w.actionShowSharpness.isChecked()
+    assert _plane(w)[0] == "random" and _plane(w)[3] == 5
+    qtbot.waitUntil(lambda: w.surface_view.info is not None and w.surface_view.info.kind == "random", timeout=10000)
 
-    # saved again from the reopened window: the same file, byte for byte (the round trip is a fixed point)
-    _save_with_ctrl_s(w2, monkeypatch, tmp_path / "again.gdscenario")
+    # saved again from the reopened scene: the same surface settings (the round trip is a fixed point)
+    _save_with_ctrl_s(w, monkeypatch, tmp_path / "again.gdscenario")
     assert scenarios.load(tmp_path / "again.gdscenario").loss_surface == scenarios.load(
         tmp_path / "random.gdscenario").loss_surface
 
@@ -114,12 +124,12 @@ def test_a_surface_turned_on_outside_any_scene_is_saved_in_its_plane(make_window
     assert 0 < surface["span"] <= min(cx - shown.alphas[0], shown.alphas[-1] - cx, cy - shown.betas[0],
                                       shown.betas[-1] - cy)
 
-    w2 = make_window()
-    _open(qtbot, w2, tmp_path / "mine.gdscenario")
-    assert w2.actionShowLossSurface.isChecked() and _plane(w2)[:3] == ("weights", "W1[0,1]", "W2[0,0]")
-    qtbot.waitUntil(lambda: w2.surface_view.info is not None and w2.surface_view.info.refined
-                    and w2.surface_view.info.labels == ("W1[0,1]", "W2[0,0]"), timeout=10000)
-    again = w2.surface_view.info
+    _off(w)
+    _open(qtbot, w, tmp_path / "mine.gdscenario")
+    assert w.actionShowLossSurface.isChecked() and _plane(w)[:3] == ("weights", "W1[0,1]", "W2[0,0]")
+    qtbot.waitUntil(lambda: w.surface_view.info is not None and w.surface_view.info.refined
+                    and w.surface_view.info.labels == ("W1[0,1]", "W2[0,0]"), timeout=10000)
+    again = w.surface_view.info
     assert again.step == shown.step == 0
     assert again.alphas[0] == pytest.approx(shown.alphas[0]) and again.alphas[-1] == pytest.approx(shown.alphas[-1])
     assert again.betas[0] == pytest.approx(shown.betas[0]) and again.betas[-1] == pytest.approx(shown.betas[-1])
