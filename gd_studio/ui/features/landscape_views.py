@@ -292,6 +292,40 @@ class LandscapeViews(QObject):
         if surface is not None:
             self._send_plane()
 
+    def scene_settings(self) -> dict:
+        """What a saved scenario records of these views: {"sharpness": …, "loss_surface": …}, None for a view that
+        is off, so the file reopens with the views and plane the window shows (apply_scenario reads them back).
+        Raises ScenarioError for a plane a file cannot hold (the same weight twice)."""
+        import math
+
+        from ...engine.scenarios import SharpnessSettings, SurfaceSettings
+        from ...live.surface import FINE
+
+        sharpness = SharpnessSettings() if self.actionShowSharpness.isChecked() else None
+        if not self.actionShowLossSurface.isChecked():
+            return {"sharpness": sharpness, "loss_surface": None}
+        spec = self.chooser.spec()
+        scene = self.scene_surface
+        grid = int(scene.grid) if scene is not None else FINE  # the window keeps a scene's grid in any plane
+        if scene is not None and spec.plane == scene.plane:
+            span = float(scene.span)
+        else:
+            # a window sized by itself: the file asks for no more than the reach the view draws around the current
+            # point (3 figures, rounded down), so reopened at this step it frames the same; nothing drawn yet: the
+            # format's default
+            span = SurfaceSettings().span
+            info = self.surface_view.info
+            if info is not None and info.kind == spec.plane and (spec.plane != "weights"
+                                                                  or tuple(info.labels) == tuple(spec.weights)):
+                (cx, cy), a, b = info.current, info.alphas, info.betas
+                reach = min(cx - a[0], a[-1] - cx, cy - b[0], b[-1] - cy)
+                if math.isfinite(reach) and reach > 0:
+                    unit = 10.0 ** (math.floor(math.log10(reach)) - 2)
+                    span = float(f"{math.floor(reach / unit) * unit:.3g}")
+        surface = SurfaceSettings(plane=spec.plane, weights=tuple(spec.weights), seed=int(spec.seed), span=span,
+                                  grid=grid)
+        return {"sharpness": sharpness, "loss_surface": surface}
+
     # ------------------------------------------------------------------------------------ data
     def _on_configured(self, info) -> None:
         self.sharpness_view.clear()

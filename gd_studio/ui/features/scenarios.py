@@ -436,7 +436,8 @@ class ScenarioController(QObject):
         return out
 
     def scenario(self, title: str | None = None) -> scenarios.Scenario:
-        """The window as a Scenario: the run's config (with the live LR and watched weight) and the view state."""
+        """The window as a Scenario: the run's config (with the live LR and watched weight) and the view state,
+        the sharpness and loss-surface views included (raises ScenarioError for a plane no file can hold)."""
         w = self.ctx
         cfg = w.state.config
         watch = w.panel.watch.currentData() or cfg.watch
@@ -450,12 +451,15 @@ class ScenarioController(QObject):
                                                  mode=r["mode"])
             except GDStudioError:
                 rt = None
+        # the sharpness and loss-surface views as shown (their owner says what of them a file holds)
+        views = self.landscape_views
+        shown = views.scene_settings() if views is not None else {}
         return scenarios.Scenario(
             title=title or (cur.title if cur is not None else "GD Studio scenario"),
             caption=cur.caption if cur is not None else "", config=cfg, panels=self.visible_panels(),
             ranges=self.ranges(), pre_run=cur.pre_run if cur is not None else 0,
             steps=cur.steps if cur is not None else 0, speed=w.speed.currentData() if cur is None else cur.speed,
-            range_test=rt)
+            range_test=rt, sharpness=shown.get("sharpness"), loss_surface=shown.get("loss_surface"))
 
     def save(self, path, title: str | None = None) -> Path | None:
         path = Path(path)

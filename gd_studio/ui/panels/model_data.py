@@ -5,10 +5,10 @@ import inspect
 import math
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QLineEdit, QPushButton, QScrollArea, QSizePolicy, QSlider, QSpinBox, QVBoxLayout,
-                               QWidget)
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout,
+                               QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QScrollArea, QSizePolicy,
+                               QSlider, QSpinBox, QVBoxLayout, QWidget)
 
 from ...engine import config as cfgmod
 from ...engine import datasets
@@ -202,6 +202,31 @@ class LearningRateControl(QWidget):
         self.lrChosen.emit(self._lr)
 
 
+class WheelGuard(QObject):
+    """The mouse wheel over the panel scrolls it: a spin box, combo box or slider under the pointer takes the wheel
+    only once it has the keyboard focus (clicked or tabbed to), so scrolling past the noise or the learning rate
+    on the way to another setting changes nothing (by default each took the wheel and changed the run)."""
+
+    TAKERS = (QAbstractSpinBox, QComboBox, QSlider)  # not scroll bars (a combo's list scrolls by its own)
+
+    def __init__(self, panel: QScrollArea) -> None:
+        super().__init__(panel)
+        self.panel = panel
+
+    def guard(self, root: QWidget) -> None:
+        for w in [root, *root.findChildren(QWidget)]:
+            if isinstance(w, self.TAKERS):
+                w.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # the wheel does not give them the focus either
+                w.installEventFilter(self)  # installed twice, Qt keeps one
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.Wheel and isinstance(obj, QWidget) and not obj.hasFocus():
+            # to the panel's scroll bar, as the scroll area itself passes a wheel on
+            QCoreApplication.sendEvent(self.panel.verticalScrollBar(), event)
+            return True
+        return False
+
+
 class ModelDataPanel(QScrollArea):
     """Dataset, model, optimizer, LR, seed, watched weight and range-test settings."""
 
@@ -365,6 +390,8 @@ class ModelDataPanel(QScrollArea):
         self.import_button.clicked.connect(self.importRequested)
         self.set_config(self._config)
         self._wrap_long_rows(inner)
+        self.wheel_guard = WheelGuard(self)
+        self.wheel_guard.guard(inner)
 
     @staticmethod
     def _wrap_long_rows(root: QWidget) -> None:
@@ -377,6 +404,7 @@ class ModelDataPanel(QScrollArea):
         """A feature's own group (e.g. the loss surface's plane), below the others."""
         self._root.insertWidget(self._root.count() - 1, box)  # above the closing stretch
         self._wrap_long_rows(box)
+        self.wheel_guard.guard(box)
 
     # -- helpers -----------------------------------------------------------------------------------
     def _spin(self, name: str, lo: int, hi: int, value: int, step: int = 1, emits: bool = True) -> QSpinBox:

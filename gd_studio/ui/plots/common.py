@@ -891,10 +891,46 @@ class EdgeLabelAxis(pg.AxisItem):
         return axis_spec, tick_specs, text_specs
 
 
+class _LinearStep(float):
+    """The spacing a log axis hands its tick labels when its ticks are evenly spaced losses (a range within a
+    decade): its value is nominal, ``step`` is the gap between the ticks in data units."""
+
+    def __new__(cls, step: float) -> "_LinearStep":
+        out = super().__new__(cls, 1.0)
+        out.step = float(step)
+        return out
+
+
+def _is_one_two_five(v: float) -> bool:
+    """Whether a log10 value is 1, 2 or 5 times a power of ten (a decade axis's own ticks)."""
+    m = 10 ** (v - math.floor(v + 1e-9))
+    return any(abs(m - k) < 1e-6 * k for k in (1, 2, 5, 10))
+
+
+def linear_tick_labels(values, step: float) -> list[str]:
+    """Evenly spaced losses ``values`` (data units, ``step`` apart) as labels with just the decimals the step needs:
+    0.72, 0.74; between 10⁻³ and 10⁴ as plain numbers, else with one power of ten for them all (2.41·10⁻⁷)."""
+    values = [float(v) for v in values]
+    if not values:
+        return []
+    top = max(abs(v) for v in values) or abs(step) or 1.0
+    k = math.floor(math.log10(abs(step)) + 1e-9) if step > 0 and math.isfinite(step) else -3
+    if 1e-3 <= top < 1e4:
+        places = max(0, -k)
+        return [f"{v:.{places}f}" for v in values]
+    e = math.floor(math.log10(top) + 1e-9)
+    places = max(0, e - k)
+    power = "10" + str(e).translate(_SUPERSCRIPT)
+    return [f"{v / 10 ** e:.{places}f}·{power}" for v in values]
+
+
 class LogDecadeAxis(EdgeLabelAxis):
     """A log axis whose every label reads 10ⁿ (pyqtgraph's own mixes "10¹" with "0.1" and "0.0001" as the span
     changes, which reads as two scales). With ``minor`` and less than two decades in view, 2·10ⁿ and 5·10ⁿ are
-    labelled too, in the same style, so a zoomed-in view still has numbers."""
+    labelled too, in the same style, so a zoomed-in view still has numbers; a range holding fewer than two of those
+    (the loss between 0.15 and 0.31: only 0.2) is labelled with evenly spaced losses instead, 0.20, 0.25, 0.30,
+    all in that plain style, so a loss axis always has two labelled ticks or more. Without ``minor`` (the LR axis)
+    the ticks stay whole decades."""
 
     def __init__(self, orientation: str, minor: bool = False, **kw) -> None:
         super().__init__(orientation, **kw)
@@ -907,18 +943,57 @@ class LogDecadeAxis(EdgeLabelAxis):
         per = 70.0 if self.orientation in ("top", "bottom") else 40.0  # pixels per label
         if self.minor and hi - lo + 1 < 2:
             values = [e + math.log10(m) for e in range(math.floor(minVal), math.ceil(maxVal) + 1) for m in (1, 2, 5)]
-            values = [v for v in values if minVal <= v <= maxVal]
+            values = [v for v in values if minVal - 1e-9 <= v <= maxVal + 1e-9]
             if len(values) >= 2:
                 return [(1.0, values)]
+            return self._linear_ticks(minVal, maxVal, size, per)
         if hi < lo:  # less than a decade in view: still one style, at the nearest decade
             return [(1.0, [float(round((minVal + maxVal) / 2))])]
         step = max(1, math.ceil((hi - lo + 1) / max(1.0, size / per)))
+        if self.minor and hi > lo:
+            step = min(step, hi - lo)  # two labelled decades at least, on a short axis too
         first = lo + (-lo) % step  # keep 10⁰ on the grid when it is in view
+        if self.minor and first + step > hi:
+            first = lo
         return [(float(step), [float(v) for v in range(first, hi + 1, step)])]
+
+    @staticmethod
+    def _linear_ticks(minVal, maxVal, size, per):  # noqa: N803 - pyqtgraph's names
+        """Evenly spaced round losses (a step of 1, 2 or 5 times a power of ten): as many as the axis has room for
+        at ``per`` pixels a label, and never fewer than two."""
+        a, b = 10.0 ** minVal, 10.0 ** maxVal
+        if not (math.isfinite(a) and math.isfinite(b)) or b <= a:
+            return [(1.0, [])]
+        room = max(2, int(size / per) if size and math.isfinite(size) else 2)
+
+        def ticks(step: float) -> list[float]:
+            i0, i1 = math.ceil(a / step - 1e-9), math.floor(b / step + 1e-9)
+            return [i * step for i in range(max(i0, 1), i1 + 1)]
+
+        k = math.floor(math.log10((b - a) / 3))  # a third of the range: three ticks or more at the first step
+        steps = [m * 10.0 ** e for e in (k, k + 1, k + 2) for m in (1, 2, 5)]
+        best = steps[0]
+        for step in steps:  # the finest step that fits the room; the one before when it would leave one tick
+            if len(ticks(step)) < 2:
+                break
+            best = step
+            if len(ticks(step)) <= room:
+                break
+        values = [math.log10(v) for v in ticks(best)]
+        return [(_LinearStep(best), [v for v in values if minVal - 1e-9 <= v <= maxVal + 1e-9])]
 
     def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph's name
         if not self.logMode:
             return super().tickStrings(values, scale, spacing)
+        values = list(values)
+        step = getattr(spacing, "step", None)
+        if step is None and values and not all(_is_one_two_five(v) for v in values):
+            # a caller that did not pass the spacing tickValues gave: the gap between the losses says the decimals
+            lin = sorted(10.0 ** v for v in values)
+            gaps = [b - a for a, b in zip(lin, lin[1:]) if b > a]
+            step = min(gaps) if gaps else 10.0 ** (math.floor(math.log10(lin[0])) - 1)
+        if step is not None:
+            return linear_tick_labels([10.0 ** v for v in values], step)
         out = []
         for v in values:
             e = math.floor(v + 1e-9)
