@@ -296,8 +296,6 @@ class LandscapeViews(QObject):
         """What a saved scenario records of these views: {"sharpness": …, "loss_surface": …}, None for a view that
         is off, so the file reopens with the views and plane the window shows (apply_scenario reads them back).
         Raises ScenarioError for a plane a file cannot hold (the same weight twice)."""
-        import math
-
         from ...engine.scenarios import SharpnessSettings, SurfaceSettings
         from ...live.surface import FINE
 
