@@ -101,6 +101,9 @@ CATALOGUE: tuple[ActionSpec, ...] = (
     ActionSpec("actionShowLossSurface", "Loss surface view", ("U",),
                "Show the loss in a plane through the run, with the path of the steps (choose the plane in the "
                "panel)", VIEW, checkable=True),
+    ActionSpec("actionNextSurfacePlane", "Next loss-surface plane", ("Shift+U",),
+               "The loss surface in the next plane: two weights, descent + random, two random directions, "
+               "start/now/end (the panel's chooser, from the keyboard)", VIEW),
     ActionSpec("actionCopyWindowImage", "Copy image of the window", ("Ctrl+Shift+C",),
                "Copy a picture of the whole window", VIEW),
     ActionSpec("actionUsePyTorch", "Use in PyTorch (copy code)", ("Ctrl+Shift+P",),

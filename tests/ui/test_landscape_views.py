@@ -706,3 +706,23 @@ def test_the_map_draws_both_directions_at_one_scale_and_reframes_when_its_shape_
     step_px = step / np.array([px, py])
     cos = -(grad_px @ step_px) / (np.linalg.norm(grad_px) * np.linalg.norm(step_px))
     assert cos == pytest.approx(1.0, abs=1e-3)
+
+
+def test_shift_u_steps_through_the_planes_from_the_keyboard(make_window, qtbot):
+    """At 720p the chooser sits at the bottom of a scrolled panel (tester's finding): Shift+U shows the surface,
+    then each press takes the next plane, and the view follows."""
+    w = make_window(SMALL)
+    a = w.landscape_views.actionNextSurfacePlane
+    assert QKeySequence("Shift+U") in a.shortcuts() and a in w.view_menu.actions()
+    qtbot.keyClick(w.centralWidget(), Qt.Key.Key_U, Qt.KeyboardModifier.ShiftModifier)
+    assert w.actionShowLossSurface.isChecked()
+    box = w.landscape_views.chooser
+    seen = [box.kind.currentData()]
+    for _ in range(box.kind.count()):
+        qtbot.keyClick(w.centralWidget(), Qt.Key.Key_U, Qt.KeyboardModifier.ShiftModifier)
+        seen.append(box.kind.currentData())
+        qtbot.waitUntil(lambda: w.surface_view.info is not None and w.surface_view.info.kind == seen[-1]
+                        or bool(w.last_snapshot.surface_error), timeout=10000)
+        assert w.messages[-1][1] == f"Loss surface plane: {box.kind.currentText()}"
+    assert sorted(set(seen)) == sorted(box.kind.itemData(i) for i in range(box.kind.count()))
+    assert seen[0] == seen[-1]  # round

@@ -108,9 +108,12 @@ class LandscapeViews(QObject):
         self.actionShowLossSurface = reg.add("actionShowLossSurface")
         self.actionShowSharpness.toggled.connect(self._sharpness_toggled)
         self.actionShowLossSurface.toggled.connect(self._surface_toggled)
+        # at 720p the panel's chooser sits far down a scrolled dock: a lecturer steps through the planes by key
+        self.actionNextSurfacePlane = reg.add("actionNextSurfacePlane", self.next_plane)
         w.view_menu.addSeparator()
         w.view_menu.addAction(self.actionShowSharpness)
         w.view_menu.addAction(self.actionShowLossSurface)
+        w.view_menu.addAction(self.actionNextSurfacePlane)
         self.param_names: tuple[str, ...] = ()  # the model's weights (one weight: no surface to show)
         self.sent_aspect: float | None = None  # the map's shape the last plane sent was framed for
         self._reshape = QTimer(self)
@@ -215,6 +218,17 @@ class LandscapeViews(QObject):
             self.w.focus_views()
         self.chooser.setVisible(on)
         self._send_plane()
+
+    def next_plane(self) -> None:
+        """The chooser's next plane (the view shown first when it is hidden), said in the status message."""
+        if not self.actionShowLossSurface.isChecked():
+            self.actionShowLossSurface.setChecked(True)
+            if not self.actionShowLossSurface.isChecked():
+                return  # refused (a model with one weight), with its reason
+        else:
+            kind = self.chooser.kind
+            kind.setCurrentIndex((kind.currentIndex() + 1) % kind.count())
+        self.w.show_message(f"Loss surface plane: {self.chooser.kind.currentText()}", "info", 3)
 
     def _plane_changed(self, *_) -> None:
         if self.actionShowLossSurface.isChecked():
