@@ -156,7 +156,7 @@ def main(argv: list[str]) -> None:
         finally:
             painter.end()
         lo, hi = sorted(axis.linkedView().viewRange()[0])
-        levels = axis.tickValues(lo, hi, axis.geometry().width())
+        levels = axis.tick_levels()  # at the length the axis chose them for (its width is 2 px shorter)
         if not levels:
             return []
         spacing, values = levels[0]
