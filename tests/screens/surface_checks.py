@@ -28,7 +28,7 @@ def gaps(texts) -> tuple:
     return tuple(sorted({round(b - a, 9) for a, b in zip(values, values[1:])}))
 
 
-def tick_sweep_problems(axis, name: str, painter, factor: float = 1.6, coarse: int = 60, fine: int = 40) -> list[str]:
+def tick_sweep_problems(axis, name: str, painter, factor: float = 1.6, coarse: int = 40, fine: int = 30) -> list[str]:
     """An axis's labels at its size now over spans from 1/``factor`` to ``factor`` times its span (its low end
     kept): evenly spaced and apart at every span, the spans where the spacing changes looked at closely. One frame's
     span passes only if its labels are right; a mix of two spacings (issue 14: "0.2 0.40.50.6 … 1.41.5" under the

@@ -106,7 +106,7 @@ def test_the_valley_scene_stepped_presented_and_stepped_back_keeps_its_axes_labe
     assert w.presentation.active
     for step in (5, 4, 3):
         press(Qt.Key.Key_Left, step)
-        bad += problems(f"presenting, back to step {step}")
+    bad += problems("presenting, back to step 3")
     w.actionLectureLayout.trigger()  # every view of the scene: the sharpness view too
     qtbot.wait(50)
     bad += problems("presenting every view, step 3", whole=False)
