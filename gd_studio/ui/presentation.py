@@ -59,6 +59,8 @@ LECTURE_VIEWS = {"descent": ("weight_view", "step_view"), "range_test": ("weight
 # is shown; the first shown wins). Shown with their toggle, except in a lecture scene that leaves them out
 EXTRA_VIEWS = (("surface_view", "actionShowLossSurface", "surface"), ("sharpness_view", "actionShowSharpness",
                                                                      "sharpness"))
+# views that need height (a map: a strip of one reads nothing), given the emptier column while presenting every view
+TALL_VIEWS = ("surface_view",)
 # side by side, a descent's loss-vs-weight view (the steps, the arrows, the ball: what the lesson is about) is the
 # wider one: its caption wraps to a line fewer, which its plot gets (the loss-vs-step view keeps 43 % of the width)
 LECTURE_WIDTHS = {"descent": (0.57, 0.43), "surface": (0.5, 0.5), "sharpness": (0.5, 0.5)}
@@ -806,7 +808,8 @@ class Presentation(QObject):
         for name, action in extras:
             if self._toggled_on(action) and not (lecture and name not in shown):
                 shown.add(name)  # shown with its toggle, except in a lecture scene without it
-        rows, changed = set(), set(self._rehome_extras(shown, [name for name, _action in extras]))
+        moved = set(self._rehome_extras(shown, [name for name, _action in extras]))
+        rows, changed = set(), set(moved)
         for name in VIEW_NAMES + tuple(name for name, _action in extras):
             widget = getattr(w, name).widget
             if widget.isHidden() == (name in shown):
@@ -825,7 +828,7 @@ class Presentation(QObject):
         for row in rows:
             if row is not grid and hasattr(row, "count"):
                 row.setVisible(any(not row.widget(i).isHidden() for i in range(row.count())))
-                if (row in changed or fresh) and not self.active:
+                if (row in changed or fresh) and (not self.active or row in moved):
                     # its views changed (the empty loss-vs-LR view before a range test) or the scene did: equal
                     # shares, not the split an earlier scene left
                     row.setSizes([1000] * row.count())
@@ -839,8 +842,8 @@ class Presentation(QObject):
         """The normal view with a row of three views over a row of one (scenario 10: the loss surface beside the data
         and loss-vs-weight views, the loss-vs-step view alone below; at 720p the weight view was 300 px wide with
         seven caption lines over a 60-px plot): the added view moves to the other row, two and two, each twice as
-        wide. Back in its own row otherwise, and always while presenting (the lecture layout turns the rows into
-        columns). Returns the rows whose views changed."""
+        wide. Back in its own row otherwise; while presenting, see :meth:`_presented_extras`. Returns the rows whose
+        views changed."""
         grid = getattr(self.w, "views_splitter", None)
         if grid is None or grid.count() != 2:
             return []
@@ -853,6 +856,7 @@ class Presentation(QObject):
                 homes.setdefault(name, widget.parentWidget())
             views[name] = (widget, homes.get(name, widget.parentWidget()))
         count = {row: sum(1 for n, (_wd, home) in views.items() if n in shown and home is row) for row in rows}
+        targets = self._presented_extras(shown, extras, views, rows) if self.active else {}
         moved = []
         for name in extras:
             widget, home = views[name]
@@ -860,16 +864,50 @@ class Presentation(QObject):
                 continue
             other = rows[1] if home is rows[0] else rows[0]
             away = (not self.active and name in shown and count[home] - count[other] >= 2)
-            target = other if away else home
+            target = targets.get(name, other if away else home)
             if widget.parentWidget() is not target:
                 hidden = widget.isHidden()
+                fonts = [(x, QFont(x.font())) for x in _font_widgets(widget, ())]
                 target.addWidget(widget)
                 widget.setHidden(hidden)
+                # moved under the app's style sheet, it is polished again with the sizes it first had: presenting,
+                # the title came back at the normal size and the caption larger than the other views'
+                for x, font in fonts:
+                    x.ensurePolished()
+                    if x.font() != font:
+                        x.setFont(font)
                 moved += [home, other]
             if away:
                 count[home] -= 1
                 count[other] += 1
         return moved
+
+    @staticmethod
+    def _presented_extras(shown: set, extras: list, views: dict, rows: tuple) -> dict:
+        """Presenting, the grid's rows are columns: each added view shown goes to the column with fewer views, the
+        loss surface first (a map needs height) and the others away from it on a tie. Every view of scenario 09 at
+        720p (O) stacked the surface under the data and loss-vs-weight views, a 55-px strip with its axis titles cut,
+        beside the loss-vs-step view alone; now two and two (with the sharpness view, the surface shares its column
+        with the loss-vs-step view only). A lecture scene's two views stand side by side as before."""
+        count = {row: sum(1 for n, (_wd, home) in views.items() if n in shown and n not in extras and home is row)
+                 for row in rows}
+        out, maps = {}, set()
+        for name in sorted((n for n in extras if n in shown), key=lambda n: n not in TALL_VIEWS):
+            home = views[name][1]
+            if home not in rows:
+                continue
+            a, b = rows
+            if count[a] != count[b]:
+                target = a if count[a] < count[b] else b
+            elif maps:
+                target = b if a in maps else a
+            else:
+                target = home
+            out[name] = target
+            count[target] += 1
+            if name in TALL_VIEWS:
+                maps.add(target)
+        return out
 
     def _arrange_normal(self) -> None:
         """The normal view's grid: two rows of two views, or (:meth:`short_range_scene`) the rows turned into
@@ -918,9 +956,10 @@ class Presentation(QObject):
         self.scene_changed()
 
     def scene_changed(self, *_args) -> None:
-        if self.actionLectureLayout.isChecked() or not self.active:
-            self.apply_views()
-            self.lecture_widths()
+        # presenting every view (O) too: a view toggled on then (K) goes to the emptier column (_presented_extras)
+        # rather than under the loss surface
+        self.apply_views()
+        self.lecture_widths()
 
     def toggle_full_speed(self) -> None:
         """Full speed from any rung; pressed again, back to the rung it came from (10 steps/s at first)."""

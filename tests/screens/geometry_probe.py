@@ -156,7 +156,7 @@ def main(argv: list[str]) -> None:
         finally:
             painter.end()
         lo, hi = sorted(axis.linkedView().viewRange()[0])
-        levels = axis.tickValues(lo, hi, axis.geometry().width())
+        levels = axis.tick_levels()  # at the length the axis chose them for (its width is 2 px shorter)
         if not levels:
             return []
         spacing, values = levels[0]
@@ -237,6 +237,16 @@ def main(argv: list[str]) -> None:
             w.grab().save(str(out / f"{stem}-cheatsheet.png"))
         w.presentation.toggle_cheat_sheet()
         w.grab().save(str(out / f"{stem}-presentation.png"))
+        if w.surface_view.plot.isVisible():  # a surface scene presented with every view (O), once its message went
+            w.presentation.actionLectureLayout.trigger()
+            settle(0.2)
+            w.banner.hide()
+            settle(0.2)
+            r["every_view"] = {"plots": plots(), "surface": surface_problems(w)}
+            w.grab().save(str(out / f"{stem}-presentation-every-view.png"))
+            w.presentation.actionLectureLayout.trigger()
+            w.banner.hide()
+            settle(0.2)
         results.append(r)
         w.presentation.set_presentation(False)
         settle(0.3)

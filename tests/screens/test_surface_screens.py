@@ -72,3 +72,24 @@ def test_normal_view_of_a_surface_scene_keeps_every_plot_readable(surface_screen
         assert min(data.values()) >= MIN_DATA[r["screen"][1]], (key, r["scenario"], data)
         if len(data) == 4:  # two and two: each plot half the grid's width, none a third
             assert min(p["widget"][2] for p in r["plots"].values()) >= 400, (key, r["plots"])
+
+
+def test_presenting_every_view_of_a_surface_scene_puts_two_views_in_each_column(surface_screens):
+    """O while presenting a surface scene (every view of it): the surface stood in a column of three under the data
+    and loss-vs-weight views, beside the loss-vs-step view alone; at 720p a 55-px strip with its axis titles cut and
+    one colour-bar label, at 1080p 22 px (the other two 31 px) with its β tick labels on top of each other. Now two
+    and two, the surface with the loss-vs-step view; every plot at least 9 % of the screen's height, and the map's
+    tick labels apart (its colour-bar title is still cut and the map wide and low at these sizes: four views at a
+    projector's type size)."""
+    for key, rows in surface_screens[1].items():
+        r = rows["presentation"].get("every_view")
+        assert r is not None, key
+        plots = r["plots"]
+        assert set(plots) == {"data_view", "weight_view", "step_view", "surface_view"}, (key, list(plots))
+        x = {n: p["widget"][0] for n, p in plots.items()}
+        assert x["surface_view"] == x["step_view"] != x["data_view"] == x["weight_view"], (key, x)
+        screen_h = rows["presentation"]["screen"][1]
+        heights = {n: p["data"][1] for n, p in plots.items()}
+        assert min(heights.values()) >= 0.09 * screen_h, (key, heights)
+        labels = [p for p in r["surface"] if "overlap" in p or "spacings" in p]
+        assert not labels, (key, labels)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pyqtgraph as pg
 import pytest
@@ -524,3 +525,35 @@ def test_a_check_box_square_grows_with_the_presentation_type(make_window, qtbot)
     w.presentation.set_presentation(False)
     assert presented >= 0.65 * text and presented >= 1.3 * normal, (normal, presented, text)
     assert square(box) == normal
+
+
+def test_presenting_every_view_of_the_valley_gives_the_surface_a_column_of_two(app_started, make_window, qtbot):
+    """Scenario 09 presented with every view (O) at a projector's type size: the loss surface stood under the data and
+    loss-vs-weight views, a third of a column (at 720p a 55-px strip, its axis titles cut), beside the loss-vs-step
+    view alone. It now shares the loss-vs-step view's column; the sharpness view toggled on then (K) goes to the
+    other column, not under the map. A view moved between columns keeps the presentation's type sizes (moved under
+    the app's style sheet, its title came back at the normal size and its caption larger than the others')."""
+    from gd_studio.engine import scenarios
+
+    path = Path(__file__).resolve().parents[2] / "resources" / "scenarios" / "09-momentum-in-a-narrow-valley.gdscenario"
+    w = make_window(scenarios.load(path).config)
+    with qtbot.waitSignal(w.scenarios.scenarioApplied, timeout=15000):
+        assert w.scenarios.open(path)
+    names = ("data_view", "weight_view", "step_view", "surface_view", "sharpness_view")
+
+    def sizes():  # the views' title and caption type sizes
+        return {(getattr(w, n).widget.findChild(QLabel, "viewTitle").font().pointSizeF(),
+                 getattr(w, n).caption.font().pointSizeF()) for n in names if getattr(w, n).widget.isVisible()}
+
+    qtbot.keyClick(w.centralWidget(), Qt.Key.Key_F5)
+    assert w.presentation.active
+    qtbot.keyClick(w.centralWidget(), Qt.Key.Key_O)
+    qtbot.keyClick(w.centralWidget(), Qt.Key.Key_K)
+    column = {n: getattr(w, n).widget.parentWidget() for n in names}
+    assert all(getattr(w, n).widget.isVisible() for n in names)
+    assert column["surface_view"] is column["step_view"]
+    assert column["data_view"] is column["weight_view"] is column["sharpness_view"] is not column["step_view"]
+    assert len(sizes()) == 1, sizes()
+    qtbot.keyClick(w.centralWidget(), Qt.Key.Key_F5)
+    assert not w.presentation.active
+    assert len(sizes()) == 1, sizes()

@@ -860,11 +860,35 @@ class EdgeLabelAxis(pg.AxisItem):
         right = max(0.0, parent.boundingRect().right() - g.right())
         return rect.adjusted(-left, 0, right, 0)
 
+    def length_px(self) -> float | None:
+        """The axis's length as pyqtgraph's generateDrawSpecs measures it to choose the ticks: in device pixels, from a
+        pixel before its start to a pixel past its end (None without a view)."""
+        b = self.mapRectFromParent(self.geometry())
+        P = pg.Point  # noqa: N806
+        ends = {"left": (b.topRight() + P(-1, -1), b.bottomRight() + P(-1, 1)),
+                "right": (b.topLeft() + P(1, -1), b.bottomLeft() + P(1, 1)),
+                "top": (b.bottomLeft() + P(-1, -1), b.bottomRight() + P(1, -1)),
+                "bottom": (b.topLeft() + P(-1, 1), b.topRight() + P(1, 1))}[self.orientation]
+        points = [self.mapToDevice(e) for e in ends]
+        if None in points:
+            return None
+        return float(pg.Point(points[1] - points[0]).length())
+
+    def tick_levels(self) -> list:
+        """The tick levels (spacing, values) the axis draws now, chosen for the length pyqtgraph chooses them for.
+        Asked for at the axis's width instead (2 px shorter), the end labels came at another spacing on a span where
+        the spacing changes between the two lengths: "0.2 0.40.50.6 … 1.41.5" under the loss surface, presenting."""
+        length = self.length_px()
+        if not length or self.range[1] == self.range[0] or self._tickLevels is not None:
+            return []
+        return self.tickValues(self.range[0], self.range[1], length)
+
     def generateDrawSpecs(self, p):  # noqa: N802 - pyqtgraph's name
         """A labelled tick at an end with no room beside the axis (the plot's right edge: "10¹" at the end of a range
         test's sweep) gets its label too, moved in just enough to be whole."""
         specs = super().generateDrawSpecs(p)
-        if specs is None or self.orientation not in ("top", "bottom") or not self.style["showValues"]:
+        if specs is None or self.orientation not in ("top", "bottom") or not self.style["showValues"] \
+                or self._tickLevels is not None:  # fixed ticks (setTicks) come with their own strings
             return specs
         axis_spec, tick_specs, text_specs = specs
         view = self.linkedView()
@@ -872,7 +896,7 @@ class EdgeLabelAxis(pg.AxisItem):
             return specs
         lo, hi = self.range if self.range[0] <= self.range[1] else self.range[::-1]
         bounds = self.mapRectFromParent(self.geometry())
-        levels = self.tickValues(lo, hi, bounds.width())
+        levels = self.tick_levels()
         if not levels or hi <= lo:
             return specs
         spacing, values = levels[0]
