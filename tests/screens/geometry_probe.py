@@ -145,16 +145,11 @@ def main(argv: list[str]) -> None:
     def unlabelled_ticks(axis):
         """Ticks of the labelled level that pyqtgraph drew without a label (it drops one not wholly inside the axis:
         the LR axis's leftmost decade)."""
-        from PySide6.QtGui import QImage, QPainter
+        from gd_studio.ui.plots.common import axis_draw_specs
 
         if not axis.isVisible() or axis.linkedView() is None:
             return []
-        image = QImage(8, 8, QImage.Format.Format_ARGB32)
-        painter = QPainter(image)
-        try:
-            _line, _ticks, drawn = axis.generateDrawSpecs(painter)
-        finally:
-            painter.end()
+        _line, _ticks, drawn = axis_draw_specs(axis)
         lo, hi = sorted(axis.linkedView().viewRange()[0])
         levels = axis.tick_levels()  # at the length the axis chose them for (its width is 2 px shorter)
         if not levels:

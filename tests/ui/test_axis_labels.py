@@ -7,16 +7,13 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QImage, QPainter
 
+from gd_studio.ui.plots.common import axis_draw_specs
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _labels(axis) -> list:
-    image = QImage(8, 8, QImage.Format.Format_ARGB32)
-    painter = QPainter(image)
-    try:
-        specs = axis.generateDrawSpecs(painter)
-    finally:
-        painter.end()
+    specs = axis_draw_specs(axis)
     return [] if specs is None else [(rect, text) for rect, _flags, text in specs[2]]
 
 

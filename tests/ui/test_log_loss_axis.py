@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QImage, QPainter
 
-from gd_studio.ui.plots.common import LogDecadeAxis
+from gd_studio.ui.plots.common import LogDecadeAxis, axis_draw_specs
 
 ROOT = Path(__file__).resolve().parents[2]
 _SUPER = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
@@ -91,11 +90,5 @@ def test_ticking_log_loss_in_the_window_keeps_labels_on_the_loss_axis(make_windo
 
 def _drawn_labels(view) -> list[str]:
     """The tick labels the loss axis draws now (pyqtgraph's own draw specs)."""
-    axis = view.plot.getPlotItem().getAxis("left")
-    image = QImage(8, 8, QImage.Format.Format_ARGB32)
-    painter = QPainter(image)
-    try:
-        _line, _ticks, texts = axis.generateDrawSpecs(painter)
-    finally:
-        painter.end()
+    _line, _ticks, texts = axis_draw_specs(view.plot.getPlotItem().getAxis("left"))
     return [t[2] for t in texts]

@@ -1657,6 +1657,20 @@ class StripLegend(pg.LegendItem):
             self.head.entries_changed()
 
 
+def axis_draw_specs(axis):
+    """pyqtgraph's layout of an axis as a paint would make it now, on a scratch image: (line, ticks, labels), or None
+    when it draws nothing. The labels are measured on the way, as in a paint; tests and probes read the labels an
+    axis shows here instead of in a screenshot."""
+    from PySide6.QtGui import QImage
+
+    scratch = QImage(8, 8, QImage.Format.Format_ARGB32)
+    painter = QPainter(scratch)
+    try:
+        return axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+
+
 def strip_legend(pi: pg.PlotItem, label_size: str = "11pt") -> StripLegend:
     """A :class:`StripLegend` for ``pi`` (its legend from now on)."""
     legend = StripLegend(pi, label_size)

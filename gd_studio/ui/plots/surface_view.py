@@ -6,12 +6,12 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
-from PySide6.QtGui import QColor, QFontMetricsF, QImage, QPainter
+from PySide6.QtGui import QColor, QFontMetricsF
 from PySide6.QtWidgets import QWidget
 
 from ...engine.fmt import fmt_num
 from ...live.surface import log_shade as shade
-from .common import ORANGE, pen, HoverReadout, ArrowsItem, Caption, titled, new_plot, strip_legend
+from .common import ORANGE, pen, HoverReadout, ArrowsItem, Caption, titled, new_plot, strip_legend, axis_draw_specs
 
 COLORMAP = "cividis"  # perceptually uniform and readable with every common colour-vision deficiency
 
@@ -353,13 +353,8 @@ class LossSurfaceView(QWidget):
         self.plot.refresh_axes(text_space=True, repaint=False)
         axis = self.colorbar.axis
         if axis.isVisible():
-            scratch = QImage(4, 4, QImage.Format.Format_ARGB32)
-            painter = QPainter(scratch)
-            try:
-                axis.textWidth = 30  # measured afresh, as refresh_axes does for the plot's own axes
-                axis.generateDrawSpecs(painter)
-            finally:
-                painter.end()
+            axis.textWidth = 30  # measured afresh, as refresh_axes does for the plot's own axes
+            axis_draw_specs(axis)
             axis._updateWidth()
         # room above and below the map for half a tick label: the labels at its top and bottom edges were cut
         font = pi.getAxis("left").style.get("tickFont")
