@@ -35,6 +35,16 @@ def _collect_after_each_test():
 
 
 @pytest.fixture(autouse=True)
+def _same_qt_platform_for_every_test():
+    """The platform (and screen) this process's app is made with stays the suite's: a test that changed it before
+    the process had an app chose the screen of every later test in that process (an order-dependent failure)."""
+    before = os.environ.get("QT_QPA_PLATFORM")
+    yield
+    if before is not None and os.environ.get("QT_QPA_PLATFORM") != before:
+        os.environ["QT_QPA_PLATFORM"] = before
+
+
+@pytest.fixture(autouse=True)
 def _isolated_settings(tmp_path_factory, monkeypatch):
     """Point QSettings (via gd_studio.ui.settings) at a throw-away INI file."""
     path = tmp_path_factory.mktemp("settings") / "gd-studio.ini"

@@ -67,6 +67,19 @@ def test_a_failed_check_prints_one_line_and_returns_nonzero(monkeypatch, capsys)
     assert err.strip().splitlines() == ["self-test FAILED: resources in /nowhere lack datasets"]
 
 
+def test_the_self_test_keeps_an_offscreen_screen_chosen_before_it(monkeypatch):
+    """selftest.run set QT_QPA_PLATFORM to the plain offscreen plugin: in a test process with no app yet, every later
+    window got its 800×800 screen (the parallel suite failed window-size and presentation tests in some orders)."""
+    from gd_studio.ui.offscreen import offscreen_platform
+
+    chosen = offscreen_platform(1920, 1080)
+    monkeypatch.setenv("QT_QPA_PLATFORM", chosen)
+    monkeypatch.setattr(selftest, "check_resources", lambda: (_ for _ in ()).throw(
+        selftest.SelfTestFailure("stop here")))
+    assert selftest.run() == selftest.CHECK_FAILED
+    assert os.environ["QT_QPA_PLATFORM"] == chosen
+
+
 def test_an_unexpected_error_is_still_one_line(monkeypatch, capsys):
     def crash():
         raise RuntimeError("boom")
