@@ -34,6 +34,17 @@ def _collect_after_each_test():
     gc.collect()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _the_app_on_the_suite_screen():
+    """This process's QApplication, made first, on the suite's 1920×1080 screen: made by whichever test needed it
+    first, a rendering at 1280×720 (offscreen.ensure_app) gave every later window of the process that screen."""
+    if os.environ.get("GD_STUDIO_TEST_DISPLAY") != "1":
+        from gd_studio.ui.app import make_app
+
+        make_app()
+    yield
+
+
 @pytest.fixture(autouse=True)
 def _same_qt_platform_for_every_test():
     """The platform (and screen) this process's app is made with stays the suite's: a test that changed it before

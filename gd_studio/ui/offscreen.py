@@ -55,11 +55,7 @@ def ensure_app(screen: tuple[int, int] | None = None, dpr: float | None = None):
 
     from .app import make_app
 
-    # a screen configured already (the test suite's 1920×1080 for every test of its process) is kept: whichever test
-    # first needed an app in a process decided the screen of all the others (a 1280×720 rendering shrank a later
-    # test's window and presentation scale, in some orders of the parallel suite only)
-    configured = os.environ.get("QT_QPA_PLATFORM", "").startswith("offscreen:configfile=")
-    if QApplication.instance() is None and not configured:
+    if QApplication.instance() is None:
         if dpr:
             # (the offscreen plugin's own "dpr" sets the screen's ratio but not its windows': grabs stay 1×)
             os.environ["QT_SCALE_FACTOR"] = f"{float(dpr):g}"
