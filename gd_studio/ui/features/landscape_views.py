@@ -255,7 +255,7 @@ class LandscapeViews(QObject):
                                    span=float(scene.span) if spec.plane == scene.plane else None)
             self.sent_aspect = self.surface_view.map_aspect() if spec is not None else None
             if spec is not None and self.sent_aspect is not None:
-                spec = replace(spec, aspect=min(20.0, max(0.05, self.sent_aspect)))
+                spec = replace(spec, aspect=self.sent_aspect)
         except Exception as exc:  # noqa: BLE001 - a bad choice: say so, keep the last plane
             self.w.show_message(str(exc), "error")
             return

@@ -152,10 +152,10 @@ class LossSurfaceView(QWidget):
     ASPECT_SLACK = 0.08  # a map whose shape changed by less than this keeps its grid (tick labels move it a little)
 
     def map_aspect(self) -> float | None:
-        """The map's width over its height in pixels (None before it is laid out)."""
+        """The map's width over its height in pixels, within what a plane accepts (None before it is laid out)."""
         vb = self.plot.getPlotItem().vb
         w, h = float(vb.width()), float(vb.height())
-        return w / h if w >= 20 and h >= 20 else None
+        return min(20.0, max(0.05, w / h)) if w >= 20 and h >= 20 else None
 
     def in_shape(self) -> bool:
         """The surface shown was framed for the map's present shape (or there is nothing to frame)."""
