@@ -119,7 +119,7 @@ class LossSurfaceView(QWidget):
         self.path = pg.PlotDataItem(pen=pen("#FFFFFF", 1.5))
         self.path.setZValue(5)
         pi.addItem(self.path)
-        # the steps' dots, apart enough to be told apart (see dot_sizes); the legend's "this run" sample
+        # the steps' dots, apart enough to be told apart (see dotted); the legend's "this run" sample
         self.dots = pg.PlotDataItem(pen=None, symbol="o", symbolSize=self.DOT, symbolBrush=pg.mkBrush("#FFFFFF"),
                                     symbolPen=pg.mkPen("#000000", width=0.8))
         self.dots.setZValue(5)
@@ -143,6 +143,7 @@ class LossSurfaceView(QWidget):
         self.notice.setZValue(10)
         pi.addItem(self.notice, ignoreBounds=True)
         self.problem = ""
+        self._problem_key = None  # what show_problem last wrote for: a frame that changes neither writes nothing
         self.info = None
         self.levels = np.zeros(0)
         self.hover = HoverReadout(self.plot, self._hover_points)
@@ -219,8 +220,13 @@ class LossSurfaceView(QWidget):
         """Why the surface is missing or not redrawn (empty: nothing wrong). With no surface the view says it in its
         middle; with an older one it stays and the caption says from which step and why."""
         text = text.strip()
-        self.problem = text
         info = self.info
+        # called with every frame: only a new reason, a new surface under one, or a reason cleared does any work
+        key = (text, None if info is None else info.serial, step if text else None)
+        if key == self._problem_key:
+            return
+        self._problem_key = key
+        had, self.problem = self.problem, text
         if info is None:
             if text != self.notice.toPlainText():
                 self.notice.setText(text)
@@ -230,15 +236,17 @@ class LossSurfaceView(QWidget):
             self.caption.setText("")  # the notice says it, whole (a caption keeps one line while presenting)
             self.caption.setToolTip(text)
             return
-        describe = self.describe(info)
-        if text:
-            describe = (f"Step {info.step}'s surface; not redrawn at step {step}: {text}"
-                        if step is not None and step != info.step else f"Not redrawn: {text}")
-        self.caption.setText(describe)
+        if not text:
+            if had:  # the reason is gone: the surface's own caption again (show_surface wrote it for a new one)
+                self.caption.setText(self.describe(info))
+            return
+        self.caption.setText(f"Step {info.step}'s surface; not redrawn at step {step}: {text}"
+                             if step is not None and step != info.step else f"Not redrawn: {text}")
 
     def clear(self) -> None:
         self.info = None
         self.problem = ""
+        self._problem_key = None
         self._show_map(False)
         self._show_ghosts()
         self.levels = np.zeros(0)
@@ -461,7 +469,7 @@ class LossSurfaceView(QWidget):
         if info is None:
             return []
         path, steps = self.drawn_path(info), np.asarray(info.path_steps)
-        first, second = ("α", "β") if info.kind != "weights" else tuple(label.split(" (")[0] for label in info.labels)
+        first, second = self.axis_names(info) if info.kind == "weights" else ("α", "β")
         return [(path[:, 0], path[:, 1],
                  lambda i: f"step {int(steps[i]) if i < len(steps) else '?'}\n{first} = {path[i, 0]:.4g}, "
                            f"{second} = {path[i, 1]:.4g}")]
